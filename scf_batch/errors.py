@@ -1,0 +1,82 @@
+"""The one exception tree of scf-batch.
+
+ScfBatchError
+├── UsageError            bad command line, job spec or environment (exit 2)
+│   └── JobFileError      an operations file that cannot be read at all (exit 2)
+├── LockHeldError         another run holds the run folder (exit 75)
+└── CloseError            anything that happened while talking to Close
+    ├── TransientError    worth retrying: 5xx, timeouts, dropped connections
+    │   ├── ServerError       5xx answer
+    │   ├── NetworkError      connection refused/reset, timeout; the request may have landed
+    │   └── RateLimited       429; carries retry_after_s
+    ├── AuthError         401/402/403: stop the run
+    └── ApiError          any other 4xx: a per-row outcome
+"""
+
+from __future__ import annotations
+
+
+class ScfBatchError(Exception):
+    """Root of every error scf-batch raises on purpose."""
+
+
+class UsageError(ScfBatchError):
+    """The command line, job spec or environment is wrong; nothing was sent."""
+
+
+class JobFileError(UsageError):
+    """An operations file cannot be read at all (missing, not a known format)."""
+
+
+class LockHeldError(ScfBatchError):
+    """Another run holds the run folder's lock."""
+
+
+class CloseError(ScfBatchError):
+    """Something went wrong talking to Close; `status` is the HTTP status when there was one."""
+
+    def __init__(self, message: str, *, status: int | None = None, body: object = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+
+class TransientError(CloseError):
+    """Retrying may succeed."""
+
+
+class ServerError(TransientError):
+    """Close (or a gateway) answered 5xx."""
+
+
+class NetworkError(TransientError):
+    """No answer: connection error or timeout. The request may or may not have been applied."""
+
+
+class RateLimited(TransientError):
+    """429: wait `retry_after_s` (None when no usable hint came) before this endpoint group."""
+
+    def __init__(
+        self, message: str, *, retry_after_s: float | None, status: int = 429, body: object = None
+    ) -> None:
+        super().__init__(message, status=status, body=body)
+        self.retry_after_s = retry_after_s
+
+
+class AuthError(CloseError):
+    """401/402/403: the credentials or plan do not allow this; the run stops."""
+
+
+class ApiError(CloseError):
+    """Any other 4xx answer: a per-row outcome, with Close's field errors when it sent some."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        body: object = None,
+        field_errors: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message, status=status, body=body)
+        self.field_errors = field_errors or {}

@@ -1,0 +1,138 @@
+"""The domain values every other module speaks in: operations, row errors, statuses. No I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    ASSOCIATE = "associate"
+    UPDATE = "update"
+    DISASSOCIATE = "disassociate"
+    ENSURE = "ensure"
+
+
+class ObjectType(StrEnum):
+    LEAD = "lead"
+    CONTACT = "contact"
+    OPPORTUNITY = "opportunity"
+    CUSTOM_ACTIVITY_TYPE = "custom_activity_type"
+    CUSTOM_OBJECT_TYPE = "custom_object_type"
+
+    @property
+    def needs_type_ref(self) -> bool:
+        """Custom activity and custom object types name a specific type besides the bare word."""
+        return self in (ObjectType.CUSTOM_ACTIVITY_TYPE, ObjectType.CUSTOM_OBJECT_TYPE)
+
+
+class Status(StrEnum):
+    OK = "ok"
+    FAILED = "failed"
+    INVALID = "invalid"
+    SKIPPED = "skipped"
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+    UNCHANGED = "unchanged"
+    ALREADY_ASSOCIATED = "already_associated"
+    NOT_ASSOCIATED = "not_associated"
+    CONFLICT = "conflict"
+    NOT_FOUND = "not_found"
+    REJECTED = "rejected"
+    GAVE_UP = "gave_up"
+    INVALID = "invalid"
+    ABORTED = "aborted"
+    WOULD_CREATE = "would_create"
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A reference to an object of the org by id or by exact name; exactly one is set."""
+
+    id: str | None = None
+    name: str | None = None
+
+    def __str__(self) -> str:
+        return self.id if self.id is not None else f"name:{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One validated row of an operations file.
+
+    `row` is the 1-based data row, `line` the physical line it starts on. `required` and
+    `editable_with_roles` are None when the row leaves them unset; roles are references
+    (role ids, built-in slugs or role names) to be resolved against the org.
+    """
+
+    row: int
+    line: int
+    action: Action
+    field: Ref
+    object_type: ObjectType
+    type_ref: Ref | None = None
+    required: bool | None = None
+    editable_with_roles: tuple[str, ...] | None = None
+    key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with one row: where, what was found, what would be valid."""
+
+    path: str
+    line: int
+    column: str
+    found: str
+    expected: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}: {self.column}"
+        return f"{where}: found {self.found}; expected {self.expected}"
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """A row that could not become an Operation, with every problem found in it."""
+
+    row: int
+    line: int
+    problems: tuple[Problem, ...]
+    key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a field is associated with: an object type and, for custom types, the type's id."""
+
+    object_type: ObjectType
+    type_id: str | None = None
+
+    @property
+    def path(self) -> str:
+        """The `{object_type}` URL part: `lead`, or `custom_activity_type/actitype_...`."""
+        if self.type_id is None:
+            return self.object_type.value
+        return f"{self.object_type.value}/{self.type_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedOperation:
+    """An Operation whose names were resolved to ids in the org it will run against.
+
+    `editable_with_roles` holds role ids and built-in slugs only; None means "not set".
+    """
+
+    op: Operation
+    scf_id: str
+    target: Target
+    editable_with_roles: tuple[str, ...] | None = None
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        """(field id, target path): rows with the same pair must run in input order."""
+        return (self.scf_id, self.target.path)

@@ -1,0 +1,1 @@
+"""The Close simulator. Imports nothing from the client side of scf_batch."""
