@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
+import anyio
 import click
 
-from scf_batch import __version__
+from scf_batch import __version__, logs
+from scf_batch.demo import DEMO_API_KEY, find_demo_spec, run_demo
+from scf_batch.dryrun import plan_lines
+from scf_batch.errors import LockHeldError, ScfBatchError, UsageError
+from scf_batch.exitcodes import ExitCode
+from scf_batch.job import CredentialsRefused, JobInvalid, run_job
+from scf_batch.jobfile import read_operations
+from scf_batch.jobspec import load_job
+from scf_batch.progress import make_reporter
+from scf_batch.settings import build_settings, read_api_key
 from scf_batch.sim.command import sim_command
+from scf_batch.summary import render_summary
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -18,6 +31,101 @@ def cli() -> None:
 
 
 cli.add_command(sim_command)
+
+
+def guarded(body: Callable[[], int]) -> int:
+    """Run a command body; turn the project's own errors into messages and exit codes."""
+    try:
+        return body()
+    except JobInvalid as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        if exc.total_problems > len(exc.problems):
+            click.echo(f"... and {exc.total_problems - len(exc.problems)} more", err=True)
+        click.echo(
+            f"scf-batch: {exc}; nothing was sent (fix them, or use --skip-invalid)", err=True
+        )
+        return ExitCode.USAGE
+    except LockHeldError as exc:
+        click.echo(f"scf-batch: {exc}; nothing was changed", err=True)
+        return ExitCode.LOCKED
+    except CredentialsRefused as exc:
+        click.echo(f"scf-batch: {exc}", err=True)
+        return ExitCode.ABORTED
+    except UsageError as exc:
+        click.echo(f"scf-batch: {exc}", err=True)
+        return ExitCode.USAGE
+    except ScfBatchError as exc:
+        click.echo(f"scf-batch: {exc}", err=True)
+        return ExitCode.USAGE
+
+
+def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options `run` shares with the job spec (None = not given, the spec decides)."""
+    options = [
+        click.option("--base-url", help="Close API base URL [https://api.close.com/api/v1/]"),
+        click.option("--out", type=click.Path(path_type=Path), help="run folder [runs/<job>/]"),
+        click.option("--concurrency", type=click.IntRange(1, 256), help="requests in flight [16]"),
+        click.option("--rate", type=click.FloatRange(min=0.01), help="req/s per endpoint group [20]"),
+        click.option("--max-retries", type=click.IntRange(0, 100), help="per row, 429s excluded [5]"),
+        click.option("--timeout", type=click.FloatRange(min=0.1), help="seconds per request [30]"),
+        click.option("--limit", type=click.IntRange(min=1), help="canary: stop after N rows (exit 4)"),
+        click.option("--max-errors", type=click.IntRange(min=1), help="abort after N failed rows"),
+        click.option("--max-duration", type=click.FloatRange(min=0), help="stop after S seconds"),
+        click.option("--dry-run", is_flag=True, default=None, help="show what would be sent"),
+        click.option("--skip-invalid", is_flag=True, default=None, help="record invalid rows, run the rest"),
+        click.option("--restart", is_flag=True, default=False, help="discard the run folder's checkpoint"),
+        click.option("--log-format", type=click.Choice(["auto", "json", "console"])),
+        click.option("--progress/--no-progress", default=None, help="live progress bar"),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@cli.command("run")
+@click.argument("job", type=click.Path(path_type=Path))
+@run_options
+def run_command(job: Path, **flags: Any) -> int:
+    """Run JOB: a job spec (jobs/*.toml) or an operations file (.csv/.jsonl[.gz])."""
+
+    def body() -> int:
+        settings = build_settings(load_job(job), flags)
+        if settings.dry_run:
+            logs.configure(log_format=settings.log_format)
+            for line in plan_lines(read_operations(settings.operations)):
+                click.echo(line)
+            click.echo("dry run: nothing was sent")
+            return ExitCode.OK
+        api_key = read_api_key(settings.api_key_env)
+        logs.configure(log_format=settings.log_format, secrets=[api_key])
+        report = anyio.run(
+            lambda: run_job(settings, api_key, reporter=lambda: make_reporter(settings.progress)),
+            backend="asyncio",
+        )
+        click.echo(render_summary(report))
+        return report.exit_code
+
+    return guarded(body)
+
+
+@cli.command("demo")
+@click.option("--job", type=click.Path(path_type=Path), help="job spec [jobs/demo.toml]")
+@click.option("--progress/--no-progress", default=None, help="live progress bar")
+@click.option("--log-format", type=click.Choice(["auto", "json", "console"]), default="auto")
+def demo_command(job: Path | None, progress: bool | None, log_format: str) -> int:
+    """Start the simulator in-process and run the demo job against it."""
+
+    def body() -> int:
+        spec_path = find_demo_spec(job)
+        logs.configure(log_format=log_format, secrets=[DEMO_API_KEY])
+        click.echo(f"scf-batch demo: {spec_path} against the simulator on a free loopback port")
+        report = anyio.run(lambda: run_demo(spec_path, progress=progress), backend="asyncio")
+        click.echo(render_summary(report))
+        click.echo(f"  run folder {report.folder.resolve()}")
+        return report.exit_code
+
+    return guarded(body)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -136,3 +136,24 @@ class ResolvedOperation:
     def pair(self) -> tuple[str, str]:
         """(field id, target path): rows with the same pair must run in input order."""
         return (self.scf_id, self.target.path)
+
+
+@dataclass(frozen=True, slots=True)
+class RowResult:
+    """What happened to one input row: the line `results.jsonl` gets for it."""
+
+    row: int
+    line: int
+    key: str | None
+    action: str
+    scf_id: str | None
+    object_type: str | None
+    target: str | None
+    status: Status
+    outcome: Outcome
+    http_status: int | None = None
+    attempts: int = 0
+    error: str | None = None
+    field_errors: tuple[tuple[str, str], ...] = ()
+    duration_ms: int = 0
+    finished_at: str = ""

@@ -1,0 +1,170 @@
+"""Running a job end to end: lock the folder, check the input, resolve, run, summarize."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from scf_batch import checkpoint
+from scf_batch.catalog import Catalog, fetch_catalog
+from scf_batch.close_client import open_client
+from scf_batch.errors import AuthError, CloseError, ScfBatchError, UsageError
+from scf_batch.jobfile import fingerprint, read_operations
+from scf_batch.models import Operation, Problem, RowError
+from scf_batch.progress import Reporter
+from scf_batch.results import RESULTS_FILE
+from scf_batch.runner import Run, RunReport, checkpoint_document, resolve
+from scf_batch.settings import RunSettings
+
+log = structlog.get_logger("scf_batch.job")
+
+SHOWN_PROBLEMS = 50
+
+
+class JobInvalid(UsageError):
+    """The job has invalid rows and --skip-invalid was not given; nothing was sent."""
+
+    def __init__(self, problems: list[Problem], rows: int, total_problems: int) -> None:
+        super().__init__(f"{rows} invalid row(s), {total_problems} problem(s)")
+        self.problems = problems
+        self.rows = rows
+        self.total_problems = total_problems
+
+
+@dataclass
+class ProblemList:
+    """The first problems of a job in full, and a count of all of them."""
+
+    shown: list[Problem] = field(default_factory=list)
+    total: int = 0
+    rows: int = 0
+
+    def add(self, error: RowError) -> None:
+        self.rows += 1
+        for problem in error.problems:
+            self.total += 1
+            if len(self.shown) < SHOWN_PROBLEMS:
+                self.shown.append(problem)
+
+    def refuse(self) -> JobInvalid:
+        return JobInvalid(self.shown, self.rows, self.total)
+
+
+def scan_offline(items: Iterable[Operation | RowError]) -> tuple[int, ProblemList]:
+    """Count the rows of a job and collect its problems (one streaming pass)."""
+    rows = 0
+    problems = ProblemList()
+    for item in items:
+        rows += 1
+        if isinstance(item, RowError):
+            problems.add(item)
+    return rows, problems
+
+
+def scan_resolution(
+    items: Iterable[Operation | RowError], catalog: Catalog, path: str, done: checkpoint.DoneRows
+) -> ProblemList:
+    """Every row not done yet whose names or ids do not exist in the org."""
+    problems = ProblemList()
+    for item in items:
+        if isinstance(item, Operation) and item.row not in done:
+            resolved = resolve(item, catalog, path)
+            if isinstance(resolved, RowError):
+                problems.add(resolved)
+    return problems
+
+
+async def run_job(
+    settings: RunSettings,
+    api_key: str,
+    *,
+    reporter: Callable[[], Reporter],
+    client_options: dict[str, Any] | None = None,
+) -> RunReport:
+    """Run a job in its folder; raises UsageError/JobInvalid (exit 2), LockHeldError (75)."""
+    folder = settings.out
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = checkpoint.RunLock(folder)
+    lock.acquire()
+    try:
+        return await _run_locked(settings, api_key, reporter, client_options or {})
+    finally:
+        lock.release()
+
+
+async def _run_locked(
+    settings: RunSettings,
+    api_key: str,
+    reporter: Callable[[], Reporter],
+    client_options: dict[str, Any],
+) -> RunReport:
+    folder = settings.out
+    digest = fingerprint(settings.operations)
+    if settings.restart:
+        archived = checkpoint.discard_previous(folder, now=datetime.now(UTC))
+        if archived is not None:
+            log.info("restart", archived_to=str(archived))
+    else:
+        checkpoint.check_same_input(folder, digest, settings.operations)
+    total_rows, problems = scan_offline(read_operations(settings.operations))
+    if problems.rows and not settings.skip_invalid:
+        raise problems.refuse()
+    resume = checkpoint.scan_results(folder / RESULTS_FILE)
+    if resume.truncated_bytes:
+        log.warning("torn_results_line_cut", bytes=resume.truncated_bytes)
+    checkpoint.write_checkpoint(
+        folder, checkpoint_document(settings, digest, total_rows, resume.tally, complete=False)
+    )
+    log.info("start", job=settings.name, rows=total_rows, done_before=resume.done.count)
+    async with open_client(
+        settings.base_url,
+        api_key,
+        timeout_s=settings.timeout_s,
+        rate_per_s=settings.rate_per_s,
+        max_connections=settings.concurrency,
+        **client_options,
+    ) as client:
+        catalog = await _fetch(client, settings)
+        unresolved = scan_resolution(
+            read_operations(settings.operations), catalog, str(settings.operations), resume.done
+        )
+        if unresolved.rows and not settings.skip_invalid:
+            raise unresolved.refuse()
+        with reporter() as progress:
+            run = Run(
+                settings,
+                client,
+                catalog,
+                digest=digest,
+                total_rows=total_rows,
+                resume=resume,
+                reporter=progress,
+            )
+            return await run.execute()
+
+
+async def _fetch(client: Any, settings: RunSettings) -> Catalog:
+    try:
+        return await fetch_catalog(client)
+    except AuthError as exc:
+        raise CredentialsRefused(exc.status) from exc
+    except CloseError as exc:
+        raise UsageError(
+            f"{settings.base_url}: could not read the org's fields, roles and types ({exc}); "
+            "check --base-url and the network"
+        ) from exc
+
+
+class CredentialsRefused(ScfBatchError):
+    """Close refused the API key before anything was changed (exit 3)."""
+
+    def __init__(self, status: int | None) -> None:
+        super().__init__(
+            f"Close refused the credentials (HTTP {status}); check the API key's env var "
+            "and its permissions"
+        )
+        self.status = status

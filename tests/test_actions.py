@@ -1,0 +1,337 @@
+"""Each action's every outcome, against an in-memory fake of the association API."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import pytest
+
+from scf_batch.actions import ActionRunner, Attempts, Verdict
+from scf_batch.errors import ApiError, AuthError, NetworkError, RateLimited, ServerError
+from scf_batch.models import (
+    Action,
+    ObjectType,
+    Operation,
+    Outcome,
+    Ref,
+    ResolvedOperation,
+    Status,
+    Target,
+)
+from scf_batch.retry import RetryPolicy
+
+pytestmark = pytest.mark.anyio
+
+FIELD = "cf_" + "a" * 43
+MISSING = "cf_" + "z" * 43
+LEAD = Target(ObjectType.LEAD)
+ACTIVITY = Target(ObjectType.CUSTOM_ACTIVITY_TYPE, "actitype_" + "b" * 22)
+
+
+class FakeApi:
+    """Association state in a dict; `faults` is a queue of (when, error) for the next writes:
+    when="before" raises without applying, when="after" applies and then raises."""
+
+    def __init__(self) -> None:
+        self.fields = {FIELD}
+        self.state: dict[tuple[str, str], dict[str, Any]] = {}
+        self.faults: deque[tuple[str, Exception]] = deque()
+        self.calls: list[str] = []
+
+    def _fault(self, apply: Any) -> Any:
+        if self.faults:
+            when, error = self.faults.popleft()
+            if when == "after":
+                apply()
+            raise error
+        return apply()
+
+    async def get_association(self, scf_id: str, target: Target) -> dict[str, Any] | None:
+        self.calls.append("GET")
+        return self.state.get((scf_id, target.path))
+
+    async def get_field(self, scf_id: str) -> dict[str, Any] | None:
+        self.calls.append("GET field")
+        return {"id": scf_id} if scf_id in self.fields else None
+
+    async def create_association(self, scf_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append("POST")
+        if scf_id not in self.fields:
+            raise ApiError("no such field", status=404)
+        type_id = body.get("custom_activity_type_id") or body.get("custom_object_type_id")
+        key = (scf_id, Target(ObjectType(body["object_type"]), type_id).path)
+
+        def apply() -> dict[str, Any]:
+            if key in self.state:
+                raise ApiError("exists", status=400, field_errors={"object_type": "exists"})
+            assoc = {
+                "object_type": body["object_type"],
+                "required": body.get("required", False),
+                "editable_with_roles": body.get("editable_with_roles", []),
+            }
+            self.state[key] = assoc
+            return assoc
+
+        return self._fault(apply)  # type: ignore[no-any-return]
+
+    async def update_association(
+        self, scf_id: str, target: Target, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        self.calls.append("PUT")
+        key = (scf_id, target.path)
+
+        def apply() -> dict[str, Any]:
+            if key not in self.state:
+                raise ApiError("no association", status=404)
+            self.state[key].update(body)
+            return self.state[key]
+
+        return self._fault(apply)  # type: ignore[no-any-return]
+
+    async def delete_association(self, scf_id: str, target: Target) -> None:
+        self.calls.append("DELETE")
+        key = (scf_id, target.path)
+
+        def apply() -> None:
+            if key not in self.state:
+                raise ApiError("no association", status=404)
+            del self.state[key]
+
+        self._fault(apply)
+
+
+def op(
+    action: Action,
+    *,
+    field: str = FIELD,
+    target: Target = LEAD,
+    required: bool | None = None,
+    roles: tuple[str, ...] | None = None,
+) -> ResolvedOperation:
+    operation = Operation(
+        row=1,
+        line=2,
+        action=action,
+        field=Ref(id=field),
+        object_type=target.object_type,
+        type_ref=Ref(id=target.type_id) if target.type_id else None,
+        required=required,
+        editable_with_roles=roles,
+    )
+    return ResolvedOperation(operation, field, target, roles)
+
+
+async def no_sleep(_: float) -> None:
+    return None
+
+
+def runner(api: FakeApi, *, max_retries: int = 3) -> ActionRunner:
+    attempts = Attempts(RetryPolicy(max_retries=max_retries), sleep=no_sleep, rand=lambda: 0.5)
+    return ActionRunner(api, attempts)
+
+
+async def perform(api: FakeApi, rop: ResolvedOperation) -> Verdict:
+    return await runner(api).perform(rop)
+
+
+def seed(api: FakeApi, target: Target = LEAD, **assoc: Any) -> None:
+    api.state[(FIELD, target.path)] = {"required": False, "editable_with_roles": [], **assoc}
+
+
+async def test_associate_creates_a_missing_association() -> None:
+    """associate on a free pair POSTs once and reports created."""
+    api = FakeApi()
+    verdict = await perform(api, op(Action.ASSOCIATE, target=ACTIVITY, required=True))
+    assert (Status.OK, Outcome.CREATED) == (verdict.status, verdict.outcome)
+    assert api.state[(FIELD, ACTIVITY.path)]["required"] is True
+    assert api.calls == ["POST"]
+
+
+async def test_associate_with_the_same_settings_is_already_associated() -> None:
+    """A 400 on associate is confirmed by a GET: same settings means ok/already_associated."""
+    api = FakeApi()
+    seed(api, required=True)
+    verdict = await perform(api, op(Action.ASSOCIATE, required=True))
+    assert (Status.OK, Outcome.ALREADY_ASSOCIATED) == (verdict.status, verdict.outcome)
+    assert api.calls == ["POST", "GET"]
+
+
+async def test_associate_with_other_settings_is_a_conflict() -> None:
+    """An existing association with other settings fails the row as conflict, unchanged."""
+    api = FakeApi()
+    seed(api, required=True)
+    verdict = await perform(api, op(Action.ASSOCIATE, required=False))
+    assert (Status.FAILED, Outcome.CONFLICT) == (verdict.status, verdict.outcome)
+    assert api.state[(FIELD, LEAD.path)]["required"] is True
+
+
+async def test_associate_an_unknown_field_is_not_found() -> None:
+    """A 404 on associate means the field does not exist."""
+    verdict = await perform(FakeApi(), op(Action.ASSOCIATE, field=MISSING))
+    assert (Status.FAILED, Outcome.NOT_FOUND, 404) == (
+        verdict.status,
+        verdict.outcome,
+        verdict.http_status,
+    )
+
+
+async def test_associate_rejected_when_400_and_nothing_exists() -> None:
+    """A 400 with no association behind it is a real rejection, with Close's field errors."""
+    api = FakeApi()
+    api.faults.append(("before", ApiError("bad", status=400, field_errors={"required": "bad"})))
+    verdict = await perform(api, op(Action.ASSOCIATE))
+    assert (Status.FAILED, Outcome.REJECTED, (("required", "bad"),)) == (
+        verdict.status,
+        verdict.outcome,
+        verdict.field_errors,
+    )
+
+
+async def test_associate_fault_after_apply_is_confirmed_not_replayed() -> None:
+    """A 502 after the create landed is confirmed by a GET: created, and no second POST."""
+    api = FakeApi()
+    api.faults.append(("after", ServerError("bad gateway", status=502)))
+    verdict = await perform(api, op(Action.ASSOCIATE))
+    assert (Status.OK, Outcome.CREATED) == (verdict.status, verdict.outcome)
+    assert api.calls == ["POST", "GET"]
+
+
+async def test_associate_fault_before_apply_is_replayed() -> None:
+    """A dropped connection before the create landed: the GET finds nothing, the POST is sent
+    again and creates it."""
+    api = FakeApi()
+    api.faults.append(("before", NetworkError("reset")))
+    verdict = await perform(api, op(Action.ASSOCIATE))
+    assert (Status.OK, Outcome.CREATED) == (verdict.status, verdict.outcome)
+    assert api.calls == ["POST", "GET", "POST"]
+
+
+async def test_rate_limited_retries_do_not_use_up_max_retries() -> None:
+    """Ten 429s in a row with max_retries=1 still end with the row created."""
+    api = FakeApi()
+    for _ in range(10):
+        api.faults.append(("before", RateLimited("slow down", retry_after_s=0.01)))
+    verdict = await runner(api, max_retries=1).perform(op(Action.ASSOCIATE))
+    assert (Status.OK, Outcome.CREATED) == (verdict.status, verdict.outcome)
+    assert api.calls.count("POST") == 11
+
+
+async def test_persistent_server_errors_give_up() -> None:
+    """5xx on every attempt ends the row as gave_up after max_retries, with the last status."""
+    api = FakeApi()
+    seed(api)
+    for _ in range(10):
+        api.faults.append(("before", ServerError("unavailable", status=503)))
+    verdict = await runner(api, max_retries=2).perform(op(Action.UPDATE, required=True))
+    assert (Status.FAILED, Outcome.GAVE_UP, 503) == (
+        verdict.status,
+        verdict.outcome,
+        verdict.http_status,
+    )
+    assert api.calls.count("PUT") == 3
+
+
+async def test_auth_errors_propagate_to_stop_the_run() -> None:
+    """401 is not a row outcome: the action raises it for the runner to stop."""
+    api = FakeApi()
+    api.faults.append(("before", AuthError("unauthorized", status=401)))
+    with pytest.raises(AuthError):
+        await perform(api, op(Action.ASSOCIATE))
+
+
+async def test_update_changes_settings() -> None:
+    """update PUTs the set fields only and reports updated."""
+    api = FakeApi()
+    seed(api, required=True, editable_with_roles=["admin"])
+    verdict = await perform(api, op(Action.UPDATE, roles=("admin", "user")))
+    assert (Status.OK, Outcome.UPDATED) == (verdict.status, verdict.outcome)
+    assert {"required": True, "editable_with_roles": ["admin", "user"]} == api.state[
+        (FIELD, LEAD.path)
+    ]
+
+
+async def test_update_of_a_missing_association_is_not_associated() -> None:
+    """A 404 on update with the field present fails the row as not_associated."""
+    verdict = await perform(FakeApi(), op(Action.UPDATE, required=True))
+    assert (Status.FAILED, Outcome.NOT_ASSOCIATED) == (verdict.status, verdict.outcome)
+
+
+async def test_update_of_a_missing_field_is_not_found() -> None:
+    """A 404 on update with no such field fails the row as not_found."""
+    verdict = await perform(FakeApi(), op(Action.UPDATE, field=MISSING, required=True))
+    assert (Status.FAILED, Outcome.NOT_FOUND) == (verdict.status, verdict.outcome)
+
+
+async def test_disassociate_deletes() -> None:
+    """disassociate of an existing association reports deleted and removes it."""
+    api = FakeApi()
+    seed(api)
+    verdict = await perform(api, op(Action.DISASSOCIATE))
+    assert (Status.OK, Outcome.DELETED) == (verdict.status, verdict.outcome)
+    assert api.state == {}
+
+
+async def test_disassociate_of_an_absent_association_is_ok_not_associated() -> None:
+    """Already absent, field present: ok, not_associated."""
+    verdict = await perform(FakeApi(), op(Action.DISASSOCIATE))
+    assert (Status.OK, Outcome.NOT_ASSOCIATED) == (verdict.status, verdict.outcome)
+
+
+async def test_disassociate_of_a_missing_field_is_not_found() -> None:
+    """No such field: failed, not_found."""
+    verdict = await perform(FakeApi(), op(Action.DISASSOCIATE, field=MISSING))
+    assert (Status.FAILED, Outcome.NOT_FOUND) == (verdict.status, verdict.outcome)
+
+
+async def test_disassociate_fault_after_apply_is_deleted() -> None:
+    """A timeout after the DELETE landed is confirmed by a GET and reported as deleted."""
+    api = FakeApi()
+    seed(api)
+    api.faults.append(("after", NetworkError("timeout")))
+    verdict = await perform(api, op(Action.DISASSOCIATE))
+    assert (Status.OK, Outcome.DELETED) == (verdict.status, verdict.outcome)
+    assert api.calls.count("DELETE") == 1
+
+
+async def test_ensure_creates_when_absent() -> None:
+    """ensure on a free pair creates it."""
+    api = FakeApi()
+    verdict = await perform(api, op(Action.ENSURE, required=True))
+    assert (Status.OK, Outcome.CREATED) == (verdict.status, verdict.outcome)
+    assert api.calls == ["GET", "POST"]
+
+
+async def test_ensure_updates_when_different() -> None:
+    """ensure on a pair with other settings updates it."""
+    api = FakeApi()
+    seed(api, required=False)
+    verdict = await perform(api, op(Action.ENSURE, required=True))
+    assert (Status.OK, Outcome.UPDATED) == (verdict.status, verdict.outcome)
+    assert api.state[(FIELD, LEAD.path)]["required"] is True
+
+
+async def test_ensure_leaves_a_matching_association_unchanged() -> None:
+    """ensure on a pair that already matches sends nothing but the GET."""
+    api = FakeApi()
+    seed(api, required=True, editable_with_roles=["user", "admin"])
+    verdict = await perform(api, op(Action.ENSURE, required=True, roles=("admin", "user")))
+    assert (Status.OK, Outcome.UNCHANGED) == (verdict.status, verdict.outcome)
+    assert api.calls == ["GET"]
+
+
+async def test_ensure_with_unset_required_does_not_compare_it() -> None:
+    """ensure that leaves `required` unset accepts whatever is there."""
+    api = FakeApi()
+    seed(api, required=True)
+    verdict = await perform(api, op(Action.ENSURE, roles=()))
+    assert Outcome.UNCHANGED == verdict.outcome
+
+
+async def test_attempts_count_every_request_of_the_row() -> None:
+    """The attempt counter counts confirmation reads too."""
+    api = FakeApi()
+    api.faults.append(("after", ServerError("oops", status=500)))
+    r = runner(api)
+    await r.perform(op(Action.ASSOCIATE))
+    assert r.attempts.count == 2
