@@ -3,6 +3,7 @@
 ScfBatchError
 ├── UsageError            bad command line, job spec or environment (exit 2)
 │   └── JobFileError      an operations file that cannot be read at all (exit 2)
+│       └── JobHeaderError    its CSV header names unknown, duplicate or too few columns
 ├── LockHeldError         another run holds the run folder (exit 75)
 └── CloseError            anything that happened while talking to Close
     ├── TransientError    worth retrying: 5xx, timeouts, dropped connections
@@ -15,6 +16,11 @@ ScfBatchError
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scf_batch.models import Problem
+
 
 class ScfBatchError(Exception):
     """Root of every error scf-batch raises on purpose."""
@@ -26,6 +32,14 @@ class UsageError(ScfBatchError):
 
 class JobFileError(UsageError):
     """An operations file cannot be read at all (missing, not a known format)."""
+
+
+class JobHeaderError(JobFileError):
+    """A CSV header no row can be read with; `problems` names each column at fault, once."""
+
+    def __init__(self, message: str, problems: tuple[Problem, ...]) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 class LockHeldError(ScfBatchError):

@@ -1,0 +1,216 @@
+"""One row's values -> Operation or the list of what is wrong with them. Pure; no file access.
+
+The CSV and JSONL readers turn their cells into plain values (trimmed text or None, a bool, a
+role tuple) and hand them to `assemble`, so both formats obey the same rules.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+
+from scf_batch.models import Action, ObjectType, Operation, Problem, Ref, RowError
+
+TEXT_COLUMNS = (
+    "action",
+    "scf_id",
+    "scf_name",
+    "object_type",
+    "custom_activity_type_id",
+    "custom_activity_type_name",
+    "custom_object_type_id",
+    "custom_object_type_name",
+    "key",
+)
+COLUMNS = (*TEXT_COLUMNS, "required", "editable_with_roles")
+
+MAX_VALUE_CHARS = 1000  # names, ids, keys and each role; Close's own names are far shorter
+MAX_ROLES = 100
+BUILTIN_ROLES = frozenset({"admin", "superuser", "user", "restricted_user"})
+
+# New field ids are cf_ + 43 base62; older ones keep a prefix such as lcf_ and are not sized.
+SCF_ID = re.compile(r"cf_[0-9A-Za-z]{43}|[a-z]+cf_[0-9A-Za-z]{1,64}")
+ROLE_ID = re.compile(r"role_[0-9A-Za-z]{22}")
+TYPE_COLUMNS = {
+    ObjectType.CUSTOM_ACTIVITY_TYPE: (
+        "custom_activity_type",
+        re.compile(r"actitype_[0-9A-Za-z]{22}"),
+        "actitype_ and 22 letters or digits",
+    ),
+    ObjectType.CUSTOM_OBJECT_TYPE: (
+        "custom_object_type",
+        re.compile(r"cotype_[0-9A-Za-z]{22}"),
+        "cotype_ and 22 letters or digits",
+    ),
+}
+ACTIONS = {action.value: action for action in Action}
+OBJECT_TYPES = {object_type.value: object_type for object_type in ObjectType}
+CSV_BOOLEANS = {
+    "true": True,
+    "yes": True,
+    "1": True,
+    "false": False,
+    "no": False,
+    "0": False,
+}
+ONE_OF_ACTIONS = "one of " + ", ".join(ACTIONS) + " (empty = associate)"
+ONE_OF_OBJECT_TYPES = "one of " + ", ".join(OBJECT_TYPES)
+SCF_ID_SHAPE = "cf_ and 43 letters or digits (older ids: e.g. lcf_...)"
+ROLE_SHAPE = "role_ and 22 letters or digits"
+
+
+def show(value: object) -> str:
+    """A found value as the user can read it: quoted, escaped, cut to 60 characters."""
+    text = json.dumps(value, ensure_ascii=False)
+    if len(text) > 60:
+        text = text[:57] + "…"
+    # A lone surrogate (undecodable input) cannot be printed; show its escape instead.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def is_unicode(text: str) -> bool:
+    """True unless the text holds lone surrogates (bytes that were not UTF-8, \\ud800 escapes)."""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def parse_csv_bool(text: str) -> bool | None:
+    """`true/false/yes/no/1/0` in any case -> bool; anything else -> None (the caller reports)."""
+    found = CSV_BOOLEANS.get(text)
+    return found if found is not None else CSV_BOOLEANS.get(text.lower())
+
+
+def parse_csv_roles(text: str) -> tuple[str, ...] | str:
+    """A `;`-separated list or a JSON array of strings -> the entries, or what is wrong (a str)."""
+    if text.startswith("["):
+        try:
+            entries = json.loads(text)
+        except (ValueError, RecursionError):
+            return "a JSON array that does not parse"
+        if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+            return "a JSON array holding something other than strings"
+        return tuple(entry.strip() for entry in entries)
+    return tuple(entry.strip() for entry in text.split(";"))
+
+
+def role_problem(roles: tuple[str, ...]) -> tuple[str, str] | None:
+    """What is wrong with a role list as (found, expected), or None when it is fine."""
+    if len(roles) > MAX_ROLES:
+        return f"{len(roles)} roles", f"at most {MAX_ROLES}"
+    for entry in roles:
+        if not entry:
+            return "an empty entry", "role ids, built-in slugs or role names, none empty"
+        if len(entry) > MAX_VALUE_CHARS:
+            return f"an entry of {len(entry)} characters", f"at most {MAX_VALUE_CHARS}"
+        if entry.startswith("role_") and not ROLE_ID.fullmatch(entry):
+            return show(entry), ROLE_SHAPE
+        if not is_unicode(entry):
+            return show(entry), "valid UTF-8 text"
+    return None
+
+
+class RowProblems:
+    """Collects the problems of one row; cheap to create, nothing allocated until a problem."""
+
+    __slots__ = ("line", "path", "problems")
+
+    def __init__(self, path: str, line: int) -> None:
+        self.path = path
+        self.line = line
+        self.problems: list[Problem] = []
+
+    def add(self, column: str, found: str, expected: str, line: int | None = None) -> None:
+        """Record one problem; `line` defaults to the row's first line."""
+        where = self.line if line is None else line
+        self.problems.append(Problem(self.path, where, column, found, expected))
+
+
+def assemble(
+    row: int,
+    texts: Mapping[str, str | None],
+    required: bool | None,
+    roles: tuple[str, ...] | None,
+    bad: RowProblems,
+) -> Operation | RowError:
+    """Check the cross-column rules and build the Operation, or the RowError with every problem."""
+    action = _action(texts.get("action"), bad)
+    field = _either(texts, "scf_id", "scf_name", id_shape=SCF_ID, shape_text=SCF_ID_SHAPE, bad=bad)
+    object_type, type_ref = _target(texts, bad)
+    if action is Action.UPDATE and required is None and roles is None:
+        bad.add(
+            "action",
+            "update that sets nothing",
+            "a value in required or editable_with_roles (or another action)",
+        )
+    key = texts.get("key")
+    if bad.problems or action is None or field is None or object_type is None:
+        return RowError(row, bad.line, tuple(bad.problems), key)
+    return Operation(row, bad.line, action, field, object_type, type_ref, required, roles, key)
+
+
+def _action(text: str | None, bad: RowProblems) -> Action | None:
+    if text is None:
+        return Action.ASSOCIATE
+    action = ACTIONS.get(text) or ACTIONS.get(text.lower())
+    if action is None:
+        bad.add("action", show(text), ONE_OF_ACTIONS)
+    return action
+
+
+def _either(
+    texts: Mapping[str, str | None],
+    id_column: str,
+    name_column: str,
+    *,
+    id_shape: re.Pattern[str],
+    shape_text: str,
+    bad: RowProblems,
+) -> Ref | None:
+    """Exactly one of an id column (well-formed) and a name column."""
+    ref_id = texts.get(id_column)
+    name = texts.get(name_column)
+    if ref_id is not None:
+        if name is not None:
+            bad.add(name_column, "both an id and a name", f"only one of {id_column}, {name_column}")
+            return None
+        if id_shape.fullmatch(ref_id) is None:
+            bad.add(id_column, show(ref_id), shape_text)
+            return None
+        return Ref(id=ref_id)
+    if name is not None:
+        return Ref(name=name)
+    bad.add(id_column, "nothing", f"an id in {id_column} or a name in {name_column}")
+    return None
+
+
+def _target(
+    texts: Mapping[str, str | None], bad: RowProblems
+) -> tuple[ObjectType | None, Ref | None]:
+    """The object type, and the custom type it names when it needs one (and only then)."""
+    text = texts.get("object_type")
+    object_type = None
+    if text is None:
+        bad.add("object_type", "nothing", ONE_OF_OBJECT_TYPES)
+    else:
+        object_type = OBJECT_TYPES.get(text) or OBJECT_TYPES.get(text.lower())
+        if object_type is None:
+            bad.add("object_type", show(text), ONE_OF_OBJECT_TYPES)
+    type_ref = None
+    for kind, (prefix, id_shape, shape_text) in TYPE_COLUMNS.items():
+        id_column, name_column = f"{prefix}_id", f"{prefix}_name"
+        if kind is object_type:
+            type_ref = _either(
+                texts, id_column, name_column, id_shape=id_shape, shape_text=shape_text, bad=bad
+            )
+            continue
+        for column in (id_column, name_column):
+            value = texts.get(column)
+            if value is not None and object_type is not None:
+                bad.add(column, show(value), f"nothing with object_type {object_type.value}")
+    return object_type, type_ref

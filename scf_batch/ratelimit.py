@@ -1,0 +1,252 @@
+"""Close's rate-limit signals, read by pure functions, and the per-endpoint-group pacer.
+
+The top half is pure: header/body parsing and the throttle decision take plain values and read
+no clock. The `Pacer` below holds the per-group state and is the only part that waits.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import anyio
+
+RATELIMIT_HEADER = "RateLimit"
+RETRY_AFTER_HEADER = "Retry-After"
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitInfo:
+    """One `RateLimit` header: window size, requests left in it, seconds until it resets."""
+
+    limit: int | None
+    remaining: int | None
+    reset_s: float | None
+
+
+def parse_ratelimit(value: str | None) -> RateLimitInfo | None:
+    """Parse `limit=100, remaining=50, reset=5` (`,` or `;`, any order, extra keys ignored).
+
+    A key whose value is not a finite number >= 0 counts as absent; None when no key is usable.
+    """
+    if not value:
+        return None
+    fields: dict[str, float] = {}
+    for part in value.replace(";", ",").split(","):
+        key, sep, raw = part.partition("=")
+        key = key.strip().lower()
+        number = _number(raw) if sep else None
+        if key in ("limit", "remaining", "reset") and key not in fields and number is not None:
+            fields[key] = number
+    if not fields:
+        return None
+    limit, remaining = fields.get("limit"), fields.get("remaining")
+    return RateLimitInfo(
+        limit=None if limit is None else int(limit),
+        remaining=None if remaining is None else int(remaining),
+        reset_s=fields.get("reset"),
+    )
+
+
+def wait_hint_s(headers: Mapping[str, str], body: bytes) -> float | None:
+    """How long a 429 asks us to wait: `RateLimit` reset, else `Retry-After`, else the legacy body.
+
+    `Retry-After` as an HTTP-date gives no hint (reading it would need a clock). A wait <= 0 or
+    not finite is no hint; None when nothing usable came (the caller then uses its default).
+    """
+    info = parse_ratelimit(_header(headers, RATELIMIT_HEADER))
+    for candidate in (
+        info.reset_s if info is not None else None,
+        _number(_header(headers, RETRY_AFTER_HEADER)),
+        _legacy_body_reset(body),
+    ):
+        if candidate is not None and candidate > 0:
+            return candidate
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Throttle:
+    """What `RateLimit` asks of a group for the next `for_s` seconds: at most `rate_per_s`.
+
+    `rate_per_s == 0` means pause: send nothing until the window resets.
+    """
+
+    rate_per_s: float
+    for_s: float
+
+
+def throttle_for(info: RateLimitInfo | None, *, rate_per_s: float, reserve: int) -> Throttle | None:
+    """Slow down before the window runs out, or None when the current pace fits in it.
+
+    With `remaining` requests left for `reset_s` seconds:
+    - `remaining <= reserve`: pause until the reset (the next request would be refused);
+    - the current pace would send more than `remaining + 1` before the reset: cap the pace at
+      `(remaining - reserve) / reset_s` until the reset. The `+ 1` absorbs the rounding of
+      "requests that fit in reset_s" (a pace that exactly fills the window reports
+      `rate * reset == remaining + 1` on every response and must not be slowed);
+    - otherwise, or when the header lacks `remaining` or `reset`: None.
+    """
+    if info is None or info.remaining is None or info.reset_s is None:
+        return None
+    reset_s = info.reset_s
+    if not (math.isfinite(reset_s) and reset_s > 0):
+        return None
+    if info.remaining <= reserve:
+        return Throttle(rate_per_s=0.0, for_s=reset_s)
+    budget = info.remaining - reserve
+    if rate_per_s * reset_s <= info.remaining + 1:
+        return None
+    return Throttle(rate_per_s=budget / reset_s, for_s=reset_s)
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """Case-insensitive header lookup that works on plain dicts as well as aiohttp's CIMultiDict."""
+    value = headers.get(name)
+    if value is not None:
+        return value
+    wanted = name.lower()
+    return next((v for k, v in headers.items() if k.lower() == wanted), None)
+
+
+def _number(raw: str | None) -> float | None:
+    """A finite number >= 0 from a header value, quotes tolerated; None for anything else."""
+    if raw is None:
+        return None
+    try:
+        number = float(raw.strip().strip('"'))
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
+
+
+def _legacy_body_reset(body: bytes) -> float | None:
+    """`error.rate_reset` of the pre-2024 429 body; None for any other body, JSON or not."""
+    try:
+        parsed = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    error = parsed.get("error") if isinstance(parsed, dict) else None
+    reset = error.get("rate_reset") if isinstance(error, dict) else None
+    if isinstance(reset, bool) or not isinstance(reset, int | float):
+        return None
+    return float(reset) if math.isfinite(reset) else None
+
+
+@dataclass(slots=True)
+class _GroupState:
+    """When a group may send next: last send, pause end, and a temporary pace cap."""
+
+    last_sent: float | None = None
+    paused_until: float = -math.inf
+    cap_per_s: float | None = None
+    cap_until: float = -math.inf
+    lock: anyio.Lock | None = None
+
+
+def next_send_at(state: _GroupState, *, now: float, rate_per_s: float) -> float:
+    """When the group's next request may go: an interval after the last one, and not paused."""
+    rate = rate_per_s
+    if state.cap_per_s is not None and now < state.cap_until:
+        rate = min(rate, state.cap_per_s)
+    earliest = -math.inf if state.last_sent is None else state.last_sent + 1.0 / rate
+    return max(earliest, state.paused_until)
+
+
+class Pacer:
+    """Spaces requests evenly per endpoint group, and holds a group while Close asks it to wait.
+
+    One pacer per run, shared by every worker. Per group (e.g. `"GET role/"`) it behaves like
+    aiolimiter's `AsyncLimiter(1, 1 / rate_per_s)` — a bucket of one, so never a burst — but the
+    interval can change at run time, which a fixed `AsyncLimiter` cannot do:
+
+    - `acquire(group)`: waits in FIFO order until one interval has passed since the group's last
+      request and the group is not paused. The waiter at the head re-checks after every sleep,
+      so a pause or slowdown that arrives meanwhile holds it too.
+    - `pause(group, s)` (a 429): the group sends nothing until the later of its current pause end
+      and now + s.
+    - `observe(group, info)` (every response's `RateLimit`): see `throttle_for`. A pause extends
+      the pause end; a cap lowers the pace until the window resets. A cap is replaced only by a
+      lower one or when it has expired, so out-of-order responses cannot loosen it early.
+
+    Counters: `pauses` (pause() calls by group), `paused_s` (seconds of pause added by group,
+    from 429s and from `observe`), `slowdowns` (throttles applied by `observe`, by group).
+    `clock` defaults to the event loop's time; tests inject their own.
+    """
+
+    def __init__(
+        self,
+        rate_per_s: float,
+        *,
+        clock: Callable[[], float] | None = None,
+        reserve: int = 0,
+    ) -> None:
+        if not (math.isfinite(rate_per_s) and rate_per_s > 0):
+            raise ValueError(f"rate_per_s: got {rate_per_s}, expected a finite number > 0")
+        self.rate_per_s = rate_per_s
+        self.reserve = reserve
+        self._clock = clock or anyio.current_time
+        self._groups: dict[str, _GroupState] = {}
+        self.pauses: Counter[str] = Counter()
+        self.paused_s: defaultdict[str, float] = defaultdict(float)
+        self.slowdowns: Counter[str] = Counter()
+
+    def __repr__(self) -> str:
+        return f"Pacer(rate_per_s={self.rate_per_s}, groups={sorted(self._groups)})"
+
+    def delay_s(self, group: str) -> float:
+        """Seconds until the group's next request may go (0 when it may go now)."""
+        now = self._clock()
+        return max(0.0, next_send_at(self._state(group), now=now, rate_per_s=self.rate_per_s) - now)
+
+    async def acquire(self, group: str) -> None:
+        """Wait for the group's next slot, then take it."""
+        state = self._state(group)
+        if state.lock is None:
+            state.lock = anyio.Lock()
+        async with state.lock:
+            # Re-check after each sleep: a pause or slowdown may have come in meanwhile.
+            while True:
+                wait_s = self.delay_s(group)
+                if wait_s <= 0:
+                    break
+                await anyio.sleep(wait_s)
+            state.last_sent = self._clock()
+
+    def pause(self, group: str, seconds: float) -> None:
+        """Hold the group until the later of its current pause end and now + seconds."""
+        self.pauses[group] += 1
+        self._pause_until(group, self._clock() + seconds)
+
+    def observe(self, group: str, info: RateLimitInfo | None) -> None:
+        """Slow the group down when its `RateLimit` says the window would run out at this pace."""
+        now = self._clock()
+        state = self._state(group)
+        current = self.rate_per_s
+        if state.cap_per_s is not None and now < state.cap_until:
+            current = min(current, state.cap_per_s)
+        throttle = throttle_for(info, rate_per_s=current, reserve=self.reserve)
+        if throttle is None:
+            return
+        self.slowdowns[group] += 1
+        if throttle.rate_per_s <= 0:
+            self._pause_until(group, now + throttle.for_s)
+            return
+        state.cap_per_s = throttle.rate_per_s
+        state.cap_until = now + throttle.for_s
+
+    def _pause_until(self, group: str, until: float) -> None:
+        state = self._state(group)
+        added = until - max(state.paused_until, self._clock())
+        if added > 0:
+            self.paused_s[group] += added
+            state.paused_until = until
+
+    def _state(self, group: str) -> _GroupState:
+        state = self._groups.get(group)
+        if state is None:
+            state = self._groups[group] = _GroupState()
+        return state

@@ -1,0 +1,322 @@
+"""CloseClient against small hand-written aiohttp servers answering exactly what a test needs."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from scf_batch.close_client import (
+    GROUP_CREATE_ASSOCIATION,
+    GROUP_GET_ASSOCIATION,
+    CloseClient,
+    Response,
+    open_client,
+)
+from scf_batch.errors import (
+    ApiError,
+    AuthError,
+    CloseError,
+    NetworkError,
+    RateLimited,
+    ServerError,
+)
+from scf_batch.models import ObjectType, Target
+from scf_batch.ratelimit import Pacer
+
+pytestmark = pytest.mark.anyio
+
+API_KEY = "api_SECRETkey0123456789"
+SCF = "cf_abc"
+LEAD = Target(ObjectType.LEAD)
+ACTIVITY = Target(ObjectType.CUSTOM_ACTIVITY_TYPE, "actitype_1")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request as the server received it, with its arrival time on the loop's clock."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    at: float
+
+
+@asynccontextmanager
+async def serve(handler: Handler) -> AsyncIterator[tuple[str, list[Seen]]]:
+    """A test server under /api/v1/ that records every request, then lets `handler` answer."""
+    seen: list[Seen] = []
+
+    async def entry(request: web.Request) -> web.StreamResponse:
+        path = request.path.removeprefix("/api/v1/")
+        query = dict(request.query)
+        seen.append(Seen(request.method, path, query, dict(request.headers), anyio.current_time()))
+        return await handler(request)
+
+    app = web.Application()
+    app.router.add_route("*", "/api/v1/{tail:.*}", entry)
+    async with TestServer(app) as server:
+        yield str(server.make_url("/api/v1/")), seen
+
+
+def reply(status: int, body: Any = None, headers: dict[str, str] | None = None) -> Handler:
+    """A handler answering every request with the same status, JSON body and headers."""
+
+    async def handle(_: web.Request) -> web.StreamResponse:
+        if body is None:
+            return web.Response(status=status, headers=headers)
+        return web.json_response(body, status=status, headers=headers)
+
+    return handle
+
+
+@asynccontextmanager
+async def client_for(
+    handler: Handler, **options: Any
+) -> AsyncIterator[tuple[CloseClient, list[Seen]]]:
+    """A client on a fresh test server; a high default rate so pacing stays out of the way."""
+    options.setdefault("rate_per_s", 1000.0)
+    async with serve(handler) as (url, seen), open_client(url, API_KEY, **options) as client:
+        yield client, seen
+
+
+async def test_auth_header_is_basic_with_the_key_and_an_empty_password() -> None:
+    """Every request carries `Basic base64(key + ":")`, JSON Accept and a scf-batch User-Agent."""
+    async with client_for(reply(200, {"id": SCF})) as (client, seen):
+        await client.get_field(SCF)
+    scheme, token = seen[0].headers["Authorization"].split(" ")
+    assert ("Basic", f"{API_KEY}:") == (scheme, base64.b64decode(token).decode())
+    assert seen[0].headers["Accept"] == "application/json"
+    assert seen[0].headers["User-Agent"].startswith("scf-batch/")
+
+
+async def test_create_association_posts_the_body_and_returns_the_201_object() -> None:
+    """create_association POSTs to the association route and returns the parsed 201 body."""
+    created = {"object_type": "lead", "editable_with_roles": [], "required": False}
+    bodies: list[Any] = []
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        bodies.append(await request.json())
+        return web.json_response(created, status=201)
+
+    async with client_for(handle) as (client, seen):
+        result = await client.create_association(SCF, {"object_type": "lead"})
+    assert created == result
+    assert [("POST", f"custom_field/shared/{SCF}/association/")] == [
+        (s.method, s.path) for s in seen
+    ]
+    assert bodies == [{"object_type": "lead"}]
+    assert client.stats.responses_by_group_status[(GROUP_CREATE_ASSOCIATION, 201)] == 1
+
+
+async def test_custom_type_targets_use_two_path_segments() -> None:
+    """A custom activity type target is addressed as `.../custom_activity_type/<id>/`."""
+    async with client_for(reply(200, {"object_type": "custom_activity_type"})) as (client, seen):
+        await client.get_association(SCF, ACTIVITY)
+        await client.update_association(SCF, ACTIVITY, {"required": True})
+    expected = f"custom_field/shared/{SCF}/association/custom_activity_type/actitype_1/"
+    assert [("GET", expected), ("PUT", expected)] == [(s.method, s.path) for s in seen]
+    assert client.stats.requests_by_group[GROUP_GET_ASSOCIATION] == 1
+
+
+async def test_delete_association_accepts_204_without_a_body() -> None:
+    """delete_association returns None on a 204 with an empty body."""
+    async with client_for(reply(204)) as (client, seen):
+        assert await client.delete_association(SCF, LEAD) is None
+    assert seen[0].method == "DELETE"
+
+
+async def test_a_404_reads_as_none_for_field_and_association() -> None:
+    """get_field and get_association return None when Close answers 404."""
+    async with client_for(reply(404, {"error": "Not found"})) as (client, _):
+        assert await client.get_field(SCF) is None
+        assert await client.get_association(SCF, LEAD) is None
+
+
+async def test_a_400_carries_close_field_errors() -> None:
+    """A 400 becomes ApiError with Close's `field-errors` as a dict."""
+    body = {"errors": [], "field-errors": {"object_type": "already associated"}}
+    async with client_for(reply(400, body)) as (client, _):
+        with pytest.raises(ApiError) as caught:
+            await client.create_association(SCF, {"object_type": "lead"})
+    assert (
+        caught.value.status,
+        caught.value.field_errors,
+    ) == (400, {"object_type": "already associated"})
+
+
+@pytest.mark.parametrize("status", [401, 402, 403])
+async def test_credential_and_plan_refusals_are_auth_errors(status: int) -> None:
+    """401, 402 and 403 raise AuthError, which the runner treats as "stop the run"."""
+    async with client_for(reply(status, {"error": "Unauthorized"})) as (client, _):
+        with pytest.raises(AuthError) as caught:
+            await client.get_association(SCF, LEAD)
+    assert status == caught.value.status
+
+
+async def test_a_5xx_with_a_non_json_body_is_a_server_error() -> None:
+    """A 500 answered in HTML raises ServerError carrying an excerpt of the text."""
+
+    async def handle(_: web.Request) -> web.StreamResponse:
+        return web.Response(status=500, text="<html>oops</html>", content_type="text/html")
+
+    async with client_for(handle) as (client, _):
+        with pytest.raises(ServerError) as caught:
+            await client.get_field(SCF)
+    assert (caught.value.status, caught.value.body) == (500, "<html>oops</html>")
+
+
+async def test_a_2xx_with_a_non_json_body_does_not_crash_request() -> None:
+    """request() returns body None for a 2xx whose body is not JSON."""
+
+    async def handle(_: web.Request) -> web.StreamResponse:
+        return web.Response(status=200, text="not json")
+
+    async with client_for(handle) as (client, _):
+        resp = await client.request("GET", "me/", group="GET me/")
+    assert (resp.status, resp.body) == (200, None)
+
+
+async def test_list_all_follows_has_more_with_skip_and_limit() -> None:
+    """list_all pages with _skip/_limit until has_more is false and concatenates the data."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        skip = int(request.query["_skip"])
+        data = [{"id": f"role_{i}"} for i in range(skip, min(skip + 100, 250))]
+        return web.json_response({"data": data, "has_more": skip + 100 < 250})
+
+    async with client_for(handle) as (client, seen):
+        roles = await client.list_all("role/")
+    assert [f"role_{i}" for i in range(250)] == [r["id"] for r in roles]
+    assert [(s.query["_skip"], s.query["_limit"]) for s in seen] == [
+        ("0", "100"),
+        ("100", "100"),
+        ("200", "100"),
+    ]
+    assert client.stats.requests_by_group["GET role/"] == 3
+
+
+async def test_list_all_stops_when_has_more_is_absent() -> None:
+    """A list without `has_more` is a single page."""
+    async with client_for(reply(200, {"data": [{"id": "cotype_1"}]})) as (client, seen):
+        types = await client.list_all("custom_object_type/")
+    assert (types, len(seen)) == ([{"id": "cotype_1"}], 1)
+
+
+async def test_list_all_retries_a_transient_page_failure() -> None:
+    """list_all replays a page that met a 503, since reads are safe to replay."""
+    calls = 0
+
+    async def handle(_: web.Request) -> web.StreamResponse:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return web.Response(status=503)
+        return web.json_response({"data": [{"id": "role_1"}], "has_more": False})
+
+    async with client_for(handle) as (client, _):
+        roles = await client.list_all("role/")
+    assert (roles, calls) == ([{"id": "role_1"}], 2)
+
+
+async def test_list_all_rejects_a_body_without_a_data_list() -> None:
+    """A list answer whose `data` is not a list of objects raises CloseError, not TypeError."""
+    async with client_for(reply(200, {"data": "nope"})) as (client, _):
+        with pytest.raises(CloseError):
+            await client.list_all("role/")
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "expected_s"),
+    [
+        ({"RateLimit": "limit=10, remaining=0, reset=0.25", "Retry-After": "1"}, None, 0.25),
+        ({"RateLimit": "limit=10; remaining=0; reset=0.5"}, None, 0.5),
+        ({"Retry-After": "2"}, None, 2.0),
+        ({}, {"error": {"rate_reset": 0.13}}, 0.13),
+        ({}, None, None),
+    ],
+    ids=["ratelimit-comma", "ratelimit-semicolon", "retry-after", "legacy-body", "none"],
+)
+async def test_a_429_raises_rate_limited_with_the_best_hint(
+    headers: dict[str, str], body: Any, expected_s: float | None
+) -> None:
+    """A 429 raises RateLimited with RateLimit reset, else Retry-After, else the body's reset."""
+    async with client_for(reply(429, body, headers)) as (client, _):
+        with pytest.raises(RateLimited) as caught:
+            await client.get_association(SCF, LEAD)
+    assert expected_s == caught.value.retry_after_s
+    assert (client.stats.rate_limited, client.pacer.pauses[GROUP_GET_ASSOCIATION]) == (1, 1)
+
+
+async def test_a_429_from_the_edge_with_a_text_body_pauses_for_the_default() -> None:
+    """A bare 429 with a text body gives no hint and pauses the group for the default 5 s."""
+    clock = [100.0]
+    pacer = Pacer(1000.0, clock=lambda: clock[0])
+
+    async def handle(_: web.Request) -> web.StreamResponse:
+        return web.Response(status=429, text="Too Many Requests")
+
+    async with client_for(handle, pacer=pacer) as (client, _):
+        with pytest.raises(RateLimited) as caught:
+            await client.get_association(SCF, LEAD)
+    assert (caught.value.retry_after_s, pacer.delay_s(GROUP_GET_ASSOCIATION)) == (None, 5.0)
+
+
+async def test_a_dropped_connection_is_a_network_error() -> None:
+    """A server that closes the connection without answering raises NetworkError."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        assert request.transport is not None
+        request.transport.close()
+        return web.Response(status=200)
+
+    async with client_for(handle) as (client, _):
+        with pytest.raises(NetworkError) as caught:
+            await client.create_association(SCF, {"object_type": "lead"})
+    assert "may have been applied" in str(caught.value)
+    assert client.stats.network_errors == 1
+
+
+async def test_a_slow_answer_times_out_as_a_network_error() -> None:
+    """A server slower than timeout_s raises NetworkError saying the request may have landed."""
+    release = asyncio.Event()
+
+    async def handle(_: web.Request) -> web.StreamResponse:
+        await release.wait()
+        return web.Response(status=200)
+
+    try:
+        async with client_for(handle, timeout_s=0.2) as (client, _):
+            with pytest.raises(NetworkError) as caught:
+                await client.get_field(SCF)
+    finally:
+        release.set()
+    assert "timed out" in str(caught.value)
+
+
+async def test_the_api_key_appears_in_no_repr_or_message() -> None:
+    """Neither the key nor its Basic token shows in the client's repr, errors or responses."""
+    token = base64.b64encode(f"{API_KEY}:".encode()).decode()
+    texts: list[str] = []
+    async with client_for(reply(401, {"error": "Unauthorized"})) as (client, _):
+        texts += [repr(client), str(client.stats), repr(client.pacer)]
+        with pytest.raises(AuthError) as caught:
+            await client.get_field(SCF)
+        texts += [str(caught.value), repr(caught.value), repr(caught.value.body)]
+    async with client_for(reply(200, {"ok": True})) as (client, _):
+        resp = await client.request("GET", "me/", group="GET me/")
+        texts += [repr(resp), str(resp)]
+    assert isinstance(resp, Response)
+    leaks = [text for text in texts if API_KEY in text or token in text]
+    assert leaks == []
