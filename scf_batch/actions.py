@@ -87,15 +87,15 @@ class Attempts:
                 return await call()
             except TransientError as exc:
                 is_429 = isinstance(exc, RateLimited)
-                if not is_429:
-                    self.failures += 1
                 delay = decide(
                     exc,
-                    attempt=self.failures,
+                    attempt=self.failures,  # earlier non-429 failures of this row
                     elapsed_s=self._clock() - self._started,
                     policy=self.policy,
                     rand=self._rand(),
                 )
+                if not is_429:
+                    self.failures += 1
                 if delay is None:
                     raise GaveUp(exc) from exc
                 # A 429 already paused the endpoint group in the pacer; the next acquire waits.

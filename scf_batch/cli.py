@@ -66,15 +66,25 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--base-url", help="Close API base URL [https://api.close.com/api/v1/]"),
         click.option("--out", type=click.Path(path_type=Path), help="run folder [runs/<job>/]"),
         click.option("--concurrency", type=click.IntRange(1, 256), help="requests in flight [16]"),
-        click.option("--rate", type=click.FloatRange(min=0.01), help="req/s per endpoint group [20]"),
-        click.option("--max-retries", type=click.IntRange(0, 100), help="per row, 429s excluded [5]"),
+        click.option(
+            "--rate", type=click.FloatRange(min=0.01), help="req/s per endpoint group [20]"
+        ),
+        click.option(
+            "--max-retries", type=click.IntRange(0, 100), help="per row, 429s excluded [5]"
+        ),
         click.option("--timeout", type=click.FloatRange(min=0.1), help="seconds per request [30]"),
-        click.option("--limit", type=click.IntRange(min=1), help="canary: stop after N rows (exit 4)"),
+        click.option(
+            "--limit", type=click.IntRange(min=1), help="canary: stop after N rows (exit 4)"
+        ),
         click.option("--max-errors", type=click.IntRange(min=1), help="abort after N failed rows"),
         click.option("--max-duration", type=click.FloatRange(min=0), help="stop after S seconds"),
         click.option("--dry-run", is_flag=True, default=None, help="show what would be sent"),
-        click.option("--skip-invalid", is_flag=True, default=None, help="record invalid rows, run the rest"),
-        click.option("--restart", is_flag=True, default=False, help="discard the run folder's checkpoint"),
+        click.option(
+            "--skip-invalid", is_flag=True, default=None, help="record invalid rows, run the rest"
+        ),
+        click.option(
+            "--restart", is_flag=True, default=False, help="discard the run folder's checkpoint"
+        ),
         click.option("--log-format", type=click.Choice(["auto", "json", "console"])),
         click.option("--progress/--no-progress", default=None, help="live progress bar"),
     ]

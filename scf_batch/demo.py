@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal, cast
 
 from scf_batch.errors import UsageError
 from scf_batch.job import run_job
@@ -15,6 +16,8 @@ from scf_batch.sim import SimConfig, running
 # A key of the "Acme Target" org in the simulator's default seed: not a secret.
 DEMO_API_KEY = "api_target_key_1"
 DEMO_SPEC = Path("jobs") / "demo.toml"
+HeaderStyle = Literal["comma", "semicolon", "none"]
+BodyStyle = Literal["legacy", "empty", "text"]
 
 
 def find_demo_spec(explicit: Path | None) -> Path:
@@ -39,8 +42,8 @@ def sim_config(spec: JobSpec) -> SimConfig:
         latency_ms=sim.latency_ms or 0.0,
         jitter_ms=sim.jitter_ms or 0.0,
         fault_rate=sim.fault_rate or 0.0,
-        header_style=sim.header_style or "comma",
-        body_style=sim.body_style or "legacy",
+        header_style=cast(HeaderStyle, sim.header_style or "comma"),
+        body_style=cast(BodyStyle, sim.body_style or "legacy"),
     )
     if sim.seed is not None:
         config = SimConfig(**{**config.__dict__, "seed_path": sim.seed})

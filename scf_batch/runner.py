@@ -1,7 +1,7 @@
 """One run: check the whole job, then reader -> bounded stream -> workers -> one writer.
 
 Memory is bounded by `--concurrency`, not by the file: the reader streams the operations
-file and admits at most `4 × concurrency` rows that are not finished yet. Rows that touch the
+file and admits at most `4 * concurrency` rows that are not finished yet. Rows that touch the
 same (field, target) form a chain that one worker runs in input order; others run in parallel.
 """
 
@@ -19,12 +19,12 @@ from typing import Any, Protocol
 
 import anyio
 import structlog
-from anyio.abc import CancelScope
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from scf_batch import checkpoint
 from scf_batch.actions import ActionRunner, AssociationApi, Attempts
 from scf_batch.catalog import Catalog
+from scf_batch.close_client import ClientStats
 from scf_batch.errors import AuthError
 from scf_batch.exitcodes import ExitCode
 from scf_batch.jobfile import read_operations
@@ -56,10 +56,7 @@ PENDING_PER_WORKER = 4
 class RunClient(AssociationApi, Protocol):
     """What a run needs of the client: the association calls and its counters."""
 
-    @property
-    def requests_sent(self) -> int: ...
-    @property
-    def rate_limited(self) -> int: ...
+    stats: ClientStats
 
 
 @dataclass
@@ -99,7 +96,9 @@ class RunReport:
         }
 
 
-def resolve(item: Operation | RowError, catalog: Catalog, path: str) -> ResolvedOperation | RowError:
+def resolve(
+    item: Operation | RowError, catalog: Catalog, path: str
+) -> ResolvedOperation | RowError:
     """An operation with its names turned into ids, or a RowError saying what is unknown."""
     if isinstance(item, RowError):
         return item
@@ -166,7 +165,7 @@ class Run:
         self.more_rows = False
         self._chains: dict[tuple[str, str], deque[ResolvedOperation]] = {}
         self._slots = anyio.Semaphore(settings.concurrency * PENDING_PER_WORKER)
-        self._scope: CancelScope | None = None
+        self._scope: anyio.CancelScope | None = None
         self._writer = ResultsWriter(settings.out / RESULTS_FILE)
         self._last_checkpoint = 0.0
 
@@ -179,11 +178,11 @@ class Run:
                 await self._pipeline()
                 outer.cancel_scope.cancel()
         finally:
-            with anyio.CancelScope(shield=True):
-                report = self._finish()
+            # synchronous on purpose: nothing can cancel the final flush and checkpoint
+            report = self._finish()
         return report
 
-    async def _watch_signals(self, outer: CancelScope) -> None:
+    async def _watch_signals(self, outer: anyio.CancelScope) -> None:
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
             async for signum in signals:
                 self._stop(ExitCode.INTERRUPTED, f"interrupted by {signal.Signals(signum).name}")
@@ -359,8 +358,8 @@ class Run:
             done=self.tally.done,
             total=self.total_rows,
             in_flight=self.in_flight,
-            rate_limited=self.client.rate_limited,
-            requests=self.client.requests_sent,
+            rate_limited=self.client.stats.rate_limited,
+            requests=self.client.stats.requests,
             elapsed_s=now - self.started,
         )
 
@@ -392,8 +391,8 @@ class Run:
             total_rows=self.total_rows,
             tally=self.tally,
             elapsed_s=now - self.started,
-            requests=self.client.requests_sent,
-            rate_limited=self.client.rate_limited,
+            requests=self.client.stats.requests,
+            rate_limited=self.client.stats.rate_limited,
             rate_per_s=self.settings.rate_per_s,
             reason=self.reason,
             remaining=remaining,

@@ -71,7 +71,7 @@ def build_settings(spec: JobSpec, flags: Mapping[str, Any]) -> RunSettings:
     settings = RunSettings(
         name=spec.name,
         operations=spec.operations,
-        out=Path(out),
+        out=Path(os.path.normpath(out)),
         base_url=pick("base_url", spec.base_url, DEFAULT_BASE_URL),
         api_key_env=pick("api_key_env", spec.api_key_env, DEFAULT_API_KEY_ENV),
         concurrency=pick("concurrency", spec.concurrency, DEFAULT_CONCURRENCY),

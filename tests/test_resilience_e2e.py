@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.simproc import sim_process
 
 from tests.e2e import (
     all_pairs,
@@ -25,7 +26,6 @@ from tests.e2e import (
     run_cli,
     write_csv,
 )
-from tests.simproc import sim_process
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +43,9 @@ def expected_job(pairs_count: int, state: dict) -> tuple[list[dict[str, str]], d
 
 
 def assert_state(state: dict, want: dict) -> None:  # type: ignore[type-arg]
-    got = {p: (a["required"], sorted(a["editable_with_roles"])) for p, a in associations(state).items()}
+    got = {
+        p: (a["required"], sorted(a["editable_with_roles"])) for p, a in associations(state).items()
+    }
     assert want == got
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
 
 import pytest
+from tests.simproc import sim_process
 
 from tests.e2e import Pair, all_pairs, associations, outcomes, results, run_cli, write_csv
-from tests.simproc import sim_process
 
 BAD_KEY = "api_not_a_real_key_123"
 
@@ -94,7 +95,9 @@ def test_bad_api_key_exits_3_after_at_most_concurrency_requests(tmp_path: Path) 
     """A key Close refuses stops the run with exit 3; at most --concurrency requests reach it."""
     with sim_process() as sim:
         pairs = all_pairs(sim.state())
-        job = write_csv(tmp_path / "job.csv", [p.row(str(i), "associate") for i, p in enumerate(pairs[:50])])
+        job = write_csv(
+            tmp_path / "job.csv", [p.row(str(i), "associate") for i, p in enumerate(pairs[:50])]
+        )
         done = run_cli(job, sim.base_url, tmp_path / "run", "--concurrency", "4", api_key=BAD_KEY)
         assert done.returncode == 3, done.stderr
         assert sim.stats()["total"] <= 4
@@ -103,8 +106,6 @@ def test_bad_api_key_exits_3_after_at_most_concurrency_requests(tmp_path: Path) 
 
 def test_lock_held_exits_75_and_changes_nothing(tmp_path: Path) -> None:
     """A second run on a folder whose lock is held exits 75 at once."""
-    import fcntl
-
     with sim_process() as sim:
         pairs = all_pairs(sim.state())
         job = write_csv(tmp_path / "job.csv", [pairs[0].row("a", "associate")])
@@ -139,7 +140,9 @@ def test_rerun_of_a_finished_job_sends_nothing(tmp_path: Path) -> None:
     """Running the same command again after it finished sends no request and exits 0."""
     with sim_process() as sim:
         pairs = all_pairs(sim.state())
-        job = write_csv(tmp_path / "job.csv", [p.row(str(i), "ensure") for i, p in enumerate(pairs[:20])])
+        job = write_csv(
+            tmp_path / "job.csv", [p.row(str(i), "ensure") for i, p in enumerate(pairs[:20])]
+        )
         out = tmp_path / "run"
         assert run_cli(job, sim.base_url, out).returncode == 0
         before = sim.stats()["by_group"]
@@ -155,7 +158,9 @@ def test_limit_stops_early_with_exit_4_then_resume_finishes(tmp_path: Path) -> N
     """--limit 5 runs five rows and exits 4; the same command without it finishes the rest."""
     with sim_process() as sim:
         pairs = all_pairs(sim.state())
-        job = write_csv(tmp_path / "job.csv", [p.row(str(i), "associate") for i, p in enumerate(pairs[:12])])
+        job = write_csv(
+            tmp_path / "job.csv", [p.row(str(i), "associate") for i, p in enumerate(pairs[:12])]
+        )
         out = tmp_path / "run"
         canary = run_cli(job, sim.base_url, out, "--limit", "5")
         assert canary.returncode == 4, canary.stderr
@@ -172,7 +177,9 @@ def test_max_errors_aborts_with_exit_3(tmp_path: Path) -> None:
         pairs = all_pairs(sim.state())
         rows = [p.row(str(i), "update", "true") for i, p in enumerate(pairs[:30])]
         job = write_csv(tmp_path / "job.csv", rows)
-        done = run_cli(job, sim.base_url, tmp_path / "run", "--max-errors", "2", "--concurrency", "1")
+        done = run_cli(
+            job, sim.base_url, tmp_path / "run", "--max-errors", "2", "--concurrency", "1"
+        )
         assert done.returncode == 3, done.stderr
         assert 2 <= len(results(tmp_path / "run")) < 30
 
@@ -181,7 +188,10 @@ def test_skip_invalid_records_invalid_rows_and_runs_the_rest(tmp_path: Path) -> 
     """With --skip-invalid, bad rows get status invalid and good rows run; exit 1."""
     with sim_process() as sim:
         pairs = all_pairs(sim.state())
-        rows = [pairs[0].row("good", "associate"), {**pairs[1].row("bad", "associate"), "object_type": "leed"}]
+        rows = [
+            pairs[0].row("good", "associate"),
+            {**pairs[1].row("bad", "associate"), "object_type": "leed"},
+        ]
         job = write_csv(tmp_path / "job.csv", rows)
         refused = run_cli(job, sim.base_url, tmp_path / "refused")
         assert refused.returncode == 2
@@ -189,14 +199,18 @@ def test_skip_invalid_records_invalid_rows_and_runs_the_rest(tmp_path: Path) -> 
         assert sim.stats()["total"] == 0
         done = run_cli(job, sim.base_url, tmp_path / "run", "--skip-invalid")
         assert done.returncode == 1, done.stderr
-        assert {"good": ("ok", "created"), "bad": ("invalid", "invalid")} == outcomes(tmp_path / "run")
+        assert {"good": ("ok", "created"), "bad": ("invalid", "invalid")} == outcomes(
+            tmp_path / "run"
+        )
 
 
 def test_dry_run_sends_nothing(tmp_path: Path) -> None:
     """--dry-run prints a line per row and sends no request."""
     with sim_process() as sim:
         pairs = all_pairs(sim.state())
-        job = write_csv(tmp_path / "job.csv", [p.row(str(i), "ensure") for i, p in enumerate(pairs[:3])])
+        job = write_csv(
+            tmp_path / "job.csv", [p.row(str(i), "ensure") for i, p in enumerate(pairs[:3])]
+        )
         done = run_cli(job, sim.base_url, tmp_path / "run", "--dry-run")
         assert done.returncode == 0, done.stderr
         assert done.stdout.count("row ") == 3
@@ -208,7 +222,10 @@ def test_api_key_never_appears_in_output_or_files(tmp_path: Path, key: str) -> N
     """Neither stdout, stderr nor any file of the run folder contains the API key."""
     with sim_process("--fault-rate", "0.2", "--rate-limit", "5") as sim:
         pairs = all_pairs(sim.state())
-        job = write_csv(tmp_path / "job.csv", [p.row(str(i), "ensure", "true") for i, p in enumerate(pairs[:30])])
+        job = write_csv(
+            tmp_path / "job.csv",
+            [p.row(str(i), "ensure", "true") for i, p in enumerate(pairs[:30])],
+        )
         out = tmp_path / "run"
         done = run_cli(job, sim.base_url, out, "--log-format", "json", api_key=key)
         assert done.returncode == 0, done.stderr
