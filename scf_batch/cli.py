@@ -11,7 +11,7 @@ import anyio
 import click
 
 from scf_batch import __version__, logs
-from scf_batch.demo import DEMO_API_KEY, find_demo_spec, run_demo
+from scf_batch.demo import DEMO_API_KEY, describe_simulator, find_demo_spec, run_demo
 from scf_batch.dryrun import plan_lines
 from scf_batch.errors import LockHeldError, ScfBatchError, UsageError
 from scf_batch.exitcodes import ExitCode
@@ -130,6 +130,7 @@ def demo_command(job: Path | None, progress: bool | None, log_format: str) -> in
         spec_path = find_demo_spec(job)
         logs.configure(log_format=log_format, secrets=[DEMO_API_KEY])
         click.echo(f"scf-batch demo: {spec_path} against the simulator on a free loopback port")
+        click.echo(f"  simulator: {describe_simulator(spec_path)}")
         report = anyio.run(lambda: run_demo(spec_path, progress=progress), backend="asyncio")
         click.echo(render_summary(report))
         click.echo(f"  run folder {report.folder.resolve()}")

@@ -50,6 +50,16 @@ def sim_config(spec: JobSpec) -> SimConfig:
     return config
 
 
+def describe_simulator(spec_path: Path) -> str:
+    """One line on how the demo's simulator is set up, so the user knows what to expect."""
+    config = sim_config(load_job(spec_path))
+    limit = f"{config.rate_limit}/s per key and endpoint group" if config.rate_limit else "off"
+    return (
+        f"rate limit {limit}, RateLimit headers {config.header_style}, "
+        f"faults {config.fault_rate:.0%}, latency {config.latency_ms:g}±{config.jitter_ms:g} ms"
+    )
+
+
 async def run_demo(spec_path: Path, *, progress: bool | None) -> RunReport:
     """Start the simulator, run the demo job against it from scratch, stop the simulator."""
     spec = load_job(spec_path)

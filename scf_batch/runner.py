@@ -12,7 +12,7 @@ import signal
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -74,7 +74,7 @@ class RunReport:
     reason: str | None = None
     remaining: int = 0
     resumed_rows: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    retried_rows: int = 0
 
     def to_summary(self) -> dict[str, Any]:
         return {
@@ -84,6 +84,7 @@ class RunReport:
             "rows_done": self.tally.done,
             "rows_remaining": self.remaining,
             "rows_done_before_this_run": self.resumed_rows,
+            "rows_retried_this_run": self.retried_rows,
             "by_status": dict(self.tally.by_status),
             "by_outcome": dict(self.tally.by_outcome),
             "elapsed_s": round(self.elapsed_s, 3),
@@ -162,6 +163,7 @@ class Run:
         self.halting = False
         self.in_flight = 0
         self.admitted = 0
+        self.retried_rows = 0
         self.more_rows = False
         self._chains: dict[tuple[str, str], deque[ResolvedOperation]] = {}
         self._slots = anyio.Semaphore(settings.concurrency * PENDING_PER_WORKER)
@@ -346,6 +348,7 @@ class Run:
                 self._writer.write(result, now=now)
                 self.done.add(result.row)
                 self.tally.add(result.status.value, result.outcome.value)
+                self.retried_rows += result.attempts > 1
                 self.reporter.update(self.snapshot(now), now=now)
                 if now - self._last_checkpoint >= CHECKPOINT_INTERVAL_S:
                     self._save_checkpoint(now, complete=False)
@@ -397,6 +400,7 @@ class Run:
             reason=self.reason,
             remaining=remaining,
             resumed_rows=self.resumed_rows,
+            retried_rows=self.retried_rows,
         )
         write_json_atomically(self.settings.out / SUMMARY_FILE, report.to_summary())
         return report

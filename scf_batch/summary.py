@@ -37,7 +37,11 @@ def render_summary(report: RunReport) -> str:
     achieved = report.requests / elapsed if elapsed > 0 else 0.0
     lines.append(
         f"  requests  {report.requests} in {elapsed:.1f}s = {achieved:.1f}/s "
-        f"(ceiling {report.rate_per_s:g}/s per endpoint group); 429s met: {report.rate_limited}"
+        f"(ceiling {report.rate_per_s:g}/s per endpoint group)"
+    )
+    lines.append(
+        f"  retries   {report.retried_rows} row(s) needed more than one request; "
+        f"429s met: {report.rate_limited}"
     )
     lines.append(f"  results   {report.folder / 'results.jsonl'}")
     return "\n".join(lines)
