@@ -233,3 +233,19 @@ def test_api_key_never_appears_in_output_or_files(tmp_path: Path, key: str) -> N
         texts = [done.stdout, done.stderr, bad.stdout, bad.stderr]
         texts += [p.read_text(errors="replace") for p in out.rglob("*") if p.is_file()]
         assert [t for t in texts if key in t or BAD_KEY in t] == []
+
+
+def test_max_duration_stops_with_exit_4_and_resume_finishes(tmp_path: Path) -> None:
+    """--max-duration ends a slow run early with exit 4 (rows in flight finish and are
+    recorded); rerunning finishes the job with one line per row."""
+    with sim_process("--latency-ms", "100") as sim:
+        pairs = all_pairs(sim.state())
+        rows = [p.row(str(i), "associate") for i, p in enumerate(pairs[:40])]
+        job = write_csv(tmp_path / "job.csv", rows)
+        out = tmp_path / "run"
+        window = run_cli(job, sim.base_url, out, "--max-duration", "1", "--concurrency", "2")
+        assert window.returncode == 4, window.stderr
+        assert 0 < len(results(out)) < 40
+        rest = run_cli(job, sim.base_url, out)
+        assert rest.returncode == 0, rest.stderr
+        assert sorted(r["row"] for r in results(out)) == list(range(1, 41))
