@@ -17,7 +17,7 @@ from typing import Any, Protocol, TypeVar
 
 import anyio
 
-from scf_batch.errors import ApiError, CloseError, RateLimited, TransientError
+from scf_batch.errors import ApiError, AuthError, CloseError, RateLimited, TransientError
 from scf_batch.models import Action, ObjectType, Outcome, ResolvedOperation, Status, Target
 from scf_batch.retry import RetryPolicy, decide
 
@@ -174,6 +174,12 @@ class ActionRunner:
             return await self.ensure(rop)
         except GaveUp as exc:
             return failed(Outcome.GAVE_UP, exc.last)
+        except AuthError:
+            raise  # not a row outcome: the run stops
+        except CloseError as exc:
+            # an answer no rule covers (a redirect, a 2xx without a JSON object): the row
+            # fails with what was seen; `retry` can pick it up once someone has looked
+            return failed(Outcome.REJECTED, exc)
 
     async def _get(self, rop: ResolvedOperation) -> dict[str, Any] | None:
         return await self.attempts.run(

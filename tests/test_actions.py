@@ -8,7 +8,14 @@ from typing import Any
 import pytest
 
 from scf_batch.actions import ActionRunner, Attempts, Verdict
-from scf_batch.errors import ApiError, AuthError, NetworkError, RateLimited, ServerError
+from scf_batch.errors import (
+    ApiError,
+    AuthError,
+    CloseError,
+    NetworkError,
+    RateLimited,
+    ServerError,
+)
 from scf_batch.models import (
     Action,
     ObjectType,
@@ -335,3 +342,15 @@ async def test_attempts_count_every_request_of_the_row() -> None:
     r = runner(api)
     await r.perform(op(Action.ASSOCIATE))
     assert r.attempts.count == 2
+
+
+async def test_an_answer_no_rule_covers_fails_the_row_without_crashing() -> None:
+    """A bare CloseError (e.g. a redirect) fails the row as rejected instead of escaping."""
+    api = FakeApi()
+    api.faults.append(("before", CloseError("HTTP 302 redirect", status=302)))
+    verdict = await perform(api, op(Action.ASSOCIATE))
+    assert (Status.FAILED, Outcome.REJECTED, 302) == (
+        verdict.status,
+        verdict.outcome,
+        verdict.http_status,
+    )

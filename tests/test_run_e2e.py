@@ -6,9 +6,9 @@ import fcntl
 from pathlib import Path
 
 import pytest
-from tests.simproc import sim_process
 
 from tests.e2e import Pair, all_pairs, associations, outcomes, results, run_cli, write_csv
+from tests.simproc import sim_process
 
 BAD_KEY = "api_not_a_real_key_123"
 
