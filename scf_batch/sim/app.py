@@ -223,7 +223,8 @@ async def run_operation(request: web.Request, call: Call, group: str) -> web.Res
     try:
         if method in ("POST", "PUT"):
             call.body = await read_body(request)
-        call.query = dict(request.query)
+        elif request.query_string:
+            call.query = dict(request.query)
         status, payload = OPERATIONS[method, call.route.template](call)
     except ApiError as exc:
         return json_response(exc.status, exc.body)
@@ -237,7 +238,8 @@ async def read_body(request: web.Request) -> dict[str, Any]:
     raw = await request.read()
     if not raw.strip():
         return {}
-    if request.content_type != JSON:
+    media_type = request.headers.get("Content-Type", "").partition(";")[0].strip().lower()
+    if media_type != JSON:
         raise ApiError(415, {"error": f"Content-Type must be {JSON}"})
     try:
         data = json.loads(raw)
