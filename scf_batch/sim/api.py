@@ -25,7 +25,7 @@ API_PREFIX = "/api/v1/"
 WRITES = routes.WRITE_METHODS
 
 
-async def handle_api(request: web.Request, sim: Simulator, tail: str) -> web.StreamResponse:
+async def handle_api(request: web.BaseRequest, sim: Simulator, tail: str) -> web.StreamResponse:
     """Latency, auth, routing, rate limit, faults, then the operation."""
     config = sim.config
     if config.latency_ms or config.jitter_ms:
@@ -57,7 +57,7 @@ async def handle_api(request: web.Request, sim: Simulator, tail: str) -> web.Str
 
 
 def admit(
-    request: web.Request, sim: Simulator, tail: str
+    request: web.BaseRequest, sim: Simulator, tail: str
 ) -> web.Response | tuple[Principal, routes.Route, str]:
     """Credentials, then URL, then method: the principal, route and group, or the refusal."""
     method = request.method
@@ -99,7 +99,7 @@ class Call:
         return self.org.user_id
 
 
-async def run_operation(request: web.Request, call: Call, group: str) -> web.Response:
+async def run_operation(request: web.BaseRequest, call: Call, group: str) -> web.Response:
     """Parse the body, run the operation, count applied writes; errors become Close's bodies."""
     method = request.method
     try:
@@ -158,7 +158,7 @@ def rate_limited(sim: Simulator, group: str, verdict: Verdict) -> web.Response:
 
 
 def serve_fault(
-    request: web.Request, sim: Simulator, group: str, fault: Fault
+    request: web.BaseRequest, sim: Simulator, group: str, fault: Fault
 ) -> web.StreamResponse:
     """Answer with the injected failure, or close the connection without an answer."""
     sim.stats.faults["after_apply" if fault.after_apply else "before_apply"] += 1

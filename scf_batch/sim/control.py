@@ -14,7 +14,7 @@ from scf_batch.sim.simulator import Simulator
 CONTROL_PREFIX = "/_sim/"
 
 
-async def handle_control(request: web.Request, sim: Simulator, name: str) -> web.Response:
+async def handle_control(request: web.BaseRequest, sim: Simulator, name: str) -> web.Response:
     """`/_sim/state`, `/_sim/stats`, `/_sim/reset`, `/_sim/config`: no auth, no limits."""
     handler = CONTROLS.get((request.method, name))
     if handler is not None:
@@ -24,28 +24,28 @@ async def handle_control(request: web.Request, sim: Simulator, name: str) -> web
     return error_response(404, f"no such URL: {CONTROL_PREFIX}{name}")
 
 
-async def show_state(_request: web.Request, sim: Simulator) -> web.Response:
+async def show_state(_request: web.BaseRequest, sim: Simulator) -> web.Response:
     """Every org as the seed spells it, with the current fields and associations."""
     return json_response(200, {"orgs": [org.to_json() for org in sim.orgs]})
 
 
-async def show_stats(_request: web.Request, sim: Simulator) -> web.Response:
+async def show_stats(_request: web.BaseRequest, sim: Simulator) -> web.Response:
     """Counts by group and status, 429s, faults, applied writes."""
     return json_response(200, sim.stats.to_json())
 
 
-async def show_config(_request: web.Request, sim: Simulator) -> web.Response:
+async def show_config(_request: web.BaseRequest, sim: Simulator) -> web.Response:
     """The live settings."""
     return json_response(200, sim.config.live())
 
 
-async def reset(_request: web.Request, sim: Simulator) -> web.Response:
+async def reset(_request: web.BaseRequest, sim: Simulator) -> web.Response:
     """Back to the seed, zero stats."""
     sim.reset()
     return json_response(200, {})
 
 
-async def configure(request: web.Request, sim: Simulator) -> web.Response:
+async def configure(request: web.BaseRequest, sim: Simulator) -> web.Response:
     """Apply a JSON object of live settings at once, or none of them (400 with field errors)."""
     try:
         changes = await read_body(request)
@@ -58,7 +58,7 @@ async def configure(request: web.Request, sim: Simulator) -> web.Response:
     return json_response(200, sim.config.live())
 
 
-Control = Callable[[web.Request, Simulator], Awaitable[web.Response]]
+Control = Callable[[web.BaseRequest, Simulator], Awaitable[web.Response]]
 CONTROLS: dict[tuple[str, str], Control] = {
     ("GET", "state"): show_state,
     ("GET", "stats"): show_stats,

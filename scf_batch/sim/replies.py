@@ -28,7 +28,7 @@ def error_response(
     return json_response(status, {"error": message}, headers)
 
 
-async def read_body(request: web.Request) -> dict[str, Any]:
+async def read_body(request: web.BaseRequest) -> dict[str, Any]:
     """The JSON object sent; empty means `{}`; 415 for another content type, 400 if malformed."""
     raw = await request.read()
     if not raw.strip():
