@@ -63,6 +63,7 @@ async def running(config: SimConfig, host: str = "127.0.0.1", port: int = 0) -> 
         site = web.TCPSite(runner, host, port)
         await site.start()
         bound_port = runner.addresses[0][1]
-        yield f"http://{host}:{bound_port}{API_PREFIX}"
+        url_host = f"[{host}]" if ":" in host else host  # an IPv6 literal needs brackets
+        yield f"http://{url_host}:{bound_port}{API_PREFIX}"
     finally:
         await runner.cleanup()
