@@ -146,14 +146,17 @@ class _GroupState:
     cap_until: float = -math.inf
     lock: anyio.Lock | None = None
 
+    def rate_at(self, now: float, base_per_s: float) -> float:
+        """The pace in force at `now`: the base rate, or a lower cap until it expires."""
+        if self.cap_per_s is not None and now < self.cap_until:
+            return min(base_per_s, self.cap_per_s)
+        return base_per_s
 
-def next_send_at(state: _GroupState, *, now: float, rate_per_s: float) -> float:
-    """When the group's next request may go: an interval after the last one, and not paused."""
-    rate = rate_per_s
-    if state.cap_per_s is not None and now < state.cap_until:
-        rate = min(rate, state.cap_per_s)
-    earliest = -math.inf if state.last_sent is None else state.last_sent + 1.0 / rate
-    return max(earliest, state.paused_until)
+    def next_send_at(self, now: float, base_per_s: float) -> float:
+        """When the next request may go: an interval after the last one, and not paused."""
+        if self.last_sent is None:
+            return self.paused_until
+        return max(self.last_sent + 1.0 / self.rate_at(now, base_per_s), self.paused_until)
 
 
 class Pacer:
@@ -172,6 +175,9 @@ class Pacer:
       the pause end; a cap lowers the pace until the window resets. A cap is replaced only by a
       lower one or when it has expired, so out-of-order responses cannot loosen it early.
 
+    No pause lasts more than `max_pause_s` at a time, so a bogus `reset=1e9` cannot stall a run:
+    once it ends, the next request asks again.
+
     Counters: `pauses` (pause() calls by group), `paused_s` (seconds of pause added by group,
     from 429s and from `observe`), `slowdowns` (throttles applied by `observe`, by group).
     `clock` defaults to the event loop's time; tests inject their own.
@@ -183,11 +189,13 @@ class Pacer:
         *,
         clock: Callable[[], float] | None = None,
         reserve: int = 0,
+        max_pause_s: float = 120.0,
     ) -> None:
         if not (math.isfinite(rate_per_s) and rate_per_s > 0):
             raise ValueError(f"rate_per_s: got {rate_per_s}, expected a finite number > 0")
         self.rate_per_s = rate_per_s
         self.reserve = reserve
+        self.max_pause_s = max_pause_s
         self._clock = clock or anyio.current_time
         self._groups: dict[str, _GroupState] = {}
         self.pauses: Counter[str] = Counter()
@@ -200,7 +208,7 @@ class Pacer:
     def delay_s(self, group: str) -> float:
         """Seconds until the group's next request may go (0 when it may go now)."""
         now = self._clock()
-        return max(0.0, next_send_at(self._state(group), now=now, rate_per_s=self.rate_per_s) - now)
+        return max(0.0, self._state(group).next_send_at(now, self.rate_per_s) - now)
 
     async def acquire(self, group: str) -> None:
         """Wait for the group's next slot, then take it."""
@@ -225,9 +233,7 @@ class Pacer:
         """Slow the group down when its `RateLimit` says the window would run out at this pace."""
         now = self._clock()
         state = self._state(group)
-        current = self.rate_per_s
-        if state.cap_per_s is not None and now < state.cap_until:
-            current = min(current, state.cap_per_s)
+        current = state.rate_at(now, self.rate_per_s)
         throttle = throttle_for(info, rate_per_s=current, reserve=self.reserve)
         if throttle is None:
             return
@@ -236,11 +242,12 @@ class Pacer:
             self._pause_until(group, now + throttle.for_s)
             return
         state.cap_per_s = throttle.rate_per_s
-        state.cap_until = now + throttle.for_s
+        state.cap_until = now + min(throttle.for_s, self.max_pause_s)
 
     def _pause_until(self, group: str, until: float) -> None:
-        state = self._state(group)
-        added = until - max(state.paused_until, self._clock())
+        state, now = self._state(group), self._clock()
+        until = min(until, now + self.max_pause_s)
+        added = until - max(state.paused_until, now)
         if added > 0:
             self.paused_s[group] += added
             state.paused_until = until
