@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import anyio
@@ -17,6 +20,7 @@ from aiohttp.test_utils import TestServer
 from scf_batch.close_client import (
     GROUP_CREATE_ASSOCIATION,
     GROUP_GET_ASSOCIATION,
+    GROUP_GET_FIELD,
     CloseClient,
     Response,
     open_client,
@@ -320,3 +324,66 @@ async def test_the_api_key_appears_in_no_repr_or_message() -> None:
     assert isinstance(resp, Response)
     leaks = [text for text in texts if API_KEY in text or token in text]
     assert leaks == []
+
+
+async def test_a_rate_limit_header_on_a_success_slows_the_group() -> None:
+    """A 2xx saying remaining=0 for 3 s holds the group's next request for 3 s."""
+    clock = [50.0]
+    pacer = Pacer(1000.0, clock=lambda: clock[0])
+    headers = {"RateLimit": "limit=10, remaining=0, reset=3"}
+    async with client_for(reply(200, {"id": SCF}, headers), pacer=pacer) as (client, _):
+        await client.get_field(SCF)
+    assert (pacer.delay_s(GROUP_GET_FIELD), pacer.delay_s(GROUP_GET_ASSOCIATION)) == (3.0, 0.0)
+
+
+async def test_one_group_is_paced_and_other_groups_are_not() -> None:
+    """Six concurrent calls on one group arrive >= 1/R apart; six on six groups arrive together."""
+    rate = 10.0
+    async with client_for(reply(200, {}), rate_per_s=rate) as (client, seen):
+        async with anyio.create_task_group() as tg:
+            for _ in range(6):
+                tg.start_soon(partial(client.request, "GET", "me/", group="GET me/"))
+        same_group = sorted(s.at for s in seen)
+        seen.clear()
+        async with anyio.create_task_group() as tg:
+            for i in range(6):
+                tg.start_soon(partial(client.request, "GET", f"g{i}/", group=f"GET g{i}/"))
+        other_groups = sorted(s.at for s in seen)
+    gaps = [b - a for a, b in itertools.pairwise(same_group)]
+    assert min(gaps) >= 0.8 / rate
+    assert same_group[-1] - same_group[0] >= 5 / rate * 0.9
+    assert other_groups[-1] - other_groups[0] < 2 / rate
+
+
+async def test_a_429_pauses_concurrent_callers_of_the_same_group() -> None:
+    """After a 429 with reset=0.6 a caller already waiting on that group is held until the reset,
+    while a call on another group goes at once."""
+    lead = f"custom_field/shared/{SCF}/association/lead/"
+    field = f"custom_field/shared/{SCF}/"
+    limited = False
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        nonlocal limited
+        if request.path.endswith("/association/lead/") and not limited:
+            limited = True
+            headers = {"RateLimit": "limit=1, remaining=0, reset=0.6", "Retry-After": "1"}
+            return web.json_response({}, status=429, headers=headers)
+        return web.json_response({})
+
+    async def lead_then_field() -> None:
+        with contextlib.suppress(RateLimited):
+            await client.request("GET", lead, group=GROUP_GET_ASSOCIATION)
+        await client.request("GET", field, group=GROUP_GET_FIELD)
+
+    async with (
+        client_for(handle, rate_per_s=5.0) as (client, seen),
+        anyio.create_task_group() as tg,
+    ):
+        tg.start_soon(lead_then_field)
+        tg.start_soon(lead_then_field)
+    leads = [s.at for s in seen if s.path == lead]
+    fields = [s.at for s in seen if s.path == field]
+    # Without the pause the second lead call would go 1/R = 0.2 s after the first.
+    assert leads[1] - leads[0] >= 0.6 * 0.9
+    assert fields[0] - leads[0] < 0.2
+    assert (client.stats.rate_limited, client.pacer.pauses[GROUP_GET_ASSOCIATION]) == (1, 1)

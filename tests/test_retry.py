@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import scf_batch
 from scf_batch.errors import (
     ApiError,
     AuthError,
@@ -199,3 +202,26 @@ def test_429_waits_are_positive_hints_or_the_default(
     expected = hint if usable else policy.default_429_wait_s
     assert expected is not None
     assert wait == (expected if elapsed_s + expected <= policy.row_deadline_s else None)
+
+
+@pytest.mark.parametrize(
+    ("module", "banned"),
+    [
+        ("retry", {"aiohttp", "anyio", "structlog", "asyncio", "time", "random"}),
+        ("ratelimit", {"aiohttp", "structlog", "time"}),
+    ],
+)
+def test_pure_modules_stay_off_the_network_and_the_clock(module: str, banned: set[str]) -> None:
+    """retry imports no I/O, clock or randomness; ratelimit speaks no HTTP."""
+    tree = ast.parse((Path(scf_batch.__file__).parent / f"{module}.py").read_text())
+    imported = {
+        alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    } | {
+        (node.module or "").split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+    }
+    assert imported & banned == set()
