@@ -82,13 +82,18 @@ class Throttle:
 def throttle_for(info: RateLimitInfo | None, *, rate_per_s: float, reserve: int) -> Throttle | None:
     """Slow down before the window runs out, or None when the current pace fits in it.
 
-    With `remaining` requests left for `reset_s` seconds:
+    A response says `remaining` requests are left for `reset_s` seconds, counted from when the
+    request it answers was sent. Sending one every `1/r` seconds from then fits `reset_s * r - 1`
+    more requests in the window, so the fastest pace that does not run out is
+    `(remaining - reserve + 1) / reset_s`, the "fill pace":
+
     - `remaining <= reserve`: pause until the reset (the next request would be refused);
-    - the current pace would send more than `remaining + 1` before the reset: cap the pace at
-      `(remaining - reserve) / reset_s` until the reset. The `+ 1` absorbs the rounding of
-      "requests that fit in reset_s" (a pace that exactly fills the window reports
-      `rate * reset == remaining + 1` on every response and must not be slowed);
-    - otherwise, or when the header lacks `remaining` or `reset`: None.
+    - the current pace is above the fill pace: cap it at the fill pace until the reset;
+    - otherwise, or when the header lacks `remaining` or a reset > 0: None.
+
+    A pace that exactly fills the window is left alone, and a cap set by timing noise at that
+    boundary is barely below the current pace. Requests already in flight when a cap is set may
+    still overshoot; the later responses report less `remaining` and tighten the cap.
     """
     if info is None or info.remaining is None or info.reset_s is None:
         return None
@@ -97,10 +102,10 @@ def throttle_for(info: RateLimitInfo | None, *, rate_per_s: float, reserve: int)
         return None
     if info.remaining <= reserve:
         return Throttle(rate_per_s=0.0, for_s=reset_s)
-    budget = info.remaining - reserve
-    if rate_per_s * reset_s <= info.remaining + 1:
+    fill_per_s = (info.remaining - reserve + 1) / reset_s
+    if rate_per_s <= fill_per_s:
         return None
-    return Throttle(rate_per_s=budget / reset_s, for_s=reset_s)
+    return Throttle(rate_per_s=fill_per_s, for_s=reset_s)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

@@ -151,17 +151,18 @@ def test_throttle_pauses_until_reset_when_the_window_is_spent() -> None:
     assert throttle_for(RateLimitInfo(20, 2, 0.7), rate_per_s=20, reserve=2) == Throttle(0.0, 0.7)
 
 
-def test_throttle_leaves_a_pace_that_exactly_fills_the_window() -> None:
-    """At 20/s against 20 per second, every response says rate*reset == remaining + 1: no cap."""
+def test_throttle_barely_touches_a_pace_that_exactly_fills_the_window() -> None:
+    """At 20/s against 20 per 1 s window, no response slows the pace by more than float noise."""
     for k in range(1, 20):
         info = RateLimitInfo(20, 20 - k, 1.0 - (k - 1) * 0.05)
-        assert throttle_for(info, rate_per_s=20, reserve=0) is None
+        throttle = throttle_for(info, rate_per_s=20, reserve=0)
+        assert throttle is None or throttle.rate_per_s == pytest.approx(20)
 
 
 def test_throttle_caps_a_pace_that_would_run_out_before_the_reset() -> None:
-    """At 20/s with 9 left for 1 s, the pace is capped at 9/s until the reset."""
-    assert throttle_for(RateLimitInfo(10, 9, 1.0), rate_per_s=20, reserve=0) == Throttle(9.0, 1.0)
-    assert throttle_for(RateLimitInfo(10, 9, 1.0), rate_per_s=20, reserve=1) == Throttle(8.0, 1.0)
+    """At 20/s with 9 left for 1 s, the pace is capped at the fill pace, (9 + 1) / 1 s."""
+    assert throttle_for(RateLimitInfo(10, 9, 1.0), rate_per_s=20, reserve=0) == Throttle(10.0, 1.0)
+    assert throttle_for(RateLimitInfo(10, 9, 1.0), rate_per_s=20, reserve=1) == Throttle(9.0, 1.0)
 
 
 @given(
@@ -173,11 +174,11 @@ def test_throttle_caps_a_pace_that_would_run_out_before_the_reset() -> None:
 def test_a_throttle_never_speeds_up_and_fits_the_window(
     remaining: int, reset: float, rate: float, reserve: int
 ) -> None:
-    """A cap is always slower than the current pace and sends at most `remaining - reserve`."""
+    """A cap is always slower than the current pace and fits `remaining - reserve` in the window."""
     throttle = throttle_for(RateLimitInfo(None, remaining, reset), rate_per_s=rate, reserve=reserve)
     if throttle is not None:
         assert throttle.rate_per_s < rate
-        assert throttle.rate_per_s * throttle.for_s <= max(0, remaining - reserve) + 1e-9
+        assert throttle.rate_per_s * throttle.for_s - 1 <= max(0, remaining - reserve) + 1e-9
         assert throttle.for_s == reset
 
 
@@ -229,11 +230,11 @@ def test_observe_pauses_a_group_whose_window_is_spent() -> None:
 
 @pytest.mark.anyio
 async def test_observe_caps_the_pace_until_the_reset_then_restores_it() -> None:
-    """remaining=4 for 2 s at 10/s caps the pace at 2/s, and the base pace returns after 2 s."""
+    """remaining=3 for 2 s at 10/s caps the pace at 2/s, and the base pace returns after 2 s."""
     clock = FakeClock()
     pacer = Pacer(10.0, clock=clock)
     await pacer.acquire("a")  # free now: returns at once, no sleep
-    pacer.observe("a", RateLimitInfo(10, 4, 2.0))
+    pacer.observe("a", RateLimitInfo(10, 3, 2.0))
     assert pacer.delay_s("a") == 0.5
     clock.now += 2.0
     await pacer.acquire("a")  # free now: returns at once, no sleep
@@ -246,7 +247,7 @@ async def test_observe_does_not_loosen_a_cap_on_a_later_lenient_header() -> None
     clock = FakeClock()
     pacer = Pacer(10.0, clock=clock)
     await pacer.acquire("a")  # free now: returns at once, no sleep
-    pacer.observe("a", RateLimitInfo(10, 4, 2.0))
+    pacer.observe("a", RateLimitInfo(10, 3, 2.0))
     pacer.observe("a", RateLimitInfo(10, 9, 1.0))
     assert pacer.delay_s("a") == 0.5
 
