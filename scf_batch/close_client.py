@@ -35,6 +35,7 @@ from scf_batch.errors import (
     RateLimited,
     ServerError,
     TransientError,
+    UsageError,
 )
 from scf_batch.models import Target
 from scf_batch.ratelimit import Pacer, parse_ratelimit, wait_hint_s
@@ -73,6 +74,21 @@ class ClientStats:
     responses_by_status: Counter[int] = field(default_factory=Counter)
     responses_by_group_status: Counter[tuple[str, int]] = field(default_factory=Counter)
     rate_limited_by_group: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The counters as plain JSON values, e.g. for summary.json."""
+        return {
+            "requests": self.requests,
+            "rate_limited": self.rate_limited,
+            "network_errors": self.network_errors,
+            "requests_by_group": dict(self.requests_by_group),
+            "responses_by_status": {str(k): v for k, v in self.responses_by_status.items()},
+            "responses_by_group_status": {
+                f"{group} -> {status}": n
+                for (group, status), n in self.responses_by_group_status.items()
+            },
+            "rate_limited_by_group": dict(self.rate_limited_by_group),
+        }
 
 
 class CloseClient:
@@ -115,7 +131,12 @@ class CloseClient:
                 ) as resp:
                     raw = await resp.read()
                     status, headers = resp.status, resp.headers
-        except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
+        except (
+            TimeoutError,
+            OSError,
+            aiohttp.ClientConnectionError,
+            aiohttp.ClientPayloadError,
+        ) as exc:
             self.stats.network_errors += 1
             reason = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
             raise NetworkError(
@@ -134,7 +155,10 @@ class CloseClient:
             self.stats.rate_limited_by_group[group] += 1
             hint_s = wait_hint_s(headers, raw)
             self.pacer.pause(group, hint_s or LIST_RETRY_POLICY.default_429_wait_s)
-            raise RateLimited(f"{where}: 429 rate limited", retry_after_s=hint_s, body=_body(raw))
+            wait = f"retry after {hint_s:g} s" if hint_s is not None else "no wait hint"
+            raise RateLimited(
+                f"{where}: 429 rate limited ({wait})", retry_after_s=hint_s, body=_body(raw)
+            )
         raise _error_for(where, status, raw)
 
     async def list_all(self, path: str) -> list[dict[str, Any]]:
@@ -227,9 +251,16 @@ async def open_client(
     max_connections: int = 100,
     pacer: Pacer | None = None,
 ) -> AsyncIterator[CloseClient]:
-    """A `CloseClient` on its own aiohttp session; call inside the running event loop."""
+    """A `CloseClient` on its own aiohttp session; enter it inside the running event loop.
+
+    `pacer` lets a run share one pacer (and its counters) with the caller; without it the client
+    makes its own at `rate_per_s`. `timeout_s` bounds each attempt, connection to last byte.
+    """
+    url = URL(base_url)
+    if url.scheme not in ("http", "https") or not url.host:
+        raise UsageError(f"base_url: got {base_url!r}, expected https://api.close.com/api/v1/")
     if not timeout_s > 0:
-        raise ValueError(f"timeout_s: got {timeout_s}, expected > 0")
+        raise UsageError(f"timeout: got {timeout_s}, expected a number of seconds > 0")
     token = base64.b64encode(f"{api_key}:".encode()).decode("ascii")
     headers = {
         "Authorization": f"Basic {token}",

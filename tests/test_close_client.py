@@ -6,6 +6,7 @@ import asyncio
 import base64
 import contextlib
 import itertools
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from scf_batch.errors import (
     NetworkError,
     RateLimited,
     ServerError,
+    UsageError,
 )
 from scf_batch.models import ObjectType, Target
 from scf_batch.ratelimit import Pacer
@@ -387,3 +389,69 @@ async def test_a_429_pauses_concurrent_callers_of_the_same_group() -> None:
     assert leads[1] - leads[0] >= 0.6 * 0.9
     assert fields[0] - leads[0] < 0.2
     assert (client.stats.rate_limited, client.pacer.pauses[GROUP_GET_ASSOCIATION]) == (1, 1)
+
+
+async def test_a_refused_connection_is_a_network_error() -> None:
+    """Nothing listening on the port raises NetworkError, not an aiohttp exception."""
+    async with serve(reply(200, {})) as (url, _):
+        pass  # the server is gone once its block ends: its port now refuses connections
+    async with open_client(url, API_KEY) as client:
+        with pytest.raises(NetworkError):
+            await client.get_field(SCF)
+    assert client.stats.network_errors == 1
+
+
+async def test_a_redirect_is_not_followed() -> None:
+    """A 302 is reported as an unexpected status; the Authorization header goes nowhere else."""
+    async with client_for(reply(302, None, {"Location": "http://elsewhere.invalid/"})) as (
+        client,
+        seen,
+    ):
+        with pytest.raises(CloseError) as caught:
+            await client.get_field(SCF)
+    assert (type(caught.value), caught.value.status, len(seen)) == (CloseError, 302, 1)
+
+
+async def test_a_2xx_without_an_object_body_is_a_close_error() -> None:
+    """An association call answered 201 with a non-object body raises CloseError."""
+
+    async def handle(_: web.Request) -> web.StreamResponse:
+        return web.Response(status=201, text="created")
+
+    async with client_for(handle) as (client, _):
+        with pytest.raises(CloseError, match="without a JSON object body"):
+            await client.create_association(SCF, {"object_type": "lead"})
+
+
+@pytest.mark.parametrize("base_url", ["api.close.com/api/v1/", "ftp://x/", ""])
+async def test_open_client_refuses_a_base_url_that_is_not_http(base_url: str) -> None:
+    """A base URL without an http(s) scheme and host is a usage error, before any request."""
+    with pytest.raises(UsageError, match="base_url"):
+        async with open_client(base_url, API_KEY):
+            pass
+
+
+async def test_stats_count_requests_statuses_and_429s_by_group() -> None:
+    """ClientStats counts by group and status, and as_dict is plain JSON."""
+    statuses = iter([200, 429, 404])
+
+    async def handle(_: web.Request) -> web.StreamResponse:
+        return web.json_response({}, status=next(statuses))
+
+    async with client_for(handle) as (client, _):
+        await client.request("GET", "me/", group="GET me/")
+        with pytest.raises(RateLimited):
+            await client.request("GET", "me/", group="GET me/")
+        await client.get_field(SCF)
+    stats = client.stats.as_dict()
+    assert json.loads(json.dumps(stats)) == stats
+    assert (stats["requests"], stats["rate_limited"], stats["requests_by_group"]) == (
+        3,
+        1,
+        {"GET me/": 2, GROUP_GET_FIELD: 1},
+    )
+    assert stats["responses_by_group_status"] == {
+        "GET me/ -> 200": 1,
+        "GET me/ -> 429": 1,
+        f"{GROUP_GET_FIELD} -> 404": 1,
+    }
