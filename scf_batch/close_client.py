@@ -39,7 +39,7 @@ from scf_batch.errors import (
 )
 from scf_batch.models import Target
 from scf_batch.ratelimit import Pacer, parse_ratelimit, wait_hint_s
-from scf_batch.retry import RetryPolicy, decide
+from scf_batch.retry import DEFAULT_429_WAIT_S, RetryPolicy, decide
 
 PAGE_LIMIT = 100
 # Page reads are safe to replay, so list_all retries them itself; everything else is one attempt.
@@ -115,7 +115,12 @@ class CloseClient:
         json: Any = None,
         params: Mapping[str, str | int] | None = None,
     ) -> Response:
-        """Send one request after the group's pacing; a 2xx `Response`, or a `CloseError`."""
+        """Send one request after the group's pacing; a 2xx `Response`, or a `CloseError`.
+
+        429 -> `RateLimited` (the group is paused first), 401/402/403 -> `AuthError`, other
+        4xx -> `ApiError`, 5xx -> `ServerError`, no answer (timeout, dropped or refused
+        connection, truncated body) -> `NetworkError`; by status and exception type only.
+        """
         await self.pacer.acquire(group)
         where = f"{method} {path}"
         self.stats.requests += 1
@@ -138,10 +143,7 @@ class CloseClient:
             aiohttp.ClientPayloadError,
         ) as exc:
             self.stats.network_errors += 1
-            reason = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
-            raise NetworkError(
-                f"{where}: no answer ({reason}); the request may have been applied"
-            ) from exc
+            raise NetworkError(f"{where}: {_no_answer(exc)}") from exc
         except aiohttp.ClientError as exc:
             # Other aiohttp errors may carry request_info with our Authorization header: no chain.
             raise CloseError(f"{where}: request failed ({type(exc).__name__})") from None
@@ -154,7 +156,7 @@ class CloseClient:
             self.stats.rate_limited += 1
             self.stats.rate_limited_by_group[group] += 1
             hint_s = wait_hint_s(headers, raw)
-            self.pacer.pause(group, hint_s or LIST_RETRY_POLICY.default_429_wait_s)
+            self.pacer.pause(group, hint_s or DEFAULT_429_WAIT_S)
             wait = f"retry after {hint_s:g} s" if hint_s is not None else "no wait hint"
             raise RateLimited(
                 f"{where}: 429 rate limited ({wait})", retry_after_s=hint_s, body=_body(raw)
@@ -285,6 +287,14 @@ def _association_path(scf_id: str, target: Target) -> str:
     parts = [target.object_type.value] + ([target.type_id] if target.type_id is not None else [])
     tail = "/".join(_segment(part) for part in parts)
     return f"custom_field/shared/{_segment(scf_id)}/association/{tail}/"
+
+
+def _no_answer(exc: BaseException) -> str:
+    """Why no answer came, and whether Close may have acted on the request anyway."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"could not connect ({type(exc).__name__}); the request was not sent"
+    reason = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
+    return f"no answer ({reason}); the request may have been applied"
 
 
 def _parse_json(raw: bytes) -> Any:

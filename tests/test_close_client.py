@@ -396,7 +396,7 @@ async def test_a_refused_connection_is_a_network_error() -> None:
     async with serve(reply(200, {})) as (url, _):
         pass  # the server is gone once its block ends: its port now refuses connections
     async with open_client(url, API_KEY) as client:
-        with pytest.raises(NetworkError):
+        with pytest.raises(NetworkError, match="was not sent"):
             await client.get_field(SCF)
     assert client.stats.network_errors == 1
 
