@@ -215,19 +215,27 @@ class Pacer:
         now = self._clock()
         return max(0.0, self._state(group).next_send_at(now, self.rate_per_s) - now)
 
+    def try_acquire(self, group: str) -> bool:
+        """Take the group's slot if it is free now, without waiting; False when it is not.
+
+        It does not queue, so mixing it with concurrent `acquire` calls skips their FIFO order.
+        """
+        if self.delay_s(group) > 0:
+            return False
+        self._state(group).last_sent = self._clock()
+        return True
+
     async def acquire(self, group: str) -> None:
         """Wait for the group's next slot, then take it."""
         state = self._state(group)
         if state.lock is None:
             state.lock = anyio.Lock()
         async with state.lock:
-            # Re-check after each sleep: a pause or slowdown may have come in meanwhile.
+            # Re-check after each sleep: a pause or slowdown may have moved the slot meanwhile.
             while True:
-                wait_s = self.delay_s(group)
-                if wait_s <= 0:
-                    break
-                await anyio.sleep(wait_s)
-            state.last_sent = self._clock()
+                if self.try_acquire(group):
+                    return
+                await anyio.sleep(self.delay_s(group))
 
     def pause(self, group: str, seconds: float) -> None:
         """Hold the group until the later of its current pause end and now + seconds."""

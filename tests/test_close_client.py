@@ -7,6 +7,7 @@ import base64
 import contextlib
 import itertools
 import json
+import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -312,7 +313,7 @@ async def test_a_slow_answer_times_out_as_a_network_error() -> None:
 
 
 async def test_the_api_key_appears_in_no_repr_or_message() -> None:
-    """Neither the key nor its Basic token shows in the client's repr, errors or responses."""
+    """Neither the key nor its Basic token shows in reprs, errors, tracebacks or responses."""
     token = base64.b64encode(f"{API_KEY}:".encode()).decode()
     texts: list[str] = []
     async with client_for(reply(401, {"error": "Unauthorized"})) as (client, _):
@@ -323,6 +324,16 @@ async def test_the_api_key_appears_in_no_repr_or_message() -> None:
     async with client_for(reply(200, {"ok": True})) as (client, _):
         resp = await client.request("GET", "me/", group="GET me/")
         texts += [repr(resp), str(resp)]
+
+    async def drop(request: web.Request) -> web.StreamResponse:
+        assert request.transport is not None
+        request.transport.close()
+        return web.Response()
+
+    async with client_for(drop) as (client, _):
+        with pytest.raises(NetworkError) as dropped:
+            await client.get_field(SCF)
+    texts += traceback.format_exception(dropped.value)
     assert isinstance(resp, Response)
     leaks = [text for text in texts if API_KEY in text or token in text]
     assert leaks == []

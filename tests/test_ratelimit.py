@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import anyio
@@ -185,13 +186,12 @@ def test_a_throttle_never_speeds_up_and_fits_the_window(
 # --- Pacer on a controlled clock ---------------------------------------------------------------
 
 
-@pytest.mark.anyio
-async def test_pacer_spaces_a_group_at_its_rate_and_keeps_groups_apart() -> None:
+def test_pacer_spaces_a_group_at_its_rate_and_keeps_groups_apart() -> None:
     """After a request the group waits 1/R; another group is not held."""
     clock = FakeClock()
     pacer = Pacer(4.0, clock=clock)
     assert pacer.delay_s("a") == 0.0
-    await pacer.acquire("a")  # free now: returns at once, no sleep
+    assert pacer.try_acquire("a")
     assert (pacer.delay_s("a"), pacer.delay_s("b")) == (0.25, 0.0)
     clock.now += 0.1
     assert pacer.delay_s("a") == pytest.approx(0.15)
@@ -212,6 +212,56 @@ def test_pause_holds_until_the_later_end_and_counts_only_added_time() -> None:
     assert (pacer.pauses["a"], pacer.paused_s["a"]) == (3, 7.0)
 
 
+def test_try_acquire_takes_a_free_slot_only() -> None:
+    """try_acquire succeeds when the slot is free and refuses, without waiting, when it is not."""
+    clock = FakeClock()
+    pacer = Pacer(2.0, clock=clock)
+    assert (pacer.try_acquire("a"), pacer.try_acquire("a"), pacer.try_acquire("b")) == (
+        True,
+        False,
+        True,
+    )
+    clock.now += 0.5
+    assert pacer.try_acquire("a")
+
+
+@st.composite
+def pacer_scripts(draw: st.DrawFn) -> list[tuple[str, str, float]]:
+    """A random script of (operation, group, amount) steps against one pacer."""
+    step = st.tuples(
+        st.sampled_from(["advance", "send", "pause", "observe"]),
+        st.sampled_from(["a", "b"]),
+        st.floats(0, 3),
+    )
+    return draw(st.lists(step, max_size=60))
+
+
+@given(script=pacer_scripts(), rate=st.floats(0.5, 50))
+def test_pacer_never_sends_early_or_during_a_pause(
+    script: list[tuple[str, str, float]], rate: float
+) -> None:
+    """Whatever happens, sends on a group are >= 1/R apart and none falls inside a pause."""
+    clock = FakeClock(0.0)
+    pacer = Pacer(rate, clock=clock)
+    sends: dict[str, list[float]] = {"a": [], "b": []}
+    pauses: dict[str, list[tuple[float, float]]] = {"a": [], "b": []}
+    for op, group, amount in script:
+        if op == "advance":
+            clock.now += amount
+        elif op == "send":
+            clock.now += pacer.delay_s(group)
+            assert pacer.try_acquire(group)
+            assert not any(start <= clock.now < end - 1e-9 for start, end in pauses[group])
+            sends[group].append(clock.now)
+        elif op == "pause":
+            pacer.pause(group, amount)
+            pauses[group].append((clock.now, clock.now + amount))
+        else:
+            pacer.observe(group, RateLimitInfo(None, int(amount), amount))
+    for times in sends.values():
+        assert all(b - a >= 1 / rate - 1e-9 for a, b in itertools.pairwise(times))
+
+
 def test_pause_is_bounded_by_max_pause() -> None:
     """A bogus huge wait holds the group for max_pause_s only."""
     clock = FakeClock()
@@ -228,25 +278,23 @@ def test_observe_pauses_a_group_whose_window_is_spent() -> None:
     assert (pacer.delay_s("a"), pacer.slowdowns["a"], pacer.pauses["a"]) == (3.0, 1, 0)
 
 
-@pytest.mark.anyio
-async def test_observe_caps_the_pace_until_the_reset_then_restores_it() -> None:
+def test_observe_caps_the_pace_until_the_reset_then_restores_it() -> None:
     """remaining=3 for 2 s at 10/s caps the pace at 2/s, and the base pace returns after 2 s."""
     clock = FakeClock()
     pacer = Pacer(10.0, clock=clock)
-    await pacer.acquire("a")  # free now: returns at once, no sleep
+    assert pacer.try_acquire("a")
     pacer.observe("a", RateLimitInfo(10, 3, 2.0))
     assert pacer.delay_s("a") == 0.5
     clock.now += 2.0
-    await pacer.acquire("a")  # free now: returns at once, no sleep
+    assert pacer.try_acquire("a")
     assert pacer.delay_s("a") == pytest.approx(0.1)
 
 
-@pytest.mark.anyio
-async def test_observe_does_not_loosen_a_cap_on_a_later_lenient_header() -> None:
+def test_observe_does_not_loosen_a_cap_on_a_later_lenient_header() -> None:
     """Once capped, a response saying plenty remains leaves the cap in force until it expires."""
     clock = FakeClock()
     pacer = Pacer(10.0, clock=clock)
-    await pacer.acquire("a")  # free now: returns at once, no sleep
+    assert pacer.try_acquire("a")
     pacer.observe("a", RateLimitInfo(10, 3, 2.0))
     pacer.observe("a", RateLimitInfo(10, 9, 1.0))
     assert pacer.delay_s("a") == 0.5
