@@ -29,6 +29,8 @@ test: lint typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/python bench/sim_throughput.py
+	$(BIN)/python bench/run_throughput.py
+	test ! -f bench/validate_throughput.py || $(BIN)/python bench/validate_throughput.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
