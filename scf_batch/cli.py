@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import click
 
 from scf_batch import __version__
+from scf_batch.errors import AuthError, CloseError, UsageError
 from scf_batch.sim.command import sim_command
+from scf_batch.validation import render_json, render_text, validate_job
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -18,6 +23,26 @@ def cli() -> None:
 
 
 cli.add_command(sim_command)
+
+
+@cli.command("validate")
+@click.argument("job", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.option("--online", is_flag=True, help="Also check every id and name against the org.")
+@click.option("--base-url", default=None, help="Close API base URL (default: spec, then Close).")
+def validate_command(job: Path, output_format: str, online: bool, base_url: str | None) -> int:
+    """Check a job (spec or operations file) without changing anything; exit 2 on problems."""
+    try:
+        report = validate_job(job, online=online, base_url=base_url, environ=os.environ)
+    except (UsageError, CloseError) as exc:
+        code = 3 if isinstance(exc, AuthError) else 2
+        if output_format == "json":
+            click.echo(json.dumps({"path": str(job), "ok": False, "error": str(exc)}, indent=2))
+        else:
+            click.echo(f"scf-batch validate: {exc}", err=True)
+        return code
+    click.echo(render_json(report) if output_format == "json" else render_text(report))
+    return 0 if report.ok else 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
