@@ -125,6 +125,10 @@ class RowProblems:
         self.line = line
         self.problems: list[Problem] = []
 
+    def has(self, *columns: str) -> bool:
+        """A problem was already reported in one of these columns (do not add "missing")."""
+        return any(problem.column in columns for problem in self.problems)
+
     def add(self, column: str, found: str, expected: str, line: int | None = None) -> None:
         """Record one problem; `line` defaults to the row's first line."""
         where = self.line if line is None else line
@@ -142,7 +146,8 @@ def assemble(
     action = _action(texts.get("action"), bad)
     field = _either(texts, "scf_id", "scf_name", id_shape=SCF_ID, shape_text=SCF_ID_SHAPE, bad=bad)
     object_type, type_ref = _target(texts, bad)
-    if action is Action.UPDATE and required is None and roles is None:
+    nothing_set = required is None and roles is None
+    if action is Action.UPDATE and nothing_set and not bad.has("required", "editable_with_roles"):
         bad.add(
             "action",
             "update that sets nothing",
@@ -185,7 +190,8 @@ def _either(
         return Ref(id=ref_id)
     if name is not None:
         return Ref(name=name)
-    bad.add(id_column, "nothing", f"an id in {id_column} or a name in {name_column}")
+    if not bad.has(id_column, name_column):
+        bad.add(id_column, "nothing", f"an id in {id_column} or a name in {name_column}")
     return None
 
 
@@ -196,7 +202,8 @@ def _target(
     text = texts.get("object_type")
     object_type = None
     if text is None:
-        bad.add("object_type", "nothing", ONE_OF_OBJECT_TYPES)
+        if not bad.has("object_type"):
+            bad.add("object_type", "nothing", ONE_OF_OBJECT_TYPES)
     else:
         object_type = OBJECT_TYPES.get(text) or OBJECT_TYPES.get(text.lower())
         if object_type is None:
