@@ -60,7 +60,7 @@ class Simulator:
         self.limiter = RateLimiter()
         self.stats = Stats()
         self.orgs: list[Org] = []
-        self.credentials: dict[str, Principal] = {}
+        self.credentials: dict[tuple[str, str], Principal] = {}
         self.auth_cache: dict[str, Principal | None] = {}
         self.reset()
 
@@ -69,8 +69,8 @@ class Simulator:
         self.orgs = load_orgs(self.seed)
         self.credentials = {}
         for org in self.orgs:
-            for secret in (*org.api_keys, *org.oauth_tokens):
-                self.credentials[secret] = (org, secret)
+            self.credentials.update({("basic", key): (org, key) for key in org.api_keys})
+            self.credentials.update({("bearer", tok): (org, tok) for tok in org.oauth_tokens})
         self.auth_cache = {}
         self.limiter.clear()
         self.stats = Stats()
@@ -81,7 +81,7 @@ class Simulator:
             return None
         if header in self.auth_cache:
             return self.auth_cache[header]
-        principal = self.credentials.get(_secret(header) or "")
+        principal = self.credentials.get(_secret(header))
         if len(self.auth_cache) < AUTH_CACHE_SIZE:  # a flood of bad headers cannot grow it
             self.auth_cache[header] = principal
         return principal
@@ -92,20 +92,21 @@ class Simulator:
         return (self.config.latency_ms + jitter) / 1000
 
 
-def _secret(header: str) -> str | None:
-    """The API key of `Basic base64(key:)` (any password) or the token of `Bearer token`."""
+def _secret(header: str) -> tuple[str, str]:
+    """("basic", API key) from `Basic base64(key:)` (any password is ignored) or ("bearer",
+    token); ("", "") when the header is neither."""
     scheme, _, value = header.strip().partition(" ")
-    value = value.strip()
-    if scheme.lower() == "bearer":
-        return value or None
-    if scheme.lower() != "basic":
-        return None
+    scheme, value = scheme.lower(), value.strip()
+    if scheme == "bearer":
+        return scheme, value
+    if scheme != "basic":
+        return "", ""
     try:
         decoded = base64.b64decode(value, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        return None
-    user, colon, _password = decoded.partition(":")
-    return user if colon and user else None
+        return "", ""
+    user, _colon, _password = decoded.partition(":")
+    return scheme, user
 
 
 SIM = web.AppKey("sim", Simulator)

@@ -29,7 +29,7 @@ class Verdict:
 
 
 class RateLimiter:
-    """Fixed-window counters; `limit_for(window_s)` per key, three times that per org."""
+    """Fixed-window counters: floor(per_second x window_s) per key (at least 1), 3x per org."""
 
     def __init__(self) -> None:
         self._windows: dict[tuple[str, str], list[float]] = {}
@@ -42,7 +42,7 @@ class RateLimiter:
         self, group: str, key: str, org: str, *, per_second: int, window_s: float, now: float
     ) -> Verdict:
         """Count one request against both scopes if both have room; report the tighter one."""
-        key_limit = max(1, round(per_second * window_s))
+        key_limit = max(1, math.floor(per_second * window_s))
         org_limit = key_limit * ORG_FACTOR
         key_window = self._window((group, key), window_s, now)
         org_window = self._window((group, org), window_s, now)
