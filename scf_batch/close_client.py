@@ -35,10 +35,11 @@ from scf_batch.errors import (
     RateLimited,
     ServerError,
     TransientError,
+    UsageError,
 )
 from scf_batch.models import Target
 from scf_batch.ratelimit import Pacer, parse_ratelimit, wait_hint_s
-from scf_batch.retry import RetryPolicy, decide
+from scf_batch.retry import DEFAULT_429_WAIT_S, RetryPolicy, decide
 
 PAGE_LIMIT = 100
 # Page reads are safe to replay, so list_all retries them itself; everything else is one attempt.
@@ -74,6 +75,21 @@ class ClientStats:
     responses_by_group_status: Counter[tuple[str, int]] = field(default_factory=Counter)
     rate_limited_by_group: Counter[str] = field(default_factory=Counter)
 
+    def as_dict(self) -> dict[str, Any]:
+        """The counters as plain JSON values, e.g. for summary.json."""
+        return {
+            "requests": self.requests,
+            "rate_limited": self.rate_limited,
+            "network_errors": self.network_errors,
+            "requests_by_group": dict(self.requests_by_group),
+            "responses_by_status": {str(k): v for k, v in self.responses_by_status.items()},
+            "responses_by_group_status": {
+                f"{group} -> {status}": n
+                for (group, status), n in self.responses_by_group_status.items()
+            },
+            "rate_limited_by_group": dict(self.rate_limited_by_group),
+        }
+
 
 class CloseClient:
     """One attempt per call against one Close org; make it with `open_client`."""
@@ -99,7 +115,12 @@ class CloseClient:
         json: Any = None,
         params: Mapping[str, str | int] | None = None,
     ) -> Response:
-        """Send one request after the group's pacing; a 2xx `Response`, or a `CloseError`."""
+        """Send one request after the group's pacing; a 2xx `Response`, or a `CloseError`.
+
+        429 -> `RateLimited` (the group is paused first), 401/402/403 -> `AuthError`, other
+        4xx -> `ApiError`, 5xx -> `ServerError`, no answer (timeout, dropped or refused
+        connection, truncated body) -> `NetworkError`; by status and exception type only.
+        """
         await self.pacer.acquire(group)
         where = f"{method} {path}"
         self.stats.requests += 1
@@ -115,12 +136,14 @@ class CloseClient:
                 ) as resp:
                     raw = await resp.read()
                     status, headers = resp.status, resp.headers
-        except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
+        except (
+            TimeoutError,
+            OSError,
+            aiohttp.ClientConnectionError,
+            aiohttp.ClientPayloadError,
+        ) as exc:
             self.stats.network_errors += 1
-            reason = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
-            raise NetworkError(
-                f"{where}: no answer ({reason}); the request may have been applied"
-            ) from exc
+            raise NetworkError(f"{where}: {_no_answer(exc)}") from exc
         except aiohttp.ClientError as exc:
             # Other aiohttp errors may carry request_info with our Authorization header: no chain.
             raise CloseError(f"{where}: request failed ({type(exc).__name__})") from None
@@ -133,8 +156,11 @@ class CloseClient:
             self.stats.rate_limited += 1
             self.stats.rate_limited_by_group[group] += 1
             hint_s = wait_hint_s(headers, raw)
-            self.pacer.pause(group, hint_s or LIST_RETRY_POLICY.default_429_wait_s)
-            raise RateLimited(f"{where}: 429 rate limited", retry_after_s=hint_s, body=_body(raw))
+            self.pacer.pause(group, hint_s or DEFAULT_429_WAIT_S)
+            wait = f"retry after {hint_s:g} s" if hint_s is not None else "no wait hint"
+            raise RateLimited(
+                f"{where}: 429 rate limited ({wait})", retry_after_s=hint_s, body=_body(raw)
+            )
         raise _error_for(where, status, raw)
 
     async def list_all(self, path: str) -> list[dict[str, Any]]:
@@ -227,9 +253,16 @@ async def open_client(
     max_connections: int = 100,
     pacer: Pacer | None = None,
 ) -> AsyncIterator[CloseClient]:
-    """A `CloseClient` on its own aiohttp session; call inside the running event loop."""
+    """A `CloseClient` on its own aiohttp session; enter it inside the running event loop.
+
+    `pacer` lets a run share one pacer (and its counters) with the caller; without it the client
+    makes its own at `rate_per_s`. `timeout_s` bounds each attempt, connection to last byte.
+    """
+    url = URL(base_url)
+    if url.scheme not in ("http", "https") or not url.host:
+        raise UsageError(f"base_url: got {base_url!r}, expected https://api.close.com/api/v1/")
     if not timeout_s > 0:
-        raise ValueError(f"timeout_s: got {timeout_s}, expected > 0")
+        raise UsageError(f"timeout: got {timeout_s}, expected a number of seconds > 0")
     token = base64.b64encode(f"{api_key}:".encode()).decode("ascii")
     headers = {
         "Authorization": f"Basic {token}",
@@ -254,6 +287,14 @@ def _association_path(scf_id: str, target: Target) -> str:
     parts = [target.object_type.value] + ([target.type_id] if target.type_id is not None else [])
     tail = "/".join(_segment(part) for part in parts)
     return f"custom_field/shared/{_segment(scf_id)}/association/{tail}/"
+
+
+def _no_answer(exc: BaseException) -> str:
+    """Why no answer came, and whether Close may have acted on the request anyway."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"could not connect ({type(exc).__name__}); the request was not sent"
+    reason = "timed out" if isinstance(exc, TimeoutError) else type(exc).__name__
+    return f"no answer ({reason}); the request may have been applied"
 
 
 def _parse_json(raw: bytes) -> Any:

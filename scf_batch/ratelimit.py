@@ -82,13 +82,18 @@ class Throttle:
 def throttle_for(info: RateLimitInfo | None, *, rate_per_s: float, reserve: int) -> Throttle | None:
     """Slow down before the window runs out, or None when the current pace fits in it.
 
-    With `remaining` requests left for `reset_s` seconds:
+    A response says `remaining` requests are left for `reset_s` seconds, counted from when the
+    request it answers was sent. Sending one every `1/r` seconds from then fits `reset_s * r - 1`
+    more requests in the window, so the fastest pace that does not run out is
+    `(remaining - reserve + 1) / reset_s`, the "fill pace":
+
     - `remaining <= reserve`: pause until the reset (the next request would be refused);
-    - the current pace would send more than `remaining + 1` before the reset: cap the pace at
-      `(remaining - reserve) / reset_s` until the reset. The `+ 1` absorbs the rounding of
-      "requests that fit in reset_s" (a pace that exactly fills the window reports
-      `rate * reset == remaining + 1` on every response and must not be slowed);
-    - otherwise, or when the header lacks `remaining` or `reset`: None.
+    - the current pace is above the fill pace: cap it at the fill pace until the reset;
+    - otherwise, or when the header lacks `remaining` or a reset > 0: None.
+
+    A pace that exactly fills the window is left alone, and a cap set by timing noise at that
+    boundary is barely below the current pace. Requests already in flight when a cap is set may
+    still overshoot; the later responses report less `remaining` and tighten the cap.
     """
     if info is None or info.remaining is None or info.reset_s is None:
         return None
@@ -97,10 +102,10 @@ def throttle_for(info: RateLimitInfo | None, *, rate_per_s: float, reserve: int)
         return None
     if info.remaining <= reserve:
         return Throttle(rate_per_s=0.0, for_s=reset_s)
-    budget = info.remaining - reserve
-    if rate_per_s * reset_s <= info.remaining + 1:
+    fill_per_s = (info.remaining - reserve + 1) / reset_s
+    if rate_per_s <= fill_per_s:
         return None
-    return Throttle(rate_per_s=budget / reset_s, for_s=reset_s)
+    return Throttle(rate_per_s=fill_per_s, for_s=reset_s)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -146,14 +151,17 @@ class _GroupState:
     cap_until: float = -math.inf
     lock: anyio.Lock | None = None
 
+    def rate_at(self, now: float, base_per_s: float) -> float:
+        """The pace in force at `now`: the base rate, or a lower cap until it expires."""
+        if self.cap_per_s is not None and now < self.cap_until:
+            return min(base_per_s, self.cap_per_s)
+        return base_per_s
 
-def next_send_at(state: _GroupState, *, now: float, rate_per_s: float) -> float:
-    """When the group's next request may go: an interval after the last one, and not paused."""
-    rate = rate_per_s
-    if state.cap_per_s is not None and now < state.cap_until:
-        rate = min(rate, state.cap_per_s)
-    earliest = -math.inf if state.last_sent is None else state.last_sent + 1.0 / rate
-    return max(earliest, state.paused_until)
+    def next_send_at(self, now: float, base_per_s: float) -> float:
+        """When the next request may go: an interval after the last one, and not paused."""
+        if self.last_sent is None:
+            return self.paused_until
+        return max(self.last_sent + 1.0 / self.rate_at(now, base_per_s), self.paused_until)
 
 
 class Pacer:
@@ -172,6 +180,9 @@ class Pacer:
       the pause end; a cap lowers the pace until the window resets. A cap is replaced only by a
       lower one or when it has expired, so out-of-order responses cannot loosen it early.
 
+    No pause lasts more than `max_pause_s` at a time, so a bogus `reset=1e9` cannot stall a run:
+    once it ends, the next request asks again.
+
     Counters: `pauses` (pause() calls by group), `paused_s` (seconds of pause added by group,
     from 429s and from `observe`), `slowdowns` (throttles applied by `observe`, by group).
     `clock` defaults to the event loop's time; tests inject their own.
@@ -183,11 +194,13 @@ class Pacer:
         *,
         clock: Callable[[], float] | None = None,
         reserve: int = 0,
+        max_pause_s: float = 120.0,
     ) -> None:
         if not (math.isfinite(rate_per_s) and rate_per_s > 0):
             raise ValueError(f"rate_per_s: got {rate_per_s}, expected a finite number > 0")
         self.rate_per_s = rate_per_s
         self.reserve = reserve
+        self.max_pause_s = max_pause_s
         self._clock = clock or anyio.current_time
         self._groups: dict[str, _GroupState] = {}
         self.pauses: Counter[str] = Counter()
@@ -200,7 +213,17 @@ class Pacer:
     def delay_s(self, group: str) -> float:
         """Seconds until the group's next request may go (0 when it may go now)."""
         now = self._clock()
-        return max(0.0, next_send_at(self._state(group), now=now, rate_per_s=self.rate_per_s) - now)
+        return max(0.0, self._state(group).next_send_at(now, self.rate_per_s) - now)
+
+    def try_acquire(self, group: str) -> bool:
+        """Take the group's slot if it is free now, without waiting; False when it is not.
+
+        It does not queue, so mixing it with concurrent `acquire` calls skips their FIFO order.
+        """
+        if self.delay_s(group) > 0:
+            return False
+        self._state(group).last_sent = self._clock()
+        return True
 
     async def acquire(self, group: str) -> None:
         """Wait for the group's next slot, then take it."""
@@ -208,13 +231,11 @@ class Pacer:
         if state.lock is None:
             state.lock = anyio.Lock()
         async with state.lock:
-            # Re-check after each sleep: a pause or slowdown may have come in meanwhile.
+            # Re-check after each sleep: a pause or slowdown may have moved the slot meanwhile.
             while True:
-                wait_s = self.delay_s(group)
-                if wait_s <= 0:
-                    break
-                await anyio.sleep(wait_s)
-            state.last_sent = self._clock()
+                if self.try_acquire(group):
+                    return
+                await anyio.sleep(self.delay_s(group))
 
     def pause(self, group: str, seconds: float) -> None:
         """Hold the group until the later of its current pause end and now + seconds."""
@@ -225,9 +246,7 @@ class Pacer:
         """Slow the group down when its `RateLimit` says the window would run out at this pace."""
         now = self._clock()
         state = self._state(group)
-        current = self.rate_per_s
-        if state.cap_per_s is not None and now < state.cap_until:
-            current = min(current, state.cap_per_s)
+        current = state.rate_at(now, self.rate_per_s)
         throttle = throttle_for(info, rate_per_s=current, reserve=self.reserve)
         if throttle is None:
             return
@@ -236,11 +255,12 @@ class Pacer:
             self._pause_until(group, now + throttle.for_s)
             return
         state.cap_per_s = throttle.rate_per_s
-        state.cap_until = now + throttle.for_s
+        state.cap_until = now + min(throttle.for_s, self.max_pause_s)
 
     def _pause_until(self, group: str, until: float) -> None:
-        state = self._state(group)
-        added = until - max(state.paused_until, self._clock())
+        state, now = self._state(group), self._clock()
+        until = min(until, now + self.max_pause_s)
+        added = until - max(state.paused_until, now)
         if added > 0:
             self.paused_s[group] += added
             state.paused_until = until

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+import itertools
+import json
+import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import anyio
@@ -17,6 +22,7 @@ from aiohttp.test_utils import TestServer
 from scf_batch.close_client import (
     GROUP_CREATE_ASSOCIATION,
     GROUP_GET_ASSOCIATION,
+    GROUP_GET_FIELD,
     CloseClient,
     Response,
     open_client,
@@ -28,6 +34,7 @@ from scf_batch.errors import (
     NetworkError,
     RateLimited,
     ServerError,
+    UsageError,
 )
 from scf_batch.models import ObjectType, Target
 from scf_batch.ratelimit import Pacer
@@ -306,7 +313,7 @@ async def test_a_slow_answer_times_out_as_a_network_error() -> None:
 
 
 async def test_the_api_key_appears_in_no_repr_or_message() -> None:
-    """Neither the key nor its Basic token shows in the client's repr, errors or responses."""
+    """Neither the key nor its Basic token shows in reprs, errors, tracebacks or responses."""
     token = base64.b64encode(f"{API_KEY}:".encode()).decode()
     texts: list[str] = []
     async with client_for(reply(401, {"error": "Unauthorized"})) as (client, _):
@@ -317,6 +324,145 @@ async def test_the_api_key_appears_in_no_repr_or_message() -> None:
     async with client_for(reply(200, {"ok": True})) as (client, _):
         resp = await client.request("GET", "me/", group="GET me/")
         texts += [repr(resp), str(resp)]
+
+    async def drop(request: web.Request) -> web.StreamResponse:
+        assert request.transport is not None
+        request.transport.close()
+        return web.Response()
+
+    async with client_for(drop) as (client, _):
+        with pytest.raises(NetworkError) as dropped:
+            await client.get_field(SCF)
+    texts += traceback.format_exception(dropped.value)
     assert isinstance(resp, Response)
     leaks = [text for text in texts if API_KEY in text or token in text]
     assert leaks == []
+
+
+async def test_a_rate_limit_header_on_a_success_slows_the_group() -> None:
+    """A 2xx saying remaining=0 for 3 s holds the group's next request for 3 s."""
+    clock = [50.0]
+    pacer = Pacer(1000.0, clock=lambda: clock[0])
+    headers = {"RateLimit": "limit=10, remaining=0, reset=3"}
+    async with client_for(reply(200, {"id": SCF}, headers), pacer=pacer) as (client, _):
+        await client.get_field(SCF)
+    assert (pacer.delay_s(GROUP_GET_FIELD), pacer.delay_s(GROUP_GET_ASSOCIATION)) == (3.0, 0.0)
+
+
+async def test_one_group_is_paced_and_other_groups_are_not() -> None:
+    """Six concurrent calls on one group arrive >= 1/R apart; six on six groups arrive together."""
+    rate = 10.0
+    async with client_for(reply(200, {}), rate_per_s=rate) as (client, seen):
+        async with anyio.create_task_group() as tg:
+            for _ in range(6):
+                tg.start_soon(partial(client.request, "GET", "me/", group="GET me/"))
+        same_group = sorted(s.at for s in seen)
+        seen.clear()
+        async with anyio.create_task_group() as tg:
+            for i in range(6):
+                tg.start_soon(partial(client.request, "GET", f"g{i}/", group=f"GET g{i}/"))
+        other_groups = sorted(s.at for s in seen)
+    gaps = [b - a for a, b in itertools.pairwise(same_group)]
+    assert min(gaps) >= 0.8 / rate
+    assert same_group[-1] - same_group[0] >= 5 / rate * 0.9
+    assert other_groups[-1] - other_groups[0] < 2 / rate
+
+
+async def test_a_429_pauses_concurrent_callers_of_the_same_group() -> None:
+    """After a 429 with reset=0.6 a caller already waiting on that group is held until the reset,
+    while a call on another group goes at once."""
+    lead = f"custom_field/shared/{SCF}/association/lead/"
+    field = f"custom_field/shared/{SCF}/"
+    limited = False
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        nonlocal limited
+        if request.path.endswith("/association/lead/") and not limited:
+            limited = True
+            headers = {"RateLimit": "limit=1, remaining=0, reset=0.6", "Retry-After": "1"}
+            return web.json_response({}, status=429, headers=headers)
+        return web.json_response({})
+
+    async def lead_then_field() -> None:
+        with contextlib.suppress(RateLimited):
+            await client.request("GET", lead, group=GROUP_GET_ASSOCIATION)
+        await client.request("GET", field, group=GROUP_GET_FIELD)
+
+    async with (
+        client_for(handle, rate_per_s=5.0) as (client, seen),
+        anyio.create_task_group() as tg,
+    ):
+        tg.start_soon(lead_then_field)
+        tg.start_soon(lead_then_field)
+    leads = [s.at for s in seen if s.path == lead]
+    fields = [s.at for s in seen if s.path == field]
+    # Without the pause the second lead call would go 1/R = 0.2 s after the first.
+    assert leads[1] - leads[0] >= 0.6 * 0.9
+    assert fields[0] - leads[0] < 0.2
+    assert (client.stats.rate_limited, client.pacer.pauses[GROUP_GET_ASSOCIATION]) == (1, 1)
+
+
+async def test_a_refused_connection_is_a_network_error() -> None:
+    """Nothing listening on the port raises NetworkError, not an aiohttp exception."""
+    async with serve(reply(200, {})) as (url, _):
+        pass  # the server is gone once its block ends: its port now refuses connections
+    async with open_client(url, API_KEY) as client:
+        with pytest.raises(NetworkError, match="was not sent"):
+            await client.get_field(SCF)
+    assert client.stats.network_errors == 1
+
+
+async def test_a_redirect_is_not_followed() -> None:
+    """A 302 is reported as an unexpected status; the Authorization header goes nowhere else."""
+    async with client_for(reply(302, None, {"Location": "http://elsewhere.invalid/"})) as (
+        client,
+        seen,
+    ):
+        with pytest.raises(CloseError) as caught:
+            await client.get_field(SCF)
+    assert (type(caught.value), caught.value.status, len(seen)) == (CloseError, 302, 1)
+
+
+async def test_a_2xx_without_an_object_body_is_a_close_error() -> None:
+    """An association call answered 201 with a non-object body raises CloseError."""
+
+    async def handle(_: web.Request) -> web.StreamResponse:
+        return web.Response(status=201, text="created")
+
+    async with client_for(handle) as (client, _):
+        with pytest.raises(CloseError, match="without a JSON object body"):
+            await client.create_association(SCF, {"object_type": "lead"})
+
+
+@pytest.mark.parametrize("base_url", ["api.close.com/api/v1/", "ftp://x/", ""])
+async def test_open_client_refuses_a_base_url_that_is_not_http(base_url: str) -> None:
+    """A base URL without an http(s) scheme and host is a usage error, before any request."""
+    with pytest.raises(UsageError, match="base_url"):
+        async with open_client(base_url, API_KEY):
+            pass
+
+
+async def test_stats_count_requests_statuses_and_429s_by_group() -> None:
+    """ClientStats counts by group and status, and as_dict is plain JSON."""
+    statuses = iter([200, 429, 404])
+
+    async def handle(_: web.Request) -> web.StreamResponse:
+        return web.json_response({}, status=next(statuses))
+
+    async with client_for(handle) as (client, _):
+        await client.request("GET", "me/", group="GET me/")
+        with pytest.raises(RateLimited):
+            await client.request("GET", "me/", group="GET me/")
+        await client.get_field(SCF)
+    stats = client.stats.as_dict()
+    assert json.loads(json.dumps(stats)) == stats
+    assert (stats["requests"], stats["rate_limited"], stats["requests_by_group"]) == (
+        3,
+        1,
+        {"GET me/": 2, GROUP_GET_FIELD: 1},
+    )
+    assert stats["responses_by_group_status"] == {
+        "GET me/ -> 200": 1,
+        "GET me/ -> 429": 1,
+        f"{GROUP_GET_FIELD} -> 404": 1,
+    }

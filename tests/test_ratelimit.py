@@ -1,0 +1,337 @@
+"""RateLimit parsing, 429 wait hints, the throttle decision, and the pacer on a controlled clock."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import anyio
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scf_batch.ratelimit import (
+    Pacer,
+    RateLimitInfo,
+    Throttle,
+    parse_ratelimit,
+    throttle_for,
+    wait_hint_s,
+)
+
+
+class FakeClock:
+    """A clock that moves only when the test says so."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+# --- parse_ratelimit ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("limit=100, remaining=50, reset=5", RateLimitInfo(100, 50, 5.0)),
+        ("limit=160; remaining=159; reset=8", RateLimitInfo(160, 159, 8.0)),
+        ("limit=100,remaining=50,reset=0.25", RateLimitInfo(100, 50, 0.25)),
+        ("reset=1.5, remaining=0, limit=10", RateLimitInfo(10, 0, 1.5)),
+        ("limit=10, policy=burst, remaining=3, w=1, reset=2", RateLimitInfo(10, 3, 2.0)),
+        ("LIMIT=10, Remaining=3, Reset=2", RateLimitInfo(10, 3, 2.0)),
+        ('limit="10", remaining="3", reset="2"', RateLimitInfo(10, 3, 2.0)),
+        ("remaining=4", RateLimitInfo(None, 4, None)),
+        ("limit=abc, remaining=4, reset=-1", RateLimitInfo(None, 4, None)),
+        ("limit=10, remaining=3, reset=nan", RateLimitInfo(10, 3, None)),
+    ],
+)
+def test_parse_ratelimit_reads_every_documented_and_observed_form(
+    value: str, expected: RateLimitInfo
+) -> None:
+    """Either separator, spaces or not, decimal reset, any order, unknown keys and bad values."""
+    assert parse_ratelimit(value) == expected
+
+
+@pytest.mark.parametrize("value", [None, "", "garbage", "limit", "=5", "a=1, b=2", ";;,,"])
+def test_parse_ratelimit_returns_none_for_garbage(value: str | None) -> None:
+    """A missing header or one without any usable known key parses to None."""
+    assert parse_ratelimit(value) is None
+
+
+@given(
+    limit=st.integers(0, 10**6),
+    remaining=st.integers(0, 10**6),
+    reset=st.floats(0, 10**4, allow_nan=False),
+    order=st.permutations(["limit", "remaining", "reset"]),
+    sep=st.sampled_from([",", ";", ", ", "; ", " , "]),
+)
+def test_parse_ratelimit_round_trips_any_well_formed_header(
+    limit: int, remaining: int, reset: float, order: list[str], sep: str
+) -> None:
+    """Any order and separator of the three keys parses back to the same values."""
+    values = {"limit": str(limit), "remaining": str(remaining), "reset": repr(reset)}
+    header = sep.join(f"{key}={values[key]}" for key in order)
+    assert parse_ratelimit(header) == RateLimitInfo(limit, remaining, reset)
+
+
+@given(st.text())
+def test_parse_ratelimit_never_raises(value: str) -> None:
+    """Arbitrary text parses to None or to an info with finite, non-negative values."""
+    info = parse_ratelimit(value)
+    if info is not None:
+        numbers = [v for v in (info.limit, info.remaining, info.reset_s) if v is not None]
+        assert all(math.isfinite(v) and v >= 0 for v in numbers)
+
+
+# --- wait_hint_s -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "expected"),
+    [
+        ({"RateLimit": "limit=1, remaining=0, reset=0.4", "Retry-After": "1"}, b"", 0.4),
+        ({"ratelimit": "limit=1; remaining=0; reset=2.5"}, b"", 2.5),
+        ({"RateLimit": "limit=1, remaining=0", "Retry-After": "3"}, b"", 3.0),
+        ({"retry-after": "7"}, b"", 7.0),
+        ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, b"", None),
+        ({}, b'{"error": {"message": "API call count exceeded", "rate_reset": 0.13}}', 0.13),
+        ({"RateLimit": "limit=1, remaining=0, reset=0"}, b'{"error": {"rate_reset": 2}}', 2.0),
+        ({"Retry-After": "0"}, b"", None),
+        ({"Retry-After": "-3"}, b"", None),
+        ({"Retry-After": "inf"}, b"", None),
+        ({}, b'{"error": {"rate_reset": 0}}', None),
+        ({}, b'{"error": {"rate_reset": true}}', None),
+        ({}, b'{"error": "Too many requests"}', None),
+        ({}, b"<html>429 Too Many Requests</html>", None),
+        ({}, b"\xff\xfe", None),
+        ({}, b"", None),
+    ],
+)
+def test_wait_hint_prefers_reset_then_retry_after_then_the_legacy_body(
+    headers: dict[str, str], body: bytes, expected: float | None
+) -> None:
+    """The first usable of RateLimit reset, Retry-After, body rate_reset; <= 0 is no hint."""
+    assert wait_hint_s(headers, body) == expected
+
+
+@given(
+    headers=st.dictionaries(st.sampled_from(["RateLimit", "Retry-After", "X"]), st.text()),
+    body=st.binary(),
+)
+def test_wait_hint_never_raises_and_is_positive_when_given(
+    headers: dict[str, str], body: bytes
+) -> None:
+    """Any headers and body give None or a finite wait > 0."""
+    hint = wait_hint_s(headers, body)
+    assert hint is None or (math.isfinite(hint) and hint > 0)
+
+
+# --- throttle_for ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "info",
+    [
+        None,
+        RateLimitInfo(10, None, 1.0),
+        RateLimitInfo(10, 0, None),
+        RateLimitInfo(10, 0, 0.0),
+    ],
+)
+def test_throttle_needs_remaining_and_a_positive_reset(info: RateLimitInfo | None) -> None:
+    """Without both `remaining` and a reset > 0 there is nothing to act on."""
+    assert throttle_for(info, rate_per_s=20, reserve=0) is None
+
+
+def test_throttle_pauses_until_reset_when_the_window_is_spent() -> None:
+    """remaining <= reserve pauses the group (rate 0) for `reset` seconds."""
+    assert throttle_for(RateLimitInfo(20, 0, 0.7), rate_per_s=20, reserve=0) == Throttle(0.0, 0.7)
+    assert throttle_for(RateLimitInfo(20, 2, 0.7), rate_per_s=20, reserve=2) == Throttle(0.0, 0.7)
+
+
+def test_throttle_barely_touches_a_pace_that_exactly_fills_the_window() -> None:
+    """At 20/s against 20 per 1 s window, no response slows the pace by more than float noise."""
+    for k in range(1, 20):
+        info = RateLimitInfo(20, 20 - k, 1.0 - (k - 1) * 0.05)
+        throttle = throttle_for(info, rate_per_s=20, reserve=0)
+        assert throttle is None or throttle.rate_per_s == pytest.approx(20)
+
+
+def test_throttle_caps_a_pace_that_would_run_out_before_the_reset() -> None:
+    """At 20/s with 9 left for 1 s, the pace is capped at the fill pace, (9 + 1) / 1 s."""
+    assert throttle_for(RateLimitInfo(10, 9, 1.0), rate_per_s=20, reserve=0) == Throttle(10.0, 1.0)
+    assert throttle_for(RateLimitInfo(10, 9, 1.0), rate_per_s=20, reserve=1) == Throttle(9.0, 1.0)
+
+
+@given(
+    remaining=st.integers(0, 1000),
+    reset=st.floats(0.001, 100),
+    rate=st.floats(0.1, 1000),
+    reserve=st.integers(0, 5),
+)
+def test_a_throttle_never_speeds_up_and_fits_the_window(
+    remaining: int, reset: float, rate: float, reserve: int
+) -> None:
+    """A cap is always slower than the current pace and fits `remaining - reserve` in the window."""
+    throttle = throttle_for(RateLimitInfo(None, remaining, reset), rate_per_s=rate, reserve=reserve)
+    if throttle is not None:
+        assert throttle.rate_per_s < rate
+        assert throttle.rate_per_s * throttle.for_s - 1 <= max(0, remaining - reserve) + 1e-9
+        assert throttle.for_s == reset
+
+
+# --- Pacer on a controlled clock ---------------------------------------------------------------
+
+
+def test_pacer_spaces_a_group_at_its_rate_and_keeps_groups_apart() -> None:
+    """After a request the group waits 1/R; another group is not held."""
+    clock = FakeClock()
+    pacer = Pacer(4.0, clock=clock)
+    assert pacer.delay_s("a") == 0.0
+    assert pacer.try_acquire("a")
+    assert (pacer.delay_s("a"), pacer.delay_s("b")) == (0.25, 0.0)
+    clock.now += 0.1
+    assert pacer.delay_s("a") == pytest.approx(0.15)
+    clock.now += 0.15
+    assert pacer.delay_s("a") == 0.0
+
+
+def test_pause_holds_until_the_later_end_and_counts_only_added_time() -> None:
+    """pause() keeps the later of the current end and now + s; paused_s adds only extensions."""
+    clock = FakeClock()
+    pacer = Pacer(100.0, clock=clock)
+    pacer.pause("a", 5.0)
+    pacer.pause("a", 2.0)
+    assert (pacer.delay_s("a"), pacer.delay_s("b")) == (5.0, 0.0)
+    clock.now += 1.0
+    pacer.pause("a", 6.0)
+    assert pacer.delay_s("a") == 6.0
+    assert (pacer.pauses["a"], pacer.paused_s["a"]) == (3, 7.0)
+
+
+def test_try_acquire_takes_a_free_slot_only() -> None:
+    """try_acquire succeeds when the slot is free and refuses, without waiting, when it is not."""
+    clock = FakeClock()
+    pacer = Pacer(2.0, clock=clock)
+    assert (pacer.try_acquire("a"), pacer.try_acquire("a"), pacer.try_acquire("b")) == (
+        True,
+        False,
+        True,
+    )
+    clock.now += 0.5
+    assert pacer.try_acquire("a")
+
+
+@st.composite
+def pacer_scripts(draw: st.DrawFn) -> list[tuple[str, str, float]]:
+    """A random script of (operation, group, amount) steps against one pacer."""
+    step = st.tuples(
+        st.sampled_from(["advance", "send", "pause", "observe"]),
+        st.sampled_from(["a", "b"]),
+        st.floats(0, 3),
+    )
+    return draw(st.lists(step, max_size=60))
+
+
+@given(script=pacer_scripts(), rate=st.floats(0.5, 50))
+def test_pacer_never_sends_early_or_during_a_pause(
+    script: list[tuple[str, str, float]], rate: float
+) -> None:
+    """Whatever happens, sends on a group are >= 1/R apart and none falls inside a pause."""
+    clock = FakeClock(0.0)
+    pacer = Pacer(rate, clock=clock)
+    sends: dict[str, list[float]] = {"a": [], "b": []}
+    pauses: dict[str, list[tuple[float, float]]] = {"a": [], "b": []}
+    for op, group, amount in script:
+        if op == "advance":
+            clock.now += amount
+        elif op == "send":
+            clock.now += pacer.delay_s(group)
+            assert pacer.try_acquire(group)
+            assert not any(start <= clock.now < end - 1e-9 for start, end in pauses[group])
+            sends[group].append(clock.now)
+        elif op == "pause":
+            pacer.pause(group, amount)
+            pauses[group].append((clock.now, clock.now + amount))
+        else:
+            pacer.observe(group, RateLimitInfo(None, int(amount), amount))
+    for times in sends.values():
+        assert all(b - a >= 1 / rate - 1e-9 for a, b in itertools.pairwise(times))
+
+
+def test_pause_is_bounded_by_max_pause() -> None:
+    """A bogus huge wait holds the group for max_pause_s only."""
+    clock = FakeClock()
+    pacer = Pacer(10.0, clock=clock, max_pause_s=60.0)
+    pacer.pause("a", 1e9)
+    assert pacer.delay_s("a") == 60.0
+
+
+def test_observe_pauses_a_group_whose_window_is_spent() -> None:
+    """A response saying remaining=0 holds the group until the reset."""
+    clock = FakeClock()
+    pacer = Pacer(10.0, clock=clock)
+    pacer.observe("a", RateLimitInfo(10, 0, 3.0))
+    assert (pacer.delay_s("a"), pacer.slowdowns["a"], pacer.pauses["a"]) == (3.0, 1, 0)
+
+
+def test_observe_caps_the_pace_until_the_reset_then_restores_it() -> None:
+    """remaining=3 for 2 s at 10/s caps the pace at 2/s, and the base pace returns after 2 s."""
+    clock = FakeClock()
+    pacer = Pacer(10.0, clock=clock)
+    assert pacer.try_acquire("a")
+    pacer.observe("a", RateLimitInfo(10, 3, 2.0))
+    assert pacer.delay_s("a") == 0.5
+    clock.now += 2.0
+    assert pacer.try_acquire("a")
+    assert pacer.delay_s("a") == pytest.approx(0.1)
+
+
+def test_observe_does_not_loosen_a_cap_on_a_later_lenient_header() -> None:
+    """Once capped, a response saying plenty remains leaves the cap in force until it expires."""
+    clock = FakeClock()
+    pacer = Pacer(10.0, clock=clock)
+    assert pacer.try_acquire("a")
+    pacer.observe("a", RateLimitInfo(10, 3, 2.0))
+    pacer.observe("a", RateLimitInfo(10, 9, 1.0))
+    assert pacer.delay_s("a") == 0.5
+
+
+def test_observe_ignores_a_missing_header() -> None:
+    """No RateLimit header changes nothing."""
+    pacer = Pacer(10.0, clock=FakeClock())
+    pacer.observe("a", None)
+    assert (pacer.delay_s("a"), pacer.slowdowns["a"]) == (0.0, 0)
+
+
+@pytest.mark.parametrize("rate", [0.0, -1.0, math.inf, math.nan])
+def test_pacer_rejects_a_rate_that_is_not_positive_and_finite(rate: float) -> None:
+    """A rate must be a finite number > 0."""
+    with pytest.raises(ValueError, match="rate_per_s"):
+        Pacer(rate)
+
+
+@pytest.mark.anyio
+async def test_acquire_spaces_sequential_requests_on_the_loop_clock() -> None:
+    """Five acquires on one group at 20/s take at least four intervals; another group is free."""
+    pacer = Pacer(20.0)
+    started = anyio.current_time()
+    for _ in range(5):
+        await pacer.acquire("a")
+    spent = anyio.current_time() - started
+    await pacer.acquire("b")
+    assert spent >= 4 / 20 * 0.9
+    assert anyio.current_time() - started - spent < 0.05
+
+
+@pytest.mark.anyio
+async def test_acquire_waits_out_a_pause() -> None:
+    """An acquire on a paused group returns only after the pause ends."""
+    pacer = Pacer(1000.0)
+    pacer.pause("a", 0.3)
+    started = anyio.current_time()
+    await pacer.acquire("a")
+    assert anyio.current_time() - started >= 0.3 * 0.9
