@@ -115,6 +115,25 @@ def role_problem(roles: tuple[str, ...]) -> tuple[str, str] | None:
     return None
 
 
+def one_of_columns() -> str:
+    """The expected text for an unknown column or key."""
+    return "one of " + ", ".join(COLUMNS)
+
+
+def checked_roles(roles: tuple[str, ...], bad: RowProblems) -> tuple[str, ...] | None:
+    """The role list if it is well-formed; otherwise report it and return None."""
+    wrong = role_problem(roles)
+    if wrong is not None:
+        bad.add("editable_with_roles", *wrong)
+        return None
+    return roles
+
+
+def conflict_error(where: str, op: Operation, clash: tuple[str, str]) -> RowError:
+    """The RowError of a valid row that contradicts an earlier row (see conflicts.py)."""
+    return RowError(op.row, op.line, (Problem(where, op.line, "action", *clash),), op.key)
+
+
 class RowProblems:
     """Collects the problems of one row; cheap to create, nothing allocated until a problem."""
 

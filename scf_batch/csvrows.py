@@ -1,0 +1,225 @@
+"""CSV rows -> Operation | RowError: the header, each row's cells, and a fast path for repeats.
+
+Bulk files repeat themselves: a few hundred fields times a few targets and settings. A row whose
+cells (all but `key`) equal an earlier valid row's is valid the same way, so its checked values
+are taken from a bounded cache and only the key is checked again; conflicts are still checked on
+every row. Anything else goes through the full checks in cells.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import operator
+from collections.abc import Callable, Iterator
+from typing import Any, TextIO
+
+from scf_batch.cells import (
+    COLUMNS,
+    MAX_VALUE_CHARS,
+    RowProblems,
+    assemble,
+    checked_roles,
+    conflict_error,
+    is_unicode,
+    one_of_columns,
+    parse_csv_bool,
+    parse_csv_roles,
+    show,
+)
+from scf_batch.conflicts import ConflictTracker, Plan, plan
+from scf_batch.errors import JobFileError, JobHeaderError
+from scf_batch.models import Action, ObjectType, Operation, Problem, Ref, RowError
+
+MAX_KNOWN_SHAPES = 20_000  # bounds the fast path's memory: a few MB at most
+# the checked values of a valid row but its key, and its conflict plan
+Known = tuple[Action, Ref, ObjectType, Ref | None, bool | None, tuple[str, ...] | None, Plan]
+
+
+def _operation_builder() -> Callable[..., Operation]:
+    """Operation(...) without the frozen dataclass's per-field object.__setattr__ calls.
+
+    The fast path builds one Operation per row and the generated __init__ is a third of its
+    cost; setting the slots through their descriptors gives the same, equal object.
+    """
+    new = object.__new__
+    setters = [getattr(Operation, f.name).__set__ for f in dataclasses.fields(Operation)]
+    s_row, s_line, s_action, s_field, s_type, s_ref, s_required, s_roles, s_key = setters
+
+    def build(row: int, line: int, known: Known, key: str | None) -> Operation:
+        op: Operation = new(Operation)
+        s_row(op, row)
+        s_line(op, line)
+        s_action(op, known[0])
+        s_field(op, known[1])
+        s_type(op, known[2])
+        s_ref(op, known[3])
+        s_required(op, known[4])
+        s_roles(op, known[5])
+        s_key(op, key)
+        return op
+
+    return build
+
+
+build_operation = _operation_builder()
+
+
+def csv_items(where: str, stream: TextIO) -> Iterator[Operation | RowError]:
+    """Every data row of the CSV stream, in order; `where` names the file in messages."""
+    reader = csv.reader(stream)
+    names = csv_header(where, reader)
+    width = len(names)
+    key_at = names.index("key") if "key" in names else width  # width: an always-empty cell
+    shape: Callable[[list[str]], Any] = operator.itemgetter(
+        *[position for position in range(width) if position != key_at]
+    )
+    known: dict[Any, Known] = {}
+    lookup, check, build = known.get, ConflictTracker().check, build_operation
+    row = 0
+    end = reader.line_num
+    while True:
+        try:
+            cells = next(reader, None)
+        except csv.Error as exc:
+            row += 1
+            start, end = end + 1, reader.line_num
+            problem = Problem(where, start, "row", f"CSV that does not parse ({exc})", "CSV")
+            yield RowError(row, start, (problem,))
+            continue
+        if cells is None:
+            return
+        start, end = end + 1, reader.line_num
+        if not cells:
+            continue
+        hit = lookup(shape(cells)) if len(cells) == width else None
+        if hit is not None:
+            key = cells[key_at].strip() if key_at < width else ""
+            if len(key) <= MAX_VALUE_CHARS and key.isascii():
+                row += 1
+                op = build(row, start, hit, key or None)
+                clash = check(hit[6], row, start)
+                yield op if clash is None else conflict_error(where, op, clash)
+                continue
+        trimmed = [cell.strip() for cell in cells]
+        if not any(trimmed):
+            continue
+        row += 1
+        item = _csv_row(where, row, start, names, trimmed)
+        if isinstance(item, Operation):
+            planned = plan(item)
+            if len(cells) == width and len(known) < MAX_KNOWN_SHAPES:
+                known[shape(cells)] = _known(item, planned)
+            clash = check(planned, row, start)
+            item = item if clash is None else conflict_error(where, item, clash)
+        yield item
+
+
+def _known(op: Operation, planned: Plan) -> Known:
+    """What rows with the same cells (but the key) share with this valid one."""
+    return (
+        op.action,
+        op.field,
+        op.object_type,
+        op.type_ref,
+        op.required,
+        op.editable_with_roles,
+        planned,
+    )
+
+
+def csv_header(where: str, reader: Any) -> list[str | None]:
+    """The column of each position (None: a column without a name); JobHeaderError if unusable."""
+    header = None
+    try:
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                header = cells
+                break
+    except csv.Error as exc:
+        raise JobFileError(f"{where}: the header is not valid CSV: {exc}") from exc
+    if header is None:
+        raise JobFileError(f"{where}: no header row; expected a first line naming the columns")
+    line = reader.line_num
+    names = [cell.strip().lower() or None for cell in header]
+    problems = []
+    for position, name in enumerate(names):
+        if name is None:
+            continue
+        if name not in COLUMNS or not is_unicode(name):
+            names[position] = None
+            problems.append(Problem(where, line, show(name), "an unknown column", one_of_columns()))
+        elif names.index(name) < position:
+            problems.append(Problem(where, line, name, "the column twice", "each column once"))
+    if "object_type" not in names:
+        problems.append(
+            Problem(where, line, "object_type", "no such column", "an object_type column")
+        )
+    if "scf_id" not in names and "scf_name" not in names:
+        problems.append(Problem(where, line, "scf_id", "no such column", "scf_id or scf_name"))
+    if problems:
+        raise JobHeaderError(f"{where}: the header cannot be used", tuple(problems))
+    return names
+
+
+def _csv_row(
+    where: str, row: int, line: int, names: list[str | None], cells: list[str]
+) -> Operation | RowError:
+    """The full checks of one row's trimmed cells."""
+    width = len(names)
+    bad = RowProblems(where, line)
+    if not "".join(cells).isascii():
+        _undecodable(names, cells, bad)
+    if len(cells) < width:
+        cells.extend([""] * (width - len(cells)))
+    texts: dict[str, str | None] = {}
+    for position, cell in enumerate(cells):
+        name = names[position] if position < width else None
+        if name is None:
+            if cell:
+                bad.add(f"column {position + 1}", show(cell), "nothing in a column without a name")
+            continue
+        if len(cell) > MAX_VALUE_CHARS:
+            bad.add(name, f"a value of {len(cell)} characters", f"at most {MAX_VALUE_CHARS}")
+            texts[name] = None
+        else:
+            texts[name] = cell or None
+    required = _required(texts.pop("required", None), bad)
+    roles = _roles(texts.pop("editable_with_roles", None), bad)
+    return assemble(row, texts, required, roles, bad)
+
+
+def _undecodable(names: list[str | None], cells: list[str], bad: RowProblems) -> None:
+    """Report each cell holding bytes that are not UTF-8, on its own physical line; blank it."""
+    line = bad.line
+    for position, cell in enumerate(cells):
+        if not is_unicode(cell):
+            first = next(i for i, char in enumerate(cell) if "\udc80" <= char <= "\udcff")
+            column = names[position] if position < len(names) else None
+            bad.add(
+                column or f"column {position + 1}",
+                "bytes that are not UTF-8",
+                "UTF-8 text",
+                line=line + cell.count("\n", 0, first),
+            )
+            cells[position] = ""
+        line += cell.count("\n")
+
+
+def _required(text: str | None, bad: RowProblems) -> bool | None:
+    if text is None:
+        return None
+    value = parse_csv_bool(text)
+    if value is None:
+        bad.add("required", show(text), "true or false (also yes/no, 1/0), or empty")
+    return value
+
+
+def _roles(text: str | None, bad: RowProblems) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    roles = parse_csv_roles(text)
+    if isinstance(roles, str):
+        bad.add("editable_with_roles", roles, 'a ;-separated list or a JSON array like ["admin"]')
+        return None
+    return checked_roles(roles, bad)
