@@ -21,6 +21,8 @@ from jobfiles import (
     write_jsonl,
 )
 
+from scf_batch.conflicts import plan
+from scf_batch.csvrows import build_operation
 from scf_batch.errors import JobFileError, JobHeaderError
 from scf_batch.jobfile import fingerprint, read_operations
 from scf_batch.models import Action, ObjectType, Operation, Problem, Ref, RowError
@@ -544,3 +546,69 @@ def test_nul_and_broken_quotes_do_not_stop_the_reader(tmp_path: Path) -> None:
     items = read(write(tmp_path / "ops.csv", data))
     assert isinstance(items[-1], Operation)
     assert items[-1].field == Ref(name="B")
+
+
+# --- the fast path for repeated CSV rows ----------------------------------------------------------
+
+
+def test_repeated_rows_read_the_same_as_first_rows(tmp_path: Path) -> None:
+    """Rows whose cells repeat an earlier valid row give the same Operations, keys and all."""
+    rows = [f"ensure,{FIELD_1},lead,true,admin,k{n}" for n in range(3)]
+    rows += [
+        f"ensure,{FIELD_1},lead,true,admin,{'é' * 3}",
+        f"ensure,{FIELD_1},lead,true,admin,{'x' * 1001}",
+    ]
+    path = csv_of(
+        tmp_path, *rows, header="action,scf_id,object_type,required,editable_with_roles,key"
+    )
+    items = read(path)
+    expected = [
+        Operation(
+            n + 1,
+            n + 2,
+            Action.ENSURE,
+            Ref(id=FIELD_1),
+            ObjectType.LEAD,
+            None,
+            True,
+            ("admin",),
+            key,
+        )
+        for n, key in enumerate(["k0", "k1", "k2", "ééé"])
+    ]
+    assert items[:4] == expected
+    assert isinstance(items[4], RowError)
+    assert [(p.column, p.found) for p in items[4].problems] == [
+        ("key", "a value of 1001 characters")
+    ]
+
+
+def test_repeated_rows_still_meet_the_conflict_check(tmp_path: Path) -> None:
+    """A cached row that contradicts a later state is still refused."""
+    rows = [
+        f"associate,{FIELD_1},lead,true,,a",
+        f"update,{FIELD_1},lead,false,,b",
+        f"associate,{FIELD_1},lead,true,,c",
+    ]
+    path = csv_of(
+        tmp_path, *rows, header="action,scf_id,object_type,required,editable_with_roles,key"
+    )
+    assert [type(item).__name__ for item in read(path)] == ["Operation", "Operation", "RowError"]
+
+
+def test_fast_operations_equal_and_hash_like_constructed_ones() -> None:
+    """The fast builder makes Operations equal to (and hashing like) the dataclass constructor's."""
+    op = Operation(
+        3, 4, Action.UPDATE, Ref(name="A"), ObjectType.CONTACT, None, None, ("user",), "k"
+    )
+    known = (
+        op.action,
+        op.field,
+        op.object_type,
+        op.type_ref,
+        op.required,
+        op.editable_with_roles,
+        plan(op),
+    )
+    fast = build_operation(3, 4, known, "k")
+    assert (fast, hash(fast), type(fast)) == (op, hash(op), Operation)
