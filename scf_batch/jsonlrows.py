@@ -92,7 +92,7 @@ def _jsonl_row(row: int, obj: dict[str, Any], bad: RowProblems) -> Operation | R
             texts[name] = _json_text(name, value, bad)
         elif name == "required":
             if value is not None and not isinstance(value, bool):
-                bad.add(name, f"a JSON {_json_kind(value)}", "true, false or null")
+                bad.add(name, _found(value), "true, false or null")
             else:
                 required = value
         elif name == "editable_with_roles":
@@ -108,7 +108,7 @@ def _json_text(name: str, value: object, bad: RowProblems) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        bad.add(name, f"a JSON {_json_kind(value)}", "a string" + (" or integer" * (name == "key")))
+        bad.add(name, _found(value), "a string" + (" or integer" * (name == "key")))
         return None
     value = value.strip()
     if len(value) > MAX_VALUE_CHARS:
@@ -124,10 +124,18 @@ def _json_roles(value: object, bad: RowProblems) -> tuple[str, ...] | None:
     if value is None:
         return None
     if not isinstance(value, list) or not all(isinstance(entry, str) for entry in value):
-        kind = "array holding non-strings" if isinstance(value, list) else _json_kind(value)
-        bad.add("editable_with_roles", f"a JSON {kind}", "an array of strings or null")
+        found = "a JSON array holding non-strings" if isinstance(value, list) else _found(value)
+        bad.add("editable_with_roles", found, "an array of strings or null")
         return None
     return checked_roles(tuple(entry.strip() for entry in value), bad)
+
+
+def _found(value: object) -> str:
+    """A value of the wrong JSON type: the value itself when short, and its type."""
+    kind = _json_kind(value)
+    if isinstance(value, list | dict):
+        return f"a JSON {kind}"
+    return f"{show(value)}, a JSON {kind}"
 
 
 def _json_kind(value: object) -> str:

@@ -240,11 +240,11 @@ def test_jsonl_lines_that_are_not_objects(tmp_path: Path, line: str, found: str)
 @pytest.mark.parametrize(
     ("key", "value", "found", "expected"),
     [
-        ("scf_name", 5, "a JSON number", "a string"),
+        ("scf_name", 5, "5, a JSON number", "a string"),
         ("object_type", ["lead"], "a JSON array", "a string"),
-        ("key", True, "a JSON boolean", "a string or integer"),
-        ("required", "true", "a JSON string", "true, false or null"),
-        ("editable_with_roles", "admin", "a JSON string", "an array of strings or null"),
+        ("key", True, "true, a JSON boolean", "a string or integer"),
+        ("required", "true", '"true", a JSON string', "true, false or null"),
+        ("editable_with_roles", "admin", '"admin", a JSON string', "an array of strings or null"),
         (
             "editable_with_roles",
             ["admin", 3],

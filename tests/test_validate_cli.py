@@ -179,20 +179,22 @@ TARGET_KEY = "api_target_key_1"
 SEED = Path(__file__).parent.parent / "data" / "sim" / "seed.json"
 
 
-DUPLICATE_ID = "cf_" + "D" * 43
+TWIN_IDS = ("cf_" + "D" * 43, "cf_" + "E" * 43)
 
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimProcess]:
-    """One simulator for this module, seeded with a second target field named like the first.
+    """One simulator for this module, its target org seeded with two fields both named "Twin".
 
-    The simulator (like Close, as far as we know) refuses to create a field under a name that is
-    taken, so the duplicate comes from the seed: an org can still hold one (renames, old data).
+    The simulator refuses to create a field under a name that is taken, so the twins come from
+    the seed: an org may still hold such a pair (renames, old data), and rows must not guess.
     """
     seed = json.loads(SEED.read_text(encoding="utf-8"))
     (org,) = [org for org in seed["orgs"] if TARGET_KEY in org["api_keys"]]
     first = org["shared_custom_fields"][0]
-    org["shared_custom_fields"].append({**first, "id": DUPLICATE_ID, "associations": []})
+    for twin_id in TWIN_IDS:
+        twin = {**first, "id": twin_id, "name": "Twin", "associations": []}
+        org["shared_custom_fields"].append(twin)
     path = tmp_path_factory.mktemp("seed") / "seed.json"
     path.write_text(json.dumps(seed), encoding="utf-8")
     with sim_process("--seed", str(path)) as process:
@@ -235,12 +237,11 @@ def test_online_reports_unknown_id_unknown_name_and_ambiguous_name(
     tmp_path: Path, sim: SimProcess, target: dict[str, object], capsys: pytest.CaptureFixture[str]
 ) -> None:
     """An unknown id, an unknown name and a name two fields share are reported at their line."""
-    first = target["shared_custom_fields"][0]  # type: ignore[index]
     path = csv_of(
         tmp_path,
         f"associate,{FIELD_1},,lead",
         "associate,,No Such Field,lead",
-        f"associate,,{first['name']},lead",
+        "associate,,Twin,lead",
         header="action,scf_id,scf_name,object_type",
     )
     assert online(path, sim, "--format", "json") == 2
@@ -253,7 +254,10 @@ def test_online_reports_unknown_id_unknown_name_and_ambiguous_name(
     assert "no shared custom field of the org" in document["problems"][0]["found"]
     assert "the name of no shared custom field" in document["problems"][1]["found"]
     ambiguous = document["problems"][2]["found"]
-    assert ("the name of 2 shared custom fields" in ambiguous, DUPLICATE_ID in ambiguous) == (
+    assert (
+        "the name of 2 shared custom fields" in ambiguous,
+        all(twin in ambiguous for twin in TWIN_IDS),
+    ) == (
         True,
         True,
     )
@@ -270,3 +274,38 @@ def test_online_with_a_wrong_key_exits_3(
     assert online(csv_of(tmp_path, *GOOD_ROWS), sim) == 3
     captured = capsys.readouterr()
     assert "wrong_secret_key" not in captured.out + captured.err
+
+
+# --- the shipped examples ----------------------------------------------------------------------
+
+EXAMPLES = Path(__file__).parent.parent / "data" / "examples"
+
+
+@pytest.mark.parametrize("name", ["onboarding.csv", "migration.jsonl", "onboarding.toml"])
+def test_good_examples_validate_offline(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The onboarding CSV, its job file and the migration JSONL are clean."""
+    assert main(["validate", str(EXAMPLES / name)]) == 0
+    assert "no problems" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("name", "rows"), [("invalid.csv", 18), ("invalid.jsonl", 6)])
+def test_invalid_examples_show_one_problem_per_bad_row(
+    name: str, rows: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each bad row of the invalid examples shows exactly one kind of mistake."""
+    assert main(["validate", str(EXAMPLES / name), "--format", "json"]) == 2
+    document = json.loads(capsys.readouterr().out)
+    lines = [problem["line"] for problem in document["problems"]]
+    assert (document["rows"], len(lines), len(set(lines))) == (
+        rows,
+        rows - (name == "invalid.csv"),
+        len(lines),
+    )
+
+
+@pytest.mark.parametrize("name", ["onboarding.csv", "migration.jsonl"])
+def test_good_examples_validate_online_against_the_target_org(
+    name: str, sim: SimProcess, target: dict[str, object], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every id and name in the good examples exists in the simulator's target org."""
+    assert online(EXAMPLES / name, sim) == 0, capsys.readouterr().out
