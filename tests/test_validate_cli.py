@@ -254,13 +254,8 @@ def test_online_reports_unknown_id_unknown_name_and_ambiguous_name(
     assert "no shared custom field of the org" in document["problems"][0]["found"]
     assert "the name of no shared custom field" in document["problems"][1]["found"]
     ambiguous = document["problems"][2]["found"]
-    assert (
-        "the name of 2 shared custom fields" in ambiguous,
-        all(twin in ambiguous for twin in TWIN_IDS),
-    ) == (
-        True,
-        True,
-    )
+    assert "the name of 2 shared custom fields" in ambiguous
+    assert [twin in ambiguous for twin in TWIN_IDS] == [True, True]
 
 
 def test_online_with_a_wrong_key_exits_3(
@@ -309,3 +304,22 @@ def test_good_examples_validate_online_against_the_target_org(
 ) -> None:
     """Every id and name in the good examples exists in the simulator's target org."""
     assert online(EXAMPLES / name, sim) == 0, capsys.readouterr().out
+
+
+def test_docs_show_what_validate_prints(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """docs/jobfiles.md shows the real output for the examples, and its job file loads."""
+    root = Path(__file__).parent.parent
+    text = (root / "docs" / "jobfiles.md").read_text(encoding="utf-8")
+    monkeypatch.chdir(root)
+    for command in ("onboarding.toml", "invalid.csv"):
+        block = text.split(f"$ scf-batch validate data/examples/{command}\n", 1)[1].split("```", 1)[
+            0
+        ]
+        main(["validate", f"data/examples/{command}"])
+        assert capsys.readouterr().out == block
+    toml = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    spec = write(tmp_path / "onboarding.toml", toml)
+    assert main(["validate", str(spec), "--format", "json"]) == 2  # its onboarding.csv is absent
+    assert "onboarding.csv: cannot open" in capsys.readouterr().out
