@@ -166,26 +166,22 @@ def _csv_row(
     where: str, row: int, line: int, names: list[str | None], cells: list[str]
 ) -> Operation | RowError:
     """The full checks of one row's trimmed cells."""
-    width = len(names)
     bad = RowProblems(where, line)
     if not "".join(cells).isascii():
         _undecodable(names, cells, bad)
-    if len(cells) < width:
-        cells.extend([""] * (width - len(cells)))
-    texts: dict[str, str | None] = {}
-    for position, cell in enumerate(cells):
-        name = names[position] if position < width else None
-        if name is None:
-            if cell:
-                bad.add(f"column {position + 1}", show(cell), "nothing in a column without a name")
-            continue
-        if len(cell) > MAX_VALUE_CHARS:
-            bad.add(name, f"a value of {len(cell)} characters", f"at most {MAX_VALUE_CHARS}")
-            texts[name] = None
-        else:
-            texts[name] = cell or None
-    required = _required(texts.pop("required", None), bad)
-    roles = _roles(texts.pop("editable_with_roles", None), bad)
+    if len(cells) > len(names) or None in names:
+        for position, cell in enumerate(cells):
+            if cell and (position >= len(names) or names[position] is None):
+                found = show(cell)
+                bad.add(f"column {position + 1}", found, "nothing in a column without a name")
+    texts: dict[str | None, str | None] = dict(zip(names, cells, strict=False))
+    if max(map(len, cells)) > MAX_VALUE_CHARS:
+        for name, value in texts.items():
+            if name is not None and value is not None and len(value) > MAX_VALUE_CHARS:
+                bad.add(name, f"a value of {len(value)} characters", f"at most {MAX_VALUE_CHARS}")
+                texts[name] = None
+    required = _required(texts.get("required"), bad)
+    roles = _roles(texts.get("editable_with_roles"), bad)
     return assemble(row, texts, required, roles, bad)
 
 
@@ -207,7 +203,7 @@ def _undecodable(names: list[str | None], cells: list[str], bad: RowProblems) ->
 
 
 def _required(text: str | None, bad: RowProblems) -> bool | None:
-    if text is None:
+    if not text:
         return None
     value = parse_csv_bool(text)
     if value is None:
@@ -216,7 +212,7 @@ def _required(text: str | None, bad: RowProblems) -> bool | None:
 
 
 def _roles(text: str | None, bad: RowProblems) -> tuple[str, ...] | None:
-    if text is None:
+    if not text:
         return None
     roles = parse_csv_roles(text)
     if isinstance(roles, str):

@@ -84,7 +84,7 @@ def _json_object(data: bytes | None, bad: RowProblems) -> dict[str, Any] | None:
 
 
 def _jsonl_row(row: int, obj: dict[str, Any], bad: RowProblems) -> Operation | RowError:
-    texts: dict[str, str | None] = {}
+    texts: dict[str | None, str | None] = {}
     required: bool | None = None
     roles: tuple[str, ...] | None = None
     for name, value in obj.items():
