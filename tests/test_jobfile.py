@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -612,3 +614,16 @@ def test_fast_operations_equal_and_hash_like_constructed_ones() -> None:
     )
     fast = build_operation(3, 4, known, "k")
     assert (fast, hash(fast), type(fast)) == (op, hash(op), Operation)
+
+
+def test_pure_modules_import_nothing_that_speaks_http() -> None:
+    """Reading and checking job files loads neither aiohttp, anyio nor structlog (STYLE.md)."""
+    code = (
+        "import sys\n"
+        "import scf_batch.jobfile, scf_batch.jobspec, scf_batch.catalog\n"
+        "print(sorted(m for m in ('aiohttp', 'anyio', 'structlog') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scf_batch.errors import UsageError
-from scf_batch.jobspec import JobSpec, SimulatorSpec, load_job, operations_stem
+from scf_batch.jobspec import RUN_KEYS, JobSpec, SimulatorSpec, load_job, operations_stem
 
 FULL = """
 name = "nightly"
@@ -174,3 +177,45 @@ def test_missing_and_undecodable_specs_are_usage_errors(tmp_path: Path) -> None:
     bad.write_bytes(b'operations = "\xff"')
     with pytest.raises(UsageError, match="not valid TOML"):
         load_job(bad)
+
+
+toml_values = st.sampled_from(
+    [
+        '"ops.csv"',
+        '""',
+        "0",
+        "-1",
+        "3",
+        "2.5",
+        "nan",
+        "inf",
+        "true",
+        "[]",
+        "[1, 2]",
+        "{}",
+        "{ a = 1 }",
+        "1979-05-27",
+        "07:32:00",
+        '"json"',
+        '"https://x/"',
+        '"A_B"',
+    ]
+)
+toml_keys = st.sampled_from(
+    [*RUN_KEYS, "simulator", "unknown", "simulator.seed", "simulator.rate_limit"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pairs=st.dictionaries(toml_keys, toml_values, max_size=6))
+def test_arbitrary_specs_load_or_raise_usage_errors(pairs: dict[str, str]) -> None:
+    """Any mix of keys and values gives a JobSpec or a UsageError, nothing else."""
+    text = "".join(f"{key} = {value}\n" for key, value in pairs.items())
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "job.toml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            job = load_job(path)
+        except UsageError:
+            return
+        assert isinstance(job, JobSpec)
