@@ -7,7 +7,8 @@ feeds the response's `RateLimit` back to the pacer, and turns anything but a 2xx
 Endpoint groups are "METHOD route-template", as Close groups its limits by endpoint. The two
 association routes that take a custom type (`.../association/custom_activity_type/<id>/`) share
 the group of the one-segment form (`.../association/{object_type}/`): it is one Close endpoint
-with a two-segment parameter, and splitting it would let the pacer send twice the rate there.
+with a two-segment parameter, and a group per custom type would pace each type at the full rate
+while Close counts them together.
 """
 
 from __future__ import annotations

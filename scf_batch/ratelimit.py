@@ -185,6 +185,7 @@ class Pacer:
 
     Counters: `pauses` (pause() calls by group), `paused_s` (seconds of pause added by group,
     from 429s and from `observe`), `slowdowns` (throttles applied by `observe`, by group).
+    `reserve` is how many requests of a window `observe` leaves unused (0: spend it all).
     `clock` defaults to the event loop's time; tests inject their own.
     """
 
