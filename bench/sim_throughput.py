@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import gc
 import json
 import statistics
 import subprocess
@@ -21,15 +22,18 @@ import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import psutil
 
 from scf_batch.sim.ids import stable_id
 from scf_batch.sim.seedgen import build_seed
 
 LISTENING = "listening on "
+WARMUP = 500
 BASELINE = """
 import sys
 from aiohttp import web
@@ -81,15 +85,16 @@ def bench_seed(fields: int) -> tuple[dict[str, Any], list[tuple[str, dict[str, s
 
 
 @contextmanager
-def server(command: list[str]) -> Iterator[str]:
-    """Run a server subprocess; yield its base URL once it prints its listening line."""
+def server(command: list[str]) -> Iterator[tuple[str, psutil.Process]]:
+    """Run a server subprocess; yield its base URL (once it prints its listening line) and the
+    process, whose CPU time the rounds measure."""
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         if LISTENING not in line:
             raise RuntimeError(f"server did not start: {line!r}")
-        yield line.split(LISTENING, 1)[1].strip()
+        yield line.split(LISTENING, 1)[1].strip(), psutil.Process(proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -126,14 +131,68 @@ def reset(root_url: str) -> None:
     urllib.request.urlopen(request, timeout=10).close()
 
 
+@dataclass
+class Measured:
+    """One timed run against one server."""
+
+    rate: float  # requests per second seen by the load generator
+    cpu_us: float  # server CPU time per request, in microseconds (robust to a busy machine)
+
+
+def measure(
+    url: str, proc: psutil.Process, posts: list[tuple[str, dict[str, str]]], concurrency: int
+) -> Measured | None:
+    """Drive one server with `posts`; None if any answer was not 201."""
+    before = proc.cpu_times()
+    rate, statuses = asyncio.run(drive(url, posts, concurrency))
+    after = proc.cpu_times()
+    if set(statuses) != {201}:
+        print(f"unexpected statuses from {url}: {dict(statuses)}")
+        return None
+    cpu_s = (after.user + after.system) - (before.user + before.system)
+    return Measured(rate, cpu_s / len(posts) * 1e6)
+
+
+def run_rounds(
+    servers: dict[str, tuple[str, psutil.Process]],
+    posts: list[tuple[str, dict[str, str]]],
+    rounds: int,
+    concurrency: int,
+) -> list[dict[str, Measured]] | None:
+    """Alternate which server goes first each round. Each timed run follows a short untimed
+    warm-up on other fresh associations; the simulator is reset to the seed every round."""
+    timed, warmup = posts[:-WARMUP], posts[-WARMUP:]
+    results = []
+    for round_no in range(1, rounds + 1):
+        reset(servers["sim"][0].removesuffix("api/v1/"))
+        measured: dict[str, Measured] = {}
+        names = ["sim", "baseline"] if round_no % 2 else ["baseline", "sim"]
+        for name in names:
+            url, proc = servers[name]
+            asyncio.run(drive(url, warmup, concurrency))
+            gc.collect()
+            result = measure(url, proc, timed, concurrency)
+            if result is None:
+                return None
+            measured[name] = result
+        results.append(measured)
+        sim, base = measured["sim"], measured["baseline"]
+        print(
+            f"round {round_no}: simulator {sim.rate:6.0f} req/s ({sim.cpu_us:4.0f} us CPU/req)   "
+            f"baseline {base.rate:6.0f} req/s ({base.cpu_us:4.0f} us CPU/req)   "
+            f"ratio {sim.rate / base.rate:.2f}"
+        )
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=10_000, help="POSTs per round and server")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=6_000, help="POSTs per round and server")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=32)
     args = parser.parse_args()
-    seed, posts = bench_seed(fields=args.requests // 10 + 1)
-    posts = posts[: args.requests]
+    seed, posts = bench_seed(fields=(args.requests + WARMUP) // 10 + 1)
+    posts = posts[: args.requests + WARMUP]
     with tempfile.TemporaryDirectory() as tmp:
         seed_path = Path(tmp) / "seed.json"
         seed_path.write_text(json.dumps(seed))
@@ -148,26 +207,22 @@ def main() -> int:
             str(seed_path),
         ]
         base_cmd = [sys.executable, "-c", BASELINE]
-        with server(sim_cmd) as sim_url, server(base_cmd) as base_url:
-            sim_rates, base_rates = [], []
-            for round_no in range(1, args.rounds + 1):
-                reset(sim_url.removesuffix("api/v1/"))
-                sim_rate, sim_statuses = asyncio.run(drive(sim_url, posts, args.concurrency))
-                base_rate, base_statuses = asyncio.run(drive(base_url, posts, args.concurrency))
-                if set(sim_statuses) != {201} or set(base_statuses) != {201}:
-                    print(f"unexpected statuses: sim {sim_statuses}, baseline {base_statuses}")
-                    return 1
-                sim_rates.append(sim_rate)
-                base_rates.append(base_rate)
-                print(
-                    f"round {round_no}: simulator {sim_rate:8.0f} req/s   "
-                    f"baseline {base_rate:8.0f} req/s   ratio {sim_rate / base_rate:.2f}"
-                )
-    sim_median, base_median = statistics.median(sim_rates), statistics.median(base_rates)
+        with server(sim_cmd) as sim, server(base_cmd) as base:
+            results = run_rounds(
+                {"sim": sim, "baseline": base}, posts, args.rounds, args.concurrency
+            )
+    if results is None:
+        return 1
+    rate = {n: statistics.median(r[n].rate for r in results) for n in ("sim", "baseline")}
+    cpu = {n: statistics.median(r[n].cpu_us for r in results) for n in ("sim", "baseline")}
+    ratio = statistics.median(r["sim"].rate / r["baseline"].rate for r in results)
     print(
-        f"median ({args.rounds} rounds x {len(posts)} association POSTs, concurrency "
-        f"{args.concurrency}): simulator {sim_median:.0f} req/s, baseline {base_median:.0f} "
-        f"req/s, ratio {sim_median / base_median:.2f} (goal >= 0.6)"
+        f"median of {args.rounds} rounds x {args.requests} association POSTs, concurrency "
+        f"{args.concurrency}:\n  simulator {rate['sim']:.0f} req/s, baseline "
+        f"{rate['baseline']:.0f} req/s, ratio {ratio:.2f} (goal >= 0.6)\n"
+        f"  server CPU per request: simulator {cpu['sim']:.0f} us, baseline "
+        f"{cpu['baseline']:.0f} us, CPU ratio (baseline/simulator) "
+        f"{cpu['baseline'] / cpu['sim']:.2f}"
     )
     return 0
 

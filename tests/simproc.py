@@ -5,7 +5,8 @@
         assert sim.stats()["rate_limited"] == 0
 
 `env` adds to (does not replace) the current environment. The process is terminated on exit,
-and killed if it does not stop within a few seconds.
+and killed if it does not stop within a few seconds. The control helpers use urllib only; a
+400 from `configure()` raises `urllib.error.HTTPError`.
 """
 
 from __future__ import annotations

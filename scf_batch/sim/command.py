@@ -39,7 +39,13 @@ from scf_batch.sim.store import SeedError
     show_default=True,
     help="Length of a rate-limit window in seconds; each window allows rate-limit x window.",
 )
-@click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0, show_default=True)
+@click.option(
+    "--latency-ms",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Delay before every API answer.",
+)
 @click.option(
     "--jitter-ms",
     type=click.FloatRange(min=0),

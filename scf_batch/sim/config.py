@@ -15,7 +15,7 @@ HEADER_STYLES = ("comma", "semicolon", "none")
 BODY_STYLES = ("legacy", "empty", "text")
 
 # The repository's seed; when scf_batch runs from a wheel the file is absent and the same seed
-# is built in memory (see app.load_seed).
+# is built in memory (see simulator.load_seed).
 DEFAULT_SEED_PATH = Path(__file__).resolve().parents[2] / "data" / "sim" / "seed.json"
 LIVE_FIELDS = (
     "rate_limit", "rate_window_s", "latency_ms", "jitter_ms", "fault_rate",

@@ -52,6 +52,8 @@ def page(items: list[dict[str, Any]], query: dict[str, str], *, has_more_key: bo
     page omits `has_more`, as some Close lists do."""
     skip = _page_param(query, "_skip", 0)
     limit = min(_page_param(query, "_limit", DEFAULT_PAGE), MAX_PAGE)
+    if limit == 0:
+        raise invalid({"_limit": "must be at least 1"})
     data = items[skip : skip + limit]
     has_more = skip + limit < len(items)
     body: dict[str, Any] = {"data": data}

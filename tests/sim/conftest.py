@@ -15,8 +15,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from multidict import CIMultiDictProxy
 
 from scf_batch.sim import SimConfig, create_app
-from scf_batch.sim.app import SIM, Simulator
+from scf_batch.sim.app import SIM
 from scf_batch.sim.seedgen import build_seed
+from scf_batch.sim.simulator import Simulator
 
 SOURCE_KEY = "api_source_key_1"
 SOURCE_KEY_2 = "api_source_key_2"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 import pytest
 
 from tests.sim.conftest import SOURCE, TARGET, TARGET_KEY, Harness, by_name, field_id
@@ -212,3 +213,18 @@ async def test_association_calls_on_an_unknown_field_are_404(sim: Harness) -> No
         "POST", "custom_field/shared/cf_x/association/", {"object_type": "lead"}, key=TARGET_KEY
     )
     assert (reply.status, reply.body) == (404, {"error": "Shared custom field not found"})
+
+
+async def test_concurrent_duplicates_create_one_association(sim: Harness) -> None:
+    """Ten simultaneous POSTs of the same association: one 201, nine 400s, one association."""
+    statuses: list[int] = []
+
+    async def post() -> None:
+        statuses.append((await associate(sim, {"object_type": "contact"})).status)
+
+    async with anyio.create_task_group() as group:
+        for _ in range(10):
+            group.start_soon(post)
+    scf = (await sim.call("GET", f"custom_field/shared/{SCF}/", key=TARGET_KEY)).body
+    assert sorted(statuses) == [201] + [400] * 9
+    assert len(scf["associations"]) == 1

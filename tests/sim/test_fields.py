@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 
-from tests.sim.conftest import SOURCE, TARGET_KEY, Harness, field_id
+from scf_batch.sim.seedgen import build_seed
+from tests.sim.conftest import SOURCE, TARGET_KEY, Harness, MakeSim, field_id
 
 pytestmark = pytest.mark.anyio
 
@@ -33,10 +36,27 @@ async def test_list_pages_with_skip_and_limit(sim: Harness) -> None:
     assert (len(rest.body["data"]), rest.body["has_more"]) == (2, False)
 
 
-async def test_a_bad_paging_parameter_is_a_400(sim: Harness) -> None:
-    """A `_limit` that is not a non-negative integer is a validation error on `_limit`."""
-    reply = await sim.call("GET", "custom_field/shared/?_limit=-1")
-    assert (reply.status, list(reply.body["field-errors"])) == (400, ["_limit"])
+@pytest.mark.parametrize(
+    ("query", "bad"), [("_limit=-1", "_limit"), ("_limit=0", "_limit"), ("_skip=x", "_skip")]
+)
+async def test_a_bad_paging_parameter_is_a_400(sim: Harness, query: str, bad: str) -> None:
+    """`_skip` must be an integer >= 0 and `_limit` >= 1: otherwise a field error on it."""
+    reply = await sim.call("GET", f"custom_field/shared/?{query}")
+    assert (reply.status, list(reply.body["field-errors"])) == (400, [bad])
+
+
+async def test_limit_is_capped_at_100(make_sim: MakeSim, tmp_path: Path) -> None:
+    """A `_limit` above 100 returns 100 items and has_more."""
+    seed = build_seed()
+    template = seed["orgs"][0]["shared_custom_fields"][0]
+    seed["orgs"][0]["shared_custom_fields"] = [
+        {**template, "id": f"cf_{i}", "name": f"F{i}"} for i in range(150)
+    ]
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps(seed))
+    sim = await make_sim(seed_path=path)
+    reply = await sim.call("GET", "custom_field/shared/?_limit=500")
+    assert (len(reply.body["data"]), reply.body["has_more"]) == (100, True)
 
 
 async def test_create_answers_200_with_the_new_field(sim: Harness) -> None:

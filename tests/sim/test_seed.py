@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scf_batch.sim import app
+from scf_batch.sim import simulator
 from scf_batch.sim.config import DEFAULT_SEED_PATH, SimConfig
 from scf_batch.sim.seedgen import build_seed, render_seed
 from scf_batch.sim.store import SeedError, load_orgs, read_seed
@@ -90,8 +90,8 @@ def test_a_missing_default_seed_file_is_built_in_memory(
 ) -> None:
     """Installed without the repository's data/ folder, the default seed still loads."""
     missing = tmp_path / "seed.json"
-    monkeypatch.setattr(app, "DEFAULT_SEED_PATH", missing)
-    assert app.load_seed(missing) == SEED
+    monkeypatch.setattr(simulator, "DEFAULT_SEED_PATH", missing)
+    assert simulator.load_seed(missing) == SEED
 
 
 @pytest.mark.parametrize(
@@ -108,7 +108,7 @@ def test_a_broken_seed_is_a_seed_error(tmp_path: Path, content: str) -> None:
 def test_a_missing_explicit_seed_is_a_seed_error(tmp_path: Path) -> None:
     """An explicit seed path that does not exist is not replaced by the default."""
     with pytest.raises(SeedError, match="cannot read"):
-        app.load_seed(tmp_path / "nope.json")
+        simulator.load_seed(tmp_path / "nope.json")
 
 
 def test_an_org_without_users_gets_one(tmp_path: Path) -> None:
