@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from jobfiles import ACTITYPE, COTYPE, FIELD_1, FIELD_2, ROLE
 
 from scf_batch.catalog import Catalog, fetch_catalog
 from scf_batch.models import (
@@ -16,6 +15,7 @@ from scf_batch.models import (
     ResolvedOperation,
     Target,
 )
+from tests.jobfiles import ACTITYPE, COTYPE, FIELD_1, FIELD_2, ROLE
 
 FIELD_3 = "cf_" + "Q" * 43
 ROLE_2 = "role_" + "R" * 22

@@ -9,7 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from jobfiles import (
+
+from scf_batch.conflicts import plan
+from scf_batch.csvrows import build_operation
+from scf_batch.errors import JobFileError, JobHeaderError
+from scf_batch.jobfile import fingerprint, read_operations
+from scf_batch.models import Action, ObjectType, Operation, Problem, Ref, RowError
+from tests.jobfiles import (
     ACTITYPE,
     COTYPE,
     FIELD_1,
@@ -22,12 +28,6 @@ from jobfiles import (
     write,
     write_jsonl,
 )
-
-from scf_batch.conflicts import plan
-from scf_batch.csvrows import build_operation
-from scf_batch.errors import JobFileError, JobHeaderError
-from scf_batch.jobfile import fingerprint, read_operations
-from scf_batch.models import Action, ObjectType, Operation, Problem, Ref, RowError
 
 # --- formats and file-level errors ---------------------------------------------------------------
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from jobfiles import ACTITYPE, FIELD_1, FIELD_2, csv_of, read
 
 from scf_batch.conflicts import ConflictTracker
 from scf_batch.models import Action, ObjectType, Operation, Ref, RowError
+from tests.jobfiles import ACTITYPE, FIELD_1, FIELD_2, csv_of, read
 
 HEADER = "action,scf_id,object_type,custom_activity_type_id,required,editable_with_roles"
 

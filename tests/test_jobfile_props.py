@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from jobfiles import ACTITYPE, COTYPE, FIELD_1, FIELD_2, OLD_FIELD, ROLE, read
 
 from scf_batch.cells import COLUMNS
 from scf_batch.errors import ScfBatchError
 from scf_batch.models import Operation, RowError
+from tests.jobfiles import ACTITYPE, COTYPE, FIELD_1, FIELD_2, OLD_FIELD, ROLE, read
 
 names = st.text(
     alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")),

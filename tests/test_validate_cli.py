@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from jobfiles import FIELD_1, FIELD_2, csv_of, write
-from simproc import SimProcess, sim_process
 
 from scf_batch.cli import main
+from tests.jobfiles import FIELD_1, FIELD_2, csv_of, write
+from tests.simproc import SimProcess, sim_process
 
 GOOD_ROWS = [
     f"associate,{FIELD_1},lead",
