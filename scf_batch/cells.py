@@ -60,6 +60,7 @@ CSV_BOOLEANS = {
 }
 ONE_OF_ACTIONS = "one of " + ", ".join(ACTIONS) + " (empty = associate)"
 ONE_OF_OBJECT_TYPES = "one of " + ", ".join(OBJECT_TYPES)
+ONE_OF_COLUMNS = "one of " + ", ".join(COLUMNS)
 SCF_ID_SHAPE = "cf_ and 43 letters or digits (older ids: e.g. lcf_...)"
 ROLE_SHAPE = "role_ and 22 letters or digits"
 
@@ -117,11 +118,6 @@ def role_problem(roles: tuple[str, ...]) -> tuple[str, str] | None:
         if not is_unicode(entry):
             return show(entry), "valid UTF-8 text"
     return None
-
-
-def one_of_columns() -> str:
-    """The expected text for an unknown column or key."""
-    return "one of " + ", ".join(COLUMNS)
 
 
 def checked_roles(roles: tuple[str, ...], bad: RowProblems) -> tuple[str, ...] | None:

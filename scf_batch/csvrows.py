@@ -17,12 +17,12 @@ from typing import Any, TextIO
 from scf_batch.cells import (
     COLUMNS,
     MAX_VALUE_CHARS,
+    ONE_OF_COLUMNS,
     RowProblems,
     assemble,
     checked_roles,
     conflict_error,
     is_unicode,
-    one_of_columns,
     parse_csv_bool,
     parse_csv_roles,
     show,
@@ -84,7 +84,8 @@ def csv_items(where: str, stream: TextIO) -> Iterator[Operation | RowError]:
         except csv.Error as exc:
             row += 1
             start, end = end + 1, reader.line_num
-            problem = Problem(where, start, "row", f"CSV that does not parse ({exc})", "CSV")
+            found = f"CSV that does not parse ({exc})"
+            problem = Problem(where, start, "row", found, "well-formed CSV")
             yield RowError(row, start, (problem,))
             continue
         if cells is None:
@@ -148,7 +149,7 @@ def csv_header(where: str, reader: Any) -> list[str | None]:
             continue
         if name not in COLUMNS or not is_unicode(name):
             names[position] = None
-            problems.append(Problem(where, line, show(name), "an unknown column", one_of_columns()))
+            problems.append(Problem(where, line, show(name), "an unknown column", ONE_OF_COLUMNS))
         elif names.index(name) < position:
             problems.append(Problem(where, line, name, "the column twice", "each column once"))
     if "object_type" not in names:

@@ -10,13 +10,13 @@ from typing import Any
 
 from scf_batch.cells import (
     MAX_VALUE_CHARS,
+    ONE_OF_COLUMNS,
     TEXT_COLUMNS,
     RowProblems,
     assemble,
     checked_roles,
     conflict_error,
     is_unicode,
-    one_of_columns,
     show,
 )
 from scf_batch.conflicts import ConflictTracker
@@ -98,7 +98,7 @@ def _jsonl_row(row: int, obj: dict[str, Any], bad: RowProblems) -> Operation | R
         elif name == "editable_with_roles":
             roles = _json_roles(value, bad)
         else:
-            bad.add(show(name), "an unknown key", one_of_columns())
+            bad.add(show(name), "an unknown key", ONE_OF_COLUMNS)
     return assemble(row, texts, required, roles, bad)
 
 
