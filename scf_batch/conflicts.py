@@ -62,6 +62,10 @@ class ConflictTracker:
     def __len__(self) -> int:
         return len(self._pairs)
 
+    def state(self, pair: PairKey) -> PairState | None:
+        """The pair's state, for a reader that repeats a row's plan (see PairState.plan)."""
+        return self._pairs.get(pair)
+
     def see(self, op: Operation) -> tuple[str, str] | None:
         """Record a valid row; return (found, expected) when it contradicts an earlier row."""
         return self.check(plan(op), op.row, op.line)

@@ -27,13 +27,15 @@ from scf_batch.cells import (
     parse_csv_roles,
     show,
 )
-from scf_batch.conflicts import ConflictTracker, Plan, plan
+from scf_batch.conflicts import ConflictTracker, PairState, Plan, plan
 from scf_batch.errors import JobFileError, JobHeaderError
 from scf_batch.models import Action, ObjectType, Operation, Problem, Ref, RowError
 
 MAX_KNOWN_SHAPES = 20_000  # bounds the fast path's memory: a few MB at most
-# the checked values of a valid row but its key, and its conflict plan
-Known = tuple[Action, Ref, ObjectType, Ref | None, bool | None, tuple[str, ...] | None, Plan]
+# the checked values of a valid row but its key, its conflict plan and its pair's state
+Known = tuple[
+    Action, Ref, ObjectType, Ref | None, bool | None, tuple[str, ...] | None, Plan, PairState
+]
 
 
 def _operation_builder() -> Callable[..., Operation]:
@@ -69,64 +71,72 @@ def csv_items(where: str, stream: TextIO) -> Iterator[Operation | RowError]:
     """Every data row of the CSV stream, in order; `where` names the file in messages."""
     reader = csv.reader(stream)
     names = csv_header(where, reader)
-    width = len(names)
-    key_at = names.index("key") if "key" in names else width  # width: an always-empty cell
-    shape: Callable[[list[str]], Any] = operator.itemgetter(
-        *[position for position in range(width) if position != key_at]
-    )
-    known: dict[Any, Known] = {}
-    lookup, check, build = known.get, ConflictTracker().check, build_operation
-    row = 0
+    rows = _CsvRows(where, names)
     end = reader.line_num
     while True:
         try:
-            cells = next(reader, None)
+            for cells in reader:
+                start, end = end + 1, reader.line_num
+                if cells:
+                    item = rows.read(cells, start)
+                    if item is not None:
+                        yield item
+            return
         except csv.Error as exc:
-            row += 1
+            rows.row += 1
             start, end = end + 1, reader.line_num
             found = f"CSV that does not parse ({exc})"
-            problem = Problem(where, start, "row", found, "well-formed CSV")
-            yield RowError(row, start, (problem,))
-            continue
-        if cells is None:
-            return
-        start, end = end + 1, reader.line_num
-        if not cells:
-            continue
-        hit = lookup(shape(cells)) if len(cells) == width else None
+            yield RowError(
+                rows.row, start, (Problem(where, start, "row", found, "well-formed CSV"),)
+            )
+
+
+class _CsvRows:
+    """Turns the cells of each row into an item; remembers valid rows' values (the fast path)."""
+
+    def __init__(self, where: str, names: list[str | None]) -> None:
+        self.where, self.names, self.width = where, names, len(names)
+        self.key_at = names.index("key") if "key" in names else self.width  # width: no key
+        self.shape: Callable[[list[str]], Any] = operator.itemgetter(
+            *[position for position in range(self.width) if position != self.key_at]
+        )
+        self.known: dict[Any, Known] = {}
+        self.tracker = ConflictTracker()
+        self.row = 0
+
+    def read(self, cells: list[str], line: int) -> Operation | RowError | None:
+        """The item of one physical row (None for a blank one)."""
+        hit = self.known.get(self.shape(cells)) if len(cells) == self.width else None
         if hit is not None:
-            key = cells[key_at].strip() if key_at < width else ""
+            key = cells[self.key_at].strip() if self.key_at < self.width else ""
             if len(key) <= MAX_VALUE_CHARS and key.isascii():
-                row += 1
-                op = build(row, start, hit, key or None)
-                clash = check(hit[6], row, start)
-                yield op if clash is None else conflict_error(where, op, clash)
-                continue
+                self.row = row = self.row + 1
+                op = build_operation(row, line, hit, key or None)
+                state = hit[7]
+                if state.plan is hit[6]:  # the same settings again: nothing can contradict
+                    state.row, state.line = row, line
+                    return op
+                clash = self.tracker.check(hit[6], row, line)
+                return op if clash is None else conflict_error(self.where, op, clash)
+        return self._full(cells, line)
+
+    def _full(self, cells: list[str], line: int) -> Operation | RowError | None:
         trimmed = [cell.strip() for cell in cells]
         if not any(trimmed):
-            continue
-        row += 1
-        item = _csv_row(where, row, start, names, trimmed)
-        if isinstance(item, Operation):
-            planned = plan(item)
-            if len(cells) == width and len(known) < MAX_KNOWN_SHAPES:
-                known[shape(cells)] = _known(item, planned)
-            clash = check(planned, row, start)
-            item = item if clash is None else conflict_error(where, item, clash)
-        yield item
-
-
-def _known(op: Operation, planned: Plan) -> Known:
-    """What rows with the same cells (but the key) share with this valid one."""
-    return (
-        op.action,
-        op.field,
-        op.object_type,
-        op.type_ref,
-        op.required,
-        op.editable_with_roles,
-        planned,
-    )
+            return None
+        self.row += 1
+        item = _csv_row(self.where, self.row, line, self.names, trimmed)
+        if isinstance(item, RowError):
+            return item
+        planned = plan(item)
+        clash = self.tracker.check(planned, self.row, line)
+        state = self.tracker.state(planned[0])
+        if len(cells) == self.width and len(self.known) < MAX_KNOWN_SHAPES and state is not None:
+            self.known[self.shape(cells)] = (
+                *(item.action, item.field, item.object_type, item.type_ref),
+                *(item.required, item.editable_with_roles, planned, state),
+            )
+        return item if clash is None else conflict_error(self.where, item, clash)
 
 
 def csv_header(where: str, reader: Any) -> list[str | None]:
