@@ -54,10 +54,11 @@ class PairState:
 class ConflictTracker:
     """Remembers, per (field, target) pair, the state the rows read so far leave it in."""
 
-    __slots__ = ("_pairs",)
+    __slots__ = ("_pairs", "_role_sets")
 
     def __init__(self) -> None:
         self._pairs: dict[PairKey, PairState] = {}
+        self._role_sets: dict[frozenset[str], frozenset[str]] = {}
 
     def __len__(self) -> int:
         return len(self._pairs)
@@ -68,7 +69,14 @@ class ConflictTracker:
 
     def see(self, op: Operation) -> tuple[str, str] | None:
         """Record a valid row; return (found, expected) when it contradicts an earlier row."""
-        return self.check(plan(op), op.row, op.line)
+        return self.check(self.plan(op), op.row, op.line)
+
+    def plan(self, op: Operation) -> Plan:
+        """`plan(op)`, its role set shared with equal ones (a frozenset per pair adds up)."""
+        pair, action, required, roles = plan(op)
+        if roles is not None:
+            roles = self._role_sets.setdefault(roles, roles)
+        return pair, action, required, roles
 
     def check(self, planned: Plan, row: int, line: int) -> tuple[str, str] | None:
         """`see` for a row whose plan is already known (the CSV reader caches plans)."""

@@ -27,11 +27,14 @@ from scf_batch.cells import (
     parse_csv_roles,
     show,
 )
-from scf_batch.conflicts import ConflictTracker, PairState, Plan, plan
+from scf_batch.conflicts import ConflictTracker, PairState, Plan
 from scf_batch.errors import JobFileError, JobHeaderError
 from scf_batch.models import Action, ObjectType, Operation, Problem, Ref, RowError
 
-MAX_KNOWN_SHAPES = 20_000  # bounds the fast path's memory: a few MB at most
+# The fast path's memory bound: at most this many remembered rows of at most this many characters
+# each (about 1 KB apiece with their checked values, so ~10 MB at worst, whatever the file).
+MAX_KNOWN_SHAPES = 10_000
+MAX_KNOWN_CHARS = 512
 # the checked values of a valid row but its key, its conflict plan and its pair's state
 Known = tuple[
     Action, Ref, ObjectType, Ref | None, bool | None, tuple[str, ...] | None, Plan, PairState
@@ -41,8 +44,9 @@ Known = tuple[
 def _operation_builder() -> Callable[..., Operation]:
     """Operation(...) without the frozen dataclass's per-field object.__setattr__ calls.
 
-    The fast path builds one Operation per row and the generated __init__ is a third of its
-    cost; setting the slots through their descriptors gives the same, equal object.
+    The fast path builds one Operation per row, and the generated __init__ (one
+    object.__setattr__ per field) costs more than all its other per-row work; setting the slots
+    through their descriptors gives the same, equal object.
     """
     new = object.__new__
     setters = [getattr(Operation, f.name).__set__ for f in dataclasses.fields(Operation)]
@@ -128,10 +132,11 @@ class _CsvRows:
         item = _csv_row(self.where, self.row, line, self.names, trimmed)
         if isinstance(item, RowError):
             return item
-        planned = plan(item)
+        planned = self.tracker.plan(item)
         clash = self.tracker.check(planned, self.row, line)
         state = self.tracker.state(planned[0])
-        if len(cells) == self.width and len(self.known) < MAX_KNOWN_SHAPES and state is not None:
+        remember = len(cells) == self.width and len(self.known) < MAX_KNOWN_SHAPES
+        if remember and state is not None and sum(map(len, cells)) <= MAX_KNOWN_CHARS:
             self.known[self.shape(cells)] = (
                 *(item.action, item.field, item.object_type, item.type_ref),
                 *(item.required, item.editable_with_roles, planned, state),
