@@ -135,3 +135,22 @@ def test_memory_is_per_pair_not_per_row() -> None:
         )
         assert tracker.see(op) is None
     assert len(tracker) == 2
+
+
+def test_equal_role_sets_are_stored_once() -> None:
+    """Pairs whose rows name the same roles share one role set, keeping memory per pair small."""
+    tracker = ConflictTracker()
+    plans = [
+        tracker.plan(
+            Operation(
+                n,
+                n + 1,
+                Action.ENSURE,
+                Ref(name=f"F{n}"),
+                ObjectType.LEAD,
+                editable_with_roles=("admin", "user"),
+            )
+        )
+        for n in range(3)
+    ]
+    assert len({id(planned[3]) for planned in plans}) == 1
