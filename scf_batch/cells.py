@@ -32,18 +32,22 @@ BUILTIN_ROLES = frozenset({"admin", "superuser", "user", "restricted_user"})
 # New field ids are cf_ + 43 base62; older ones keep a prefix such as lcf_ and are not sized.
 SCF_ID = re.compile(r"cf_[0-9A-Za-z]{43}|[a-z]+cf_[0-9A-Za-z]{1,64}")
 ROLE_ID = re.compile(r"role_[0-9A-Za-z]{22}")
-TYPE_COLUMNS = {
+# object type -> (id column, name column, id shape, the shape in words)
+TYPE_REFS = {
     ObjectType.CUSTOM_ACTIVITY_TYPE: (
-        "custom_activity_type",
+        "custom_activity_type_id",
+        "custom_activity_type_name",
         re.compile(r"actitype_[0-9A-Za-z]{22}"),
         "actitype_ and 22 letters or digits",
     ),
     ObjectType.CUSTOM_OBJECT_TYPE: (
-        "custom_object_type",
+        "custom_object_type_id",
+        "custom_object_type_name",
         re.compile(r"cotype_[0-9A-Za-z]{22}"),
         "cotype_ and 22 letters or digits",
     ),
 }
+TYPE_REF_COLUMNS = tuple(column for refs in TYPE_REFS.values() for column in refs[:2])
 ACTIONS = {action.value: action for action in Action}
 OBJECT_TYPES = {object_type.value: object_type for object_type in ObjectType}
 CSV_BOOLEANS = {
@@ -56,6 +60,7 @@ CSV_BOOLEANS = {
 }
 ONE_OF_ACTIONS = "one of " + ", ".join(ACTIONS) + " (empty = associate)"
 ONE_OF_OBJECT_TYPES = "one of " + ", ".join(OBJECT_TYPES)
+ONE_OF_COLUMNS = "one of " + ", ".join(COLUMNS)
 SCF_ID_SHAPE = "cf_ and 43 letters or digits (older ids: e.g. lcf_...)"
 ROLE_SHAPE = "role_ and 22 letters or digits"
 
@@ -115,6 +120,20 @@ def role_problem(roles: tuple[str, ...]) -> tuple[str, str] | None:
     return None
 
 
+def checked_roles(roles: tuple[str, ...], bad: RowProblems) -> tuple[str, ...] | None:
+    """The role list if it is well-formed; otherwise report it and return None."""
+    wrong = role_problem(roles)
+    if wrong is not None:
+        bad.add("editable_with_roles", *wrong)
+        return None
+    return roles
+
+
+def conflict_error(where: str, op: Operation, clash: tuple[str, str]) -> RowError:
+    """The RowError of a valid row that contradicts an earlier row (see conflicts.py)."""
+    return RowError(op.row, op.line, (Problem(where, op.line, "action", *clash),), op.key)
+
+
 class RowProblems:
     """Collects the problems of one row; cheap to create, nothing allocated until a problem."""
 
@@ -125,6 +144,10 @@ class RowProblems:
         self.line = line
         self.problems: list[Problem] = []
 
+    def has(self, *columns: str) -> bool:
+        """A problem was already reported in one of these columns (do not add "missing")."""
+        return any(problem.column in columns for problem in self.problems)
+
     def add(self, column: str, found: str, expected: str, line: int | None = None) -> None:
         """Record one problem; `line` defaults to the row's first line."""
         where = self.line if line is None else line
@@ -133,29 +156,33 @@ class RowProblems:
 
 def assemble(
     row: int,
-    texts: Mapping[str, str | None],
+    texts: Mapping[str | None, str | None],
     required: bool | None,
     roles: tuple[str, ...] | None,
     bad: RowProblems,
 ) -> Operation | RowError:
-    """Check the cross-column rules and build the Operation, or the RowError with every problem."""
+    """Check the cross-column rules and build the Operation, or the RowError with every problem.
+
+    `texts` holds trimmed text by column; an empty string or None (or no entry) means empty.
+    """
     action = _action(texts.get("action"), bad)
     field = _either(texts, "scf_id", "scf_name", id_shape=SCF_ID, shape_text=SCF_ID_SHAPE, bad=bad)
     object_type, type_ref = _target(texts, bad)
-    if action is Action.UPDATE and required is None and roles is None:
+    nothing_set = required is None and roles is None
+    if action is Action.UPDATE and nothing_set and not bad.has("required", "editable_with_roles"):
         bad.add(
             "action",
             "update that sets nothing",
             "a value in required or editable_with_roles (or another action)",
         )
-    key = texts.get("key")
+    key = texts.get("key") or None
     if bad.problems or action is None or field is None or object_type is None:
         return RowError(row, bad.line, tuple(bad.problems), key)
     return Operation(row, bad.line, action, field, object_type, type_ref, required, roles, key)
 
 
 def _action(text: str | None, bad: RowProblems) -> Action | None:
-    if text is None:
+    if not text:
         return Action.ASSOCIATE
     action = ACTIONS.get(text) or ACTIONS.get(text.lower())
     if action is None:
@@ -164,7 +191,7 @@ def _action(text: str | None, bad: RowProblems) -> Action | None:
 
 
 def _either(
-    texts: Mapping[str, str | None],
+    texts: Mapping[str | None, str | None],
     id_column: str,
     name_column: str,
     *,
@@ -175,42 +202,44 @@ def _either(
     """Exactly one of an id column (well-formed) and a name column."""
     ref_id = texts.get(id_column)
     name = texts.get(name_column)
-    if ref_id is not None:
-        if name is not None:
+    if ref_id:
+        if name:
             bad.add(name_column, "both an id and a name", f"only one of {id_column}, {name_column}")
             return None
         if id_shape.fullmatch(ref_id) is None:
             bad.add(id_column, show(ref_id), shape_text)
             return None
         return Ref(id=ref_id)
-    if name is not None:
+    if name:
         return Ref(name=name)
-    bad.add(id_column, "nothing", f"an id in {id_column} or a name in {name_column}")
+    if not bad.has(id_column, name_column):
+        bad.add(id_column, "nothing", f"an id in {id_column} or a name in {name_column}")
     return None
 
 
 def _target(
-    texts: Mapping[str, str | None], bad: RowProblems
+    texts: Mapping[str | None, str | None], bad: RowProblems
 ) -> tuple[ObjectType | None, Ref | None]:
     """The object type, and the custom type it names when it needs one (and only then)."""
     text = texts.get("object_type")
     object_type = None
-    if text is None:
-        bad.add("object_type", "nothing", ONE_OF_OBJECT_TYPES)
+    if not text:
+        if not bad.has("object_type"):
+            bad.add("object_type", "nothing", ONE_OF_OBJECT_TYPES)
     else:
         object_type = OBJECT_TYPES.get(text) or OBJECT_TYPES.get(text.lower())
         if object_type is None:
             bad.add("object_type", show(text), ONE_OF_OBJECT_TYPES)
+    refs = TYPE_REFS.get(object_type) if object_type is not None else None
     type_ref = None
-    for kind, (prefix, id_shape, shape_text) in TYPE_COLUMNS.items():
-        id_column, name_column = f"{prefix}_id", f"{prefix}_name"
-        if kind is object_type:
-            type_ref = _either(
-                texts, id_column, name_column, id_shape=id_shape, shape_text=shape_text, bad=bad
-            )
-            continue
-        for column in (id_column, name_column):
+    if refs is not None:
+        id_column, name_column, id_shape, shape_text = refs
+        type_ref = _either(
+            texts, id_column, name_column, id_shape=id_shape, shape_text=shape_text, bad=bad
+        )
+    if object_type is not None:
+        for column in TYPE_REF_COLUMNS:
             value = texts.get(column)
-            if value is not None and object_type is not None:
+            if value and (refs is None or column not in refs):
                 bad.add(column, show(value), f"nothing with object_type {object_type.value}")
     return object_type, type_ref

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -13,7 +15,7 @@ import click
 from scf_batch import __version__, logs
 from scf_batch.demo import DEMO_API_KEY, describe_simulator, find_demo_spec, run_demo
 from scf_batch.dryrun import plan_lines
-from scf_batch.errors import LockHeldError, ScfBatchError, UsageError
+from scf_batch.errors import AuthError, CloseError, LockHeldError, ScfBatchError, UsageError
 from scf_batch.exitcodes import ExitCode
 from scf_batch.job import CredentialsRefused, JobInvalid, run_job
 from scf_batch.jobfile import read_operations
@@ -22,6 +24,7 @@ from scf_batch.progress import make_reporter
 from scf_batch.settings import build_settings, read_api_key
 from scf_batch.sim.command import sim_command
 from scf_batch.summary import render_summary
+from scf_batch.validation import render_json, render_text, validate_job
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -38,12 +41,11 @@ def guarded(body: Callable[[], int]) -> int:
     try:
         return body()
     except JobInvalid as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
-        if exc.total_problems > len(exc.problems):
-            click.echo(f"... and {exc.total_problems - len(exc.problems)} more", err=True)
+        click.echo(render_text(exc.report), err=True)
         click.echo(
-            f"scf-batch: {exc}; nothing was sent (fix them, or use --skip-invalid)", err=True
+            "scf-batch: fix them, or rerun with --skip-invalid to record the invalid rows "
+            "and run the rest",
+            err=True,
         )
         return ExitCode.USAGE
     except LockHeldError as exc:
@@ -137,6 +139,26 @@ def demo_command(job: Path | None, progress: bool | None, log_format: str) -> in
         return report.exit_code
 
     return guarded(body)
+
+
+@cli.command("validate")
+@click.argument("job", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.option("--online", is_flag=True, help="Also check every id and name against the org.")
+@click.option("--base-url", default=None, help="Close API base URL (default: spec, then Close).")
+def validate_command(job: Path, output_format: str, online: bool, base_url: str | None) -> int:
+    """Check a job (spec or operations file) without changing anything; exit 2 on problems."""
+    try:
+        report = validate_job(job, online=online, base_url=base_url, environ=os.environ)
+    except (UsageError, CloseError) as exc:
+        code = 3 if isinstance(exc, AuthError) else 2
+        if output_format == "json":
+            click.echo(json.dumps({"path": str(job), "ok": False, "error": str(exc)}, indent=2))
+        else:
+            click.echo(f"scf-batch validate: {exc}", err=True)
+        return code
+    click.echo(render_json(report) if output_format == "json" else render_text(report))
+    return 0 if report.ok else 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:

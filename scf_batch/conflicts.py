@@ -22,58 +22,105 @@ from __future__ import annotations
 
 from scf_batch.models import Action, Operation
 
-# (present, required, roles, row, line, action) — roles as a frozenset, None = not known
-State = tuple[bool, bool | None, frozenset[str] | None, int, int, Action]
 PairKey = tuple[str | None, str | None, str, str | None, str | None]
+Plan = tuple[PairKey, Action, bool | None, frozenset[str] | None]
+
+
+class PairState:
+    """What the rows so far leave one pair in, and the row that last set it."""
+
+    __slots__ = ("action", "line", "plan", "present", "required", "roles", "row")
+
+    def __init__(self, planned: Plan, row: int, line: int) -> None:
+        self.present = False
+        self.required: bool | None = None
+        self.roles: frozenset[str] | None = None
+        self.advance(planned, row, line)
+
+    def advance(self, planned: Plan, row: int, line: int) -> None:
+        """Apply a row that does not contradict the state."""
+        _, action, required, roles = planned
+        if action is Action.DISASSOCIATE:
+            self.present, self.required, self.roles = False, None, None
+        elif action is not Action.ASSOCIATE and self.present:
+            # update / ensure on a present pair: what they leave unset stays as the file had it
+            self.required = self.required if required is None else required
+            self.roles = self.roles if roles is None else roles
+        else:
+            self.present, self.required, self.roles = True, required, roles
+        self.plan, self.action, self.row, self.line = planned, action, row, line
 
 
 class ConflictTracker:
     """Remembers, per (field, target) pair, the state the rows read so far leave it in."""
 
-    __slots__ = ("_pairs",)
+    __slots__ = ("_pairs", "_role_sets")
 
     def __init__(self) -> None:
-        self._pairs: dict[PairKey, State] = {}
+        self._pairs: dict[PairKey, PairState] = {}
+        self._role_sets: dict[frozenset[str], frozenset[str]] = {}
 
     def __len__(self) -> int:
         return len(self._pairs)
 
+    def state(self, pair: PairKey) -> PairState | None:
+        """The pair's state, for a reader that repeats a row's plan (see PairState.plan)."""
+        return self._pairs.get(pair)
+
     def see(self, op: Operation) -> tuple[str, str] | None:
         """Record a valid row; return (found, expected) when it contradicts an earlier row."""
-        type_ref = op.type_ref
-        key: PairKey = (
-            op.field.id,
-            op.field.name,
-            op.object_type,
-            None if type_ref is None else type_ref.id,
-            None if type_ref is None else type_ref.name,
-        )
-        action = op.action
-        required = op.required
-        roles = None if op.editable_with_roles is None else frozenset(op.editable_with_roles)
-        if action is Action.ASSOCIATE:
-            required = bool(required)
-            roles = frozenset() if roles is None else roles
-        prior = self._pairs.get(key)
-        if prior is not None:
-            clash = _clash(action, required, roles, prior)
-            if clash is not None:
-                return clash
-        self._pairs[key] = _next_state(op, action, required, roles, prior)
-        return None
+        return self.check(self.plan(op), op.row, op.line)
+
+    def plan(self, op: Operation) -> Plan:
+        """`plan(op)`, its role set shared with equal ones (a frozenset per pair adds up)."""
+        pair, action, required, roles = plan(op)
+        if roles is not None:
+            roles = self._role_sets.setdefault(roles, roles)
+        return pair, action, required, roles
+
+    def check(self, planned: Plan, row: int, line: int) -> tuple[str, str] | None:
+        """`see` for a row whose plan is already known (the CSV reader caches plans)."""
+        state = self._pairs.get(planned[0])
+        if state is None:
+            self._pairs[planned[0]] = PairState(planned, row, line)
+            return None
+        if state.plan is planned:  # the very settings that made this state: nothing changes
+            state.row, state.line = row, line
+            return None
+        clash = _clash(planned, state)
+        if clash is None:
+            state.advance(planned, row, line)
+        return clash
 
 
-def _clash(
-    action: Action, required: bool | None, roles: frozenset[str] | None, prior: State
-) -> tuple[str, str] | None:
-    present, old_required, old_roles, row, line, old_action = prior
-    earlier = f"row {row} (line {line})"
-    if action is Action.UPDATE and not present:
+def plan(op: Operation) -> Plan:
+    """What the tracker needs of a row: its pair and the settings it names (associate: all)."""
+    type_ref = op.type_ref
+    pair: PairKey = (
+        op.field.id,
+        op.field.name,
+        op.object_type,
+        None if type_ref is None else type_ref.id,
+        None if type_ref is None else type_ref.name,
+    )
+    required = op.required
+    roles = None if op.editable_with_roles is None else frozenset(op.editable_with_roles)
+    if op.action is Action.ASSOCIATE:
+        required = bool(required)
+        roles = frozenset() if roles is None else roles
+    return pair, op.action, required, roles
+
+
+def _clash(planned: Plan, state: PairState) -> tuple[str, str] | None:
+    _, action, required, roles = planned
+    earlier = f"row {state.row} (line {state.line})"
+    if action is Action.UPDATE and not state.present:
         return (
             f"update after {earlier} disassociates the pair",
             "an associate row before updating it again, or no update",
         )
-    if action in (Action.ASSOCIATE, Action.ENSURE) and present:
+    if action in (Action.ASSOCIATE, Action.ENSURE) and state.present:
+        old_required, old_roles = state.required, state.roles
         agree = (required is None or old_required is None or required == old_required) and (
             roles is None or old_roles is None or roles == old_roles
         )
@@ -82,26 +129,10 @@ def _clash(
             theirs = _describe(old_required, old_roles)
             return (
                 f"{action.value} with {mine}, contradicting {earlier} "
-                f"({old_action.value} with {theirs})",
+                f"({state.action.value} with {theirs})",
                 f"the settings {earlier} left (or an update row to change them)",
             )
     return None
-
-
-def _next_state(
-    op: Operation,
-    action: Action,
-    required: bool | None,
-    roles: frozenset[str] | None,
-    prior: State | None,
-) -> State:
-    if action is Action.DISASSOCIATE:
-        return (False, None, None, op.row, op.line, action)
-    if action is not Action.ASSOCIATE and prior is not None and prior[0]:
-        # update / ensure on a present pair: what they leave unset stays as the file had it
-        required = prior[1] if required is None else required
-        roles = prior[2] if roles is None else roles
-    return (True, required, roles, op.row, op.line, action)
 
 
 def _describe(required: bool | None, roles: frozenset[str] | None) -> str:

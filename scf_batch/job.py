@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -14,68 +14,36 @@ from scf_batch.catalog import Catalog, fetch_catalog
 from scf_batch.close_client import open_client
 from scf_batch.errors import AuthError, CloseError, ScfBatchError, UsageError
 from scf_batch.jobfile import fingerprint, read_operations
-from scf_batch.models import Operation, Problem, RowError
+from scf_batch.models import Operation
 from scf_batch.progress import Reporter
 from scf_batch.results import RESULTS_FILE
-from scf_batch.runner import Run, RunReport, checkpoint_document, resolve
+from scf_batch.runner import Run, RunReport, checkpoint_document
 from scf_batch.settings import RunSettings
+from scf_batch.validation import Report, check_offline
 
 log = structlog.get_logger("scf_batch.job")
-
-SHOWN_PROBLEMS = 50
 
 
 class JobInvalid(UsageError):
     """The job has invalid rows and --skip-invalid was not given; nothing was sent."""
 
-    def __init__(self, problems: list[Problem], rows: int, total_problems: int) -> None:
-        super().__init__(f"{rows} invalid row(s), {total_problems} problem(s)")
-        self.problems = problems
-        self.rows = rows
-        self.total_problems = total_problems
+    def __init__(self, report: Report) -> None:
+        super().__init__(f"{report.invalid_rows} invalid row(s), {report.problem_count} problem(s)")
+        self.report = report
 
 
-@dataclass
-class ProblemList:
-    """The first problems of a job in full, and a count of all of them."""
-
-    shown: list[Problem] = field(default_factory=list)
-    total: int = 0
-    rows: int = 0
-
-    def add(self, error: RowError) -> None:
-        self.rows += 1
-        for problem in error.problems:
-            self.total += 1
-            if len(self.shown) < SHOWN_PROBLEMS:
-                self.shown.append(problem)
-
-    def refuse(self) -> JobInvalid:
-        return JobInvalid(self.shown, self.rows, self.total)
-
-
-def scan_offline(items: Iterable[Operation | RowError]) -> tuple[int, ProblemList]:
-    """Count the rows of a job and collect its problems (one streaming pass)."""
-    rows = 0
-    problems = ProblemList()
-    for item in items:
-        rows += 1
-        if isinstance(item, RowError):
-            problems.add(item)
-    return rows, problems
-
-
-def scan_resolution(
-    items: Iterable[Operation | RowError], catalog: Catalog, path: str, done: checkpoint.DoneRows
-) -> ProblemList:
+def check_resolution(
+    path: Path, catalog: Catalog, done: checkpoint.DoneRows, report: Report
+) -> Report:
     """Every row not done yet whose names or ids do not exist in the org."""
-    problems = ProblemList()
-    for item in items:
+    where = str(path)
+    for item in read_operations(path):
         if isinstance(item, Operation) and item.row not in done:
-            resolved = resolve(item, catalog, path)
-            if isinstance(resolved, RowError):
-                problems.add(resolved)
-    return problems
+            resolved = catalog.resolve(item, where)
+            if isinstance(resolved, tuple):
+                report.invalid_rows += 1
+                report.add(resolved)
+    return report
 
 
 async def run_job(
@@ -110,9 +78,11 @@ async def _run_locked(
             log.info("restart", archived_to=str(archived))
     else:
         checkpoint.check_same_input(folder, digest, settings.operations)
-    total_rows, problems = scan_offline(read_operations(settings.operations))
-    if problems.rows and not settings.skip_invalid:
-        raise problems.refuse()
+    read_operations(settings.operations)  # an unusable file or header stops here (exit 2)
+    offline = check_offline(settings.operations)
+    total_rows = offline.rows
+    if not offline.ok and not settings.skip_invalid:
+        raise JobInvalid(offline)
     resume = checkpoint.scan_results(folder / RESULTS_FILE)
     if resume.truncated_bytes:
         log.warning("torn_results_line_cut", bytes=resume.truncated_bytes)
@@ -129,11 +99,14 @@ async def _run_locked(
         **client_options,
     ) as client:
         catalog = await _fetch(client, settings)
-        unresolved = scan_resolution(
-            read_operations(settings.operations), catalog, str(settings.operations), resume.done
+        unresolved = check_resolution(
+            settings.operations,
+            catalog,
+            resume.done,
+            Report(str(settings.operations), rows=total_rows),
         )
-        if unresolved.rows and not settings.skip_invalid:
-            raise unresolved.refuse()
+        if not unresolved.ok and not settings.skip_invalid:
+            raise JobInvalid(unresolved)
         with reporter() as progress:
             run = Run(
                 settings,

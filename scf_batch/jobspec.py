@@ -21,6 +21,8 @@ from scf_batch.errors import UsageError
 from scf_batch.jobfile import SUFFIXES
 
 LogFormat = Literal["auto", "json", "console"]
+DEFAULT_BASE_URL = "https://api.close.com/api/v1/"
+DEFAULT_API_KEY_ENV = "CLOSE_API_KEY"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from scf_batch.errors import UsageError
-from scf_batch.jobspec import JobSpec
+from scf_batch.jobspec import DEFAULT_API_KEY_ENV, DEFAULT_BASE_URL, JobSpec
 
-DEFAULT_BASE_URL = "https://api.close.com/api/v1/"
-DEFAULT_API_KEY_ENV = "CLOSE_API_KEY"
 # Close's documented example limit is 20 requests/s per endpoint group and key.
 DEFAULT_RATE_PER_S = 20.0
 # 16 in flight keep 20 req/s going at up to ~800 ms per request.

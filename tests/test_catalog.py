@@ -1,0 +1,152 @@
+"""The org catalog: names to ids, unknown and ambiguous references, fetching the four lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from scf_batch.catalog import Catalog, fetch_catalog
+from scf_batch.models import (
+    Action,
+    ObjectType,
+    Operation,
+    Ref,
+    ResolvedOperation,
+    Target,
+)
+from tests.jobfiles import ACTITYPE, COTYPE, FIELD_1, FIELD_2, ROLE
+
+FIELD_3 = "cf_" + "Q" * 43
+ROLE_2 = "role_" + "R" * 22
+
+FIELDS = [
+    {"id": FIELD_1, "name": "Owner", "type": "user", "associations": []},
+    {"id": FIELD_2, "name": "Region", "type": "text", "associations": []},
+    {"id": FIELD_3, "name": "Region", "type": "text", "associations": []},
+    {"name": "no id, ignored"},
+]
+ROLES = [{"id": ROLE, "name": "Sales"}, {"id": ROLE_2, "name": "Support"}]
+ACTIVITY_TYPES = [{"id": ACTITYPE, "name": "Call review"}]
+OBJECT_TYPES = [{"id": COTYPE, "name": "Invoice"}]
+CATALOG = Catalog.from_lists(FIELDS, ROLES, ACTIVITY_TYPES, OBJECT_TYPES)
+
+
+def op(field: Ref, object_type: ObjectType = ObjectType.LEAD, **kwargs: Any) -> Operation:
+    """An ensure operation on line 7."""
+    return Operation(6, 7, Action.ENSURE, field, object_type, **kwargs)
+
+
+def messages(result: ResolvedOperation | tuple[Any, ...]) -> list[str]:
+    """The printed problems of a failed resolution."""
+    assert isinstance(result, tuple)
+    return [str(problem) for problem in result]
+
+
+def test_names_resolve_to_ids_and_slugs_pass_through() -> None:
+    """Field, type and role names become ids; built-in slugs and known ids stay as they are."""
+    operation = op(
+        Ref(name="Owner"),
+        ObjectType.CUSTOM_ACTIVITY_TYPE,
+        type_ref=Ref(name="Call review"),
+        editable_with_roles=("admin", "Support", ROLE),
+    )
+    assert CATALOG.resolve(operation, "ops.csv") == ResolvedOperation(
+        operation,
+        FIELD_1,
+        Target(ObjectType.CUSTOM_ACTIVITY_TYPE, ACTITYPE),
+        ("admin", ROLE_2, ROLE),
+    )
+
+
+def test_ids_that_exist_resolve() -> None:
+    """A custom object type by id and a field by id resolve to themselves."""
+    operation = op(Ref(id=FIELD_2), ObjectType.CUSTOM_OBJECT_TYPE, type_ref=Ref(id=COTYPE))
+    resolved = CATALOG.resolve(operation, "ops.csv")
+    assert isinstance(resolved, ResolvedOperation)
+    assert (resolved.scf_id, resolved.target.path) == (FIELD_2, f"custom_object_type/{COTYPE}")
+
+
+def test_unknown_field_id_and_name() -> None:
+    """A field id or name the org lacks is reported at the row's line, with examples."""
+    unknown_id = "cf_" + "z" * 43
+    assert messages(CATALOG.resolve(op(Ref(id=unknown_id)), "ops.csv")) == [
+        f'ops.csv:7: scf_id: found "{unknown_id}", no shared custom field of the org; '
+        'expected a shared custom field of the org, e.g. "Owner", "Region"'
+    ]
+    assert messages(CATALOG.resolve(op(Ref(name="Owenr")), "ops.csv")) == [
+        'ops.csv:7: scf_name: found "Owenr", the name of no shared custom field of the org; '
+        'expected a shared custom field of the org, e.g. "Owner", "Region"'
+    ]
+
+
+def test_ambiguous_field_name_lists_the_ids() -> None:
+    """Two fields with one name cannot be told apart by name; both ids are named."""
+    assert messages(CATALOG.resolve(op(Ref(name="Region")), "ops.csv")) == [
+        f'ops.csv:7: scf_name: found "Region", the name of 2 shared custom fields ({FIELD_2}, '
+        f"{FIELD_3}); expected a name only one shared custom field has, or its id"
+    ]
+
+
+def test_every_problem_of_a_row_is_reported() -> None:
+    """Unknown type and unknown roles are reported together with the field's problem."""
+    operation = op(
+        Ref(name="Nope"),
+        ObjectType.CUSTOM_OBJECT_TYPE,
+        type_ref=Ref(name="Quote"),
+        editable_with_roles=("Managers", "role_" + "x" * 22, "user"),
+    )
+    columns = [line.split(": ")[1] for line in messages(CATALOG.resolve(operation, "ops.csv"))]
+    assert columns == [
+        "scf_name",
+        "custom_object_type_name",
+        "editable_with_roles",
+        "editable_with_roles",
+    ]
+
+
+def test_activity_type_id_of_another_kind_is_unknown() -> None:
+    """An activity type id is looked up among activity types only."""
+    operation = op(
+        Ref(id=FIELD_1), ObjectType.CUSTOM_ACTIVITY_TYPE, type_ref=Ref(id="actitype_" + "0" * 22)
+    )
+    assert messages(CATALOG.resolve(operation, "ops.csv"))[0].startswith(
+        'ops.csv:7: custom_activity_type_id: found "actitype_0000000000000000000000", no custom'
+    )
+
+
+def test_empty_org_says_it_has_none() -> None:
+    """With nothing in the org the message says so instead of listing examples."""
+    empty = Catalog.from_lists([], [], [], [])
+    assert messages(empty.resolve(op(Ref(name="Owner")), "f.jsonl"))[0].endswith(
+        "expected a shared custom field that exists (the org has none)"
+    )
+
+
+class FakeLister:
+    """Serves canned lists by path and records which paths were asked for."""
+
+    def __init__(self, lists: dict[str, list[dict[str, Any]]]) -> None:
+        self.lists = lists
+        self.asked: list[str] = []
+
+    async def list_all(self, path: str) -> list[dict[str, Any]]:
+        self.asked.append(path)
+        return self.lists[path]
+
+
+@pytest.mark.anyio
+async def test_fetch_catalog_lists_each_collection_once() -> None:
+    """fetch_catalog asks for the four lists once each and builds the same catalog."""
+    lister = FakeLister(
+        {
+            "custom_field/shared/": FIELDS,
+            "role/": ROLES,
+            "custom_activity/": ACTIVITY_TYPES,
+            "custom_object_type/": OBJECT_TYPES,
+        }
+    )
+    assert await fetch_catalog(lister) == CATALOG
+    assert sorted(lister.asked) == sorted(
+        ["custom_field/shared/", "role/", "custom_activity/", "custom_object_type/"]
+    )
