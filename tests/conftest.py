@@ -1,4 +1,4 @@
-"""Shared fixtures: anyio runs every async test on asyncio (aiohttp and aiolimiter need it)."""
+"""Shared fixtures: anyio runs every async test on asyncio (aiohttp needs it)."""
 
 import pytest
 
