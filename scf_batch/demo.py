@@ -54,8 +54,9 @@ def describe_simulator(spec_path: Path) -> str:
     """One line on how the demo's simulator is set up, so the user knows what to expect."""
     config = sim_config(load_job(spec_path))
     limit = f"{config.rate_limit}/s per key and endpoint group" if config.rate_limit else "off"
+    headers = "no RateLimit header" if config.header_style == "none" else "RateLimit headers"
     return (
-        f"rate limit {limit}, RateLimit headers {config.header_style}, "
+        f"rate limit {limit}, {headers}, "
         f"faults {config.fault_rate:.0%}, latency {config.latency_ms:g}±{config.jitter_ms:g} ms"
     )
 
