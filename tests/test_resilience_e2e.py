@@ -56,14 +56,21 @@ def assert_one_line_per_row(out: Path, rows: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("header_style", "body_style"),
-    [("comma", "legacy"), ("semicolon", "empty"), ("none", "text"), ("none", "empty")],
+    ("header_style", "body_style", "max_429_share"),
+    [
+        ("comma", "legacy", 0.05),
+        ("semicolon", "empty", 0.05),
+        ("none", "text", 0.2),
+        ("none", "empty", 0.2),
+    ],
 )
 def test_429_storm_every_row_ok_and_pauses_keep_429s_rare(
-    tmp_path: Path, header_style: str, body_style: str
+    tmp_path: Path, header_style: str, body_style: str, max_429_share: float
 ) -> None:
     """Against a limit of 4/s with the runner allowed 50/s, every row ends ok and 429s stay a
-    small share of the requests: the pause and the header pacing work."""
+    small share of the requests (without pauses they would be most of them): with a RateLimit
+    header the pacer slows down before the window runs out; without one, each 429 pauses the
+    endpoint group until Retry-After."""
     args = ("--rate-limit", "4", "--header-style", header_style, "--body-style", body_style)
     with sim_process(*args) as sim:
         rows, want = expected_job(24, sim.state())
@@ -73,7 +80,7 @@ def test_429_storm_every_row_ok_and_pauses_keep_429s_rare(
         assert_one_line_per_row(tmp_path / "run", len(rows))
         assert_state(sim.state(), want)
         stats = sim.stats()
-        assert stats["rate_limited"] <= 0.35 * stats["total"], stats
+        assert stats["rate_limited"] <= max_429_share * stats["total"], stats
 
 
 def test_faults_after_apply_every_row_ok_state_exact_no_duplicate_creates(tmp_path: Path) -> None:
