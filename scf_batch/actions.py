@@ -73,10 +73,16 @@ class Attempts:
         self.policy = policy
         self.count = 0
         self.failures = 0
+        self.rate_limited = 0
         self._clock = clock
         self._sleep = sleep
         self._rand = rand
         self._started = clock()
+
+    @property
+    def retried(self) -> bool:
+        """Whether any request of the row had to be sent again (429 or transient error)."""
+        return self.failures + self.rate_limited > 0
 
     async def run(self, call: Callable[[], Awaitable[T]], *, safe: bool) -> T:
         """Send `call` until it answers; a replay-unsafe call raises UnknownFate after a
@@ -94,7 +100,9 @@ class Attempts:
                     policy=self.policy,
                     rand=self._rand(),
                 )
-                if not is_429:
+                if is_429:
+                    self.rate_limited += 1
+                else:
                     self.failures += 1
                 if delay is None:
                     raise GaveUp(exc) from exc

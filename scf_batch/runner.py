@@ -318,6 +318,7 @@ class Run:
             raise
         finally:
             self.in_flight -= 1
+        self.retried_rows += attempts.retried
         op = rop.op
         result = RowResult(
             row=op.row,
@@ -348,7 +349,6 @@ class Run:
                 self._writer.write(result, now=now)
                 self.done.add(result.row)
                 self.tally.add(result.status.value, result.outcome.value)
-                self.retried_rows += result.attempts > 1
                 self.reporter.update(self.snapshot(now), now=now)
                 if now - self._last_checkpoint >= CHECKPOINT_INTERVAL_S:
                     self._save_checkpoint(now, complete=False)

@@ -40,7 +40,7 @@ def render_summary(report: RunReport) -> str:
         f"(ceiling {report.rate_per_s:g}/s per endpoint group)"
     )
     lines.append(
-        f"  retries   {report.retried_rows} row(s) needed more than one request; "
+        f"  retries   {report.retried_rows} row(s) retried after a 429 or a transient error; "
         f"429s met: {report.rate_limited}"
     )
     lines.append(f"  results   {report.folder / 'results.jsonl'}")

@@ -354,3 +354,12 @@ async def test_an_answer_no_rule_covers_fails_the_row_without_crashing() -> None
         verdict.outcome,
         verdict.http_status,
     )
+
+
+async def test_attempts_know_whether_a_row_was_retried() -> None:
+    """A clean create is not a retry; a create after a 429 is."""
+    clean, limited = runner(FakeApi()), runner(api := FakeApi())
+    await clean.perform(op(Action.ENSURE))
+    api.faults.append(("before", RateLimited("slow down", retry_after_s=0.01)))
+    await limited.perform(op(Action.ASSOCIATE))
+    assert (clean.attempts.retried, limited.attempts.retried) == (False, True)
