@@ -249,3 +249,15 @@ def test_max_duration_stops_with_exit_4_and_resume_finishes(tmp_path: Path) -> N
         rest = run_cli(job, sim.base_url, out)
         assert rest.returncode == 0, rest.stderr
         assert sorted(r["row"] for r in results(out)) == list(range(1, 41))
+
+
+@pytest.mark.parametrize("example", ["onboarding.toml", "migration.jsonl"])
+def test_shipped_examples_run_cleanly_against_the_simulators_target_org(
+    tmp_path: Path, example: str
+) -> None:
+    """The README's example jobs resolve and run on the simulator's target org, every row ok."""
+    job = Path(__file__).resolve().parent.parent / "data" / "examples" / example
+    with sim_process() as sim:
+        done = run_cli(job, sim.base_url, tmp_path / "run")
+        assert done.returncode == 0, done.stderr
+        assert {"ok"} == {r["status"] for r in results(tmp_path / "run")}
