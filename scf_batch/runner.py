@@ -293,6 +293,8 @@ class Run:
                 current: ResolvedOperation | None = first
                 while current is not None:
                     result = await self._process(current)
+                    if result is None:
+                        return  # the run is stopping: this row stays undone
                     await results.send(result)
                     self._slots.release()
                     current = self._next_in_chain(current.pair)
@@ -306,7 +308,7 @@ class Run:
         del self._chains[pair]
         return None
 
-    async def _process(self, rop: ResolvedOperation) -> RowResult:
+    async def _process(self, rop: ResolvedOperation) -> RowResult | None:
         started = self.clock()
         attempts = Attempts(self.policy)
         self.in_flight += 1
@@ -315,7 +317,7 @@ class Run:
                 verdict = await ActionRunner(self.client, attempts).perform(rop)
         except AuthError as exc:
             self._stop(ExitCode.ABORTED, f"Close refused the credentials (HTTP {exc.status})")
-            raise
+            return None
         finally:
             self.in_flight -= 1
         self.retried_rows += attempts.retried
