@@ -141,6 +141,11 @@ def _legacy_body_reset(body: bytes) -> float | None:
     return float(reset) if math.isfinite(reset) else None
 
 
+# After a 429, the group's pace drops to this share of what it was, for this long past the pause.
+BACKOFF_FACTOR = 0.8
+BACKOFF_S = 30.0
+
+
 @dataclass(slots=True)
 class _GroupState:
     """When a group may send next: last send, pause end, and a temporary pace cap."""
@@ -239,9 +244,22 @@ class Pacer:
                 await anyio.sleep(self.delay_s(group))
 
     def pause(self, group: str, seconds: float) -> None:
-        """Hold the group until the later of its current pause end and now + seconds."""
+        """Hold the group until the later of its current pause end and now + seconds.
+
+        A 429 that finds the group running (not already paused) also lowers its pace by
+        `BACKOFF_FACTOR` for `BACKOFF_S` after the pause: without a `RateLimit` header to pace
+        from, resuming at the same pace would only meet the next 429. Concurrent 429s of one
+        burst find the group paused and lower it once.
+        """
+        now = self._clock()
         self.pauses[group] += 1
-        self._pause_until(group, self._clock() + seconds)
+        state = self._state(group)
+        if state.paused_until <= now:
+            lowered = state.rate_at(now, self.rate_per_s) * BACKOFF_FACTOR
+            state.cap_per_s = lowered
+            state.cap_until = now + seconds + BACKOFF_S
+            self.slowdowns[group] += 1
+        self._pause_until(group, now + seconds)
 
     def observe(self, group: str, info: RateLimitInfo | None) -> None:
         """Slow the group down when its `RateLimit` says the window would run out at this pace."""

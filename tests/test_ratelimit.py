@@ -335,3 +335,19 @@ async def test_acquire_waits_out_a_pause() -> None:
     started = anyio.current_time()
     await pacer.acquire("a")
     assert anyio.current_time() - started >= 0.3 * 0.9
+
+
+def test_a_429_lowers_the_pace_once_per_burst_and_it_recovers() -> None:
+    """After a 429 the group resumes at 0.8 of its pace (a second 429 of the same burst does not
+    lower it again), and returns to the full pace BACKOFF_S after the pause."""
+    clock = FakeClock()
+    pacer = Pacer(10.0, clock=clock)
+    pacer.pause("a", 2.0)
+    pacer.pause("a", 2.0)  # another request of the same burst
+    clock.now += 2.0
+    assert pacer.try_acquire("a")
+    assert pacer.delay_s("a") == pytest.approx(1 / 8.0)
+    assert pacer.delay_s("b") == 0.0
+    clock.now += 30.5
+    assert pacer.try_acquire("a")
+    assert pacer.delay_s("a") == pytest.approx(1 / 10.0)
