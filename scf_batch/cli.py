@@ -85,7 +85,10 @@ def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--skip-invalid", is_flag=True, default=None, help="record invalid rows, run the rest"
         ),
         click.option(
-            "--restart", is_flag=True, default=False, help="discard the run folder's checkpoint"
+            "--restart",
+            is_flag=True,
+            default=False,
+            help="start over (earlier results move to previous/)",
         ),
         click.option("--log-format", type=click.Choice(["auto", "json", "console"])),
         click.option("--progress/--no-progress", default=None, help="live progress bar"),
