@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.simproc import sim_process
 
 from tests.e2e import (
     all_pairs,
@@ -26,6 +25,7 @@ from tests.e2e import (
     run_cli,
     write_csv,
 )
+from tests.simproc import sim_process
 
 pytestmark = pytest.mark.slow
 
