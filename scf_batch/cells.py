@@ -165,9 +165,9 @@ def assemble(
 
     `texts` holds trimmed text by column; an empty string or None (or no entry) means empty.
     """
-    action = _action(texts.get("action"), bad)
+    action = check_action(texts.get("action"), bad)
     field = _either(texts, "scf_id", "scf_name", id_shape=SCF_ID, shape_text=SCF_ID_SHAPE, bad=bad)
-    object_type, type_ref = _target(texts, bad)
+    object_type, type_ref = check_target(texts, bad)
     nothing_set = required is None and roles is None
     if action is Action.UPDATE and nothing_set and not bad.has("required", "editable_with_roles"):
         bad.add(
@@ -181,7 +181,7 @@ def assemble(
     return Operation(row, bad.line, action, field, object_type, type_ref, required, roles, key)
 
 
-def _action(text: str | None, bad: RowProblems) -> Action | None:
+def check_action(text: str | None, bad: RowProblems) -> Action | None:
     if not text:
         return Action.ASSOCIATE
     action = ACTIONS.get(text) or ACTIONS.get(text.lower())
@@ -217,7 +217,7 @@ def _either(
     return None
 
 
-def _target(
+def check_target(
     texts: Mapping[str | None, str | None], bad: RowProblems
 ) -> tuple[ObjectType | None, Ref | None]:
     """The object type, and the custom type it names when it needs one (and only then)."""
