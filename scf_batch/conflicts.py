@@ -37,9 +37,13 @@ Plan = tuple[PairKey, Action, bool | None, frozenset[str] | None]
 # tracking the tuple at once (an enum member or a frozenset in it would keep a million tuples
 # under its scans); the line as an offset, a small int that CPython shares.
 State = tuple[str, bool | None, int | None, int, int]
+Declared = tuple[str, bool | None, int | None]
 NO_ROLES: frozenset[str] = frozenset()
 PLAIN_ACTIONS = {action: action.value for action in Action}
 DISASSOCIATE = Action.DISASSOCIATE.value
+# per-row comparisons read the member from here: `Action.ASSOCIATE` goes through the enum
+# metaclass's attribute lookup, several times slower on Python 3.11
+ASSOCIATE = Action.ASSOCIATE
 
 
 class ConflictTracker:
@@ -79,39 +83,46 @@ class ConflictTracker:
         """`see` for a row whose plan is already known."""
         (target, field), action, required, roles = planned
         number = None if roles is None else self.role_number(roles)
-        pairs = self._targets[target]
-        new = (PLAIN_ACTIONS[action], required, number, row, line - row)
-        return self._follow(pairs, field, new)
+        declared = declaration(action, required)
+        return self.record(target, field, declared, number, row=row, line=line)
 
     def record(
-        self, target: TargetKey, field: FieldKey, op: Operation, roles: int | None
+        self,
+        target: TargetKey,
+        field: FieldKey,
+        declared: Declared,
+        roles: int | None,
+        *,
+        row: int,
+        line: int,
     ) -> tuple[str, str] | None:
-        """`see` for a reader with the pair's keys and role set number at hand (the CSV reader)."""
-        action, required, row = op.action, op.required, op.row
-        if action is Action.ASSOCIATE:  # associate names every setting: empty means none
-            required, roles = bool(required), roles or 0  # 0: NO_ROLES
+        """`check` for a reader with the pair's keys, declaration and role set number at hand.
+
+        The CSV reader's per-row call, so the common cases are kept short: the pair's first row,
+        and a row that says again what the pair's state says (nothing to contradict or merge).
+        """
+        action, required, unset_roles = declared
+        new = (action, required, unset_roles if roles is None else roles, row, line - row)
         pairs = self._targets[target]
-        new = (PLAIN_ACTIONS[action], required, roles, row, op.line - row)
-        if field not in pairs:  # the pair's first row, the common case, kept short
+        state = pairs.get(field)
+        if state is None or (state[0] == action and state[1] is required and state[2] == new[2]):
             pairs[field] = new
             return None
-        return self._follow(pairs, field, new)
+        return self._follow(pairs, field, state, new)
 
     def _follow(
-        self, pairs: dict[FieldKey, State], field: FieldKey, new: State
+        self, pairs: dict[FieldKey, State], field: FieldKey, state: State, new: State
     ) -> tuple[str, str] | None:
         """Give the pair the state a row leaves it in, unless the row contradicts it."""
-        state = pairs.get(field)
-        if state is not None:
-            clash = self._clash(new, state)
-            if clash is not None:
-                return clash
-            action, required, roles, row, offset = new
-            if state[0] != DISASSOCIATE and action in ("update", "ensure"):
-                # update / ensure on a present pair: what they leave unset stays as the file had it
-                required = state[1] if required is None else required
-                roles = state[2] if roles is None else roles
-                new = action, required, roles, row, offset
+        clash = self._clash(new, state)
+        if clash is not None:
+            return clash
+        action, required, roles, row, offset = new
+        if state[0] != DISASSOCIATE and action in ("update", "ensure"):
+            # update / ensure on a present pair: what they leave unset stays as the file had it
+            required = state[1] if required is None else required
+            roles = state[2] if roles is None else roles
+            new = action, required, roles, row, offset
         pairs[field] = new
         return None
 
@@ -147,6 +158,16 @@ class ConflictTracker:
             names = sorted(self._role_sets[roles])
             parts.append("editable_with_roles=[" + ", ".join(names) + "]")
         return ", ".join(parts) or "no settings"
+
+
+def declaration(action: Action, required: bool | None) -> Declared:
+    """What a row with this action and required says: (action text, required, roles if unset).
+
+    Associate names every setting: empty required is false, no roles are none (NO_ROLES, 0).
+    """
+    if action is ASSOCIATE:
+        return PLAIN_ACTIONS[action], bool(required), 0
+    return PLAIN_ACTIONS[action], required, None
 
 
 def plan(op: Operation) -> Plan:

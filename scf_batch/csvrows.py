@@ -31,7 +31,7 @@ from scf_batch.cells import (
     role_problem,
     show,
 )
-from scf_batch.conflicts import ConflictTracker, FieldKey, TargetKey
+from scf_batch.conflicts import ConflictTracker, Declared, FieldKey, TargetKey, declaration
 from scf_batch.errors import JobFileError, JobHeaderError
 from scf_batch.models import Action, ObjectType, Operation, Problem, Ref, RowError
 
@@ -51,12 +51,15 @@ SETTING_COLUMNS = (
     "custom_object_type_id",
     "custom_object_type_name",
 )
+UPDATE = Action.UPDATE  # a module constant: `Action.UPDATE` is a slow lookup (see conflicts.py)
 # the checked values of a valid row but its row, line and key (see build_operation)
 Known = tuple[Action, Ref, ObjectType, Ref | None, bool | None, tuple[str, ...] | None]
-# checked settings: action, object type, custom type, required, the conflict tracker's target
-Settings = tuple[Action, ObjectType, Ref | None, bool | None, TargetKey]
-# a checked role list and the conflict tracker's number for its set of roles
+# checked settings: action, object type, custom type, required, and for the conflict tracker
+# the target and what the row declares
+Settings = tuple[Action, ObjectType, Ref | None, bool | None, TargetKey, Declared]
+# a checked role list and the conflict tracker's number for its set of roles (none: no list)
 RoleList = tuple[tuple[str, ...], int]
+NoRoles = tuple[None, None]
 
 
 def _twin(cls: type) -> Any:
@@ -125,7 +128,7 @@ class _CsvRows:
         self.pick = self._picker(ROW_COLUMNS)
         self.pick_settings = self._picker(SETTING_COLUMNS)
         self.settings: dict[tuple[str, ...], Settings] = {}
-        self.role_lists: dict[str, RoleList] = {}
+        self.role_lists: dict[str, RoleList | NoRoles] = {"": (None, None)}
         self.tracker = ConflictTracker()
         self.row = 0
 
@@ -165,30 +168,24 @@ class _CsvRows:
         untrimmed text, which the memos map to what the trimmed text means.
         """
         scf_id, scf_name, roles_text, key = map(str.strip, self.pick(cells))
-        field_key: FieldKey
         settings = self.settings.get(self.pick_settings(cells)) or self._settings(cells)
-        role_list = None
-        if roles_text:
-            role_list = self.role_lists.get(roles_text) or self._role_list(roles_text)
-            if role_list is None:
-                return None
-        if scf_id:
-            if scf_name or SCF_ID.fullmatch(scf_id) is None:
-                return None
+        role_list = self.role_lists.get(roles_text) or self._role_list(roles_text)
+        if settings is None or role_list is None:
+            return None
+        field_key: FieldKey
+        if scf_id and not scf_name and SCF_ID.fullmatch(scf_id):
             field, field_key = build_ref(scf_id, None), scf_id
-        elif scf_name:
+        elif scf_name and not scf_id:
             field, field_key = build_ref(None, scf_name), (scf_name,)
         else:
             return None
-        if settings is None:
-            return None
-        action, object_type, type_ref, required, target = settings
-        roles, role_number = role_list or (None, None)
-        if action is Action.UPDATE and required is None and roles is None:
+        action, object_type, type_ref, required, target, declared = settings
+        roles, role_number = role_list
+        if action is UPDATE and required is None and roles is None:
             return None
         known = (action, field, object_type, type_ref, required, roles)
         op = build_operation(row, line, known, key or None)
-        clash = self.tracker.record(target, field_key, op, role_number)
+        clash = self.tracker.record(target, field_key, declared, role_number, row=row, line=line)
         return op if clash is None else conflict_error(self.where, op, clash)
 
     def _settings(self, row_cells: list[str]) -> Settings | None:
@@ -207,7 +204,7 @@ class _CsvRows:
             None if type_ref is None else type_ref.id,
             None if type_ref is None else type_ref.name,
         )
-        settings = (action, object_type, type_ref, required, target)
+        settings = (action, object_type, type_ref, required, target, declaration(action, required))
         if len(self.settings) < MAX_KNOWN_SETTINGS:
             self.settings[cells] = settings
         return settings
