@@ -22,6 +22,7 @@ kept by target (few) and then by field, so a pair costs one dict entry and its s
 from __future__ import annotations
 
 from collections import defaultdict
+from sys import intern
 
 from scf_batch.models import Action, ObjectType, Operation
 
@@ -105,7 +106,11 @@ class ConflictTracker:
         new = (action, required, unset_roles if roles is None else roles, row, line - row)
         pairs = self._targets[target]
         state = pairs.get(field)
-        if state is None or (state[0] == action and state[1] is required and state[2] == new[2]):
+        if state is None:
+            # sys.intern: one string per field id, shared by its pairs with every target
+            pairs[intern(field) if isinstance(field, str) else field] = new
+            return None
+        if state[0] == action and state[1] is required and state[2] == new[2]:
             pairs[field] = new
             return None
         return self._follow(pairs, field, state, new)

@@ -21,6 +21,8 @@ from scf_batch.cells import (
     SCF_ID,
     RowProblems,
     assemble,
+    build_operation,
+    build_ref,
     check_action,
     check_target,
     checked_roles,
@@ -52,46 +54,12 @@ SETTING_COLUMNS = (
     "custom_object_type_name",
 )
 UPDATE = Action.UPDATE  # a module constant: `Action.UPDATE` is a slow lookup (see conflicts.py)
-# the checked values of a valid row but its row, line and key (see build_operation)
-Known = tuple[Action, Ref, ObjectType, Ref | None, bool | None, tuple[str, ...] | None]
 # checked settings: action, object type, custom type, required, and for the conflict tracker
 # the target and what the row declares
 Settings = tuple[Action, ObjectType, Ref | None, bool | None, TargetKey, Declared]
 # a checked role list and the conflict tracker's number for its set of roles (none: no list)
 RoleList = tuple[tuple[str, ...], int]
 NoRoles = tuple[None, None]
-
-
-def _twin(cls: type) -> Any:
-    """A plain class with `cls`'s very slots, to fill by plain stores and then make a `cls`.
-
-    The frozen dataclass's __init__ (one object.__setattr__ per field) costs more than all the
-    lean check's checks. Python lets an object's __class__ be set to a class with the same
-    __slots__ (the data model's note on __class__), which gives the same, equal object.
-    """
-    return type(f"_Plain{cls.__name__}", (), {"__slots__": vars(cls)["__slots__"]})
-
-
-_PlainOperation, _PlainRef = _twin(Operation), _twin(Ref)
-
-
-def build_operation(row: int, line: int, known: Known, key: str | None) -> Operation:
-    """Operation(row, line, *known, key), without the frozen dataclass's __init__ (see _twin)."""
-    op = object.__new__(_PlainOperation)
-    op.row, op.line, op.action, op.field, op.object_type = row, line, known[0], known[1], known[2]
-    op.type_ref, op.required, op.editable_with_roles, op.key = known[3], known[4], known[5], key
-    op.__class__ = Operation
-    built: Operation = op
-    return built
-
-
-def build_ref(ref_id: str | None, name: str | None) -> Ref:
-    """Ref(ref_id, name), the same way."""
-    ref = object.__new__(_PlainRef)
-    ref.id, ref.name = ref_id, name
-    ref.__class__ = Ref
-    built: Ref = ref
-    return built
 
 
 def csv_items(where: str, stream: TextIO) -> Iterator[Operation | RowError]:
