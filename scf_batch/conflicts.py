@@ -32,11 +32,11 @@ TargetKey = tuple[ObjectType, str | None, str | None]
 FieldKey = str | tuple[str]
 PairKey = tuple[TargetKey, FieldKey]
 Plan = tuple[PairKey, Action, bool | None, frozenset[str] | None]
-# What the rows so far leave a pair in: the action (its plain text), required and the number of
-# the role set that the row which last set it left, that row and its line - row; the pair is
-# present unless that row disassociated. Only plain values, so the garbage collector stops
-# tracking the tuple at once (an enum member or a frozenset in it would keep a million tuples
-# under its scans); the line as an offset, a small int that CPython shares.
+# What the rows so far leave a pair in: (action, required, role set number, row, line - row) of
+# the row that last set its state, required and roles as the rows so far leave them; the pair is
+# present unless that action was disassociate. Only plain values (the action as text), so the
+# garbage collector stops tracking the tuple at once: an enum member or a frozenset in it would
+# keep a million tuples under its scans. The line as an offset: a small int, which CPython shares.
 State = tuple[str, bool | None, int | None, int, int]
 Declared = tuple[str, bool | None, int | None]
 NO_ROLES: frozenset[str] = frozenset()
