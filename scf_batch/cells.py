@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from typing import Any
 
 from scf_batch.models import Action, ObjectType, Operation, Problem, Ref, RowError
 
@@ -63,6 +64,42 @@ ONE_OF_OBJECT_TYPES = "one of " + ", ".join(OBJECT_TYPES)
 ONE_OF_COLUMNS = "one of " + ", ".join(COLUMNS)
 SCF_ID_SHAPE = "cf_ and 43 letters or digits (older ids: e.g. lcf_...)"
 ROLE_SHAPE = "role_ and 22 letters or digits"
+
+
+# the checked values of a valid row but its row, line and key (see build_operation)
+Known = tuple[Action, Ref, ObjectType, Ref | None, bool | None, tuple[str, ...] | None]
+
+
+def _twin(cls: type) -> Any:
+    """A plain class with `cls`'s very slots, to fill by plain stores and then make a `cls`.
+
+    The frozen dataclass's __init__ (one object.__setattr__ per field) costs more than all the
+    checks of a plain valid row. Python lets an object's __class__ be set to a class with the same
+    __slots__ (the data model's note on __class__), which gives the same, equal object.
+    """
+    return type(f"_Plain{cls.__name__}", (), {"__slots__": vars(cls)["__slots__"]})
+
+
+_PlainOperation, _PlainRef = _twin(Operation), _twin(Ref)
+
+
+def build_operation(row: int, line: int, known: Known, key: str | None) -> Operation:
+    """Operation(row, line, *known, key), without the frozen dataclass's __init__ (see _twin)."""
+    op = object.__new__(_PlainOperation)
+    op.row, op.line, op.action, op.field, op.object_type = row, line, known[0], known[1], known[2]
+    op.type_ref, op.required, op.editable_with_roles, op.key = known[3], known[4], known[5], key
+    op.__class__ = Operation
+    built: Operation = op
+    return built
+
+
+def build_ref(ref_id: str | None, name: str | None) -> Ref:
+    """Ref(ref_id, name), the same way."""
+    ref = object.__new__(_PlainRef)
+    ref.id, ref.name = ref_id, name
+    ref.__class__ = Ref
+    built: Ref = ref
+    return built
 
 
 def show(value: object) -> str:
@@ -165,9 +202,9 @@ def assemble(
 
     `texts` holds trimmed text by column; an empty string or None (or no entry) means empty.
     """
-    action = _action(texts.get("action"), bad)
+    action = check_action(texts.get("action"), bad)
     field = _either(texts, "scf_id", "scf_name", id_shape=SCF_ID, shape_text=SCF_ID_SHAPE, bad=bad)
-    object_type, type_ref = _target(texts, bad)
+    object_type, type_ref = check_target(texts, bad)
     nothing_set = required is None and roles is None
     if action is Action.UPDATE and nothing_set and not bad.has("required", "editable_with_roles"):
         bad.add(
@@ -178,10 +215,12 @@ def assemble(
     key = texts.get("key") or None
     if bad.problems or action is None or field is None or object_type is None:
         return RowError(row, bad.line, tuple(bad.problems), key)
-    return Operation(row, bad.line, action, field, object_type, type_ref, required, roles, key)
+    return build_operation(
+        row, bad.line, (action, field, object_type, type_ref, required, roles), key
+    )
 
 
-def _action(text: str | None, bad: RowProblems) -> Action | None:
+def check_action(text: str | None, bad: RowProblems) -> Action | None:
     if not text:
         return Action.ASSOCIATE
     action = ACTIONS.get(text) or ACTIONS.get(text.lower())
@@ -209,15 +248,15 @@ def _either(
         if id_shape.fullmatch(ref_id) is None:
             bad.add(id_column, show(ref_id), shape_text)
             return None
-        return Ref(id=ref_id)
+        return build_ref(ref_id, None)
     if name:
-        return Ref(name=name)
+        return build_ref(None, name)
     if not bad.has(id_column, name_column):
         bad.add(id_column, "nothing", f"an id in {id_column} or a name in {name_column}")
     return None
 
 
-def _target(
+def check_target(
     texts: Mapping[str | None, str | None], bad: RowProblems
 ) -> tuple[ObjectType | None, Ref | None]:
     """The object type, and the custom type it names when it needs one (and only then)."""

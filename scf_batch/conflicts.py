@@ -15,57 +15,51 @@ that state when:
 Sequences that change the state on purpose are fine: associate -> update -> disassociate,
 disassociate -> associate, update -> update. References are compared as written: a field given
 by id on one row and by name on another is not recognised as the same (`validate --online` and
-the runner compare ids). Memory is one small tuple per distinct pair, never per row.
+the runner compare ids). Memory is one small tuple per distinct pair, never per row: pairs are
+kept by target (few) and then by field, so a pair costs one dict entry and its state tuple.
 """
 
 from __future__ import annotations
 
-from scf_batch.models import Action, Operation
+from collections import defaultdict
+from sys import intern
 
-PairKey = tuple[str | None, str | None, str, str | None, str | None]
+from scf_batch.models import Action, ObjectType, Operation
+
+# (object_type, type id, type name): one shared tuple per target, whatever the number of fields
+TargetKey = tuple[ObjectType, str | None, str | None]
+# a field by id is its id; by name, a 1-tuple, so that a name never equals an id
+FieldKey = str | tuple[str]
+PairKey = tuple[TargetKey, FieldKey]
 Plan = tuple[PairKey, Action, bool | None, frozenset[str] | None]
-
-
-class PairState:
-    """What the rows so far leave one pair in, and the row that last set it."""
-
-    __slots__ = ("action", "line", "plan", "present", "required", "roles", "row")
-
-    def __init__(self, planned: Plan, row: int, line: int) -> None:
-        self.present = False
-        self.required: bool | None = None
-        self.roles: frozenset[str] | None = None
-        self.advance(planned, row, line)
-
-    def advance(self, planned: Plan, row: int, line: int) -> None:
-        """Apply a row that does not contradict the state."""
-        _, action, required, roles = planned
-        if action is Action.DISASSOCIATE:
-            self.present, self.required, self.roles = False, None, None
-        elif action is not Action.ASSOCIATE and self.present:
-            # update / ensure on a present pair: what they leave unset stays as the file had it
-            self.required = self.required if required is None else required
-            self.roles = self.roles if roles is None else roles
-        else:
-            self.present, self.required, self.roles = True, required, roles
-        self.plan, self.action, self.row, self.line = planned, action, row, line
+# What the rows so far leave a pair in: (action, required, role set number, row, line - row) of
+# the row that last set its state, required and roles as the rows so far leave them; the pair is
+# present unless that action was disassociate. Only plain values (the action as text), so the
+# garbage collector stops tracking the tuple at once: an enum member or a frozenset in it would
+# keep a million tuples under its scans. The line as an offset: a small int, which CPython shares.
+State = tuple[str, bool | None, int | None, int, int]
+Declared = tuple[str, bool | None, int | None]
+NO_ROLES: frozenset[str] = frozenset()
+PLAIN_ACTIONS = {action: action.value for action in Action}
+DISASSOCIATE = Action.DISASSOCIATE.value
+# per-row comparisons read the member from here: `Action.ASSOCIATE` goes through the enum
+# metaclass's attribute lookup, several times slower on Python 3.11
+ASSOCIATE = Action.ASSOCIATE
 
 
 class ConflictTracker:
     """Remembers, per (field, target) pair, the state the rows read so far leave it in."""
 
-    __slots__ = ("_pairs", "_role_sets")
+    __slots__ = ("_role_numbers", "_role_sets", "_targets")
 
     def __init__(self) -> None:
-        self._pairs: dict[PairKey, PairState] = {}
-        self._role_sets: dict[frozenset[str], frozenset[str]] = {}
+        self._targets: defaultdict[TargetKey, dict[FieldKey, State]] = defaultdict(dict)
+        self._role_numbers: dict[frozenset[str], int] = {}
+        self._role_sets: list[frozenset[str]] = []
+        self.role_number(NO_ROLES)
 
     def __len__(self) -> int:
-        return len(self._pairs)
-
-    def state(self, pair: PairKey) -> PairState | None:
-        """The pair's state, for a reader that repeats a row's plan (see PairState.plan)."""
-        return self._pairs.get(pair)
+        return sum(map(len, self._targets.values()))
 
     def see(self, op: Operation) -> tuple[str, str] | None:
         """Record a valid row; return (found, expected) when it contradicts an earlier row."""
@@ -75,70 +69,124 @@ class ConflictTracker:
         """`plan(op)`, its role set shared with equal ones (a frozenset per pair adds up)."""
         pair, action, required, roles = plan(op)
         if roles is not None:
-            roles = self._role_sets.setdefault(roles, roles)
+            roles = self._role_sets[self.role_number(roles)]
         return pair, action, required, roles
 
+    def role_number(self, roles: frozenset[str]) -> int:
+        """The number this tracker knows the role set by (equal sets, one number)."""
+        number = self._role_numbers.get(roles)
+        if number is None:
+            number = self._role_numbers[roles] = len(self._role_sets)
+            self._role_sets.append(roles)
+        return number
+
     def check(self, planned: Plan, row: int, line: int) -> tuple[str, str] | None:
-        """`see` for a row whose plan is already known (the CSV reader caches plans)."""
-        state = self._pairs.get(planned[0])
+        """`see` for a row whose plan is already known."""
+        (target, field), action, required, roles = planned
+        number = None if roles is None else self.role_number(roles)
+        declared = declaration(action, required)
+        return self.record(target, field, declared, number, row=row, line=line)
+
+    def record(
+        self,
+        target: TargetKey,
+        field: FieldKey,
+        declared: Declared,
+        roles: int | None,
+        *,
+        row: int,
+        line: int,
+    ) -> tuple[str, str] | None:
+        """`check` for a reader with the pair's keys, declaration and role set number at hand.
+
+        The CSV reader's per-row call, so the common cases are kept short: the pair's first row,
+        and a row that says again what the pair's state says (nothing to contradict or merge).
+        """
+        action, required, unset_roles = declared
+        new = (action, required, unset_roles if roles is None else roles, row, line - row)
+        pairs = self._targets[target]
+        state = pairs.get(field)
         if state is None:
-            self._pairs[planned[0]] = PairState(planned, row, line)
+            # sys.intern: one string per field id, shared by its pairs with every target
+            pairs[intern(field) if isinstance(field, str) else field] = new
             return None
-        if state.plan is planned:  # the very settings that made this state: nothing changes
-            state.row, state.line = row, line
+        if state[0] == action and state[1] is required and state[2] == new[2]:
+            pairs[field] = new
             return None
-        clash = _clash(planned, state)
-        if clash is None:
-            state.advance(planned, row, line)
-        return clash
+        return self._follow(pairs, field, state, new)
+
+    def _follow(
+        self, pairs: dict[FieldKey, State], field: FieldKey, state: State, new: State
+    ) -> tuple[str, str] | None:
+        """Give the pair the state a row leaves it in, unless the row contradicts it."""
+        clash = self._clash(new, state)
+        if clash is not None:
+            return clash
+        action, required, roles, row, offset = new
+        if state[0] != DISASSOCIATE and action in ("update", "ensure"):
+            # update / ensure on a present pair: what they leave unset stays as the file had it
+            required = state[1] if required is None else required
+            roles = state[2] if roles is None else roles
+            new = action, required, roles, row, offset
+        pairs[field] = new
+        return None
+
+    def _clash(self, new: State, state: State) -> tuple[str, str] | None:
+        action, required, roles, _, _ = new
+        old_action, old_required, old_roles, row, offset = state
+        present = old_action != DISASSOCIATE
+        if action == "update" and not present:
+            earlier = f"row {row} (line {row + offset})"
+            return (
+                f"update after {earlier} disassociates the pair",
+                "an associate row before updating it again, or no update",
+            )
+        if action in ("associate", "ensure") and present:
+            agree = (required is None or old_required is None or required == old_required) and (
+                roles is None or old_roles is None or roles == old_roles
+            )
+            if not agree:
+                earlier = f"row {row} (line {row + offset})"
+                mine = self._describe(required, roles)
+                theirs = self._describe(old_required, old_roles)
+                return (
+                    f"{action} with {mine}, contradicting {earlier} ({old_action} with {theirs})",
+                    f"the settings {earlier} left (or an update row to change them)",
+                )
+        return None
+
+    def _describe(self, required: bool | None, roles: int | None) -> str:
+        parts = []
+        if required is not None:
+            parts.append(f"required={str(required).lower()}")
+        if roles is not None:
+            names = sorted(self._role_sets[roles])
+            parts.append("editable_with_roles=[" + ", ".join(names) + "]")
+        return ", ".join(parts) or "no settings"
+
+
+def declaration(action: Action, required: bool | None) -> Declared:
+    """What a row with this action and required says: (action text, required, roles if unset).
+
+    Associate names every setting: empty required is false, no roles are none (NO_ROLES, 0).
+    """
+    if action is ASSOCIATE:
+        return PLAIN_ACTIONS[action], bool(required), 0
+    return PLAIN_ACTIONS[action], required, None
 
 
 def plan(op: Operation) -> Plan:
     """What the tracker needs of a row: its pair and the settings it names (associate: all)."""
     type_ref = op.type_ref
-    pair: PairKey = (
-        op.field.id,
-        op.field.name,
+    target: TargetKey = (
         op.object_type,
         None if type_ref is None else type_ref.id,
         None if type_ref is None else type_ref.name,
     )
+    field: FieldKey = op.field.id if op.field.id is not None else (op.field.name or "",)
     required = op.required
     roles = None if op.editable_with_roles is None else frozenset(op.editable_with_roles)
     if op.action is Action.ASSOCIATE:
         required = bool(required)
-        roles = frozenset() if roles is None else roles
-    return pair, op.action, required, roles
-
-
-def _clash(planned: Plan, state: PairState) -> tuple[str, str] | None:
-    _, action, required, roles = planned
-    earlier = f"row {state.row} (line {state.line})"
-    if action is Action.UPDATE and not state.present:
-        return (
-            f"update after {earlier} disassociates the pair",
-            "an associate row before updating it again, or no update",
-        )
-    if action in (Action.ASSOCIATE, Action.ENSURE) and state.present:
-        old_required, old_roles = state.required, state.roles
-        agree = (required is None or old_required is None or required == old_required) and (
-            roles is None or old_roles is None or roles == old_roles
-        )
-        if not agree:
-            mine = _describe(required, roles)
-            theirs = _describe(old_required, old_roles)
-            return (
-                f"{action.value} with {mine}, contradicting {earlier} "
-                f"({state.action.value} with {theirs})",
-                f"the settings {earlier} left (or an update row to change them)",
-            )
-    return None
-
-
-def _describe(required: bool | None, roles: frozenset[str] | None) -> str:
-    parts = []
-    if required is not None:
-        parts.append(f"required={str(required).lower()}")
-    if roles is not None:
-        parts.append("editable_with_roles=[" + ", ".join(sorted(roles)) + "]")
-    return ", ".join(parts) or "no settings"
+        roles = NO_ROLES if roles is None else roles
+    return (target, field), op.action, required, roles

@@ -1,15 +1,17 @@
-"""CSV rows -> Operation | RowError: the header, each row's cells, and a fast path for repeats.
+"""CSV rows -> Operation | RowError: the header, then each row's cells, checked once.
 
-Bulk files repeat themselves: a few hundred fields times a few targets and settings. A row whose
-cells (all but `key`) equal an earlier valid row's is valid the same way, so its checked values
-are taken from a bounded cache and only the key is checked again; conflicts are still checked on
-every row. Anything else goes through the full checks in cells.py.
+Most rows of a bulk file are valid, so each row first meets a lean check that only accepts: it
+either builds the very Operation the full checks would, or gives up. Only rows it gives up on (a
+problem, or something unusual: a row wider or narrower than the header, over 1000 characters in
+all, with non-UTF-8 bytes, or under a column without a name) go through the full checks in
+cells.py, which describe every problem. The lean check runs the full checks itself on the few
+values it memoizes (action, target and required; role lists) the first time it meets them, and
+checks the field on every row. Conflicts are checked on every valid row.
 """
 
 from __future__ import annotations
 
 import csv
-import dataclasses
 import operator
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
@@ -18,57 +20,48 @@ from scf_batch.cells import (
     COLUMNS,
     MAX_VALUE_CHARS,
     ONE_OF_COLUMNS,
+    SCF_ID,
     RowProblems,
     assemble,
+    build_operation,
+    build_ref,
+    check_action,
+    check_target,
     checked_roles,
     conflict_error,
     is_unicode,
     parse_csv_bool,
     parse_csv_roles,
+    role_problem,
     show,
 )
-from scf_batch.conflicts import ConflictTracker, PairState, Plan
+from scf_batch.conflicts import ConflictTracker, Declared, FieldKey, TargetKey, declaration
 from scf_batch.errors import JobFileError, JobHeaderError
 from scf_batch.models import Action, ObjectType, Operation, Problem, Ref, RowError
 
-# The fast path's memory bound: at most this many remembered rows of at most this many characters
-# each (about 1 KB apiece with their checked values, so ~10 MB at worst, whatever the file).
-MAX_KNOWN_SHAPES = 10_000
-MAX_KNOWN_CHARS = 512
-# the checked values of a valid row but its key, its conflict plan and its pair's state
-Known = tuple[
-    Action, Ref, ObjectType, Ref | None, bool | None, tuple[str, ...] | None, Plan, PairState
-]
-
-
-def _operation_builder() -> Callable[..., Operation]:
-    """Operation(...) without the frozen dataclass's per-field object.__setattr__ calls.
-
-    The fast path builds one Operation per row, and the generated __init__ (one
-    object.__setattr__ per field) costs more than all its other per-row work; setting the slots
-    through their descriptors gives the same, equal object.
-    """
-    new = object.__new__
-    setters = [getattr(Operation, f.name).__set__ for f in dataclasses.fields(Operation)]
-    s_row, s_line, s_action, s_field, s_type, s_ref, s_required, s_roles, s_key = setters
-
-    def build(row: int, line: int, known: Known, key: str | None) -> Operation:
-        op: Operation = new(Operation)
-        s_row(op, row)
-        s_line(op, line)
-        s_action(op, known[0])
-        s_field(op, known[1])
-        s_type(op, known[2])
-        s_ref(op, known[3])
-        s_required(op, known[4])
-        s_roles(op, known[5])
-        s_key(op, key)
-        return op
-
-    return build
-
-
-build_operation = _operation_builder()
+# The lean check remembers what it made of the columns that take few values (action, target,
+# required) and of role lists: a file names few targets and role lists, whatever its size. Past
+# these bounds, new ones are checked on every row; each entry is under ~1 KB, so a few MB at worst.
+MAX_KNOWN_SETTINGS = 5_000
+MAX_KNOWN_ROLE_LISTS = 5_000
+# the cells the lean check reads on every row, in this order; a column the header lacks reads ""
+ROW_COLUMNS = ("scf_id", "scf_name", "editable_with_roles", "key")
+SETTING_COLUMNS = (
+    "action",
+    "required",
+    "object_type",
+    "custom_activity_type_id",
+    "custom_activity_type_name",
+    "custom_object_type_id",
+    "custom_object_type_name",
+)
+UPDATE = Action.UPDATE  # a module constant: `Action.UPDATE` is a slow lookup (see conflicts.py)
+# checked settings: action, object type, custom type, required, and for the conflict tracker
+# the target and what the row declares
+Settings = tuple[Action, ObjectType, Ref | None, bool | None, TargetKey, Declared]
+# a checked role list and the conflict tracker's number for its set of roles (none: no list)
+RoleList = tuple[tuple[str, ...], int]
+NoRoles = tuple[None, None]
 
 
 def csv_items(where: str, stream: TextIO) -> Iterator[Operation | RowError]:
@@ -96,52 +89,105 @@ def csv_items(where: str, stream: TextIO) -> Iterator[Operation | RowError]:
 
 
 class _CsvRows:
-    """Turns the cells of each row into an item; remembers valid rows' values (the fast path)."""
+    """Turns the cells of each row into an item: the lean check, else the full checks."""
 
     def __init__(self, where: str, names: list[str | None]) -> None:
         self.where, self.names, self.width = where, names, len(names)
-        self.key_at = names.index("key") if "key" in names else self.width  # width: no key
-        self.shape: Callable[[list[str]], Any] = operator.itemgetter(
-            *[position for position in range(self.width) if position != self.key_at]
-        )
-        self.known: dict[Any, Known] = {}
+        # a value under a column without a name is a problem only the full checks report
+        self.lean_width = self.width if None not in names else -1
+        self.pick = self._picker(ROW_COLUMNS)
+        self.pick_settings = self._picker(SETTING_COLUMNS)
+        self.settings: dict[tuple[str, ...], Settings] = {}
+        self.role_lists: dict[str, RoleList | NoRoles] = {"": (None, None)}
         self.tracker = ConflictTracker()
         self.row = 0
 
+    def _picker(self, columns: tuple[str, ...]) -> Callable[[list[str]], Any]:
+        """The cells of these columns; the header's missing ones read the "" after the last."""
+        names = self.names
+        positions = [names.index(c) if c in names else self.width for c in columns]
+        return operator.itemgetter(*positions)
+
     def read(self, cells: list[str], line: int) -> Operation | RowError | None:
         """The item of one physical row (None for a blank one)."""
-        hit = self.known.get(self.shape(cells)) if len(cells) == self.width else None
-        if hit is not None:
-            key = cells[self.key_at].strip() if self.key_at < self.width else ""
-            if len(key) <= MAX_VALUE_CHARS and key.isascii():
-                self.row = row = self.row + 1
-                op = build_operation(row, line, hit, key or None)
-                state = hit[7]
-                if state.plan is hit[6]:  # the same settings again: nothing can contradict
-                    state.row, state.line = row, line
-                    return op
-                clash = self.tracker.check(hit[6], row, line)
-                return op if clash is None else conflict_error(self.where, op, clash)
-        return self._full(cells, line)
-
-    def _full(self, cells: list[str], line: int) -> Operation | RowError | None:
-        trimmed = [cell.strip() for cell in cells]
-        if not any(trimmed):
+        joined = "".join(cells)
+        if not joined or joined.isspace():
             return None
-        self.row += 1
-        item = _csv_row(self.where, self.row, line, self.names, trimmed)
+        self.row = row = self.row + 1
+        # A short, decodable row of the header's width: each cell is short and decodable.
+        if (
+            len(cells) == self.lean_width
+            and len(joined) <= MAX_VALUE_CHARS
+            and (joined.isascii() or is_unicode(joined))
+        ):
+            cells.append("")  # what the header's missing columns read (see _picker)
+            item = self._lean(cells, row, line)
+            if item is not None:
+                return item
+            cells.pop()
+        item = _csv_row(self.where, row, line, self.names, [cell.strip() for cell in cells])
         if isinstance(item, RowError):
             return item
-        planned = self.tracker.plan(item)
-        clash = self.tracker.check(planned, self.row, line)
-        state = self.tracker.state(planned[0])
-        remember = len(cells) == self.width and len(self.known) < MAX_KNOWN_SHAPES
-        if remember and state is not None and sum(map(len, cells)) <= MAX_KNOWN_CHARS:
-            self.known[self.shape(cells)] = (
-                *(item.action, item.field, item.object_type, item.type_ref),
-                *(item.required, item.editable_with_roles, planned, state),
-            )
+        clash = self.tracker.see(item)
         return item if clash is None else conflict_error(self.where, item, clash)
+
+    def _lean(self, cells: list[str], row: int, line: int) -> Operation | RowError | None:
+        """The row's Operation (or conflict) if it is plainly valid; None: use the full checks.
+
+        Values are checked as the full checks would, trimmed; settings and role lists by their
+        untrimmed text, which the memos map to what the trimmed text means.
+        """
+        scf_id, scf_name, roles_text, key = map(str.strip, self.pick(cells))
+        settings = self.settings.get(self.pick_settings(cells)) or self._settings(cells)
+        role_list = self.role_lists.get(roles_text) or self._role_list(roles_text)
+        if settings is None or role_list is None:
+            return None
+        field_key: FieldKey
+        if scf_id and not scf_name and SCF_ID.fullmatch(scf_id):
+            field, field_key = build_ref(scf_id, None), scf_id
+        elif scf_name and not scf_id:
+            field, field_key = build_ref(None, scf_name), (scf_name,)
+        else:
+            return None
+        action, object_type, type_ref, required, target, declared = settings
+        roles, role_number = role_list
+        if action is UPDATE and required is None and roles is None:
+            return None
+        known = (action, field, object_type, type_ref, required, roles)
+        op = build_operation(row, line, known, key or None)
+        clash = self.tracker.record(target, field_key, declared, role_number, row=row, line=line)
+        return op if clash is None else conflict_error(self.where, op, clash)
+
+    def _settings(self, row_cells: list[str]) -> Settings | None:
+        """Check settings not met yet with the full checks; remember them if valid."""
+        cells = self.pick_settings(row_cells)
+        trimmed = [cell.strip() for cell in cells]
+        texts: dict[str | None, str | None] = dict(zip(SETTING_COLUMNS, trimmed, strict=True))
+        bad = RowProblems(self.where, 0)
+        action = check_action(texts["action"], bad)
+        object_type, type_ref = check_target(texts, bad)
+        required = _required(texts["required"], bad)
+        if bad.problems or action is None or object_type is None:
+            return None
+        target: TargetKey = (
+            object_type,
+            None if type_ref is None else type_ref.id,
+            None if type_ref is None else type_ref.name,
+        )
+        settings = (action, object_type, type_ref, required, target, declaration(action, required))
+        if len(self.settings) < MAX_KNOWN_SETTINGS:
+            self.settings[cells] = settings
+        return settings
+
+    def _role_list(self, text: str) -> RoleList | None:
+        """Check a role list not met yet with the full checks; remember it if valid."""
+        roles = parse_csv_roles(text)
+        if isinstance(roles, str) or role_problem(roles) is not None:
+            return None
+        found = (roles, self.tracker.role_number(frozenset(roles)))
+        if len(self.role_lists) < MAX_KNOWN_ROLE_LISTS:
+            self.role_lists[text] = found
+        return found
 
 
 def csv_header(where: str, reader: Any) -> list[str | None]:

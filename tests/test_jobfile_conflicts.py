@@ -154,3 +154,19 @@ def test_equal_role_sets_are_stored_once() -> None:
         for n in range(3)
     ]
     assert len({id(planned[3]) for planned in plans}) == 1
+
+
+def test_same_settings_after_a_disassociate_still_cannot_update(tmp_path: Path) -> None:
+    """An update naming what a disassociate row also named is refused: the pair is gone."""
+    rows = [f"disassociate,{FIELD_1},lead,,true,", f"update,{FIELD_1},lead,,true,"]
+    assert verdicts(tmp_path, *rows) == ["ok", "1 (line 2)"]
+
+
+def test_a_repeated_row_becomes_the_one_named(tmp_path: Path) -> None:
+    """Saying the same thing again makes the later row the one a conflict names."""
+    rows = [
+        f"associate,{FIELD_1},lead,,true,admin",
+        f"associate,{FIELD_1},lead,,true,admin",
+        f"ensure,{FIELD_1},lead,,false,",
+    ]
+    assert verdicts(tmp_path, *rows) == ["ok", "ok", "2 (line 3)"]
