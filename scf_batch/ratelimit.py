@@ -141,6 +141,8 @@ def _legacy_body_reset(body: bytes) -> float | None:
     return float(reset) if math.isfinite(reset) else None
 
 
+# Waits shorter than this are float rounding, not waits.
+WAIT_EPSILON_S = 1e-9
 # After a 429, the group's pace drops to this share of what it was, for this long past the pause.
 BACKOFF_FACTOR = 0.8
 BACKOFF_S = 30.0
@@ -219,7 +221,9 @@ class Pacer:
     def delay_s(self, group: str) -> float:
         """Seconds until the group's next request may go (0 when it may go now)."""
         now = self._clock()
-        return max(0.0, self._state(group).next_send_at(now, self.rate_per_s) - now)
+        wait_s = self._state(group).next_send_at(now, self.rate_per_s) - now
+        # a residue of float rounding (now + wait can land an ulp short of the slot) is no wait
+        return wait_s if wait_s > WAIT_EPSILON_S else 0.0
 
     def try_acquire(self, group: str) -> bool:
         """Take the group's slot if it is free now, without waiting; False when it is not.
