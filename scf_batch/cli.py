@@ -112,6 +112,7 @@ def run_command(job: Path, **flags: Any) -> int:
                 click.echo(line)
             click.echo("dry run: nothing was sent")
             return ExitCode.OK
+        read_operations(settings.operations)  # an unreadable file or header: say so first
         api_key = read_api_key(settings.api_key_env)
         logs.configure(log_format=settings.log_format, secrets=[api_key])
         report = anyio.run(
