@@ -48,18 +48,21 @@ def guarded(body: Callable[[], int]) -> int:
             err=True,
         )
         return ExitCode.USAGE
-    except LockHeldError as exc:
-        click.echo(f"scf-batch: {exc}; nothing was changed", err=True)
-        return ExitCode.LOCKED
-    except CredentialsRefused as exc:
-        click.echo(f"scf-batch: {exc}", err=True)
-        return ExitCode.ABORTED
-    except UsageError as exc:
-        click.echo(f"scf-batch: {exc}", err=True)
-        return ExitCode.USAGE
-    except ScfBatchError as exc:
-        click.echo(f"scf-batch: {exc}", err=True)
-        return ExitCode.USAGE
+    except (ScfBatchError, OSError) as exc:  # OSError: e.g. the disk filled up mid-run
+        code, hint = exit_for(exc)
+        click.echo(f"scf-batch: {exc}{hint}", err=True)
+        return code
+
+
+def exit_for(exc: ScfBatchError | OSError) -> tuple[ExitCode, str]:
+    """The exit code of an error, and what to add to its message."""
+    if isinstance(exc, LockHeldError):
+        return ExitCode.LOCKED, "; nothing was changed"
+    if isinstance(exc, CredentialsRefused):
+        return ExitCode.ABORTED, ""
+    if isinstance(exc, OSError):
+        return ExitCode.USAGE, "; the run folder's checkpoint is kept, rerun to continue"
+    return ExitCode.USAGE, ""
 
 
 def run_options(command: Callable[..., Any]) -> Callable[..., Any]:

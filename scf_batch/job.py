@@ -55,9 +55,15 @@ async def run_job(
 ) -> RunReport:
     """Run a job in its folder; raises UsageError/JobInvalid (exit 2), LockHeldError (75)."""
     folder = settings.out
-    folder.mkdir(parents=True, exist_ok=True)
     lock = checkpoint.RunLock(folder)
-    lock.acquire()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except OSError as exc:
+        raise UsageError(
+            f"{folder}: cannot use it as the run folder ({exc.strerror}); "
+            "expected a folder you can write to (see --out)"
+        ) from exc
     try:
         return await _run_locked(settings, api_key, reporter, client_options or {})
     finally:

@@ -1,5 +1,7 @@
 """The CLI entry point: help and version work and return exit codes."""
 
+from pathlib import Path
+
 import pytest
 
 from scf_batch import __version__
@@ -35,3 +37,15 @@ def test_unknown_command_is_a_usage_error() -> None:
 def test_version_constant_is_semver() -> None:
     """The version string has three numeric parts."""
     assert [part.isdigit() for part in __version__.split(".")] == [True, True, True]
+
+
+def test_run_folder_that_is_a_file_is_a_clear_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--out naming a file exits 2 with a message naming it, not a traceback."""
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    monkeypatch.setenv("CLOSE_API_KEY", "k")
+    code = main(["run", "data/examples/migration.jsonl", "--out", str(afile), "--no-progress"])
+    assert code == 2
+    assert f"{afile}: cannot use it as the run folder" in capsys.readouterr().err
