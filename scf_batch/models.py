@@ -45,8 +45,6 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
     GAVE_UP = "gave_up"
     INVALID = "invalid"
-    ABORTED = "aborted"
-    WOULD_CREATE = "would_create"
 
 
 @dataclass(frozen=True, slots=True)
