@@ -26,8 +26,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from scf_batch.jobfile import read_operations
-from scf_batch.models import RowError
+from scf_batch.validation import check_offline
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 HEADER = [
@@ -122,13 +121,11 @@ def plain_pass(path: Path) -> int:
 
 
 def validate_pass(path: Path) -> int:
-    """The whole validation, as `validate` and the runner's first pass do it."""
-    count = 0
-    for item in read_operations(path):
-        if isinstance(item, RowError):
-            raise SystemExit(f"unexpected invalid row: {item.problems[0]}")
-        count += 1
-    return count
+    """The whole offline validation, as `validate` and the runner's first pass do it."""
+    report = check_offline(path)
+    if not report.ok:
+        raise SystemExit(f"unexpected problem: {report.problems[0]}")
+    return report.rows
 
 
 def rates(path: Path, repeat: int) -> tuple[float, float]:

@@ -66,10 +66,6 @@ SCF_ID_SHAPE = "cf_ and 43 letters or digits (older ids: e.g. lcf_...)"
 ROLE_SHAPE = "role_ and 22 letters or digits"
 
 
-# the checked values of a valid row but its row, line and key (see build_operation)
-Known = tuple[Action, Ref, ObjectType, Ref | None, bool | None, tuple[str, ...] | None]
-
-
 def _twin(cls: type) -> Any:
     """A plain class with `cls`'s very slots, to fill by plain stores and then make a `cls`.
 
@@ -83,11 +79,21 @@ def _twin(cls: type) -> Any:
 _PlainOperation, _PlainRef = _twin(Operation), _twin(Ref)
 
 
-def build_operation(row: int, line: int, known: Known, key: str | None) -> Operation:
-    """Operation(row, line, *known, key), without the frozen dataclass's __init__ (see _twin)."""
+def build_operation(  # noqa: PLR0917 - positional: one call a row, keywords cost more
+    row: int,
+    line: int,
+    action: Action,
+    field: Ref,
+    object_type: ObjectType,
+    type_ref: Ref | None,
+    required: bool | None,
+    roles: tuple[str, ...] | None,
+    key: str | None,
+) -> Operation:
+    """Operation(...) of these values, without the frozen dataclass's __init__ (see _twin)."""
     op = object.__new__(_PlainOperation)
-    op.row, op.line, op.action, op.field, op.object_type = row, line, known[0], known[1], known[2]
-    op.type_ref, op.required, op.editable_with_roles, op.key = known[3], known[4], known[5], key
+    op.row, op.line, op.action, op.field, op.object_type = row, line, action, field, object_type
+    op.type_ref, op.required, op.editable_with_roles, op.key = type_ref, required, roles, key
     op.__class__ = Operation
     built: Operation = op
     return built
@@ -168,7 +174,14 @@ def checked_roles(roles: tuple[str, ...], bad: RowProblems) -> tuple[str, ...] |
 
 def conflict_error(where: str, op: Operation, clash: tuple[str, str]) -> RowError:
     """The RowError of a valid row that contradicts an earlier row (see conflicts.py)."""
-    return RowError(op.row, op.line, (Problem(where, op.line, "action", *clash),), op.key)
+    return conflict_row_error(where, op.row, op.line, op.key, clash)
+
+
+def conflict_row_error(
+    where: str, row: int, line: int, key: str | None, clash: tuple[str, str]
+) -> RowError:
+    """`conflict_error` for a row known by its number, line and key (its text, trimmed)."""
+    return RowError(row, line, (Problem(where, line, "action", *clash),), key or None)
 
 
 class RowProblems:
@@ -216,7 +229,7 @@ def assemble(
     if bad.problems or action is None or field is None or object_type is None:
         return RowError(row, bad.line, tuple(bad.problems), key)
     return build_operation(
-        row, bad.line, (action, field, object_type, type_ref, required, roles), key
+        row, bad.line, action, field, object_type, type_ref, required, roles, key
     )
 
 

@@ -25,6 +25,7 @@ from collections import defaultdict
 from sys import intern
 
 from scf_batch.models import Action, ObjectType, Operation
+from scf_batch.repeats import Repeats
 
 # (object_type, type id, type name): one shared tuple per target, whatever the number of fields
 TargetKey = tuple[ObjectType, str | None, str | None]
@@ -45,21 +46,30 @@ DISASSOCIATE = Action.DISASSOCIATE.value
 # per-row comparisons read the member from here: `Action.ASSOCIATE` goes through the enum
 # metaclass's attribute lookup, several times slower on Python 3.11
 ASSOCIATE = Action.ASSOCIATE
+# pairs kept before asking which repeat: ~160 bytes each, 8 MB; real files name fewer pairs
+MAX_PAIRS = 50_000
 
 
 class ConflictTracker:
-    """Remembers, per (field, target) pair, the state the rows read so far leave it in."""
+    """Remembers, per (field, target) pair, the state the rows read so far leave it in.
 
-    __slots__ = ("_role_numbers", "_role_sets", "_targets")
+    With `repeats`, it keeps the first `max_pairs` pairs it meets, then only those `repeats`
+    says may occur again (see repeats.py): memory stays bounded however many pairs the file has.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_kept", "_max_pairs", "_repeats", "_role_numbers", "_role_sets", "_targets")
+
+    def __init__(self, repeats: Repeats | None = None, max_pairs: int | None = None) -> None:
         self._targets: defaultdict[TargetKey, dict[FieldKey, State]] = defaultdict(dict)
         self._role_numbers: dict[frozenset[str], int] = {}
         self._role_sets: list[frozenset[str]] = []
+        self._repeats = repeats
+        self._max_pairs = -1 if repeats is None else MAX_PAIRS if max_pairs is None else max_pairs
+        self._kept = 0
         self.role_number(NO_ROLES)
 
     def __len__(self) -> int:
-        return sum(map(len, self._targets.values()))
+        return self._kept
 
     def see(self, op: Operation) -> tuple[str, str] | None:
         """Record a valid row; return (found, expected) when it contradicts an earlier row."""
@@ -107,6 +117,11 @@ class ConflictTracker:
         pairs = self._targets[target]
         state = pairs.get(field)
         if state is None:
+            if self._kept == self._max_pairs:  # past the cap: keep the pair if it may repeat
+                if self._repeats is None or not self._repeats.keep(hash((target, field))):
+                    return None
+                self._max_pairs += 1  # the cap moves with the pairs kept past it
+            self._kept += 1
             # sys.intern: one string per field id, shared by its pairs with every target
             pairs[intern(field) if isinstance(field, str) else field] = new
             return None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import operator
 from collections.abc import Callable, Iterator
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO, overload
 
 from scf_batch.cells import (
     COLUMNS,
@@ -29,6 +29,7 @@ from scf_batch.cells import (
     check_target,
     checked_roles,
     conflict_error,
+    conflict_row_error,
     is_unicode,
     parse_csv_bool,
     parse_csv_roles,
@@ -37,15 +38,17 @@ from scf_batch.cells import (
 )
 from scf_batch.conflicts import ConflictTracker, Declared, FieldKey, TargetKey, declaration
 from scf_batch.errors import JobFileError, JobHeaderError
-from scf_batch.models import Action, ObjectType, Operation, Problem, Ref, RowError
+from scf_batch.models import Action, ObjectType, Operation, Problem, Ref, RowError, RowKind
+from scf_batch.repeats import Repeats
 
 # The lean check remembers what it made of the columns that take few values (action, target,
 # required) and of role lists: a file names few targets and role lists, whatever its size. Past
 # these bounds, new ones are checked on every row; each entry is under ~1 KB, so a few MB at worst.
 MAX_KNOWN_SETTINGS = 5_000
 MAX_KNOWN_ROLE_LISTS = 5_000
+MAX_KNOWN_FIELDS = 5_000
 # the cells the lean check reads on every row, in this order; a column the header lacks reads ""
-ROW_COLUMNS = ("scf_id", "scf_name", "editable_with_roles", "key")
+FIELD_COLUMNS = ("scf_id", "scf_name")
 SETTING_COLUMNS = (
     "action",
     "required",
@@ -56,107 +59,187 @@ SETTING_COLUMNS = (
     "custom_object_type_name",
 )
 UPDATE = Action.UPDATE  # a module constant: `Action.UPDATE` is a slow lookup (see conflicts.py)
-# checked settings: action, object type, custom type, required, and for the conflict tracker
-# the target and what the row declares
-Settings = tuple[Action, ObjectType, Ref | None, bool | None, TargetKey, Declared]
+# checked settings: action, object type, custom type, required, for the conflict tracker the
+# target and what the row declares, and the row's kind
+Settings = tuple[Action, ObjectType, Ref | None, bool | None, TargetKey, Declared, RowKind]
 # a checked role list and the conflict tracker's number for its set of roles (none: no list)
 RoleList = tuple[tuple[str, ...], int]
 NoRoles = tuple[None, None]
 
 
-def csv_items(where: str, stream: TextIO) -> Iterator[Operation | RowError]:
-    """Every data row of the CSV stream, in order; `where` names the file in messages."""
+@overload
+def csv_items(
+    where: str, stream: TextIO, repeats: Repeats | None = None, *, build: Literal[True] = ...
+) -> Iterator[Operation | RowError]: ...
+
+
+@overload
+def csv_items(
+    where: str, stream: TextIO, repeats: Repeats | None = None, *, build: Literal[False]
+) -> Iterator[RowKind | RowError]: ...
+
+
+def csv_items(
+    where: str, stream: TextIO, repeats: Repeats | None = None, *, build: bool = True
+) -> Iterator[Operation | RowKind | RowError]:
+    """Every data row of the CSV stream, in order; `where` names the file in messages.
+
+    A valid row gives its Operation, or with `build` false its RowKind only. `repeats`: which
+    pairs the conflict check keeps past its cap (None: all; see repeats.py).
+    """
     reader = csv.reader(stream)
     names = csv_header(where, reader)
-    rows = _CsvRows(where, names)
-    end = reader.line_num
-    while True:
-        try:
-            for cells in reader:
-                start, end = end + 1, reader.line_num
-                if cells:
-                    item = rows.read(cells, start)
-                    if item is not None:
-                        yield item
-            return
-        except csv.Error as exc:
-            rows.row += 1
-            start, end = end + 1, reader.line_num
-            found = f"CSV that does not parse ({exc})"
-            yield RowError(
-                rows.row, start, (Problem(where, start, "row", found, "well-formed CSV"),)
-            )
+    return _CsvRows(where, names, repeats).items(reader, build=build)
 
 
 class _CsvRows:
     """Turns the cells of each row into an item: the lean check, else the full checks."""
 
-    def __init__(self, where: str, names: list[str | None]) -> None:
+    def __init__(
+        self,
+        where: str,
+        names: list[str | None],
+        repeats: Repeats | None = None,
+        *,
+        lean: bool = True,
+    ) -> None:
         self.where, self.names, self.width = where, names, len(names)
         # a value under a column without a name is a problem only the full checks report
-        self.lean_width = self.width if None not in names else -1
-        self.pick = self._picker(ROW_COLUMNS)
+        self.lean_width = self.width if lean and None not in names else -1
+        self.pad = False  # whether rows get a "" for the columns the header lacks (see _picker)
+        self.pick_field = self._picker(FIELD_COLUMNS)
+        self.roles_at, self.key_at = self._position("editable_with_roles"), self._position("key")
         self.pick_settings = self._picker(SETTING_COLUMNS)
         self.settings: dict[tuple[str, ...], Settings] = {}
         self.role_lists: dict[str, RoleList | NoRoles] = {"": (None, None)}
-        self.tracker = ConflictTracker()
-        self.row = 0
+        # checked fields by their cells as read: the conflict check's key, and the field
+        self.fields: dict[tuple[str, str], tuple[FieldKey, Ref]] = {}
+        self.tracker = ConflictTracker(repeats)
 
     def _picker(self, columns: tuple[str, ...]) -> Callable[[list[str]], Any]:
         """The cells of these columns; the header's missing ones read the "" after the last."""
-        names = self.names
-        positions = [names.index(c) if c in names else self.width for c in columns]
-        return operator.itemgetter(*positions)
+        return operator.itemgetter(*map(self._position, columns))
 
-    def read(self, cells: list[str], line: int) -> Operation | RowError | None:
-        """The item of one physical row (None for a blank one)."""
-        joined = "".join(cells)
-        if not joined or joined.isspace():
-            return None
-        self.row = row = self.row + 1
-        # A short, decodable row of the header's width: each cell is short and decodable.
-        if (
-            len(cells) == self.lean_width
-            and len(joined) <= MAX_VALUE_CHARS
-            and (joined.isascii() or is_unicode(joined))
-        ):
-            cells.append("")  # what the header's missing columns read (see _picker)
-            item = self._lean(cells, row, line)
-            if item is not None:
-                return item
-            cells.pop()
+    def _position(self, column: str) -> int:
+        """Where the column's cell is; a column the header lacks reads the "" after the last."""
+        if column in self.names:
+            return self.names.index(column)
+        self.pad = True
+        return self.width
+
+    def items(self, reader: Any, *, build: bool) -> Iterator[Operation | RowKind | RowError]:
+        """The item of every data row the reader gives, blank rows skipped.
+
+        A valid row's item is its Operation, or with `build` false only its RowKind (what
+        validating a file needs: building an Operation costs as much as checking the row).
+
+        The lean check is written out in this loop, its names bound to locals once: it runs
+        for nearly every row of a file, and a call or an attribute lookup per step costs more
+        than the checks themselves (see bench/validate_throughput.py). A row is lean when it has
+        the header's width, is short and decodes (so each cell does); its Operation is exactly
+        what the full checks would build, or it goes to them (`_full`).
+        """
+        self.build = build
+        where, lean_width, pad, roles_at, key_at = (
+            self.where,
+            self.lean_width,
+            self.pad,
+            self.roles_at,
+            self.key_at,
+        )
+        (pick_settings, known_settings, new_settings, known_role_lists, new_role_list) = (
+            self.pick_settings,
+            self.settings,
+            self._settings,
+            self.role_lists,
+            self._role_list,
+        )
+        pick_field, known_fields, new_field, record, full, clash_error = (
+            self.pick_field,
+            self.fields,
+            self._field,
+            self.tracker.record,
+            self._full,
+            conflict_row_error,
+        )
+        row, end, update = 0, reader.line_num, UPDATE
+        while True:
+            try:
+                for cells in reader:
+                    start, end = end + 1, reader.line_num
+                    joined = "".join(cells)
+                    if not joined or joined.isspace():
+                        continue
+                    row += 1
+                    if (
+                        len(cells) != lean_width
+                        or len(joined) > MAX_VALUE_CHARS
+                        or not (joined.isascii() or is_unicode(joined))
+                    ):
+                        yield full(cells, row, start)
+                        continue
+                    if pad:
+                        cells.append("")  # what the header's missing columns read (see _picker)
+                    settings = known_settings.get(pick_settings(cells)) or new_settings(cells)
+                    roles_text = cells[roles_at]
+                    role_list = known_role_lists.get(roles_text) or new_role_list(roles_text)
+                    field_cells = pick_field(cells)
+                    field = known_fields.get(field_cells) or new_field(field_cells)
+                    if field is None or settings is None or role_list is None:
+                        if pad:
+                            cells.pop()
+                        yield full(cells, row, start)
+                        continue
+                    action, object_type, type_ref, required, target, declared, kind = settings
+                    roles, role_number = role_list
+                    field_key, field_ref = field
+                    if action is update and required is None and roles is None:
+                        if pad:
+                            cells.pop()
+                        yield full(cells, row, start)
+                        continue
+                    clash = record(target, field_key, declared, role_number, row=row, line=start)
+                    key = cells[key_at].strip() or None
+                    if not build:
+                        yield kind if clash is None else clash_error(where, row, start, key, clash)
+                        continue
+                    op = build_operation(
+                        row, start, action, field_ref, object_type, type_ref, required, roles, key
+                    )
+                    yield op if clash is None else conflict_error(where, op, clash)
+                return
+            except csv.Error as exc:
+                row += 1
+                start, end = end + 1, reader.line_num
+                found = f"CSV that does not parse ({exc})"
+                yield RowError(
+                    row, start, (Problem(where, start, "row", found, "well-formed CSV"),)
+                )
+
+    def _full(self, cells: list[str], row: int, line: int) -> Operation | RowKind | RowError:
+        """The full checks of a row, then its conflicts if it is valid."""
         item = _csv_row(self.where, row, line, self.names, [cell.strip() for cell in cells])
         if isinstance(item, RowError):
             return item
         clash = self.tracker.see(item)
-        return item if clash is None else conflict_error(self.where, item, clash)
+        if clash is not None:
+            return conflict_error(self.where, item, clash)
+        return item if self.build else (item.action.value, item.object_type.value)
 
-    def _lean(self, cells: list[str], row: int, line: int) -> Operation | RowError | None:
-        """The row's Operation (or conflict) if it is plainly valid; None: use the full checks.
-
-        Values are checked as the full checks would, trimmed; settings and role lists by their
-        untrimmed text, which the memos map to what the trimmed text means.
-        """
-        scf_id, scf_name, roles_text, key = map(str.strip, self.pick(cells))
-        settings = self.settings.get(self.pick_settings(cells)) or self._settings(cells)
-        role_list = self.role_lists.get(roles_text) or self._role_list(roles_text)
-        if settings is None or role_list is None:
-            return None
-        field_key: FieldKey
-        if scf_id and not scf_name and SCF_ID.fullmatch(scf_id):
-            field, field_key = build_ref(scf_id, None), scf_id
-        elif scf_name and not scf_id:
-            field, field_key = build_ref(None, scf_name), (scf_name,)
+    def _field(self, cells: tuple[str, str]) -> tuple[FieldKey, Ref] | None:
+        """The field of scf_id and scf_name cells not met lately, if valid; remember it."""
+        scf_id, scf_name = cells[0].strip(), cells[1].strip()
+        key: FieldKey
+        if scf_name and not scf_id:
+            key, field = (scf_name,), build_ref(None, scf_name)
+        elif scf_id and not scf_name and SCF_ID.fullmatch(scf_id):
+            key, field = scf_id, build_ref(scf_id, None)
         else:
             return None
-        action, object_type, type_ref, required, target, declared = settings
-        roles, role_number = role_list
-        if action is UPDATE and required is None and roles is None:
-            return None
-        known = (action, field, object_type, type_ref, required, roles)
-        op = build_operation(row, line, known, key or None)
-        clash = self.tracker.record(target, field_key, declared, role_number, row=row, line=line)
-        return op if clash is None else conflict_error(self.where, op, clash)
+        if len(self.fields) >= MAX_KNOWN_FIELDS:
+            self.fields.clear()  # a file names few fields, or one per run of rows: start afresh
+        self.fields[cells] = key, field
+        return key, field
 
     def _settings(self, row_cells: list[str]) -> Settings | None:
         """Check settings not met yet with the full checks; remember them if valid."""
@@ -174,19 +257,24 @@ class _CsvRows:
             None if type_ref is None else type_ref.id,
             None if type_ref is None else type_ref.name,
         )
-        settings = (action, object_type, type_ref, required, target, declaration(action, required))
+        declared = declaration(action, required)
+        kind = (action.value, object_type.value)
+        settings = (action, object_type, type_ref, required, target, declared, kind)
         if len(self.settings) < MAX_KNOWN_SETTINGS:
             self.settings[cells] = settings
         return settings
 
-    def _role_list(self, text: str) -> RoleList | None:
-        """Check a role list not met yet with the full checks; remember it if valid."""
-        roles = parse_csv_roles(text)
-        if isinstance(roles, str) or role_problem(roles) is not None:
-            return None
-        found = (roles, self.tracker.role_number(frozenset(roles)))
+    def _role_list(self, cell: str) -> RoleList | NoRoles | None:
+        """Check a role list cell not met yet with the full checks; remember it if valid."""
+        text = cell.strip()
+        found: RoleList | NoRoles = (None, None)
+        if text:
+            roles = parse_csv_roles(text)
+            if isinstance(roles, str) or role_problem(roles) is not None:
+                return None
+            found = (roles, self.tracker.role_number(frozenset(roles)))
         if len(self.role_lists) < MAX_KNOWN_ROLE_LISTS:
-            self.role_lists[text] = found
+            self.role_lists[cell] = found
         return found
 
 

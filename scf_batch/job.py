@@ -37,7 +37,7 @@ def check_resolution(
 ) -> Report:
     """Every row not done yet whose names or ids do not exist in the org."""
     where = str(path)
-    for item in read_operations(path):
+    for item in read_operations(path, report.repeats):
         if isinstance(item, Operation) and item.row not in done:
             resolved = catalog.resolve(item, where)
             if isinstance(resolved, tuple):
@@ -109,7 +109,7 @@ async def _run_locked(
             settings.operations,
             catalog,
             resume.done,
-            Report(str(settings.operations), rows=total_rows),
+            Report(str(settings.operations), rows=total_rows, repeats=offline.repeats),
         )
         if not unresolved.ok and not settings.skip_invalid:
             raise JobInvalid(unresolved)
@@ -122,6 +122,7 @@ async def _run_locked(
                 total_rows=total_rows,
                 resume=resume,
                 reporter=progress,
+                repeats=offline.repeats,
             )
             return await run.execute()
 

@@ -15,12 +15,13 @@ import io
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar, overload
 
 from scf_batch.csvrows import csv_header, csv_items
 from scf_batch.errors import JobFileError
 from scf_batch.jsonlrows import jsonl_items
-from scf_batch.models import Operation, RowError
+from scf_batch.models import Operation, RowError, RowKind
+from scf_batch.repeats import FindRepeatsFirst, KnownRepeats, RepeatFinder, Repeats
 
 Item = Operation | RowError
 T = TypeVar("T")
@@ -44,12 +45,41 @@ def file_format(path: Path) -> str:
     raise JobFileError(f"{path}: unknown kind of operations file; expected " + ", ".join(SUFFIXES))
 
 
-def read_operations(path: Path) -> Iterator[Item]:
+def read_operations(path: Path, repeats: Repeats | None = None) -> Iterator[Item]:
     """Stream the operations file: one Operation or RowError per data row, in input order.
 
     Missing files, unknown suffixes and unusable CSV headers raise JobFileError at once; a file
     that turns out unreadable half-way (corrupt gzip) raises it while iterating.
+
+    Conflicts between rows are found with bounded memory (see repeats.py): pass the
+    `RepeatFinder.found()` of an earlier pass over this file, or, by default, a file with more
+    pairs than the conflict check keeps is read once more first, to find which of them repeat.
     """
+    kind = _readable_kind(path)
+    repeats = repeats or FindRepeatsFirst(lambda: find_repeats(path))
+    return _items(path, kind, repeats, build=True)
+
+
+def check_rows(path: Path, repeats: Repeats) -> Iterator[RowKind | RowError]:
+    """`read_operations` as validating needs it: a valid row gives its RowKind only.
+
+    The same checks and conflicts, without building the Operations (which costs about as much
+    as checking the rows); `repeats` as for read_operations.
+    """
+    kind = _readable_kind(path)
+    return _items(path, kind, repeats, build=False)
+
+
+def find_repeats(path: Path) -> KnownRepeats:
+    """The pairs of the file that repeat past the conflict check's cap (a whole pass over it)."""
+    finder = RepeatFinder()
+    for _ in check_rows(path, finder):
+        pass
+    return finder.found()
+
+
+def _readable_kind(path: Path) -> str:
+    """The file's format, once its first bytes (a CSV: its header) are known to be usable."""
     kind = file_format(path)
     if kind == "csv":
         with _text(_open_binary(path)) as stream:
@@ -57,17 +87,31 @@ def read_operations(path: Path) -> Iterator[Item]:
     else:
         with _open_binary(path) as raw:
             _guard(path, lambda: raw.read(1))
-    return _items(path, kind)
+    return kind
 
 
-def _items(path: Path, kind: str) -> Iterator[Item]:
+@overload
+def _items(
+    path: Path, kind: str, repeats: Repeats, *, build: Literal[True]
+) -> Iterator[Operation | RowError]: ...
+
+
+@overload
+def _items(
+    path: Path, kind: str, repeats: Repeats, *, build: Literal[False]
+) -> Iterator[RowKind | RowError]: ...
+
+
+def _items(
+    path: Path, kind: str, repeats: Repeats, *, build: bool
+) -> Iterator[Operation | RowKind | RowError]:
     with _open_binary(path) as raw:
         try:
             if kind == "csv":
                 with _text(raw) as stream:
-                    yield from csv_items(str(path), stream)
+                    yield from csv_items(str(path), stream, repeats, build=build)  # type: ignore[call-overload]
             else:
-                yield from jsonl_items(str(path), raw)
+                yield from jsonl_items(str(path), raw, repeats, build=build)  # type: ignore[call-overload]
         except UNREADABLE as exc:
             raise JobFileError(f"{path}: cannot read: {exc}") from exc
 

@@ -78,6 +78,10 @@ class Operation:
     key: str | None = None
 
 
+# what validating a file counts of a valid row: (action, object type), as plain text
+RowKind = tuple[str, str]
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One thing wrong with one row: where, what was found, what would be valid."""

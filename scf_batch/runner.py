@@ -37,6 +37,7 @@ from scf_batch.models import (
     Status,
 )
 from scf_batch.progress import Reporter, Snapshot
+from scf_batch.repeats import KnownRepeats
 from scf_batch.results import (
     RESULTS_FILE,
     SUMMARY_FILE,
@@ -142,9 +143,11 @@ class Run:
         total_rows: int,
         resume: checkpoint.Resume,
         reporter: Reporter,
+        repeats: KnownRepeats | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
+        self.repeats = repeats  # from the offline pass: its conflicts in one pass (repeats.py)
         self.client = client
         self.catalog = catalog
         self.digest = digest
@@ -230,7 +233,7 @@ class Run:
         )
         async with work, results:
             skipped = 0
-            for item in read_operations(self.settings.operations):
+            for item in read_operations(self.settings.operations, self.repeats):
                 if item.row in self.done:
                     skipped += 1
                     if skipped % 1000 == 0:

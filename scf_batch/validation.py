@@ -18,9 +18,10 @@ import anyio
 from scf_batch.catalog import Catalog, fetch_catalog
 from scf_batch.close_client import open_client
 from scf_batch.errors import JobHeaderError, UsageError
-from scf_batch.jobfile import read_operations
+from scf_batch.jobfile import check_rows, read_operations
 from scf_batch.jobspec import DEFAULT_API_KEY_ENV, DEFAULT_BASE_URL, load_job
-from scf_batch.models import Operation, Problem, RowError
+from scf_batch.models import Problem, RowError, RowKind
+from scf_batch.repeats import KnownRepeats, RepeatFinder, Repeats
 from scf_batch.settings import read_api_key
 
 SHOWN_PROBLEMS = 50
@@ -39,6 +40,8 @@ class Report:
     by_action: Counter[str] = field(default_factory=Counter)
     by_object_type: Counter[str] = field(default_factory=Counter)
     online: str = "not requested"  # "not requested" | "checked" | "skipped: ..."
+    # which pairs repeat, for later passes over the file (see repeats.py)
+    repeats: KnownRepeats | None = field(default=None, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -80,19 +83,38 @@ async def _fetch(base_url: str, api_key: str) -> Catalog:
 
 
 def check_offline(path: Path, shown: int = SHOWN_PROBLEMS) -> Report:
-    """Read the whole file once and report every row problem (a bad CSV header: its problems)."""
+    """Report every row problem of the file (a bad CSV header: its problems).
+
+    One pass, unless the file has more (field, target) pairs than the conflict check keeps and
+    some of those past its cap repeat: then a second pass checks them (see repeats.py). The
+    report's `repeats` lets later passes over the same file find the same conflicts in one pass.
+    """
+    finder = RepeatFinder()
+    report = _scan(path, shown, finder)
+    repeats = finder.found()
+    if repeats.hashes:
+        report = _scan(path, shown, repeats)
+    report.repeats = repeats
+    return report
+
+
+def _scan(path: Path, shown: int, repeats: Repeats) -> Report:
     report = Report(str(path), shown=shown)
+    # valid rows by (action, object type): one count a row, the two tallies made of it after
+    kinds: Counter[RowKind] = Counter()
     try:
-        items = read_operations(path)
-        for item in items:
-            report.rows += 1
+        for item in check_rows(path, repeats):
             if isinstance(item, RowError):
                 report.invalid_rows += 1
                 report.add(item.problems)
             else:
-                _count(report, item)
+                kinds[item] += 1
     except JobHeaderError as exc:
         report.add(exc.problems)
+    for (action, object_type), count in kinds.items():
+        report.by_action[action] += count
+        report.by_object_type[object_type] += count
+    report.rows = report.invalid_rows + kinds.total()
     return report
 
 
@@ -100,7 +122,7 @@ def check_online(path: Path, catalog: Catalog, report: Report) -> Report:
     """Resolve every row of an offline-clean file against the org's catalog."""
     where = str(path)
     report.online = "checked"
-    for item in read_operations(path):
+    for item in read_operations(path, report.repeats):
         if isinstance(item, RowError):  # the file changed since the offline pass
             report.invalid_rows += 1
             report.add(item.problems)
@@ -110,11 +132,6 @@ def check_online(path: Path, catalog: Catalog, report: Report) -> Report:
             report.invalid_rows += 1
             report.add(resolved)
     return report
-
-
-def _count(report: Report, op: Operation) -> None:
-    report.by_action[op.action.value] += 1
-    report.by_object_type[op.object_type.value] += 1
 
 
 def render_text(report: Report) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from scf_batch import conflicts, jobfile
 from scf_batch.catalog import Catalog
 from scf_batch.checkpoint import Resume
 from scf_batch.close_client import ClientStats
@@ -16,8 +17,10 @@ from scf_batch.errors import AuthError
 from scf_batch.exitcodes import ExitCode
 from scf_batch.models import Target
 from scf_batch.progress import Snapshot
+from scf_batch.repeats import KnownRepeats
 from scf_batch.runner import Run
 from scf_batch.settings import RunSettings
+from scf_batch.validation import check_offline
 from tests.test_actions import FIELD, FakeApi
 
 pytestmark = pytest.mark.anyio
@@ -67,7 +70,14 @@ def catalog() -> Catalog:
     return Catalog.from_lists(fields, [], [], [])
 
 
-def make_run(tmp_path: Path, ops: Path, api: CountingApi, total: int, **options: Any) -> Run:
+def make_run(
+    tmp_path: Path,
+    ops: Path,
+    api: CountingApi,
+    total: int,
+    repeats: KnownRepeats | None = None,
+    **options: Any,
+) -> Run:
     out = tmp_path / "run"
     out.mkdir()
     settings = RunSettings(name="t", operations=ops, out=out, **options)
@@ -79,6 +89,7 @@ def make_run(tmp_path: Path, ops: Path, api: CountingApi, total: int, **options:
         total_rows=total,
         resume=Resume(),
         reporter=SilentReporter(),
+        repeats=repeats,
     )
 
 
@@ -113,3 +124,37 @@ async def test_a_completed_run_writes_a_complete_checkpoint(tmp_path: Path) -> N
         3,
     )
     assert [r["outcome"] for r in lines(tmp_path)] == ["created", "created", "deleted"]
+
+
+async def test_a_run_refuses_conflicts_past_the_cap_in_its_single_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the offline pass's repeats, the run finds a conflict between pairs past the conflict
+    check's cap without reading the file once more, and records it invalid (--skip-invalid)."""
+    monkeypatch.setattr(conflicts, "MAX_PAIRS", 2)
+    ops = tmp_path / "ops.csv"
+    ops.write_text(
+        "action,scf_id,object_type,required\n"
+        f"associate,{FIELD},lead,true\n"
+        f"associate,{FIELD},contact,true\n"
+        f"associate,{FIELD},opportunity,true\n"  # past the cap
+        f"associate,{FIELD},opportunity,false\n"  # contradicts row 3
+    )
+    offline = check_offline(ops)
+    assert offline.invalid_rows == 1
+
+    def no_second_look(path: Path) -> None:
+        raise AssertionError("the run read the file again to find repeats")
+
+    monkeypatch.setattr(jobfile, "find_repeats", no_second_look)
+    api = CountingApi()
+    run = make_run(tmp_path, ops, api, 4, repeats=offline.repeats, skip_invalid=True)
+    report = await run.execute()
+    assert report.exit_code == ExitCode.ROWS_FAILED
+    assert sorted((r["row"], r["status"]) for r in lines(tmp_path)) == [
+        (1, "ok"),
+        (2, "ok"),
+        (3, "ok"),
+        (4, "invalid"),
+    ]
+    assert api.writes == 3
