@@ -81,7 +81,7 @@ class RepeatFinder:
 
     def _write(self, bucket: int) -> None:
         if self._spill is None:
-            # noqa: the finder owns the file until found() closes it (and the OS removes it)
+            # not a with block: the finder owns the file until found() closes it (the OS removes it)
             self._spill = tempfile.TemporaryFile(prefix="scf-batch-pairs-")  # noqa: SIM115
         buffer = self._buffers[bucket]
         self._blocks[bucket].append((self._spill.seek(0, 2), len(buffer)))

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scf_batch.csvrows import _CsvRows
-from scf_batch.models import Operation, RowError
+from scf_batch.models import Operation
 from tests.jobfiles import ACTITYPE, COTYPE, FIELD_1, FIELD_2, OLD_FIELD, ROLE
 
 HEADERS = [
