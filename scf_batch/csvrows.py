@@ -179,7 +179,7 @@ class _CsvRows:
                         yield full(cells, row, start)
                         continue
                     if pad:
-                        cells.append("")  # what the header's missing columns read (see _picker)
+                        cells.append("")  # what the header's missing columns read (see _position)
                     settings = known_settings.get(pick_settings(cells)) or new_settings(cells)
                     roles_text = cells[roles_at]
                     role_list = known_role_lists.get(roles_text) or new_role_list(roles_text)
