@@ -112,15 +112,16 @@ class ConflictTracker:
         The CSV reader's per-row call, so the common cases are kept short: the pair's first row,
         and a row that says again what the pair's state says (nothing to contradict or merge).
         """
-        action, required, unset_roles = declared
-        new = (action, required, unset_roles if roles is None else roles, row, line - row)
         pairs = self._targets[target]
         state = pairs.get(field)
+        if state is None and self._kept == self._max_pairs:
+            # past the cap: keep the pair only if it may repeat
+            if self._repeats is None or not self._repeats.keep(hash((target, field))):
+                return None
+            self._max_pairs += 1  # the cap moves with the pairs kept past it
+        action, required, unset_roles = declared
+        new = (action, required, unset_roles if roles is None else roles, row, line - row)
         if state is None:
-            if self._kept == self._max_pairs:  # past the cap: keep the pair if it may repeat
-                if self._repeats is None or not self._repeats.keep(hash((target, field))):
-                    return None
-                self._max_pairs += 1  # the cap moves with the pairs kept past it
             self._kept += 1
             # sys.intern: one string per field id, shared by its pairs with every target
             pairs[intern(field) if isinstance(field, str) else field] = new

@@ -127,7 +127,9 @@ class _CsvRows:
         self.pad = True
         return self.width
 
-    def items(self, reader: Any, *, build: bool) -> Iterator[Operation | RowKind | RowError]:
+    def items(  # noqa: C901, PLR0912, PLR0915 - the lean check written out on purpose (below)
+        self, reader: Any, *, build: bool
+    ) -> Iterator[Operation | RowKind | RowError]:
         """The item of every data row the reader gives, blank rows skipped.
 
         A valid row's item is its Operation, or with `build` false only its RowKind (what
@@ -199,10 +201,13 @@ class _CsvRows:
                         yield full(cells, row, start)
                         continue
                     clash = record(target, field_key, declared, role_number, row=row, line=start)
-                    key = cells[key_at].strip() or None
                     if not build:
-                        yield kind if clash is None else clash_error(where, row, start, key, clash)
+                        if clash is None:
+                            yield kind
+                        else:
+                            yield clash_error(where, row, start, cells[key_at].strip(), clash)
                         continue
+                    key = cells[key_at].strip() or None
                     op = build_operation(
                         row, start, action, field_ref, object_type, type_ref, required, roles, key
                     )
