@@ -113,8 +113,9 @@ class _CsvRows:
         self.settings: dict[tuple[str, ...], Settings] = {}
         self.role_lists: dict[str, RoleList | NoRoles] = {"": (None, None)}
         # checked fields by their cells as read: the conflict check's key, and the field
-        self.fields: dict[tuple[str, str], tuple[FieldKey, Ref]] = {}
+        self.fields: dict[tuple[str, str], tuple[FieldKey, Ref | None]] = {}
         self.tracker = ConflictTracker(repeats)
+        self.build = True  # whether valid rows give Operations (else RowKinds); set by items()
 
     def _picker(self, columns: tuple[str, ...]) -> Callable[[list[str]], Any]:
         """The cells of these columns; the header's missing ones read the "" after the last."""
@@ -208,6 +209,7 @@ class _CsvRows:
                             yield clash_error(where, row, start, cells[key_at].strip(), clash)
                         continue
                     key = cells[key_at].strip() or None
+                    assert field_ref is not None  # built whenever Operations are (see _field)
                     op = build_operation(
                         row, start, action, field_ref, object_type, type_ref, required, roles, key
                     )
@@ -231,14 +233,18 @@ class _CsvRows:
             return conflict_error(self.where, item, clash)
         return item if self.build else (item.action.value, item.object_type.value)
 
-    def _field(self, cells: tuple[str, str]) -> tuple[FieldKey, Ref] | None:
-        """The field of scf_id and scf_name cells not met lately, if valid; remember it."""
+    def _field(self, cells: tuple[str, str]) -> tuple[FieldKey, Ref | None] | None:
+        """The field of scf_id and scf_name cells not met lately, if valid; remember it.
+
+        Its Ref only when building Operations: a million of them, kept a while in this memo,
+        would keep the garbage collector busy (about 5% of validating a file of distinct fields).
+        """
         scf_id, scf_name = cells[0].strip(), cells[1].strip()
         key: FieldKey
         if scf_name and not scf_id:
-            key, field = (scf_name,), build_ref(None, scf_name)
+            key, field = (scf_name,), build_ref(None, scf_name) if self.build else None
         elif scf_id and not scf_name and SCF_ID.fullmatch(scf_id):
-            key, field = scf_id, build_ref(scf_id, None)
+            key, field = scf_id, build_ref(scf_id, None) if self.build else None
         else:
             return None
         if len(self.fields) >= MAX_KNOWN_FIELDS:

@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import IO, Protocol
 
-BUCKETS = 256  # hashes are spilled by bucket, then each bucket is read back on its own
+BUCKETS = 256  # a power of two: hashes are spilled by bucket, each read back on its own
 BLOCK = 1024  # hashes a bucket holds in memory before they are written out: 2 MB in all
 HASH_BYTES = array("q").itemsize
 
@@ -47,25 +47,18 @@ class RepeatFinder:
     __slots__ = ("_blocks", "_buffers", "_found", "_spill")
 
     def __init__(self) -> None:
-        self._buffers: list[array[int]] = []  # one a bucket, from the first pair past the cap
-        self._blocks: list[list[tuple[int, int]]] = []  # (offset, count) of each written block
-        self._spill: IO[bytes] | None = None
+        self._buffers = [array("q") for _ in range(BUCKETS)]  # empty arrays: 16 kB in all
+        self._blocks: list[list[tuple[int, int]]] = [[] for _ in range(BUCKETS)]  # (offset, count)
+        self._spill: IO[bytes] | None = None  # created when the first block is written
         self._found: KnownRepeats | None = None
 
     def keep(self, pair_hash: int) -> bool:
         """Note the hash; never keep the pair."""
-        buffers = self._buffers or self._start()
-        bucket = pair_hash % BUCKETS
-        buffer = buffers[bucket]
+        buffer = self._buffers[pair_hash & (BUCKETS - 1)]
         buffer.append(pair_hash)
-        if len(buffer) >= BLOCK:
-            self._write(bucket)
+        if len(buffer) == BLOCK:
+            self._write(pair_hash & (BUCKETS - 1))
         return False
-
-    @property
-    def overflowed(self) -> bool:
-        """Whether any pair went past the cap."""
-        return bool(self._buffers)
 
     def found(self) -> KnownRepeats:
         """The pairs past the cap met more than once (worked out once, then the file is gone)."""
@@ -73,11 +66,6 @@ class RepeatFinder:
             self._found = KnownRepeats(frozenset(self._repeated()))
             self._close()
         return self._found
-
-    def _start(self) -> list[array[int]]:
-        self._buffers = [array("q") for _ in range(BUCKETS)]
-        self._blocks = [[] for _ in range(BUCKETS)]
-        return self._buffers
 
     def _write(self, bucket: int) -> None:
         if self._spill is None:
