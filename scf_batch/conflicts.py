@@ -15,8 +15,9 @@ that state when:
 Sequences that change the state on purpose are fine: associate -> update -> disassociate,
 disassociate -> associate, update -> update. References are compared as written: a field given
 by id on one row and by name on another is not recognised as the same (`validate --online` and
-the runner compare ids). Memory is one small tuple per distinct pair, never per row: pairs are
+the runner compare ids). Memory is one small tuple per kept pair, never per row: pairs are
 kept by target (few) and then by field, so a pair costs one dict entry and its state tuple.
+With `repeats`, only the first MAX_PAIRS pairs and then those that repeat are kept (repeats.py).
 """
 
 from __future__ import annotations

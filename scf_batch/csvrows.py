@@ -4,9 +4,9 @@ Most rows of a bulk file are valid, so each row first meets a lean check that on
 either builds the very Operation the full checks would, or gives up. Only rows it gives up on (a
 problem, or something unusual: a row wider or narrower than the header, over 1000 characters in
 all, with non-UTF-8 bytes, or under a column without a name) go through the full checks in
-cells.py, which describe every problem. The lean check runs the full checks itself on the few
-values it memoizes (action, target and required; role lists) the first time it meets them, and
-checks the field on every row. Conflicts are checked on every valid row.
+cells.py, which describe every problem. The lean check runs the full checks itself on the values
+it memoizes by their cells as read (action, target and required; role lists; the field) the
+first time it meets them. Conflicts are checked on every valid row.
 """
 
 from __future__ import annotations
