@@ -14,15 +14,25 @@ import click
 
 from scf_batch import __version__, logs
 from scf_batch.demo import DEMO_API_KEY, describe_simulator, find_demo_spec, run_demo
-from scf_batch.dryrun import plan_lines
-from scf_batch.errors import AuthError, CloseError, LockHeldError, ScfBatchError, UsageError
+from scf_batch.errors import (
+    AuthError,
+    CloseError,
+    CredentialsRefused,
+    LockHeldError,
+    ScfBatchError,
+    UsageError,
+)
 from scf_batch.exitcodes import ExitCode
-from scf_batch.job import CredentialsRefused, JobInvalid, run_job
-from scf_batch.jobfile import read_operations
 from scf_batch.jobspec import load_job
+from scf_batch.opsfile import read_operations
+from scf_batch.options import RunSettings, build_settings, click_options
+from scf_batch.planview import counts_record, plan_json_line, plan_line, plan_summary
+from scf_batch.prepare import Prepared, Report
 from scf_batch.progress import make_reporter
-from scf_batch.settings import build_settings, read_api_key
+from scf_batch.runjob import DeletesRefused, JobInvalid, plan_job, run_job
+from scf_batch.settings import read_api_key
 from scf_batch.sim.command import sim_command
+from scf_batch.snapshot import Snapshot
 from scf_batch.summary import render_summary
 from scf_batch.validation import render_json, render_text, validate_job
 
@@ -48,6 +58,20 @@ def guarded(body: Callable[[], int]) -> int:
             err=True,
         )
         return ExitCode.USAGE
+    except DeletesRefused as exc:
+        for prepared in exc.report.deletes:
+            click.echo(f"  line {prepared.line}: {plan_line(prepared, exc.snapshot)}", err=True)
+        if exc.report.delete_count > len(exc.report.deletes):
+            click.echo(
+                f"  … and {exc.report.delete_count - len(exc.report.deletes)} more", err=True
+            )
+        click.echo(
+            f"scf-batch: refused: {exc}; disassociating deletes every value stored in that "
+            "field on that object type, for good. Review them (scf-batch plan JOB), then rerun with "
+            "--allow-delete (or allow_delete = true in the job spec); nothing was sent",
+            err=True,
+        )
+        return ExitCode.USAGE
     except (ScfBatchError, OSError) as exc:  # OSError: e.g. the disk filled up mid-run
         code, hint = exit_for(exc)
         click.echo(f"scf-batch: {exc}{hint}", err=True)
@@ -65,67 +89,90 @@ def exit_for(exc: ScfBatchError | OSError) -> tuple[ExitCode, str]:
     return ExitCode.USAGE, ""
 
 
-def run_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The options `run` shares with the job spec (None = not given, the spec decides)."""
-    options = [
-        click.option("--base-url", help="Close API base URL [https://api.close.com/api/v1/]"),
-        click.option("--out", type=click.Path(path_type=Path), help="run folder [runs/<job>/]"),
-        click.option("--concurrency", type=click.IntRange(1, 256), help="requests in flight [16]"),
-        click.option(
-            "--rate", type=click.FloatRange(min=0.01), help="req/s per endpoint group [20]"
-        ),
-        click.option(
-            "--max-retries", type=click.IntRange(0, 100), help="per row, 429s excluded [5]"
-        ),
-        click.option("--timeout", type=click.FloatRange(min=0.1), help="seconds per request [30]"),
-        click.option(
-            "--limit", type=click.IntRange(min=1), help="canary: stop after N rows (exit 4)"
-        ),
-        click.option("--max-errors", type=click.IntRange(min=1), help="abort after N failed rows"),
-        click.option("--max-duration", type=click.FloatRange(min=0), help="stop after S seconds"),
-        click.option("--dry-run", is_flag=True, default=None, help="show what would be sent"),
-        click.option(
-            "--skip-invalid", is_flag=True, default=None, help="record invalid rows, run the rest"
-        ),
-        click.option(
-            "--restart",
-            is_flag=True,
-            default=False,
-            help="start over (earlier results move to previous/)",
-        ),
-        click.option("--log-format", type=click.Choice(["auto", "json", "console"])),
-        click.option("--progress/--no-progress", default=None, help="live progress bar"),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+def settings_for(job: Path, flags: dict[str, Any]) -> RunSettings:
+    """The job spec's values with the flags laid over them."""
+    spec = load_job(job)
+    return build_settings(
+        name=spec.name,
+        operations=spec.operations,
+        spec_values=spec.values,
+        flags=flags,
+        api_key_env=spec.api_key_env,
+    )
 
 
 @cli.command("run")
 @click.argument("job", type=click.Path(path_type=Path))
-@run_options
+@click_options
 def run_command(job: Path, **flags: Any) -> int:
-    """Run JOB: a job spec (jobs/*.toml) or an operations file (.csv/.jsonl[.gz])."""
+    """Run JOB: a job spec (jobs/*.toml) or an operations file (.csv/.jsonl[.gz]).
+
+    Continues the pass an earlier run left unfinished; after a finished pass, starts a new one
+    against a fresh snapshot of the org, which sends no write unless the org drifted.
+    """
 
     def body() -> int:
-        settings = build_settings(load_job(job), flags)
-        if settings.dry_run:
-            logs.configure(log_format=settings.log_format)
-            for line in plan_lines(read_operations(settings.operations)):
-                click.echo(line)
-            click.echo("dry run: nothing was sent")
-            return ExitCode.OK
+        settings = settings_for(job, flags)
         read_operations(settings.operations)  # an unreadable file or header: say so first
         api_key = read_api_key(settings.api_key_env)
         logs.configure(log_format=settings.log_format, secrets=[api_key])
+        if settings.dry_run:
+            plan = show_plan(settings, api_key, everything=False, output_format="text")
+            click.echo("dry run: nothing was sent")
+            return ExitCode.OK if plan.ok else ExitCode.USAGE
         report = anyio.run(
             lambda: run_job(settings, api_key, reporter=lambda: make_reporter(settings.progress)),
             backend="asyncio",
         )
         click.echo(render_summary(report))
-        return report.exit_code
+        return int(report.exit_code)
 
     return guarded(body)
+
+
+@cli.command("plan")
+@click.argument("job", type=click.Path(path_type=Path))
+@click.option("--all", "everything", is_flag=True, help="list rows with nothing to do too")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.option("--exit-code", is_flag=True, help="exit 1 when the plan would change something")
+@click.option("--base-url", default=None, help="Close API base URL (default: spec, then Close)")
+def plan_command(
+    job: Path, everything: bool, output_format: str, exit_code: bool, base_url: str | None
+) -> int:
+    """Show what `run` would change, row by row, from one snapshot of the org (read-only)."""
+
+    def body() -> int:
+        settings = settings_for(job, {"base_url": base_url})
+        read_operations(settings.operations)
+        api_key = read_api_key(settings.api_key_env)
+        logs.configure(log_format=settings.log_format, secrets=[api_key])
+        report = show_plan(settings, api_key, everything=everything, output_format=output_format)
+        if not report.ok:
+            return ExitCode.USAGE
+        return ExitCode.ROWS_FAILED if exit_code and report.changes else ExitCode.OK
+
+    return guarded(body)
+
+
+def show_plan(
+    settings: RunSettings, api_key: str, *, everything: bool, output_format: str
+) -> Report:
+    """Print the plan as it is made, then its counts."""
+
+    def each(prepared: Prepared, snapshot: Snapshot) -> None:
+        if output_format == "json":
+            click.echo(plan_json_line(prepared, snapshot))
+            return
+        line = plan_line(prepared, snapshot, everything=everything)
+        if line is not None:
+            click.echo(line)
+
+    report = anyio.run(lambda: plan_job(settings, api_key, each=each), backend="asyncio")
+    if output_format == "json":
+        click.echo(json.dumps({"summary": counts_record(report)}))
+    else:
+        click.echo(plan_summary(report))
+    return report
 
 
 @cli.command("demo")
@@ -157,8 +204,8 @@ def validate_command(job: Path, output_format: str, online: bool, base_url: str 
     """Check a job (spec or operations file) without changing anything; exit 2 on problems."""
     try:
         report = validate_job(job, online=online, base_url=base_url, environ=os.environ)
-    except (UsageError, CloseError) as exc:
-        code = 3 if isinstance(exc, AuthError) else 2
+    except (UsageError, CloseError, CredentialsRefused) as exc:
+        code = 3 if isinstance(exc, AuthError | CredentialsRefused) else 2
         if output_format == "json":
             click.echo(json.dumps({"path": str(job), "ok": False, "error": str(exc)}, indent=2))
         else:

@@ -57,39 +57,50 @@ GROUP_DELETE_ASSOCIATION = "DELETE custom_field/shared/{scf_id}/association/{obj
 
 @dataclass(frozen=True, slots=True)
 class Response:
-    """A 2xx answer: status, parsed JSON body (None when empty or not JSON) and headers."""
+    """A 2xx answer: status and parsed JSON body (None when empty or not JSON)."""
 
     status: int
     body: Any
-    headers: Mapping[str, str]
 
 
 @dataclass(slots=True)
 class ClientStats:
-    """Cheap counters of what the client sent and met; read them at any time."""
+    """Cheap counters of what the client sent and met; read them at any time.
+
+    `requests_by_second` and `rate_limited_by_second` count by whole seconds since `started`
+    (the client's first request), for the report's timeline.
+    """
 
     requests: int = 0
     rate_limited: int = 0
-    network_errors: int = 0
     requests_by_group: Counter[str] = field(default_factory=Counter)
-    responses_by_status: Counter[int] = field(default_factory=Counter)
-    responses_by_group_status: Counter[tuple[str, int]] = field(default_factory=Counter)
-    rate_limited_by_group: Counter[str] = field(default_factory=Counter)
+    requests_by_second: Counter[int] = field(default_factory=Counter)
+    rate_limited_by_second: Counter[int] = field(default_factory=Counter)
+    started: float | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        """The counters as plain JSON values, e.g. for summary.json."""
-        return {
-            "requests": self.requests,
-            "rate_limited": self.rate_limited,
-            "network_errors": self.network_errors,
-            "requests_by_group": dict(self.requests_by_group),
-            "responses_by_status": {str(k): v for k, v in self.responses_by_status.items()},
-            "responses_by_group_status": {
-                f"{group} -> {status}": n
-                for (group, status), n in self.responses_by_group_status.items()
-            },
-            "rate_limited_by_group": dict(self.rate_limited_by_group),
-        }
+    def sent(self, group: str, now: float) -> None:
+        if self.started is None:
+            self.started = now
+        self.requests += 1
+        self.requests_by_group[group] += 1
+        self.requests_by_second[int(now - self.started)] += 1
+
+    def refused(self, now: float) -> None:
+        self.rate_limited += 1
+        self.rate_limited_by_second[int(now - (self.started or now))] += 1
+
+    def timeline(self, *, rows_by_second: Counter[int]) -> list[dict[str, float]]:
+        """One entry per second that saw a request or a finished row, in order."""
+        seconds = sorted(set(self.requests_by_second) | set(rows_by_second))
+        return [
+            {
+                "t_s": float(second),
+                "requests": self.requests_by_second[second],
+                "rate_limited": self.rate_limited_by_second[second],
+                "rows": rows_by_second[second],
+            }
+            for second in seconds
+        ]
 
 
 class CloseClient:
@@ -124,8 +135,7 @@ class CloseClient:
         """
         await self.pacer.acquire(group)
         where = f"{method} {path}"
-        self.stats.requests += 1
-        self.stats.requests_by_group[group] += 1
+        self.stats.sent(group, anyio.current_time())
         try:
             with anyio.fail_after(self.timeout_s):
                 async with self._session.request(
@@ -143,19 +153,15 @@ class CloseClient:
             aiohttp.ClientConnectionError,
             aiohttp.ClientPayloadError,
         ) as exc:
-            self.stats.network_errors += 1
             raise NetworkError(f"{where}: {_no_answer(exc)}") from exc
         except aiohttp.ClientError as exc:
             # Other aiohttp errors may carry request_info with our Authorization header: no chain.
             raise CloseError(f"{where}: request failed ({type(exc).__name__})") from None
-        self.stats.responses_by_status[status] += 1
-        self.stats.responses_by_group_status[(group, status)] += 1
         self.pacer.observe(group, parse_ratelimit(headers.get("RateLimit")))
         if 200 <= status < 300:
-            return Response(status=status, body=_parse_json(raw), headers=headers)
+            return Response(status=status, body=_parse_json(raw))
         if status == 429:
-            self.stats.rate_limited += 1
-            self.stats.rate_limited_by_group[group] += 1
+            self.stats.refused(anyio.current_time())
             hint_s = wait_hint_s(headers, raw)
             self.pacer.pause(group, hint_s or DEFAULT_429_WAIT_S)
             wait = f"retry after {hint_s:g} s" if hint_s is not None else "no wait hint"
@@ -182,6 +188,10 @@ class CloseClient:
             items.extend(data)
             if not data or page.get("has_more") is not True:
                 return items
+
+    async def get_object(self, path: str) -> dict[str, Any]:
+        """One object (e.g. `me/`), its page read retried like a list's."""
+        return await self._read_page(path, group=f"GET {path}", params={})
 
     async def get_field(self, scf_id: str) -> dict[str, Any] | None:
         """The shared custom field, or None when Close answers 404."""

@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Literal, cast
 
 from scf_batch.errors import UsageError
-from scf_batch.job import run_job
 from scf_batch.jobspec import JobSpec, load_job
+from scf_batch.options import build_settings
 from scf_batch.progress import make_reporter
-from scf_batch.runner import RunReport
-from scf_batch.settings import build_settings
+from scf_batch.runjob import run_job
 from scf_batch.sim import SimConfig, running
+from scf_batch.summary import RunReport
 
 # A key of the "Acme Target" org in the simulator's default seed: not a secret.
 DEMO_API_KEY = "api_target_key_1"
@@ -65,5 +65,11 @@ async def run_demo(spec_path: Path, *, progress: bool | None) -> RunReport:
     """Start the simulator, run the demo job against it from scratch, stop the simulator."""
     spec = load_job(spec_path)
     async with running(sim_config(spec)) as base_url:
-        settings = build_settings(spec, {"base_url": base_url, "restart": True})
+        settings = build_settings(
+            name=spec.name,
+            operations=spec.operations,
+            spec_values=spec.values,
+            flags={"base_url": base_url, "restart": True},
+            api_key_env=spec.api_key_env,
+        )
         return await run_job(settings, DEMO_API_KEY, reporter=lambda: make_reporter(progress))

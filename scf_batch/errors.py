@@ -5,12 +5,14 @@ ScfBatchError
 │   └── JobFileError      an operations file that cannot be read at all (exit 2)
 │       └── JobHeaderError    its CSV header names unknown, duplicate or too few columns
 ├── LockHeldError         another run holds the run folder (exit 75)
+├── CredentialsRefused    Close refused the credentials before anything changed (exit 3)
 └── CloseError            anything that happened while talking to Close
     ├── TransientError    worth retrying: 5xx, timeouts, dropped connections
     │   ├── ServerError       5xx answer
     │   ├── NetworkError      connection refused/reset, timeout; the request may have landed
     │   └── RateLimited       429; carries retry_after_s
     ├── AuthError         401/402/403: stop the run
+    ├── ServerRefusing    Close keeps refusing (a wait longer than a row may take): stop (exit 5)
     └── ApiError          any other 4xx: a per-row outcome
 """
 
@@ -46,6 +48,17 @@ class LockHeldError(ScfBatchError):
     """Another run holds the run folder's lock."""
 
 
+class CredentialsRefused(ScfBatchError):
+    """Close refused the credentials before anything was changed (exit 3)."""
+
+    def __init__(self, status: int | None) -> None:
+        super().__init__(
+            f"Close refused the credentials (HTTP {status}); check the API key's env var "
+            "and its permissions"
+        )
+        self.status = status
+
+
 class CloseError(ScfBatchError):
     """Something went wrong talking to Close; `status` is the HTTP status when there was one."""
 
@@ -79,6 +92,10 @@ class RateLimited(TransientError):
 
 class AuthError(CloseError):
     """401/402/403: the credentials or plan do not allow this; the run stops."""
+
+
+class ServerRefusing(CloseError):
+    """Close asks for a wait longer than a row may take, or keeps answering 429: stop the run."""
 
 
 class ApiError(CloseError):

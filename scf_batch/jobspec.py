@@ -1,7 +1,8 @@
-"""jobs/*.toml -> JobSpec (frozen), or an operations file given directly. Pure but for reading it.
+"""The job spec (jobs/*.toml) -> JobSpec, or an operations file given directly; pure but reading.
 
-TOML keys are the `run` flags with underscores (`max_duration`, `skip_invalid`, ...) plus
-`operations`, `base_url`, `api_key_env`, `out` and `name`; paths are relative to the spec's folder.
+TOML keys are the `run` options with underscores (`max_duration`, `skip_invalid`, ...; the one
+table in options.py) plus `operations`, `api_key_env` and `name`; paths are relative to the
+spec's folder.
 Every unknown key, wrong type or out-of-range value is reported (all of them at once) as
 `spec.toml: key: found X; expected Y` in one UsageError.
 """
@@ -12,17 +13,14 @@ import math
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from scf_batch.cells import show
 from scf_batch.errors import UsageError
-from scf_batch.jobfile import SUFFIXES
-
-LogFormat = Literal["auto", "json", "console"]
-DEFAULT_BASE_URL = "https://api.close.com/api/v1/"
-DEFAULT_API_KEY_ENV = "CLOSE_API_KEY"
+from scf_batch.opsfile import SUFFIXES
+from scf_batch.options import OPTIONS
+from scf_batch.text import show
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,28 +38,17 @@ class SimulatorSpec:
 
 @dataclass(frozen=True, slots=True)
 class JobSpec:
-    """A job: the operations file, where to send it, where results go, and run options.
+    """A job: the operations file, the credentials' variable, and the run options it sets.
 
-    Each run option is None when the spec does not give it (flags and defaults decide).
+    `values` holds the run options the spec gives (options.py names them), checked; flags and
+    defaults decide the others.
     """
 
     name: str
     spec_path: Path | None
     operations: Path
-    base_url: str | None = None
     api_key_env: str | None = None
-    out: Path | None = None
-    concurrency: int | None = None
-    rate: float | None = None
-    max_retries: int | None = None
-    timeout: float | None = None
-    limit: int | None = None
-    max_errors: int | None = None
-    max_duration: float | None = None
-    skip_invalid: bool | None = None
-    dry_run: bool | None = None
-    log_format: LogFormat | None = None
-    progress: bool | None = None
+    values: dict[str, Any] = field(default_factory=dict)
     simulator: SimulatorSpec | None = None
 
 
@@ -69,65 +56,46 @@ class JobSpec:
 Check = Callable[[Any], Any]
 
 
-def _integer(low: int, high: int | None = None) -> Check:
-    def check(value: Any) -> Any:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-        return value if ok and value >= low and (high is None or value <= high) else None
-
-    return check
+def _text(pattern: str) -> Check:
+    shape = re.compile(pattern)
+    return lambda value: value if isinstance(value, str) and shape.fullmatch(value) else None
 
 
-def _number(low: float, high: float | None = None, *, above: bool = False) -> Check:
+def _number(low: float, high: float | None = None) -> Check:
     def check(value: Any) -> Any:
         if not isinstance(value, int | float) or isinstance(value, bool):
             return None
-        if not math.isfinite(value):
-            return None
-        fits = (value > low if above else value >= low) and (high is None or value <= high)
+        fits = math.isfinite(value) and value >= low and (high is None or value <= high)
         return float(value) if fits else None
 
     return check
-
-
-def _boolean(value: Any) -> Any:
-    return value if isinstance(value, bool) else None
 
 
 def _choice(*choices: str) -> Check:
     return lambda value: value if value in choices else None
 
 
-def _text(pattern: str) -> Check:
-    shape = re.compile(pattern)
-    return lambda value: value if isinstance(value, str) and shape.fullmatch(value) else None
-
-
-RUN_KEYS: dict[str, tuple[Check, str]] = {
+# what only a spec says: its name, its operations file, the credentials' variable
+SPEC_KEYS: dict[str, tuple[Check, str]] = {
     "name": (_text(r"[^/\\\x00-\x1f]{1,100}"), "a name of 1 to 100 characters, no slashes"),
-    "operations": (_text(r"(?s).+"), "the operations file, relative to the spec"),
-    "base_url": (_text(r"https?://\S+"), "an http:// or https:// URL"),
+    "operations": (_text(r"[^\x00]+"), "the operations file, relative to the spec"),
     "api_key_env": (_text(r"[A-Za-z_][A-Za-z0-9_]*"), "an environment variable name"),
-    "out": (_text(r"(?s).+"), "a folder, relative to the spec"),
-    "concurrency": (_integer(1, 1000), "an integer from 1 to 1000"),
-    "rate": (_number(0, above=True), "a number of requests per second above 0"),
-    "max_retries": (_integer(0, 100), "an integer from 0 to 100"),
-    "timeout": (_number(0, above=True), "a number of seconds above 0"),
-    "limit": (_integer(1), "an integer of at least 1"),
-    "max_errors": (_integer(1), "an integer of at least 1"),
-    "max_duration": (_number(0, above=True), "a number of seconds above 0"),
-    "skip_invalid": (_boolean, "true or false"),
-    "dry_run": (_boolean, "true or false"),
-    "log_format": (_choice("auto", "json", "console"), "auto, json or console"),
-    "progress": (_boolean, "true or false"),
+}
+RUN_KEYS: dict[str, tuple[Check, str]] = {
+    **SPEC_KEYS,
+    **{o.name: (o.check, o.expected()) for o in OPTIONS if o.spec},
 }
 SIMULATOR_KEYS: dict[str, tuple[Check, str]] = {
-    "rate_limit": (_integer(0), "an integer of at least 0 (0 = off)"),
+    "rate_limit": (
+        lambda v: v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None,
+        "an integer of at least 0 (0 = off)",
+    ),
     "latency_ms": (_number(0), "a number of milliseconds, at least 0"),
     "jitter_ms": (_number(0), "a number of milliseconds, at least 0"),
     "fault_rate": (_number(0, 1), "a number from 0 to 1"),
     "header_style": (_choice("comma", "semicolon", "none"), "comma, semicolon or none"),
     "body_style": (_choice("legacy", "empty", "text"), "legacy, empty or text"),
-    "seed": (_text(r"(?s).+"), "a seed file, relative to the spec"),
+    "seed": (_text(r"[^\x00]+"), "a seed file, relative to the spec"),
 }
 
 
@@ -154,9 +122,10 @@ def load_job(path: Path) -> JobSpec:
     folder = path.parent
     operations = folder / values.pop("operations")
     name = values.pop("name", None) or path.stem
+    api_key_env = values.pop("api_key_env", None)
     if "out" in values:
-        values["out"] = folder / values["out"]
-    return JobSpec(name=name, operations=operations, spec_path=path, simulator=simulator, **values)
+        values["out"] = str(folder / values["out"])
+    return JobSpec(name, path, operations, api_key_env, values, simulator)
 
 
 def operations_stem(path: Path) -> str:

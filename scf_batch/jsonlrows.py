@@ -6,48 +6,26 @@ import gzip
 import io
 import json
 from collections.abc import Iterator
-from typing import Any, Literal, overload
+from typing import Any
 
-from scf_batch.cells import (
+from scf_batch.models import Operation, RowError
+from scf_batch.rowrules import (
     MAX_VALUE_CHARS,
     ONE_OF_COLUMNS,
     TEXT_COLUMNS,
     RowProblems,
     assemble,
     checked_roles,
-    conflict_error,
     is_unicode,
-    show,
 )
-from scf_batch.conflicts import ConflictTracker
-from scf_batch.models import Operation, RowError, RowKind
-from scf_batch.repeats import Repeats
+from scf_batch.text import show
 
 BinaryStream = gzip.GzipFile | io.BufferedReader
 MAX_LINE_BYTES = 1 << 20  # a line longer than this is reported, not loaded
 
 
-@overload
-def jsonl_items(
-    where: str, raw: BinaryStream, repeats: Repeats | None = None, *, build: Literal[True] = ...
-) -> Iterator[Operation | RowError]: ...
-
-
-@overload
-def jsonl_items(
-    where: str, raw: BinaryStream, repeats: Repeats | None = None, *, build: Literal[False]
-) -> Iterator[RowKind | RowError]: ...
-
-
-def jsonl_items(
-    where: str, raw: BinaryStream, repeats: Repeats | None = None, *, build: bool = True
-) -> Iterator[Operation | RowKind | RowError]:
-    """Every non-blank line of the stream as a row, in order; `where` names the file.
-
-    A valid row gives its Operation, or with `build` false its RowKind only. `repeats`: which
-    pairs the conflict check keeps past its cap (None: all; see repeats.py).
-    """
-    tracker = ConflictTracker(repeats)
+def jsonl_items(where: str, raw: BinaryStream) -> Iterator[Operation | RowError]:
+    """Every non-blank line of the stream as a row, in order; `where` names the file."""
     row = 0
     for line, data in enumerate(_jsonl_lines(raw), 1):
         if data is not None and not data.strip():
@@ -58,15 +36,7 @@ def jsonl_items(
         if obj is None:
             yield RowError(row, line, tuple(bad.problems))
             continue
-        item = _jsonl_row(row, obj, bad)
-        if isinstance(item, RowError):
-            yield item
-            continue
-        clash = tracker.see(item)
-        if clash is not None:
-            yield conflict_error(where, item, clash)
-        else:
-            yield item if build else (item.action.value, item.object_type.value)
+        yield _jsonl_row(row, obj, bad)
 
 
 def _jsonl_lines(raw: BinaryStream) -> Iterator[bytes | None]:

@@ -78,10 +78,6 @@ class Operation:
     key: str | None = None
 
 
-# what validating a file counts of a valid row: (action, object type), as plain text
-RowKind = tuple[str, str]
-
-
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One thing wrong with one row: where, what was found, what would be valid."""
@@ -141,20 +137,36 @@ class ResolvedOperation:
 
 
 @dataclass(frozen=True, slots=True)
+class Association:
+    """The settings of an existing association: what the plan compares rows with."""
+
+    required: bool
+    roles: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class RowResult:
-    """What happened to one input row: the line `results.jsonl` gets for it."""
+    """What happened to one input row: the line `results.jsonl` gets for it.
+
+    `requests` counts what was sent for the row (0 when the snapshot showed nothing to do),
+    `retries` those of them that repeated a request after a 429 or a transient error.
+    """
 
     row: int
     line: int
     key: str | None
     action: str
-    scf_id: str | None
-    object_type: str | None
-    target: str | None
     status: Status
     outcome: Outcome
+    scf_id: str | None = None
+    scf_name: str | None = None
+    object_type: str | None = None
+    target: str | None = None
+    target_name: str | None = None
+    org: str | None = None
     http_status: int | None = None
-    attempts: int = 0
+    requests: int = 0
+    retries: int = 0
     error: str | None = None
     field_errors: tuple[tuple[str, str], ...] = ()
     duration_ms: int = 0

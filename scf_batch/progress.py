@@ -11,15 +11,17 @@ import structlog
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
-    Progress,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.progress import (
+    Progress as RichProgress,
+)
 
 
 @dataclass(frozen=True, slots=True)
-class Snapshot:
+class Progress:
     """Where the run stands."""
 
     done: int
@@ -35,14 +37,14 @@ class Reporter(Protocol):
     def __exit__(
         self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None: ...
-    def update(self, snapshot: Snapshot, *, now: float) -> None: ...
+    def update(self, progress: Progress, *, now: float) -> None: ...
 
 
 class BarReporter:
     """A rich progress bar: rows done/total, rate, ETA, in flight, 429s."""
 
     def __init__(self) -> None:
-        self._progress = Progress(
+        self._progress = RichProgress(
             TextColumn("[bold]rows"),
             BarColumn(),
             MofNCompleteColumn(),
@@ -65,15 +67,15 @@ class BarReporter:
     ) -> None:
         self._progress.stop()
 
-    def update(self, snapshot: Snapshot, *, now: float) -> None:
-        rate = snapshot.done / snapshot.elapsed_s if snapshot.elapsed_s > 0 else 0.0
+    def update(self, progress: Progress, *, now: float) -> None:
+        rate = progress.done / progress.elapsed_s if progress.elapsed_s > 0 else 0.0
         self._progress.update(
             self._task,
-            total=snapshot.total,
-            completed=snapshot.done,
+            total=progress.total,
+            completed=progress.done,
             rate=rate,
-            in_flight=snapshot.in_flight,
-            limited=snapshot.rate_limited,
+            in_flight=progress.in_flight,
+            limited=progress.rate_limited,
         )
 
 
@@ -93,18 +95,18 @@ class LogReporter:
     ) -> None:
         return None
 
-    def update(self, snapshot: Snapshot, *, now: float) -> None:
+    def update(self, progress: Progress, *, now: float) -> None:
         if now - self._last < self._interval_s:
             return
         self._last = now
         self._log.info(
             "progress",
-            done=snapshot.done,
-            total=snapshot.total,
-            in_flight=snapshot.in_flight,
-            requests=snapshot.requests,
-            rate_limited=snapshot.rate_limited,
-            rows_per_s=round(snapshot.done / snapshot.elapsed_s, 2) if snapshot.elapsed_s else 0,
+            done=progress.done,
+            total=progress.total,
+            in_flight=progress.in_flight,
+            requests=progress.requests,
+            rate_limited=progress.rate_limited,
+            rows_per_s=round(progress.done / progress.elapsed_s, 2) if progress.elapsed_s else 0,
         )
 
 

@@ -1,7 +1,12 @@
-"""The single writer of results.jsonl and summary.json, and the tally they are built from."""
+"""The single writer of results.jsonl, the tally of results, and atomic JSON files.
+
+Files are created owner-only (0600) and never opened through a symbolic link, so a link
+planted in the run folder cannot make a run overwrite a file elsewhere.
+"""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from collections import Counter
@@ -26,16 +31,34 @@ def result_to_dict(result: RowResult) -> dict[str, Any]:
         "key": result.key,
         "action": result.action,
         "scf_id": result.scf_id,
+        "scf_name": result.scf_name,
         "object_type": result.object_type,
         "target": result.target,
+        "target_name": result.target_name,
+        "org": result.org,
         "status": result.status.value,
         "outcome": result.outcome.value,
         "http_status": result.http_status,
-        "attempts": result.attempts,
+        "requests": result.requests,
+        "retries": result.retries,
         "error": error,
         "duration_ms": result.duration_ms,
         "finished_at": result.finished_at,
     }
+
+
+def open_private(path: Path, flags: int) -> IO[bytes]:
+    """Open `path` in binary mode, created 0600, refusing a symbolic link in its place."""
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OSError(
+                exc.errno, "is a symbolic link; refusing to follow it", str(path)
+            ) from exc
+        raise
+    mode = "r+b" if flags & os.O_RDWR else "ab" if flags & os.O_APPEND else "wb"
+    return os.fdopen(fd, mode)
 
 
 @dataclass
@@ -68,17 +91,15 @@ class ResultsWriter:
 
     def __init__(self, path: Path, *, sync_interval_s: float = 1.0) -> None:
         self._path = path
-        self._file: IO[bytes] = path.open("ab")
+        self._file = open_private(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
         self._sync_interval_s = sync_interval_s
         self._last_sync = 0.0
-        self.bytes_written = self._file.tell()
 
     def write(self, result: RowResult, *, now: float) -> None:
         line = json.dumps(result_to_dict(result), ensure_ascii=False, separators=(",", ":"))
         data = (line + "\n").encode()
         self._file.write(data)
         self._file.flush()
-        self.bytes_written += len(data)
         if now - self._last_sync >= self._sync_interval_s:
             self.sync(now=now)
 
@@ -97,9 +118,9 @@ class ResultsWriter:
 def write_json_atomically(path: Path, document: object) -> None:
     """Replace `path` with `document` so a reader sees the old file or the new one, never half."""
     tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        json.dump(document, handle, indent=2, sort_keys=False)
-        handle.write("\n")
+    tmp.unlink(missing_ok=True)  # a leftover of a crash, or a planted link: never written through
+    with open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL) as handle:
+        handle.write(json.dumps(document, indent=2).encode() + b"\n")
         handle.flush()
         os.fsync(handle.fileno())
     tmp.replace(path)

@@ -1,28 +1,96 @@
-"""The short human summary printed at the end of a run."""
+"""The run's summary, in one home: what summary.json holds and the lines printed at the end."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
 from scf_batch.exitcodes import ExitCode
-from scf_batch.runner import RunReport
+from scf_batch.models import RowResult
+from scf_batch.results import RESULTS_FILE, Tally
+from scf_batch.snapshot import Org
+
+SHOWN_FAILED_ROWS = 5
+# Below this many seconds a per-second rate says more about timer noise than about pacing.
+MIN_RATE_WINDOW_S = 2.0
 
 _VERDICTS = {
     ExitCode.OK: "every row ok",
     ExitCode.ROWS_FAILED: "finished; some rows failed or were invalid (see results.jsonl)",
     ExitCode.ABORTED: "aborted",
+    ExitCode.REFUSING: "stopped",
     ExitCode.STOPPED_EARLY: "stopped early on purpose; rerun the same command to continue",
     ExitCode.INTERRUPTED: "interrupted; rerun the same command to continue",
 }
 
 
+@dataclass
+class RunReport:
+    """How a run ended, for summary.json, the printed summary and the exit code."""
+
+    exit_code: ExitCode
+    folder: Path
+    job: str
+    org: Org | None
+    pass_number: int
+    new_pass: bool
+    started_at: str
+    total_rows: int
+    tally: Tally
+    elapsed_s: float
+    requests: int
+    rate_limited: int
+    rate_per_s: float
+    reason: str | None = None
+    resumed_rows: int = 0
+    retried_rows: int = 0
+    requests_by_group: dict[str, int] = field(default_factory=dict)
+    timeline: list[dict[str, float]] = field(default_factory=list)
+    failed_rows: list[RowResult] = field(default_factory=list)
+
+    @property
+    def remaining(self) -> int:
+        return self.total_rows - self.tally.done
+
+    def to_summary(self) -> dict[str, Any]:
+        """summary.json."""
+        return {
+            "job": self.job,
+            "org": None if self.org is None else {"id": self.org.id, "name": self.org.name},
+            "pass": self.pass_number,
+            "started_at": self.started_at,
+            "exit_code": int(self.exit_code),
+            "reason": self.reason,
+            "rows_total": self.total_rows,
+            "rows_done": self.tally.done,
+            "rows_remaining": self.remaining,
+            "rows_done_before_this_run": self.resumed_rows,
+            "rows_retried_this_run": self.retried_rows,
+            "by_status": dict(self.tally.by_status),
+            "by_outcome": dict(self.tally.by_outcome),
+            "elapsed_s": round(self.elapsed_s, 3),
+            "requests": self.requests,
+            "rate_limited": self.rate_limited,
+            "rate_per_s_ceiling": self.rate_per_s,
+            "requests_by_group": self.requests_by_group,
+            "timeline": self.timeline,
+        }
+
+
 def render_summary(report: RunReport) -> str:
-    """A few lines: verdict, counts by status and outcome, time, requests, 429s, rate."""
+    """A few lines: verdict, the org and pass, counts, requests per group, failed rows."""
     verdict = _VERDICTS.get(report.exit_code, str(report.exit_code))
     if report.reason:
         verdict = f"{verdict}: {report.reason}"
     lines = [f"scf-batch: {verdict} (exit {int(report.exit_code)})"]
-    done = report.tally.done
+    if report.org is not None:
+        lines.append(f"  org       {report.org}")
+    if report.pass_number > 1:
+        started = "a new pass: the last one had finished" if report.new_pass else "continued"
+        lines.append(f"  pass      {report.pass_number} ({started})")
     lines.append(
-        f"  rows      {done}/{report.total_rows} done"
+        f"  rows      {report.tally.done}/{report.total_rows} done"
         + (f" ({report.resumed_rows} before this run)" if report.resumed_rows else "")
         + (f", {report.remaining} remaining" if report.remaining else "")
     )
@@ -33,15 +101,36 @@ def render_summary(report: RunReport) -> str:
             if key.startswith(status + "/")
         )
         lines.append(f"  {status:<9} {count:>6}  ({outcomes})")
-    elapsed = report.elapsed_s
-    achieved = report.requests / elapsed if elapsed > 0 else 0.0
-    lines.append(
-        f"  requests  {report.requests} in {elapsed:.1f}s = {achieved:.1f}/s "
-        f"(ceiling {report.rate_per_s:g}/s per endpoint group)"
-    )
-    lines.append(
-        f"  retries   {report.retried_rows} row(s) retried after a 429 or a transient error; "
-        f"429s met: {report.rate_limited}"
-    )
-    lines.append(f"  results   {report.folder / 'results.jsonl'}")
+    lines.extend(_request_lines(report))
+    lines.extend(_failed_lines(report))
+    lines.append(f"  results   {report.folder / RESULTS_FILE}")
     return "\n".join(lines)
+
+
+def _request_lines(report: RunReport) -> list[str]:
+    lines = [
+        f"  requests  {report.requests} in {report.elapsed_s:.1f}s; "
+        f"{report.retried_rows} row(s) retried; 429s met: {report.rate_limited}"
+    ]
+    busiest = max(report.requests_by_group.items(), key=lambda item: item[1], default=None)
+    if busiest is not None and report.elapsed_s >= MIN_RATE_WINDOW_S:
+        group, count = busiest
+        lines.append(
+            f"  pace      busiest endpoint group {group}: {count / report.elapsed_s:.1f} req/s "
+            f"(limit {report.rate_per_s:g} req/s per group)"
+        )
+    return lines
+
+
+def _failed_lines(report: RunReport) -> list[str]:
+    failed = report.tally.not_ok
+    if not failed or not report.failed_rows:
+        return []
+    lines = [f"  not ok    {failed} row(s); the first of them:"]
+    for result in report.failed_rows[:SHOWN_FAILED_ROWS]:
+        key = f" key {result.key}" if result.key else ""
+        error = f": {result.error}" if result.error else ""
+        lines.append(f"    line {result.line}{key}: {result.status} {result.outcome}{error}"[:200])
+    if failed > SHOWN_FAILED_ROWS:
+        lines.append(f"    … and {failed - min(SHOWN_FAILED_ROWS, len(report.failed_rows))} more")
+    return lines

@@ -1,4 +1,4 @@
-"""Operations file -> stream of Operation | RowError, in input order; memory does not grow with it.
+"""The operations file -> stream of Operation | RowError, in input order, memory flat as it grows.
 
 CSV (with a header) or JSONL, each optionally gzip-compressed; the format comes from the suffix.
 A file that cannot be read at all raises JobFileError (a CSV header no row can be read with:
@@ -15,15 +15,15 @@ import io
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Literal, TypeVar, overload
+from typing import TypeVar
 
+from scf_batch.conflicts import ConflictTracker
 from scf_batch.csvrows import csv_header, csv_items
 from scf_batch.errors import JobFileError
 from scf_batch.jsonlrows import jsonl_items
-from scf_batch.models import Operation, RowError, RowKind
-from scf_batch.repeats import FindRepeatsFirst, KnownRepeats, RepeatFinder, Repeats
+from scf_batch.models import Operation, RowError
+from scf_batch.rowrules import conflict_error
 
-Item = Operation | RowError
 T = TypeVar("T")
 SUFFIXES = {
     ".csv": "csv",
@@ -45,37 +45,25 @@ def file_format(path: Path) -> str:
     raise JobFileError(f"{path}: unknown kind of operations file; expected " + ", ".join(SUFFIXES))
 
 
-def read_operations(path: Path, repeats: Repeats | None = None) -> Iterator[Item]:
+def read_operations(path: Path) -> Iterator[Operation | RowError]:
     """Stream the operations file: one Operation or RowError per data row, in input order.
 
     Missing files, unknown suffixes and unusable CSV headers raise JobFileError at once; a file
-    that turns out unreadable half-way (corrupt gzip) raises it while iterating.
-
-    Conflicts between rows are found with bounded memory (see repeats.py): pass the
-    `RepeatFinder.found()` of an earlier pass over this file, or, by default, a file with more
-    pairs than the conflict check keeps is read once more first, to find which of them repeat.
+    that turns out unreadable half-way (corrupt gzip) raises it while iterating. A valid row
+    that contradicts an earlier one (conflicts.py) becomes a RowError.
     """
     kind = _readable_kind(path)
-    repeats = repeats or FindRepeatsFirst(lambda: find_repeats(path))
-    return _items(path, kind, repeats, build=True)
+    return _checked(str(path), _rows(path, kind))
 
 
-def check_rows(path: Path, repeats: Repeats) -> Iterator[RowKind | RowError]:
-    """`read_operations` as validating needs it: a valid row gives its RowKind only.
-
-    The same checks and conflicts, without building the Operations (which costs about as much
-    as checking the rows); `repeats` as for read_operations.
-    """
-    kind = _readable_kind(path)
-    return _items(path, kind, repeats, build=False)
-
-
-def find_repeats(path: Path) -> KnownRepeats:
-    """The pairs of the file that repeat past the conflict check's cap (a whole pass over it)."""
-    finder = RepeatFinder()
-    for _ in check_rows(path, finder):
-        pass
-    return finder.found()
+def _checked(where: str, rows: Iterator[Operation | RowError]) -> Iterator[Operation | RowError]:
+    tracker = ConflictTracker()
+    for item in rows:
+        if isinstance(item, Operation):
+            clash = tracker.see(item)
+            yield item if clash is None else conflict_error(where, item, clash)
+        else:
+            yield item
 
 
 def _readable_kind(path: Path) -> str:
@@ -90,28 +78,14 @@ def _readable_kind(path: Path) -> str:
     return kind
 
 
-@overload
-def _items(
-    path: Path, kind: str, repeats: Repeats, *, build: Literal[True]
-) -> Iterator[Operation | RowError]: ...
-
-
-@overload
-def _items(
-    path: Path, kind: str, repeats: Repeats, *, build: Literal[False]
-) -> Iterator[RowKind | RowError]: ...
-
-
-def _items(
-    path: Path, kind: str, repeats: Repeats, *, build: bool
-) -> Iterator[Operation | RowKind | RowError]:
+def _rows(path: Path, kind: str) -> Iterator[Operation | RowError]:
     with _open_binary(path) as raw:
         try:
             if kind == "csv":
                 with _text(raw) as stream:
-                    yield from csv_items(str(path), stream, repeats, build=build)  # type: ignore[call-overload]
+                    yield from csv_items(str(path), stream)
             else:
-                yield from jsonl_items(str(path), raw, repeats, build=build)  # type: ignore[call-overload]
+                yield from jsonl_items(str(path), raw)
         except UNREADABLE as exc:
             raise JobFileError(f"{path}: cannot read: {exc}") from exc
 

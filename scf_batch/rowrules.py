@@ -1,4 +1,4 @@
-"""One row's values -> Operation or the list of what is wrong with them. Pure; no file access.
+"""The rules of one operations-file row: its values -> Operation, or every problem. Pure.
 
 The CSV and JSONL readers turn their cells into plain values (trimmed text or None, a bool, a
 role tuple) and hand them to `assemble`, so both formats obey the same rules.
@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
 
 from scf_batch.models import Action, ObjectType, Operation, Problem, Ref, RowError
+from scf_batch.text import show
 
 TEXT_COLUMNS = (
     "action",
@@ -64,57 +64,6 @@ ONE_OF_OBJECT_TYPES = "one of " + ", ".join(OBJECT_TYPES)
 ONE_OF_COLUMNS = "one of " + ", ".join(COLUMNS)
 SCF_ID_SHAPE = "cf_ and 43 letters or digits (older ids: e.g. lcf_...)"
 ROLE_SHAPE = "role_ and 22 letters or digits"
-
-
-def _twin(cls: type) -> Any:
-    """A plain class with `cls`'s very slots, to fill by plain stores and then make a `cls`.
-
-    The frozen dataclass's __init__ (one object.__setattr__ per field) costs more than all the
-    checks of a plain valid row. Python lets an object's __class__ be set to a class with the same
-    __slots__ (the data model's note on __class__), which gives the same, equal object.
-    """
-    return type(f"_Plain{cls.__name__}", (), {"__slots__": vars(cls)["__slots__"]})
-
-
-_PlainOperation, _PlainRef = _twin(Operation), _twin(Ref)
-
-
-def build_operation(  # noqa: PLR0917 - positional: one call a row, keywords cost more
-    row: int,
-    line: int,
-    action: Action,
-    field: Ref,
-    object_type: ObjectType,
-    type_ref: Ref | None,
-    required: bool | None,
-    roles: tuple[str, ...] | None,
-    key: str | None,
-) -> Operation:
-    """Operation(...) of these values, without the frozen dataclass's __init__ (see _twin)."""
-    op = object.__new__(_PlainOperation)
-    op.row, op.line, op.action, op.field, op.object_type = row, line, action, field, object_type
-    op.type_ref, op.required, op.editable_with_roles, op.key = type_ref, required, roles, key
-    op.__class__ = Operation
-    built: Operation = op
-    return built
-
-
-def build_ref(ref_id: str | None, name: str | None) -> Ref:
-    """Ref(ref_id, name), the same way."""
-    ref = object.__new__(_PlainRef)
-    ref.id, ref.name = ref_id, name
-    ref.__class__ = Ref
-    built: Ref = ref
-    return built
-
-
-def show(value: object) -> str:
-    """A found value as the user can read it: quoted, escaped, cut to 60 characters."""
-    text = json.dumps(value, ensure_ascii=False)
-    if len(text) > 60:
-        text = text[:57] + "…"
-    # A lone surrogate (undecodable input) cannot be printed; show its escape instead.
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def is_unicode(text: str) -> bool:
@@ -174,14 +123,7 @@ def checked_roles(roles: tuple[str, ...], bad: RowProblems) -> tuple[str, ...] |
 
 def conflict_error(where: str, op: Operation, clash: tuple[str, str]) -> RowError:
     """The RowError of a valid row that contradicts an earlier row (see conflicts.py)."""
-    return conflict_row_error(where, op.row, op.line, op.key, clash)
-
-
-def conflict_row_error(
-    where: str, row: int, line: int, key: str | None, clash: tuple[str, str]
-) -> RowError:
-    """`conflict_error` for a row known by its number, line and key (its text, trimmed)."""
-    return RowError(row, line, (Problem(where, line, "action", *clash),), key or None)
+    return RowError(op.row, op.line, (Problem(where, op.line, "action", *clash),), op.key)
 
 
 class RowProblems:
@@ -228,8 +170,16 @@ def assemble(
     key = texts.get("key") or None
     if bad.problems or action is None or field is None or object_type is None:
         return RowError(row, bad.line, tuple(bad.problems), key)
-    return build_operation(
-        row, bad.line, action, field, object_type, type_ref, required, roles, key
+    return Operation(
+        row=row,
+        line=bad.line,
+        action=action,
+        field=field,
+        object_type=object_type,
+        type_ref=type_ref,
+        required=required,
+        editable_with_roles=roles,
+        key=key,
     )
 
 
@@ -261,9 +211,9 @@ def _either(
         if id_shape.fullmatch(ref_id) is None:
             bad.add(id_column, show(ref_id), shape_text)
             return None
-        return build_ref(ref_id, None)
+        return Ref(id=ref_id)
     if name:
-        return build_ref(None, name)
+        return Ref(name=name)
     if not bad.has(id_column, name_column):
         bad.add(id_column, "nothing", f"an id in {id_column} or a name in {name_column}")
     return None

@@ -1,0 +1,120 @@
+"""How a plan reads: one line per row that would change, like `terraform plan`. Pure.
+
+    + associate "Industry" → lead (required, roles: admin)
+    ~ update "Industry" → contact: required false → true
+    - disassociate "Lost Reason" → opportunity   DELETES every value stored in it
+    ! line 12: update "Region" → lead: not associated, so there is nothing to update
+
+Rows with nothing to do are counted (listed with `=` under `--all`); `plan_json_line` gives the
+same as one JSON object per row for `--format json`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from scf_batch.models import ResolvedOperation
+from scf_batch.plan import StepKind, describe_changes
+from scf_batch.prepare import Prepared, Report
+from scf_batch.snapshot import Snapshot
+
+SIGNS = {
+    StepKind.CREATE: "+",
+    StepKind.UPDATE: "~",
+    StepKind.DELETE: "-",
+    StepKind.NOTHING: "=",
+    StepKind.FAIL: "!",
+}
+DELETE_WARNING = "DELETES every value stored in this field on this object type"
+
+
+def names(rop: ResolvedOperation, snapshot: Snapshot) -> tuple[str, str]:
+    """The field's and the target's names as the plan shows them."""
+    field = snapshot.field_name(rop.scf_id) or rop.scf_id
+    target = rop.target.object_type.value
+    type_name = snapshot.target_name(rop.target)
+    if rop.target.type_id is not None:
+        target = f'{target} "{type_name}"' if type_name else rop.target.path
+    return f'"{field}"', target
+
+
+def plan_line(prepared: Prepared, snapshot: Snapshot, *, everything: bool = False) -> str | None:
+    """The row's line, or None for a row with nothing to do (unless `everything`)."""
+    if prepared.error is not None:
+        problems = "; ".join(str(p) for p in prepared.error.problems)
+        return f"! line {prepared.line}: invalid: {problems}"
+    step, rop = prepared.step, prepared.resolved
+    if step is None or rop is None or (step.kind is StepKind.NOTHING and not everything):
+        return None
+    field, target = names(rop, snapshot)
+    head = f"{SIGNS[step.kind]} {rop.op.action.value} {field} → {target}"
+    if step.kind is StepKind.FAIL:
+        return f"{SIGNS[step.kind]} line {prepared.line}: {head[2:]}: {step.reason}"
+    tails = {
+        StepKind.CREATE: lambda: f" ({_settings(step.body)})",
+        StepKind.UPDATE: lambda: f": {describe_changes(step.changes)}",
+        StepKind.DELETE: lambda: f"   {DELETE_WARNING}",
+    }
+    tail = tails.get(step.kind)
+    return head + (tail() if tail is not None else f": {step.outcome.value}")
+
+
+def _settings(body: dict[str, Any]) -> str:
+    parts = ["required" if body.get("required") else "not required"]
+    roles = body.get("editable_with_roles")
+    if roles is not None:
+        parts.append("roles: " + (", ".join(roles) if roles else "none"))
+    return ", ".join(parts)
+
+
+def plan_summary(report: Report) -> str:
+    """`plan: 30 to create, 5 to update, 2 to delete, 7 unchanged, 1 failing, 0 invalid`."""
+    counts = report.by_step
+    org = f" on {report.org}" if report.org is not None else ""
+    text = (
+        f"plan{org}: {counts['create']} to create, {counts['update']} to update, "
+        f"{counts['delete']} to delete, {counts['nothing']} with nothing to do, "
+        f"{counts['fail']} failing, {report.invalid_rows} invalid"
+    )
+    if counts["delete"]:
+        text += f"\nplan: the {counts['delete']} delete(s) need --allow-delete to run"
+    return text
+
+
+def plan_record(prepared: Prepared, snapshot: Snapshot) -> dict[str, Any]:
+    """The row's step as a JSON object."""
+    record: dict[str, Any] = {"row": prepared.row, "line": prepared.line, "key": prepared.key}
+    if prepared.error is not None:
+        record.update(step="invalid", problems=[str(p) for p in prepared.error.problems])
+        return record
+    step, rop = prepared.step, prepared.resolved
+    if step is None or rop is None:
+        return record
+    record.update(
+        action=rop.op.action.value,
+        step=step.kind.value,
+        outcome=step.outcome.value,
+        scf_id=rop.scf_id,
+        scf_name=snapshot.field_name(rop.scf_id),
+        target=rop.target.path,
+        target_name=snapshot.target_name(rop.target),
+        changes=[{"setting": n, "from": old, "to": new} for n, old, new in step.changes],
+        body=step.body or None,
+        reason=step.reason,
+    )
+    return record
+
+
+def plan_json_line(prepared: Prepared, snapshot: Snapshot) -> str:
+    return json.dumps(plan_record(prepared, snapshot))
+
+
+def counts_record(report: Report) -> dict[str, Any]:
+    return {
+        "org": None if report.org is None else {"id": report.org.id, "name": report.org.name},
+        "rows": report.rows,
+        "invalid": report.invalid_rows,
+        "by_step": {kind.value: report.by_step[kind.value] for kind in StepKind},
+        "changes": report.changes,
+    }

@@ -1,0 +1,141 @@
+"""The one preparation pass: read -> check -> conflicts -> resolve -> plan, once for each row.
+
+`prepare` yields one `Prepared` per input row, in input order, memory flat however long the
+file; `survey` runs it to the end and counts what `validate`, `plan` and `run` report. Without a
+snapshot the pass is offline: rows are checked but not resolved or planned.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Container, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scf_batch.errors import JobHeaderError
+from scf_batch.models import Operation, Problem, ResolvedOperation, RowError
+from scf_batch.opsfile import read_operations
+from scf_batch.plan import PlanState, Step, StepKind
+from scf_batch.snapshot import Org, Snapshot
+
+SHOWN_PROBLEMS = 50
+SHOWN_STEPS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One row after the pass: an invalid row's error, or its operation, resolved and planned."""
+
+    row: int
+    line: int
+    key: str | None
+    op: Operation | None = None
+    resolved: ResolvedOperation | None = None
+    error: RowError | None = None
+    step: Step | None = None
+
+
+def prepare(
+    path: Path, snapshot: Snapshot | None, *, baseline: Snapshot | None = None
+) -> Iterator[Prepared]:
+    """Each row of the file, checked, and with a snapshot resolved against it and planned.
+
+    Plans start from `baseline`'s associations (default: the snapshot's own): a resumed pass
+    plans against the state its first run saw, to label what that run changed.
+    """
+    where = str(path)
+    plans = PlanState(baseline or snapshot) if snapshot is not None else None
+    for item in read_operations(path):
+        if isinstance(item, RowError):
+            yield Prepared(item.row, item.line, item.key, error=item)
+            continue
+        if snapshot is None or plans is None:
+            yield Prepared(item.row, item.line, item.key, op=item)
+            continue
+        resolved = snapshot.resolve(item, where)
+        if isinstance(resolved, tuple):
+            error = RowError(item.row, item.line, resolved, item.key)
+            yield Prepared(item.row, item.line, item.key, op=item, error=error)
+            continue
+        step = plans.plan(resolved)
+        yield Prepared(item.row, item.line, item.key, op=item, resolved=resolved, step=step)
+
+
+@dataclass(slots=True)
+class Report:
+    """What one preparation pass found: problems (the first `shown`), counts, and the plan."""
+
+    path: str
+    shown: int = SHOWN_PROBLEMS
+    rows: int = 0
+    invalid_rows: int = 0
+    problem_count: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    by_action: Counter[str] = field(default_factory=Counter)
+    by_object_type: Counter[str] = field(default_factory=Counter)
+    by_step: Counter[str] = field(default_factory=Counter)
+    deletes: list[Prepared] = field(default_factory=list)
+    online: bool = False
+    org: Org | None = None
+
+    @property
+    def ok(self) -> bool:
+        """No problem found."""
+        return self.problem_count == 0
+
+    @property
+    def delete_count(self) -> int:
+        return self.by_step[StepKind.DELETE.value]
+
+    @property
+    def changes(self) -> int:
+        """How many rows the plan would write for."""
+        return sum(self.by_step[kind.value] for kind in StepKind if kind.writes)
+
+    def add_problems(self, problems: tuple[Problem, ...]) -> None:
+        """Count problems; keep the first `shown` of them."""
+        self.problem_count += len(problems)
+        room = self.shown - len(self.problems)
+        if room > 0:
+            self.problems.extend(problems[:room])
+
+    def count(self, prepared: Prepared) -> None:
+        """Tally one row."""
+        self.rows += 1
+        if prepared.error is not None:
+            self.invalid_rows += 1
+            self.add_problems(prepared.error.problems)
+            return
+        if prepared.op is not None:
+            self.by_action[prepared.op.action.value] += 1
+            self.by_object_type[prepared.op.object_type.value] += 1
+        if prepared.step is not None:
+            self.by_step[prepared.step.kind.value] += 1
+            if prepared.step.kind is StepKind.DELETE and len(self.deletes) < SHOWN_STEPS:
+                self.deletes.append(prepared)
+
+
+def survey(
+    path: Path,
+    snapshot: Snapshot | None,
+    *,
+    done: Container[int] = (),
+    each: Callable[[Prepared], None] | None = None,
+) -> Report:
+    """Run the preparation pass to the end; rows in `done` are counted but not checked again.
+
+    `each` sees every prepared row that is not done (e.g. to print the plan as it goes).
+    """
+    report = Report(str(path), online=snapshot is not None)
+    report.org = snapshot.org if snapshot is not None else None
+    try:
+        for prepared in prepare(path, snapshot):
+            if prepared.row in done:
+                report.rows += 1
+                continue
+            report.count(prepared)
+            if each is not None:
+                each(prepared)
+    except JobHeaderError as exc:
+        report.add_problems(exc.problems)
+    return report

@@ -1,0 +1,187 @@
+"""A job end to end, and the one place its pieces are assembled.
+
+Lock the run folder -> pick the pass -> read the org's snapshot -> the preparation pass (refuse
+invalid rows, unallowed deletes, a key of another org) -> the run pass: prepared rows streamed
+through the runner to the executor and the pass recorder -> the summary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import structlog
+
+from scf_batch.close_client import open_client
+from scf_batch.errors import UsageError
+from scf_batch.executor import PairExecutor, utc_now
+from scf_batch.opsfile import fingerprint, read_operations
+from scf_batch.options import RunSettings
+from scf_batch.prepare import Prepared, Report, prepare, survey
+from scf_batch.progress import Reporter
+from scf_batch.results import SUMMARY_FILE, write_json_atomically
+from scf_batch.retry import RetryPolicy
+from scf_batch.runfolder import (
+    PassRecord,
+    PassRecorder,
+    PassStart,
+    Resume,
+    RunLock,
+    begin_pass,
+    read_snapshot_document,
+    scan_results,
+    write_snapshot,
+)
+from scf_batch.runner import Limits, Run
+from scf_batch.snapshot import Snapshot, fetch_snapshot
+from scf_batch.summary import RunReport
+
+log = structlog.get_logger("scf_batch.runjob")
+
+
+class JobInvalid(UsageError):
+    """The job has invalid rows and --skip-invalid was not given; nothing was sent."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__(f"{report.invalid_rows} invalid row(s), {report.problem_count} problem(s)")
+        self.report = report
+
+
+class DeletesRefused(UsageError):
+    """The plan deletes associations (and every value stored in them) without --allow-delete."""
+
+    def __init__(self, report: Report, snapshot: Snapshot) -> None:
+        super().__init__(f"the plan disassociates {report.delete_count} pair(s)")
+        self.report = report
+        self.snapshot = snapshot
+
+
+def check_org(snapshot: Snapshot, settings: RunSettings) -> None:
+    """A job pinned to an org refuses a key of another (or an org it cannot tell)."""
+    wanted_id, wanted_name = settings.organization_id, settings.organization_name
+    if wanted_id is None and wanted_name is None:
+        return
+    org = snapshot.org
+    matches = org is not None and (
+        (wanted_id is None or org.id == wanted_id)
+        and (wanted_name is None or org.name == wanted_name)
+    )
+    if not matches:
+        wanted = " ".join(f'"{v}"' for v in (wanted_name, wanted_id) if v is not None)
+        found = f"the org {org}" if org is not None else "an org that `me/` does not name"
+        raise UsageError(
+            f"organization: found a key of {found}; expected a key of the org {wanted} that "
+            f"the job is pinned to. Nothing was sent: check {settings.api_key_env}"
+        )
+
+
+async def run_job(
+    settings: RunSettings, api_key: str, *, reporter: Callable[[], Reporter]
+) -> RunReport:
+    """Run a job in its folder; raises UsageError/JobInvalid (exit 2), LockHeldError (75)."""
+    folder = settings.out
+    lock = RunLock(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except OSError as exc:
+        raise UsageError(
+            f"{folder}: cannot use it as the run folder ({exc.strerror}); "
+            "expected a folder you can write to (see --out)"
+        ) from exc
+    try:
+        return await _run_locked(settings, api_key, reporter)
+    finally:
+        lock.release()
+
+
+async def _run_locked(
+    settings: RunSettings, api_key: str, reporter: Callable[[], Reporter]
+) -> RunReport:
+    folder, operations = settings.out, settings.operations
+    read_operations(operations)  # an unusable file or header stops here (exit 2)
+    digest = fingerprint(operations)
+    start = begin_pass(
+        folder, fingerprint=digest, operations=operations, restart=settings.restart, now=utc_now()
+    )
+    if start.archived is not None:
+        log.info("new_pass", number=start.number, previous_kept_in=str(start.archived))
+    resume = Resume()
+    if start.continuing:
+        resume = scan_results(folder / "results.jsonl", rows_total=start.rows_total)
+        if resume.truncated_bytes:
+            log.warning("torn_results_line_cut", bytes=resume.truncated_bytes)
+    async with open_client(
+        settings.base_url,
+        api_key,
+        timeout_s=settings.timeout_s,
+        rate_per_s=settings.rate_per_s,
+        max_connections=settings.concurrency,
+    ) as client:
+        snapshot = await fetch_snapshot(client, settings.base_url)
+        check_org(snapshot, settings)
+        report = survey(operations, snapshot, done=resume.done)
+        if not report.ok and not settings.skip_invalid:
+            raise JobInvalid(report)
+        if report.delete_count and not settings.allow_delete:
+            raise DeletesRefused(report, snapshot)
+        baseline = _baseline(folder, start, snapshot)
+        log.info("start", job=settings.name, org=str(snapshot.org), pass_number=start.number,
+                 rows=report.rows, done_before=resume.done.count)  # fmt: skip
+        record = PassRecord(
+            settings.name, start.number, start.started_at, operations, digest,
+            settings.recorded(), baseline.document["org"], report.rows,
+        )  # fmt: skip
+        recorder = PassRecorder(folder, record, rows_done=resume.done.count, utc_now=utc_now)
+        recorder.checkpoint(complete=False, now=0.0)
+        policy = RetryPolicy(
+            max_retries=settings.max_retries, row_deadline_s=settings.row_deadline_s
+        )
+        executor = PairExecutor(client, snapshot, policy, resuming=resume.done.count > 0)
+        limits = Limits(settings.concurrency, settings.limit, settings.max_errors,
+                        settings.max_duration_s)  # fmt: skip
+        with reporter() as progress:
+            run = Run(
+                prepare(operations, snapshot, baseline=baseline), executor, recorder, limits,
+                total_rows=report.rows, done=resume.done, tally=resume.tally,
+                counters=client.stats, reporter=progress,
+            )  # fmt: skip
+            ended = await run.execute()
+        summary = RunReport(
+            exit_code=ended.exit_code, folder=folder, job=settings.name, org=snapshot.org,
+            pass_number=start.number, new_pass=start.archived is not None,
+            started_at=start.started_at, total_rows=report.rows, tally=ended.tally,
+            elapsed_s=ended.elapsed_s, requests=client.stats.requests,
+            rate_limited=client.stats.rate_limited, rate_per_s=settings.rate_per_s,
+            reason=ended.reason, resumed_rows=resume.done.count,
+            retried_rows=executor.retried_rows,
+            requests_by_group=dict(client.stats.requests_by_group),
+            timeline=client.stats.timeline(rows_by_second=recorder.rows_by_second),
+            failed_rows=recorder.failed,
+        )  # fmt: skip
+    write_json_atomically(folder / SUMMARY_FILE, summary.to_summary())
+    return summary
+
+
+def _baseline(folder: Path, start: PassStart, snapshot: Snapshot) -> Snapshot:
+    """What the pass plans from: its first run's snapshot (kept in snapshot.json), written
+    now when this run starts the pass."""
+    if start.continuing:
+        document = read_snapshot_document(folder)
+        if document is not None:
+            return Snapshot.from_document(document)
+    write_snapshot(folder, snapshot.document)
+    return snapshot
+
+
+async def plan_job(
+    settings: RunSettings, api_key: str, *, each: Callable[[Prepared, Snapshot], None]
+) -> Report:
+    """The plan of a job against one snapshot of the org; nothing is written anywhere."""
+    read_operations(settings.operations)  # an unusable file or header stops here (exit 2)
+    async with open_client(
+        settings.base_url, api_key, timeout_s=settings.timeout_s, rate_per_s=settings.rate_per_s
+    ) as client:
+        snapshot = await fetch_snapshot(client, settings.base_url)
+    check_org(snapshot, settings)
+    return survey(settings.operations, snapshot, each=lambda prepared: each(prepared, snapshot))
