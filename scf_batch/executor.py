@@ -122,7 +122,8 @@ class StepRunner:
                 refused = exc
             else:
                 return ok(step.outcome, step.after, status)
-            before = await self._read(rop, check_field=refused is not None)
+            gone_maybe = refused is not None and refused.status == 404
+            before = await self._read(rop, check_field=gone_maybe)
             again = plan_step(rop, before)
             if refused is not None and again.kind is step.kind:
                 return failed(Outcome.REJECTED, before, refused)  # not a state problem

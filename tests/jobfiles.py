@@ -6,7 +6,7 @@ import gzip
 import json
 from pathlib import Path
 
-from scf_batch.jobfile import read_operations
+from scf_batch.opsfile import read_operations
 from scf_batch.models import Operation, Problem, RowError
 
 FIELD_1 = "cf_" + "a1B2c3D4e5" * 4 + "xyz"

@@ -137,25 +137,6 @@ def test_memory_is_per_pair_not_per_row() -> None:
     assert len(tracker) == 2
 
 
-def test_equal_role_sets_are_stored_once() -> None:
-    """Pairs whose rows name the same roles share one role set, keeping memory per pair small."""
-    tracker = ConflictTracker()
-    plans = [
-        tracker.plan(
-            Operation(
-                n,
-                n + 1,
-                Action.ENSURE,
-                Ref(name=f"F{n}"),
-                ObjectType.LEAD,
-                editable_with_roles=("admin", "user"),
-            )
-        )
-        for n in range(3)
-    ]
-    assert len({id(planned[3]) for planned in plans}) == 1
-
-
 def test_same_settings_after_a_disassociate_still_cannot_update(tmp_path: Path) -> None:
     """An update naming what a disassociate row also named is refused: the pair is gone."""
     rows = [f"disassociate,{FIELD_1},lead,,true,", f"update,{FIELD_1},lead,,true,"]

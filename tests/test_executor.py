@@ -1,4 +1,8 @@
-"""Each action's every outcome, against an in-memory fake of the association API."""
+"""Carrying out each step, against an in-memory fake of the association API.
+
+`perform` plans the row against what the snapshot believed (by default: the fake's state, a
+fresh snapshot) and carries the step out; a stale belief makes the write meet another state.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from scf_batch.actions import ActionRunner, Attempts, Verdict
+from scf_batch.attempts import Attempts
 from scf_batch.errors import (
     ApiError,
     AuthError,
@@ -16,8 +20,10 @@ from scf_batch.errors import (
     RateLimited,
     ServerError,
 )
+from scf_batch.executor import StepRunner, Verdict
 from scf_batch.models import (
     Action,
+    Association,
     ObjectType,
     Operation,
     Outcome,
@@ -26,6 +32,7 @@ from scf_batch.models import (
     Status,
     Target,
 )
+from scf_batch.plan import plan_step
 from scf_batch.retry import RetryPolicy
 
 pytestmark = pytest.mark.anyio
@@ -133,13 +140,28 @@ async def no_sleep(_: float) -> None:
     return None
 
 
-def runner(api: FakeApi, *, max_retries: int = 3) -> ActionRunner:
+def runner(api: FakeApi, *, max_retries: int = 3) -> StepRunner:
     attempts = Attempts(RetryPolicy(max_retries=max_retries), sleep=no_sleep, rand=lambda: 0.5)
-    return ActionRunner(api, attempts)
+    return StepRunner(api, attempts)
 
 
-async def perform(api: FakeApi, rop: ResolvedOperation) -> Verdict:
-    return await runner(api).perform(rop)
+FRESH = object()  # the snapshot saw the fake's state as it is
+
+
+def believed(api: FakeApi, rop: ResolvedOperation) -> Association | None:
+    found = api.state.get((rop.scf_id, rop.target.path))
+    if found is None:
+        return None
+    return Association(bool(found["required"]), frozenset(found["editable_with_roles"]))
+
+
+async def perform(
+    api: FakeApi, rop: ResolvedOperation, *, before: object = FRESH, r: StepRunner | None = None
+) -> Verdict:
+    """Plan against `before` (what the snapshot said) and carry the step out."""
+    state = believed(api, rop) if before is FRESH else before
+    assert state is None or isinstance(state, Association)
+    return await (r or runner(api)).carry_out(rop, plan_step(rop, state), state)
 
 
 def seed(api: FakeApi, target: Target = LEAD, **assoc: Any) -> None:
@@ -155,11 +177,21 @@ async def test_associate_creates_a_missing_association() -> None:
     assert api.calls == ["POST"]
 
 
-async def test_associate_with_the_same_settings_is_already_associated() -> None:
-    """A 400 on associate is confirmed by a GET: same settings means ok/already_associated."""
+async def test_associate_with_the_same_settings_sends_nothing() -> None:
+    """The snapshot shows the pair as asked: ok/already_associated without a request."""
     api = FakeApi()
     seed(api, required=True)
     verdict = await perform(api, op(Action.ASSOCIATE, required=True))
+    assert (Status.OK, Outcome.ALREADY_ASSOCIATED) == (verdict.status, verdict.outcome)
+    assert api.calls == []
+
+
+async def test_associate_that_appeared_since_the_snapshot_is_confirmed_by_reading() -> None:
+    """A 400 on create (the pair appeared after the snapshot) is confirmed by a GET: same
+    settings means ok/already_associated, never created."""
+    api = FakeApi()
+    seed(api, required=True)
+    verdict = await perform(api, op(Action.ASSOCIATE, required=True), before=None)
     assert (Status.OK, Outcome.ALREADY_ASSOCIATED) == (verdict.status, verdict.outcome)
     assert api.calls == ["POST", "GET"]
 
@@ -171,10 +203,11 @@ async def test_associate_with_other_settings_is_a_conflict() -> None:
     verdict = await perform(api, op(Action.ASSOCIATE, required=False))
     assert (Status.FAILED, Outcome.CONFLICT) == (verdict.status, verdict.outcome)
     assert api.state[(FIELD, LEAD.path)]["required"] is True
+    assert api.calls == []
 
 
 async def test_associate_an_unknown_field_is_not_found() -> None:
-    """A 404 on associate means the field does not exist."""
+    """A 404 on associate means the field does not exist (any more)."""
     verdict = await perform(FakeApi(), op(Action.ASSOCIATE, field=MISSING))
     assert (Status.FAILED, Outcome.NOT_FOUND, 404) == (
         verdict.status,
@@ -193,6 +226,7 @@ async def test_associate_rejected_when_400_and_nothing_exists() -> None:
         verdict.outcome,
         verdict.field_errors,
     )
+    assert api.calls == ["POST", "GET"]
 
 
 async def test_associate_fault_after_apply_is_confirmed_not_replayed() -> None:
@@ -202,6 +236,17 @@ async def test_associate_fault_after_apply_is_confirmed_not_replayed() -> None:
     verdict = await perform(api, op(Action.ASSOCIATE))
     assert (Status.OK, Outcome.CREATED) == (verdict.status, verdict.outcome)
     assert api.calls == ["POST", "GET"]
+
+
+async def test_a_pair_that_existed_before_the_run_is_never_reported_created() -> None:
+    """A fault on a write to a pair the snapshot showed present cannot turn into `created`:
+    ensure updates (fault after apply, PUT replayed safely) and reports updated."""
+    api = FakeApi()
+    seed(api, required=False)
+    api.faults.append(("after", ServerError("bad gateway", status=502)))
+    verdict = await perform(api, op(Action.ENSURE, required=True))
+    assert (Status.OK, Outcome.UPDATED) == (verdict.status, verdict.outcome)
+    assert api.calls == ["PUT", "PUT"]
 
 
 async def test_associate_fault_before_apply_is_replayed() -> None:
@@ -219,7 +264,7 @@ async def test_rate_limited_retries_do_not_use_up_max_retries() -> None:
     api = FakeApi()
     for _ in range(10):
         api.faults.append(("before", RateLimited("slow down", retry_after_s=0.01)))
-    verdict = await runner(api, max_retries=1).perform(op(Action.ASSOCIATE))
+    verdict = await perform(api, op(Action.ASSOCIATE), r=runner(api, max_retries=1))
     assert (Status.OK, Outcome.CREATED) == (verdict.status, verdict.outcome)
     assert api.calls.count("POST") == 11
 
@@ -230,7 +275,7 @@ async def test_persistent_server_errors_give_up() -> None:
     seed(api)
     for _ in range(10):
         api.faults.append(("before", ServerError("unavailable", status=503)))
-    verdict = await runner(api, max_retries=2).perform(op(Action.UPDATE, required=True))
+    verdict = await perform(api, op(Action.UPDATE, required=True), r=runner(api, max_retries=2))
     assert (Status.FAILED, Outcome.GAVE_UP, 503) == (
         verdict.status,
         verdict.outcome,
@@ -240,33 +285,57 @@ async def test_persistent_server_errors_give_up() -> None:
 
 
 async def test_auth_errors_propagate_to_stop_the_run() -> None:
-    """401 is not a row outcome: the action raises it for the runner to stop."""
+    """401 is not a row outcome: the step raises it for the runner to stop."""
     api = FakeApi()
     api.faults.append(("before", AuthError("unauthorized", status=401)))
     with pytest.raises(AuthError):
         await perform(api, op(Action.ASSOCIATE))
 
 
-async def test_update_changes_settings() -> None:
-    """update PUTs the set fields only and reports updated."""
+async def test_update_sends_only_the_differences() -> None:
+    """update PUTs what differs from the association and reports updated."""
     api = FakeApi()
     seed(api, required=True, editable_with_roles=["admin"])
-    verdict = await perform(api, op(Action.UPDATE, roles=("admin", "user")))
+    verdict = await perform(api, op(Action.UPDATE, required=True, roles=("admin", "user")))
     assert (Status.OK, Outcome.UPDATED) == (verdict.status, verdict.outcome)
     assert {"required": True, "editable_with_roles": ["admin", "user"]} == api.state[
         (FIELD, LEAD.path)
     ]
 
 
-async def test_update_of_a_missing_association_is_not_associated() -> None:
-    """A 404 on update with the field present fails the row as not_associated."""
-    verdict = await perform(FakeApi(), op(Action.UPDATE, required=True))
+async def test_update_that_changes_nothing_sends_nothing() -> None:
+    """update to the settings already there: ok/unchanged without a request."""
+    api = FakeApi()
+    seed(api, required=True)
+    verdict = await perform(api, op(Action.UPDATE, required=True))
+    assert (Status.OK, Outcome.UNCHANGED, []) == (verdict.status, verdict.outcome, api.calls)
+
+
+async def test_update_of_a_missing_association_is_not_associated_without_a_request() -> None:
+    """The snapshot shows no association: failed/not_associated, nothing sent."""
+    api = FakeApi()
+    verdict = await perform(api, op(Action.UPDATE, required=True))
+    assert (Status.FAILED, Outcome.NOT_ASSOCIATED, []) == (
+        verdict.status,
+        verdict.outcome,
+        api.calls,
+    )
+
+
+async def test_update_of_an_association_removed_since_the_snapshot_is_not_associated() -> None:
+    """A 404 on update, the field present: confirmed by reading, failed/not_associated."""
+    api = FakeApi()
+    stale = Association(False, frozenset())
+    verdict = await perform(api, op(Action.UPDATE, required=True), before=stale)
     assert (Status.FAILED, Outcome.NOT_ASSOCIATED) == (verdict.status, verdict.outcome)
+    assert api.calls == ["PUT", "GET", "GET field"]
 
 
 async def test_update_of_a_missing_field_is_not_found() -> None:
     """A 404 on update with no such field fails the row as not_found."""
-    verdict = await perform(FakeApi(), op(Action.UPDATE, field=MISSING, required=True))
+    stale = Association(False, frozenset())
+    rop = op(Action.UPDATE, field=MISSING, required=True)
+    verdict = await perform(FakeApi(), rop, before=stale)
     assert (Status.FAILED, Outcome.NOT_FOUND) == (verdict.status, verdict.outcome)
 
 
@@ -280,14 +349,23 @@ async def test_disassociate_deletes() -> None:
 
 
 async def test_disassociate_of_an_absent_association_is_ok_not_associated() -> None:
-    """Already absent, field present: ok, not_associated."""
-    verdict = await perform(FakeApi(), op(Action.DISASSOCIATE))
+    """Already absent: ok, not_associated, nothing sent."""
+    api = FakeApi()
+    verdict = await perform(api, op(Action.DISASSOCIATE))
+    assert (Status.OK, Outcome.NOT_ASSOCIATED, []) == (verdict.status, verdict.outcome, api.calls)
+
+
+async def test_disassociate_of_one_removed_since_the_snapshot_is_not_associated() -> None:
+    """A 404 on delete, the field present: someone removed it first; ok, not_associated."""
+    stale = Association(False, frozenset())
+    verdict = await perform(FakeApi(), op(Action.DISASSOCIATE), before=stale)
     assert (Status.OK, Outcome.NOT_ASSOCIATED) == (verdict.status, verdict.outcome)
 
 
 async def test_disassociate_of_a_missing_field_is_not_found() -> None:
-    """No such field: failed, not_found."""
-    verdict = await perform(FakeApi(), op(Action.DISASSOCIATE, field=MISSING))
+    """A 404 on delete and no such field: failed, not_found."""
+    stale = Association(False, frozenset())
+    verdict = await perform(FakeApi(), op(Action.DISASSOCIATE, field=MISSING), before=stale)
     assert (Status.FAILED, Outcome.NOT_FOUND) == (verdict.status, verdict.outcome)
 
 
@@ -298,33 +376,43 @@ async def test_disassociate_fault_after_apply_is_deleted() -> None:
     api.faults.append(("after", NetworkError("timeout")))
     verdict = await perform(api, op(Action.DISASSOCIATE))
     assert (Status.OK, Outcome.DELETED) == (verdict.status, verdict.outcome)
-    assert api.calls.count("DELETE") == 1
+    assert api.calls == ["DELETE", "GET"]
 
 
 async def test_ensure_creates_when_absent() -> None:
-    """ensure on a free pair creates it."""
+    """ensure on a free pair creates it with one POST (the snapshot said it was absent)."""
     api = FakeApi()
     verdict = await perform(api, op(Action.ENSURE, required=True))
     assert (Status.OK, Outcome.CREATED) == (verdict.status, verdict.outcome)
-    assert api.calls == ["GET", "POST"]
+    assert api.calls == ["POST"]
 
 
 async def test_ensure_updates_when_different() -> None:
-    """ensure on a pair with other settings updates it."""
+    """ensure on a pair with other settings updates it with one PUT."""
     api = FakeApi()
     seed(api, required=False)
     verdict = await perform(api, op(Action.ENSURE, required=True))
     assert (Status.OK, Outcome.UPDATED) == (verdict.status, verdict.outcome)
     assert api.state[(FIELD, LEAD.path)]["required"] is True
+    assert api.calls == ["PUT"]
+
+
+async def test_ensure_of_an_association_removed_since_the_snapshot_creates_it() -> None:
+    """ensure whose PUT meets a 404 reads, finds the pair gone and creates it."""
+    api = FakeApi()
+    stale = Association(False, frozenset())
+    verdict = await perform(api, op(Action.ENSURE, required=True), before=stale)
+    assert (Status.OK, Outcome.CREATED) == (verdict.status, verdict.outcome)
+    assert api.calls == ["PUT", "GET", "GET field", "POST"]
 
 
 async def test_ensure_leaves_a_matching_association_unchanged() -> None:
-    """ensure on a pair that already matches sends nothing but the GET."""
+    """ensure on a pair that already matches sends nothing."""
     api = FakeApi()
     seed(api, required=True, editable_with_roles=["user", "admin"])
     verdict = await perform(api, op(Action.ENSURE, required=True, roles=("admin", "user")))
     assert (Status.OK, Outcome.UNCHANGED) == (verdict.status, verdict.outcome)
-    assert api.calls == ["GET"]
+    assert api.calls == []
 
 
 async def test_ensure_with_unset_required_does_not_compare_it() -> None:
@@ -336,12 +424,12 @@ async def test_ensure_with_unset_required_does_not_compare_it() -> None:
 
 
 async def test_attempts_count_every_request_of_the_row() -> None:
-    """The attempt counter counts confirmation reads too."""
+    """The request counter counts confirmation reads too; the failure counts as a retry."""
     api = FakeApi()
     api.faults.append(("after", ServerError("oops", status=500)))
     r = runner(api)
-    await r.perform(op(Action.ASSOCIATE))
-    assert r.attempts.count == 2
+    await perform(api, op(Action.ASSOCIATE), r=r)
+    assert (r.attempts.count, r.attempts.retries) == (2, 1)
 
 
 async def test_an_answer_no_rule_covers_fails_the_row_without_crashing() -> None:
@@ -356,10 +444,10 @@ async def test_an_answer_no_rule_covers_fails_the_row_without_crashing() -> None
     )
 
 
-async def test_attempts_know_whether_a_row_was_retried() -> None:
-    """A clean create is not a retry; a create after a 429 is."""
+async def test_retries_count_only_repeats_after_a_failure() -> None:
+    """A clean create has no retry; a create after a 429 has one."""
     clean, limited = runner(FakeApi()), runner(api := FakeApi())
-    await clean.perform(op(Action.ENSURE))
+    await perform(FakeApi(), op(Action.ENSURE), r=clean)
     api.faults.append(("before", RateLimited("slow down", retry_after_s=0.01)))
-    await limited.perform(op(Action.ASSOCIATE))
-    assert (clean.attempts.retried, limited.attempts.retried) == (False, True)
+    await perform(api, op(Action.ASSOCIATE), r=limited)
+    assert (clean.attempts.retries, limited.attempts.retries) == (0, 1)

@@ -57,20 +57,22 @@ def test_every_key_is_read_with_paths_relative_to_the_spec(tmp_path: Path) -> No
         name="nightly",
         spec_path=path,
         operations=folder / "data/ops.csv.gz",
-        base_url="http://127.0.0.1:8787/api/v1/",
         api_key_env="TARGET_KEY",
-        out=folder / "runs/nightly",
-        concurrency=8,
-        rate=5.0,
-        max_retries=3,
-        timeout=12.5,
-        limit=10,
-        max_errors=20,
-        max_duration=600.0,
-        skip_invalid=True,
-        dry_run=False,
-        log_format="json",
-        progress=False,
+        values={
+            "base_url": "http://127.0.0.1:8787/api/v1/",
+            "out": str(folder / "runs/nightly"),
+            "concurrency": 8,
+            "rate": 5.0,
+            "max_retries": 3,
+            "timeout": 12.5,
+            "limit": 10,
+            "max_errors": 20,
+            "max_duration": 600.0,
+            "skip_invalid": True,
+            "dry_run": False,
+            "log_format": "json",
+            "progress": False,
+        },
         simulator=SimulatorSpec(20, 5.0, 2.5, 0.1, "semicolon", "legacy", folder / "seed.json"),
     )
 
@@ -101,7 +103,7 @@ def test_operations_file_given_directly(tmp_path: Path, name: str, stem: str) ->
         ),
         (
             'operations = "o.csv"\nconcurrency = 0',
-            "concurrency: found 0; expected an integer from 1 to 1000",
+            "concurrency: found 0; expected an integer from 1 to 256",
         ),
         (
             'operations = "o.csv"\nconcurrency = true',
@@ -110,11 +112,11 @@ def test_operations_file_given_directly(tmp_path: Path, name: str, stem: str) ->
         ('operations = "o.csv"\nconcurrency = 2.5', "concurrency: found 2.5; expected an integer"),
         (
             'operations = "o.csv"\nrate = -1',
-            "rate: found -1; expected a number of requests per second",
+            "rate: found -1; expected a number above 0 (req/s)",
         ),
         (
             'operations = "o.csv"\ntimeout = nan',
-            "timeout: found NaN; expected a number of seconds above 0",
+            "timeout: found NaN; expected a number above 0 (s)",
         ),
         (
             'operations = "o.csv"\nskip_invalid = "yes"',
@@ -122,17 +124,22 @@ def test_operations_file_given_directly(tmp_path: Path, name: str, stem: str) ->
         ),
         (
             'operations = "o.csv"\nlog_format = "xml"',
-            'log_format: found "xml"; expected auto, json or console',
+            'log_format: found "xml"; expected one of auto, json, console',
         ),
         (
             'operations = "o.csv"\nbase_url = "ftp://x"',
-            'base_url: found "ftp://x"; expected an http://',
+            'base_url: found "ftp://x"; expected Close API base URL (an http://',
         ),
         (
             'operations = "o.csv"\napi_key_env = "MY KEY"',
             'api_key_env: found "MY KEY"; expected an environment',
         ),
-        ('operations = "o.csv"\nout = []', "out: found an array; expected a folder"),
+        ('operations = "o.csv"\nout = []', "out: found an array; expected run folder"),
+        (
+            'operations = "o.csv"\nmax_duration = 0',
+            "max_duration: found 0; expected a number above 0 (s)",
+        ),
+        ('operations = "o\\u0000.csv"', "operations: found"),
         ('operations = "o.csv"\nsimulator = 3', "simulator: found 3; expected a table"),
         (
             'operations = "o.csv"\n[simulator]\nfault_rate = 2',

@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from scf_batch.csvrows import build_operation
 from scf_batch.errors import JobFileError, JobHeaderError
-from scf_batch.jobfile import fingerprint, read_operations
+from scf_batch.opsfile import fingerprint, read_operations
 from scf_batch.models import Action, ObjectType, Operation, Problem, Ref, RowError
 from tests.jobfiles import (
     ACTITYPE,
@@ -597,22 +596,11 @@ def test_repeated_rows_still_meet_the_conflict_check(tmp_path: Path) -> None:
     assert [type(item).__name__ for item in read(path)] == ["Operation", "Operation", "RowError"]
 
 
-def test_fast_operations_equal_and_hash_like_constructed_ones() -> None:
-    """The fast builder makes Operations equal to (and hashing like) the dataclass constructor's."""
-    op = Operation(
-        3, 4, Action.UPDATE, Ref(name="A"), ObjectType.CONTACT, None, None, ("user",), "k"
-    )
-    fast = build_operation(
-        3, 4, op.action, op.field, op.object_type, op.type_ref, op.required, ("user",), "k"
-    )
-    assert (fast, hash(fast), type(fast)) == (op, hash(op), Operation)
-
-
 def test_pure_modules_import_nothing_that_speaks_http() -> None:
     """Reading and checking job files loads neither aiohttp, anyio nor structlog (STYLE.md)."""
     code = (
         "import sys\n"
-        "import scf_batch.jobfile, scf_batch.jobspec, scf_batch.catalog\n"
+        "import scf_batch.opsfile, scf_batch.jobspec, scf_batch.snapshot, scf_batch.plan\n"
         "print(sorted(m for m in ('aiohttp', 'anyio', 'structlog') if m in sys.modules))\n"
     )
     result = subprocess.run(

@@ -1,14 +1,16 @@
-"""The org catalog: names to ids, unknown and ambiguous references, fetching the four lists."""
+"""The org's snapshot: names to ids, unknown and ambiguous references, associations, reading it."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
-from scf_batch.catalog import Catalog, fetch_catalog
+from scf_batch.snapshot import Org, Snapshot, read_snapshot
 from scf_batch.models import (
     Action,
+    Association,
     ObjectType,
     Operation,
     Ref,
@@ -20,8 +22,25 @@ from tests.jobfiles import ACTITYPE, COTYPE, FIELD_1, FIELD_2, ROLE
 FIELD_3 = "cf_" + "Q" * 43
 ROLE_2 = "role_" + "R" * 22
 
+ORG_ID = "orga_" + "O" * 43
+ME = {"id": "user_1", "organizations": [{"id": ORG_ID, "name": "Acme"}]}
 FIELDS = [
-    {"id": FIELD_1, "name": "Owner", "type": "user", "associations": []},
+    {
+        "id": FIELD_1,
+        "name": "Owner",
+        "type": "user",
+        "associations": [
+            {"object_type": "lead", "required": True, "editable_with_roles": ["admin"]},
+            {
+                "object_type": "custom_activity_type",
+                "custom_activity_type_id": ACTITYPE,
+                "required": False,
+                "editable_with_roles": [],
+            },
+            {"object_type": "custom_object_type", "required": False},  # no type id: left out
+            {"object_type": "ticket", "required": False},  # an object type we do not know
+        ],
+    },
     {"id": FIELD_2, "name": "Region", "type": "text", "associations": []},
     {"id": FIELD_3, "name": "Region", "type": "text", "associations": []},
     {"name": "no id, ignored"},
@@ -29,7 +48,7 @@ FIELDS = [
 ROLES = [{"id": ROLE, "name": "Sales"}, {"id": ROLE_2, "name": "Support"}]
 ACTIVITY_TYPES = [{"id": ACTITYPE, "name": "Call review"}]
 OBJECT_TYPES = [{"id": COTYPE, "name": "Invoice"}]
-CATALOG = Catalog.from_lists(FIELDS, ROLES, ACTIVITY_TYPES, OBJECT_TYPES)
+CATALOG = Snapshot.from_lists(ME, FIELDS, ROLES, ACTIVITY_TYPES, OBJECT_TYPES)
 
 
 def op(field: Ref, object_type: ObjectType = ObjectType.LEAD, **kwargs: Any) -> Operation:
@@ -117,36 +136,75 @@ def test_activity_type_id_of_another_kind_is_unknown() -> None:
 
 def test_empty_org_says_it_has_none() -> None:
     """With nothing in the org the message says so instead of listing examples."""
-    empty = Catalog.from_lists([], [], [], [])
+    empty = Snapshot.from_lists(None, [], [], [], [])
     assert messages(empty.resolve(op(Ref(name="Owner")), "f.jsonl"))[0].endswith(
         "expected a shared custom field that exists (the org has none)"
     )
 
 
-class FakeLister:
-    """Serves canned lists by path and records which paths were asked for."""
+class FakeReader:
+    """Serves canned objects and lists by path and records which paths were asked for."""
 
-    def __init__(self, lists: dict[str, list[dict[str, Any]]]) -> None:
+    def __init__(self, lists: dict[str, Any]) -> None:
         self.lists = lists
         self.asked: list[str] = []
 
+    async def get_object(self, path: str) -> dict[str, Any]:
+        self.asked.append(path)
+        found: dict[str, Any] = self.lists[path]
+        return found
+
     async def list_all(self, path: str) -> list[dict[str, Any]]:
         self.asked.append(path)
-        return self.lists[path]
+        found: list[dict[str, Any]] = self.lists[path]
+        return found
 
 
 @pytest.mark.anyio
-async def test_fetch_catalog_lists_each_collection_once() -> None:
-    """fetch_catalog asks for the four lists once each and builds the same catalog."""
-    lister = FakeLister(
+async def test_read_snapshot_asks_for_each_collection_once() -> None:
+    """read_snapshot asks for me/ and the four lists once each and builds the same snapshot."""
+    reader = FakeReader(
         {
+            "me/": ME,
             "custom_field/shared/": FIELDS,
             "role/": ROLES,
             "custom_activity/": ACTIVITY_TYPES,
             "custom_object_type/": OBJECT_TYPES,
         }
     )
-    assert await fetch_catalog(lister) == CATALOG
-    assert sorted(lister.asked) == sorted(
-        ["custom_field/shared/", "role/", "custom_activity/", "custom_object_type/"]
+    assert await read_snapshot(reader) == CATALOG
+    assert sorted(reader.asked) == sorted(
+        ["me/", "custom_field/shared/", "role/", "custom_activity/", "custom_object_type/"]
     )
+
+
+def test_associations_are_indexed_by_field_and_target_path() -> None:
+    """Each association of a field is found by (field id, target path) with its settings;
+    associations naming no usable target are left out."""
+    assert CATALOG.associations == {
+        (FIELD_1, "lead"): Association(True, frozenset({"admin"})),
+        (FIELD_1, f"custom_activity_type/{ACTITYPE}"): Association(False, frozenset()),
+    }
+
+
+def test_the_org_is_the_one_me_names() -> None:
+    """The key's org comes from me/; with several orgs, the one the fields belong to."""
+    assert CATALOG.org == Org(ORG_ID, "Acme")
+    other = {"id": "orga_other", "name": "Other"}
+    me = {"organizations": [other, {"id": ORG_ID, "name": "Acme"}]}
+    fields = [{"id": FIELD_1, "name": "x", "organization_id": ORG_ID}]
+    assert Snapshot.from_lists(me, fields, [], [], []).org == Org(ORG_ID, "Acme")
+    assert Snapshot.from_lists(me, [], [], [], []).org is None
+
+
+def test_a_snapshot_survives_its_document() -> None:
+    """snapshot.json rebuilds the same snapshot (what a resumed pass plans from)."""
+    document = json.loads(json.dumps(CATALOG.document))
+    assert Snapshot.from_document(document) == CATALOG
+
+
+def test_names_of_fields_and_custom_types() -> None:
+    """Results carry the names: the field's, and the custom type's for custom targets."""
+    assert CATALOG.field_name(FIELD_1) == "Owner"
+    assert CATALOG.target_name(Target(ObjectType.CUSTOM_ACTIVITY_TYPE, ACTITYPE)) == "Call review"
+    assert CATALOG.target_name(Target(ObjectType.LEAD)) is None

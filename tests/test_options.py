@@ -1,0 +1,82 @@
+"""The options table: flags over the job spec over defaults, one bound for flags and specs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from scf_batch.errors import UsageError
+from scf_batch.jobspec import RUN_KEYS
+from scf_batch.options import BY_NAME, OPTIONS, RunSettings, build_settings, click_options
+from scf_batch.settings import read_api_key
+
+
+def settings(spec: dict[str, Any] | None = None, **flags: Any) -> RunSettings:
+    return build_settings(
+        name="job", operations=Path("ops.csv"), spec_values=spec or {}, flags=flags
+    )
+
+
+def test_flags_override_spec_override_defaults() -> None:
+    """A flag beats the spec, the spec beats the default, and the default fills the rest."""
+    chosen = settings({"rate": 5.0, "concurrency": 3}, concurrency=7, rate=None)
+    assert (chosen.concurrency, chosen.rate_per_s) == (7, 5.0)
+    assert settings().rate_per_s == BY_NAME["rate"].default
+
+
+def test_out_defaults_to_runs_job_name() -> None:
+    """Without --out or a spec `out`, results go to runs/<job name>/."""
+    assert settings().out == Path("runs/job")
+
+
+def test_bad_base_url_is_a_usage_error() -> None:
+    """A base URL that is not http(s) is refused before anything runs."""
+    with pytest.raises(UsageError, match="--base-url"):
+        settings({"base_url": "ftp://example"})
+
+
+def test_api_key_comes_from_the_environment_only() -> None:
+    """The key is read from the named variable; a missing one names the variable, not a key."""
+    assert read_api_key("MY_KEY", {"MY_KEY": " k1 "}) == "k1"
+    with pytest.raises(UsageError, match="MY_KEY: not set"):
+        read_api_key("MY_KEY", {})
+
+
+def test_every_spec_option_is_a_spec_key_with_the_tables_check() -> None:
+    """The job spec checks each run option with the table's own check and wording."""
+    for option in OPTIONS:
+        if option.spec:
+            assert RUN_KEYS[option.name][1] == option.expected()
+
+
+@pytest.mark.parametrize(
+    ("option", "inside", "outside"),
+    [
+        ("concurrency", 256, 257),
+        ("concurrency", 1, 0),
+        ("rate", 0.01, 0),
+        ("max_retries", 100, 101),
+        ("max_duration", 0.5, 0),
+        ("timeout", 0.1, -1),
+    ],
+)
+def test_the_command_line_and_the_spec_share_bounds(
+    option: str, inside: float, outside: float
+) -> None:
+    """A value the spec accepts the command line accepts too, and the same for refusals."""
+
+    @click.command()
+    @click_options
+    def command(**flags: Any) -> None:
+        click.echo("ok")
+
+    flag = BY_NAME[option].flag
+    runner = CliRunner()
+    for value, accepted in ((inside, True), (outside, False)):
+        cli_ok = runner.invoke(command, [flag, str(value)]).exit_code == 0
+        spec_ok = BY_NAME[option].check(value) is not None
+        assert (cli_ok, spec_ok) == (accepted, accepted), (option, value)

@@ -1,0 +1,122 @@
+"""The plan: one step per row from the state of its pair, and rows chained in input order."""
+
+from __future__ import annotations
+
+import pytest
+
+from scf_batch.models import (
+    Action,
+    Association,
+    ObjectType,
+    Operation,
+    Outcome,
+    Ref,
+    ResolvedOperation,
+    Target,
+)
+from scf_batch.plan import PlanState, StepKind, plan_step
+from scf_batch.snapshot import Snapshot
+from tests.jobfiles import ACTITYPE, FIELD_1
+
+LEAD = Target(ObjectType.LEAD)
+ACTIVITY = Target(ObjectType.CUSTOM_ACTIVITY_TYPE, ACTITYPE)
+PLAIN = Association(False, frozenset())
+REQUIRED_ADMIN = Association(True, frozenset({"admin"}))
+
+
+def rop(
+    action: Action,
+    required: bool | None = None,
+    roles: tuple[str, ...] | None = None,
+    target: Target = LEAD,
+    row: int = 1,
+) -> ResolvedOperation:
+    op = Operation(row, row + 1, action, Ref(id=FIELD_1), target.object_type, None, required, roles)
+    return ResolvedOperation(op, FIELD_1, target, roles)
+
+
+@pytest.mark.parametrize(
+    ("row", "current", "kind", "outcome"),
+    [
+        (rop(Action.ASSOCIATE), None, StepKind.CREATE, Outcome.CREATED),
+        (rop(Action.ASSOCIATE), PLAIN, StepKind.NOTHING, Outcome.ALREADY_ASSOCIATED),
+        (rop(Action.ASSOCIATE, True), PLAIN, StepKind.FAIL, Outcome.CONFLICT),
+        (rop(Action.ASSOCIATE, None, ("admin",)), PLAIN, StepKind.FAIL, Outcome.CONFLICT),
+        (rop(Action.UPDATE, True), None, StepKind.FAIL, Outcome.NOT_ASSOCIATED),
+        (rop(Action.UPDATE, False), PLAIN, StepKind.NOTHING, Outcome.UNCHANGED),
+        (rop(Action.UPDATE, True), PLAIN, StepKind.UPDATE, Outcome.UPDATED),
+        (rop(Action.DISASSOCIATE), None, StepKind.NOTHING, Outcome.NOT_ASSOCIATED),
+        (rop(Action.DISASSOCIATE), REQUIRED_ADMIN, StepKind.DELETE, Outcome.DELETED),
+        (rop(Action.ENSURE, True, ("admin",)), None, StepKind.CREATE, Outcome.CREATED),
+        (rop(Action.ENSURE, True, ("admin",)), REQUIRED_ADMIN, StepKind.NOTHING, Outcome.UNCHANGED),
+        (rop(Action.ENSURE, None, ()), REQUIRED_ADMIN, StepKind.UPDATE, Outcome.UPDATED),
+        (rop(Action.ENSURE), REQUIRED_ADMIN, StepKind.NOTHING, Outcome.UNCHANGED),
+    ],
+)
+def test_each_action_against_each_state(
+    row: ResolvedOperation, current: Association | None, kind: StepKind, outcome: Outcome
+) -> None:
+    """The table of plan.py: each action, absent / as asked / other settings."""
+    step = plan_step(row, current)
+    assert (step.kind, step.outcome) == (kind, outcome)
+
+
+def test_create_body_names_the_custom_type_and_the_settings() -> None:
+    """A create sends the bare object type, the type's id, required and the roles it sets."""
+    step = plan_step(rop(Action.ENSURE, True, ("user", "admin"), ACTIVITY), None)
+    assert step.body == {
+        "object_type": "custom_activity_type",
+        "custom_activity_type_id": ACTITYPE,
+        "required": True,
+        "editable_with_roles": ["admin", "user"],
+    }
+    assert step.after == Association(True, frozenset({"admin", "user"}))
+
+
+def test_update_sends_only_what_differs_and_says_from_what() -> None:
+    """An update's body is the differences; its changes say before and after."""
+    step = plan_step(rop(Action.UPDATE, True, ("admin",)), Association(False, frozenset({"admin"})))
+    assert step.body == {"required": True}
+    assert step.changes == (("required", False, True),)
+    assert step.after == Association(True, frozenset({"admin"}))
+
+
+def test_associate_left_unset_roles_are_not_compared() -> None:
+    """associate without roles accepts whatever roles the association has (not a conflict)."""
+    current = Association(False, frozenset({"admin"}))
+    assert plan_step(rop(Action.ASSOCIATE), current).kind is StepKind.NOTHING
+
+
+def test_rows_of_a_pair_are_planned_against_what_earlier_rows_leave() -> None:
+    """associate -> update -> disassociate -> ensure on one pair, from an empty org."""
+    plans = PlanState(Snapshot.from_lists(None, [], [], [], []))
+    rows = [
+        rop(Action.ASSOCIATE, row=1),
+        rop(Action.UPDATE, True, row=2),
+        rop(Action.UPDATE, True, row=3),
+        rop(Action.DISASSOCIATE, row=4),
+        rop(Action.DISASSOCIATE, row=5),
+        rop(Action.ENSURE, True, row=6),
+    ]
+    assert [plans.plan(row).kind for row in rows] == [
+        StepKind.CREATE,
+        StepKind.UPDATE,
+        StepKind.NOTHING,
+        StepKind.DELETE,
+        StepKind.NOTHING,
+        StepKind.CREATE,
+    ]
+
+
+def test_the_chain_starts_from_the_snapshot() -> None:
+    """A pair the snapshot shows associated is not created again."""
+    fields = [
+        {
+            "id": FIELD_1,
+            "name": "F",
+            "associations": [{"object_type": "lead", "required": True, "editable_with_roles": []}],
+        }
+    ]
+    plans = PlanState(Snapshot.from_lists(None, fields, [], [], []))
+    assert plans.plan(rop(Action.ENSURE, True)).kind is StepKind.NOTHING
+    assert plans.plan(rop(Action.ENSURE, True, target=ACTIVITY)).kind is StepKind.CREATE
