@@ -297,3 +297,9 @@ async def test_a_created_field_defaults_to_single_value_and_joins_the_list(sim: 
     listed = await sim.call("GET", "custom_field/shared/")
     assert created.body["accepts_multiple_values"] is False
     assert listed.body["data"][-1] == created.body
+
+
+async def test_a_skip_past_the_end_is_an_empty_last_page(sim: Harness) -> None:
+    """`_skip` beyond the list answers 200 with no data and has_more false."""
+    reply = await sim.call("GET", "custom_field/shared/?_skip=1000")
+    assert (reply.status, reply.body) == (200, {"data": [], "has_more": False})
