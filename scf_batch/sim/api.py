@@ -116,14 +116,12 @@ async def run_operation(request: web.BaseRequest, call: Call, group: str) -> web
 
 
 def _list(items: Callable[[Org], dict[str, dict[str, Any]]], **kw: bool) -> Operation:
-    return lambda c: scf.page(scf.with_org(items(c.org), c.org), c.query, **kw)
+    return lambda c: scf.list_lookups(items(c.org), c.org, c.query, **kw)
 
 
 Operation = Callable[[Call], scf.Reply]
 OPERATIONS: dict[tuple[str, str], Operation] = {
-    ("GET", routes.FIELDS): lambda c: scf.page(
-        [f.to_json() for f in c.org.fields.values()], c.query
-    ),
+    ("GET", routes.FIELDS): lambda c: scf.list_fields(c.org, c.query),
     ("POST", routes.FIELDS): lambda c: scf.create_field(c.org, c.body, c.user, c.sim.id_rng),
     ("GET", routes.FIELD): lambda c: (200, scf.find_field(c.org, c.route.scf_id).to_json()),
     ("PUT", routes.FIELD): lambda c: scf.update_field(c.org, c.route.scf_id, c.body, c.user),

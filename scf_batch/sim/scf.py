@@ -7,7 +7,8 @@ Close's error body. No HTTP here, so every rule is testable as a plain call.
 from __future__ import annotations
 
 import random
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from scf_batch.sim.ids import random_id
 from scf_batch.sim.store import (
@@ -15,6 +16,7 @@ from scf_batch.sim.store import (
     FIELD_TYPES,
     MULTI_VALUE_TYPES,
     OBJECT_TYPES,
+    REFERENCING_TYPE,
     TYPE_ID_KEYS,
     Association,
     AssocKey,
@@ -24,8 +26,10 @@ from scf_batch.sim.store import (
 )
 
 Reply = tuple[int, Any]
+T = TypeVar("T")
 DEFAULT_PAGE = 100
 MAX_PAGE = 100
+REFERENCE_KEY = "referenced_custom_type_id"
 
 
 class ApiError(Exception):
@@ -47,14 +51,21 @@ def not_found(what: str) -> ApiError:
     return ApiError(404, {"error": f"{what} not found"})
 
 
-def page(items: list[dict[str, Any]], query: dict[str, str], *, has_more_key: bool = True) -> Reply:
+def page(
+    items: Sequence[T],
+    query: dict[str, str],
+    render: Callable[[T], dict[str, Any]],
+    *,
+    has_more_key: bool = True,
+) -> Reply:
     """A `{"data", "has_more"}` page from `_skip`/`_limit`; without `has_more_key` the last
-    page omits `has_more`, as some Close lists do."""
+    page omits `has_more`, as some Close lists do. Only the page's items are rendered, so
+    reading a list page by page costs its length once, not once per page."""
     skip = _page_param(query, "_skip", 0)
     limit = min(_page_param(query, "_limit", DEFAULT_PAGE), MAX_PAGE)
     if limit == 0:
         raise invalid({"_limit": "must be at least 1"})
-    data = items[skip : skip + limit]
+    data = [render(item) for item in items[skip : skip + limit]]
     has_more = skip + limit < len(items)
     body: dict[str, Any] = {"data": data}
     if has_more or has_more_key:
@@ -90,12 +101,9 @@ def create_field(org: Org, body: dict[str, Any], user_id: str, rng: random.Rando
     if ftype not in FIELD_TYPES:
         errors["type"] = f"must be one of {', '.join(FIELD_TYPES)}"
     description = _check_description(body.get("description"), errors)
-    multiple = body.get("accepts_multiple_values", False)
-    if not isinstance(multiple, bool):
-        errors["accepts_multiple_values"] = "must be a boolean"
-    elif multiple and ftype in FIELD_TYPES and ftype not in MULTI_VALUE_TYPES:
-        errors["accepts_multiple_values"] = f"is only allowed for {', '.join(MULTI_VALUE_TYPES)}"
+    multiple = _check_multiple(ftype, body.get("accepts_multiple_values", False), errors)
     choices = _check_choices(str(ftype), body.get("choices"), errors)
+    referenced = _check_referenced(org, ftype, body.get(REFERENCE_KEY), errors)
     if errors:
         raise invalid(errors)
     now = utc_now_iso()
@@ -104,24 +112,27 @@ def create_field(org: Org, body: dict[str, Any], user_id: str, rng: random.Rando
         name=str(name),
         description=description,
         type=str(ftype),
-        accepts_multiple_values=bool(multiple),
+        accepts_multiple_values=multiple,
         choices=choices,
         organization_id=org.id,
         created_by=user_id,
         updated_by=user_id,
         date_created=now,
         date_updated=now,
+        referenced_custom_type_id=referenced,
     )
     org.fields[scf.id] = scf
     return 200, scf.to_json()
 
 
 def update_field(org: Org, scf_id: str, body: dict[str, Any], user_id: str) -> Reply:
-    """PUT custom_field/shared/{id}/: partial update of name, description, choices."""
+    """PUT custom_field/shared/{id}/: partial update of name, description, choices and
+    accepts_multiple_values; `type` and the referenced custom object type cannot change."""
     scf = find_field(org, scf_id)
     errors: dict[str, str] = {}
-    if "type" in body and body["type"] != scf.type:
-        errors["type"] = "cannot be changed"
+    for immutable, current in (("type", scf.type), (REFERENCE_KEY, scf.referenced_custom_type_id)):
+        if immutable in body and body[immutable] != current:
+            errors[immutable] = "cannot be changed"
     name = _check_name(org, body.get("name"), errors, current=scf) if "name" in body else scf.name
     description = scf.description
     if "description" in body:
@@ -129,9 +140,13 @@ def update_field(org: Org, scf_id: str, body: dict[str, Any], user_id: str) -> R
     choices = scf.choices
     if "choices" in body:
         choices = _check_choices(scf.type, body["choices"], errors)
+    multiple = scf.accepts_multiple_values
+    if "accepts_multiple_values" in body:
+        multiple = _check_multiple(scf.type, body["accepts_multiple_values"], errors)
     if errors:
         raise invalid(errors)
     scf.name, scf.description, scf.choices = str(name), description, choices
+    scf.accepts_multiple_values = multiple
     scf.touch(user_id)
     return 200, scf.to_json()
 
@@ -153,6 +168,32 @@ def _check_name(
         if other.name == name and other is not current:
             errors["name"] = "a shared custom field with this name already exists"
     return name
+
+
+def _check_multiple(ftype: object, multiple: object, errors: dict[str, str]) -> bool:
+    if not isinstance(multiple, bool):
+        errors["accepts_multiple_values"] = "must be a boolean"
+        return False
+    if multiple and ftype in FIELD_TYPES and ftype not in MULTI_VALUE_TYPES:
+        errors["accepts_multiple_values"] = f"is only allowed for {', '.join(MULTI_VALUE_TYPES)}"
+    return multiple
+
+
+def _check_referenced(
+    org: Org, ftype: object, referenced: object, errors: dict[str, str]
+) -> str | None:
+    """A `custom_object` field names one of the org's custom object types; others name none."""
+    if ftype != REFERENCING_TYPE:
+        if referenced is not None:
+            errors[REFERENCE_KEY] = f"is only allowed for fields of type {REFERENCING_TYPE}"
+        return None
+    if not isinstance(referenced, str) or not referenced:
+        errors[REFERENCE_KEY] = f"is required for fields of type {REFERENCING_TYPE}"
+        return None
+    if referenced not in org.object_types:
+        errors[REFERENCE_KEY] = f"no such custom object type in this organization: {referenced}"
+        return None
+    return referenced
 
 
 def _check_description(description: object, errors: dict[str, str]) -> str | None:
@@ -283,6 +324,18 @@ def me(org: Org) -> Reply:
     return 200, user
 
 
-def with_org(items: dict[str, dict[str, Any]], org: Org) -> list[dict[str, Any]]:
-    """Lookup objects as the API lists them: the seed's fields plus `organization_id`."""
-    return [{**item, "organization_id": org.id} for item in items.values()]
+def list_fields(org: Org, query: dict[str, str]) -> Reply:
+    """GET custom_field/shared/: the org's fields, paged."""
+    return page(list(org.fields.values()), query, SharedField.to_json)
+
+
+def list_lookups(
+    items: dict[str, dict[str, Any]], org: Org, query: dict[str, str], *, has_more_key: bool = True
+) -> Reply:
+    """A lookup list (roles, types) as the API pages it: the seed's items plus
+    `organization_id`."""
+
+    def render(item: dict[str, Any]) -> dict[str, Any]:
+        return {**item, "organization_id": org.id}
+
+    return page(list(items.values()), query, render, has_more_key=has_more_key)

@@ -11,7 +11,6 @@ from typing import Any
 
 from scf_batch.sim.config import DEFAULT_SEED_PATH, SimConfig
 from scf_batch.sim.ratelimit import RateLimiter
-from scf_batch.sim.seedgen import build_seed
 from scf_batch.sim.stats import Stats
 from scf_batch.sim.store import Org, load_orgs, read_seed
 
@@ -24,6 +23,9 @@ def load_seed(path: Path | str) -> dict[str, Any]:
     """The seed file; the default seed is rebuilt in memory when its file is not shipped."""
     path = Path(path)
     if path == DEFAULT_SEED_PATH and not path.exists():
+        # imported here so that `python -m scf_batch.sim.seedgen` runs without a double import
+        from scf_batch.sim.seedgen import build_seed  # noqa: PLC0415
+
         return build_seed()
     return read_seed(path)
 

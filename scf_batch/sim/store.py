@@ -21,6 +21,7 @@ FIELD_TYPES = (
     "text", "number", "date", "datetime", "choices", "user", "contact", "custom_object", "hidden",
 )  # fmt: skip
 MULTI_VALUE_TYPES = ("user", "choices", "contact", "custom_object")
+REFERENCING_TYPE = "custom_object"  # its fields carry `referenced_custom_type_id` (a cotype_ id)
 BUILTIN_ROLES = ("admin", "superuser", "user", "restricted_user")
 
 AssocKey = tuple[str, str | None]
@@ -66,10 +67,12 @@ class SharedField:
     date_created: str
     date_updated: str
     associations: dict[AssocKey, Association] = field(default_factory=dict)
+    referenced_custom_type_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The SCF object as Close returns it."""
-        return {
+        """The SCF object as Close returns it; a `custom_object` field also names the custom
+        object type its values point to (`referenced_custom_type_id`)."""
+        body: dict[str, Any] = {
             "id": self.id,
             "name": self.name,
             "description": self.description,
@@ -83,6 +86,9 @@ class SharedField:
             "date_created": self.date_created,
             "date_updated": self.date_updated,
         }
+        if self.type == REFERENCING_TYPE:
+            body["referenced_custom_type_id"] = self.referenced_custom_type_id
+        return body
 
     def touch(self, user_id: str) -> None:
         """Record a change: who and when."""
@@ -179,6 +185,7 @@ def _load_field(raw: dict[str, Any], org_id: str, user_id: str) -> SharedField:
         updated_by=str(raw.get("updated_by") or user_id),
         date_created=created,
         date_updated=str(raw.get("date_updated") or created),
+        referenced_custom_type_id=raw.get("referenced_custom_type_id"),
     )
     for a in raw.get("associations", []):
         object_type = str(a["object_type"])

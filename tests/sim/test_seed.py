@@ -1,8 +1,11 @@
 """The default seed: committed as generated, ids in Close's forms, a realistic source org and a
-target org with the same names, different ids and no associations."""
+target org with the same roles and types, different ids, no associations, three fields fewer
+and one choices field with fewer choices."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from collections import Counter
@@ -12,10 +15,13 @@ import pytest
 
 from scf_batch.sim import simulator
 from scf_batch.sim.config import DEFAULT_SEED_PATH, SimConfig
-from scf_batch.sim.seedgen import build_seed, render_seed
+from scf_batch.sim.seedgen import SOURCE_ONLY, build_seed, render_seed
 from scf_batch.sim.store import SeedError, load_orgs, read_seed
 
 SEED = build_seed()
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "data" / "examples"
+DEMO = REPO / "data" / "demo" / "onboarding.csv"
 SOURCE, TARGET = SEED["orgs"]
 ID_FORMS = {
     "id": r"orga_[0-9A-Za-z]{43}",
@@ -67,14 +73,88 @@ def test_the_source_org_is_realistic() -> None:
     assert len({a.get("custom_activity_type_id") for a in associations} - {None}) >= 3
 
 
-def test_the_target_org_mirrors_the_source_by_name_without_associations() -> None:
-    """Same names of roles, types and fields; other ids; no associations."""
+def fields_by_name(org: dict[str, object]) -> dict[str, dict[str, object]]:
+    return {f["name"]: f for f in org["shared_custom_fields"]}  # type: ignore[attr-defined]
+
+
+def test_the_target_org_has_the_sources_roles_and_types_without_associations() -> None:
+    """Same names of roles and custom types (so a migration needs none created); other ids;
+    no field of the target has an association."""
     for kind in ("roles", "custom_activity_types", "custom_object_types", "shared_custom_fields"):
-        assert names(TARGET, kind) == names(SOURCE, kind)
         assert not {i["id"] for i in TARGET[kind]} & {i["id"] for i in SOURCE[kind]}
+    for kind in ("roles", "custom_activity_types", "custom_object_types"):
+        assert names(TARGET, kind) == names(SOURCE, kind)
     assert [f["associations"] for f in TARGET["shared_custom_fields"]] == [[]] * len(
         TARGET["shared_custom_fields"]
     )
+
+
+def test_the_target_lacks_three_of_the_sources_fields_and_has_no_field_of_its_own() -> None:
+    """A migration has definitions to create: the target's fields are the source's, in the
+    source's order, minus SOURCE_ONLY, and these three have associations in the source."""
+    source, target = fields_by_name(SOURCE), fields_by_name(TARGET)
+    assert sorted(source.keys() - target.keys()) == sorted(SOURCE_ONLY)
+    assert len(SOURCE_ONLY) == 3
+    assert names(TARGET, "shared_custom_fields") == [
+        n for n in names(SOURCE, "shared_custom_fields") if n not in SOURCE_ONLY
+    ]
+    assert all(source[name]["associations"] for name in SOURCE_ONLY)
+
+
+def test_the_targets_definitions_differ_only_where_the_seed_says() -> None:
+    """Industry has fewer choices in the target (a strict, ordered subset), Health Score
+    another description; everything else about the common fields is equal."""
+    source, target = fields_by_name(SOURCE), fields_by_name(TARGET)
+    industry_source, industry_target = source["Industry"]["choices"], target["Industry"]["choices"]
+    assert isinstance(industry_source, list)
+    assert isinstance(industry_target, list)
+    assert len(industry_target) < len(industry_source)
+    assert industry_target == [c for c in industry_source if c in industry_target]
+    assert source["Health Score"]["description"] != target["Health Score"]["description"]
+    compared = ("type", "accepts_multiple_values", "choices", "description")
+    differences = {
+        (name, key) for name in target for key in compared if source[name][key] != target[name][key]
+    }
+    assert differences == {("Industry", "choices"), ("Health Score", "description")}
+
+
+@pytest.mark.parametrize("org", [SOURCE, TARGET], ids=["source", "target"])
+def test_custom_object_fields_reference_a_custom_object_type_of_their_org(
+    org: dict[str, object],
+) -> None:
+    """Each custom_object field names one of its own org's custom object types, and the same
+    type by name in both orgs; other fields carry no `referenced_custom_type_id`."""
+    type_names = {t["id"]: t["name"] for t in org["custom_object_types"]}  # type: ignore[attr-defined]
+    referenced = {
+        f["name"]: type_names[f["referenced_custom_type_id"]]
+        for f in org["shared_custom_fields"]  # type: ignore[attr-defined]
+        if f["type"] == "custom_object"
+    }
+    assert referenced["Related Assets"] == "Asset"
+    assert all(
+        "referenced_custom_type_id" not in f
+        for f in org["shared_custom_fields"]  # type: ignore[attr-defined]
+        if f["type"] != "custom_object"
+    )
+
+
+def shipped_field_names() -> set[str]:
+    """Every `scf_name` the demo and the examples name (CSV columns and JSONL keys)."""
+    found: set[str] = set()
+    for path in [*EXAMPLES.glob("*.csv"), *EXAMPLES.glob("*.jsonl"), DEMO]:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if path.suffix == ".csv":
+            found |= {row.get("scf_name") or "" for row in csv.DictReader(io.StringIO(text))}
+        found |= set(re.findall(r'"scf_name":\s*"([^"]*)"', text))
+    return found - {""}
+
+
+def test_no_shipped_job_names_a_field_the_target_lacks() -> None:
+    """The demo and the examples keep working on the target: the fields it lacks are named by
+    none of them (and the shipped files do name most of the seed's other fields)."""
+    shipped = shipped_field_names()
+    assert not shipped & set(SOURCE_ONLY)
+    assert len(shipped & set(fields_by_name(TARGET))) >= 20
 
 
 def test_keys_and_tokens_are_the_documented_ones() -> None:
