@@ -26,13 +26,14 @@ def secret_forms(secret: str) -> tuple[str, ...]:
     """The texts `secret` may appear as, longest first; empty for an empty secret."""
     if not secret:
         return ()
-    raw = secret.encode()
+    # surrogatepass: an environment value with undecodable bytes must not crash the scrubber.
+    raw = secret.encode("utf-8", "surrogatepass")
     encoded = [
         secret,
         *(_b64(raw + b":")),
         *(_b64(raw)),
-        quote(secret, safe=""),
-        quote_plus(secret, safe=""),
+        quote(raw, safe=""),
+        quote_plus(raw, safe=""),
     ]
     escaped = [json.dumps(form)[1:-1] for form in encoded]
     escaped += [json.dumps(form, ensure_ascii=False)[1:-1] for form in encoded]
