@@ -3,10 +3,10 @@
 A secret leaks in more shapes than its own text: a server that echoes the `Authorization` header
 shows `base64(key + ":")`, one that decodes it shows the key, a URL shows it percent-encoded and
 a JSON text shows it escaped. `Scrubber` replaces each of these forms with `***`, in strings and
-in the keys and values of nested dicts, lists and tuples. Base64 forms are matched without their
-`=` padding so an unpadded echo is caught too. A subtree nested deeper than `MAX_DEPTH` (only a
-hostile server sends one; Close objects are a few levels deep) is replaced whole, so scrubbing
-never recurses without bound. Pure: no I/O, no logging library.
+in the keys and values of nested dicts, lists and tuples. Base64 forms are matched with and
+without their `=` padding, so an unpadded echo is caught too. A subtree nested deeper than
+`MAX_DEPTH` (only a hostile server sends one; Close objects are a few levels deep) is replaced
+whole, so scrubbing never recurses without bound. Pure: no I/O, no logging library.
 """
 
 from __future__ import annotations
@@ -42,12 +42,13 @@ def secret_forms(secret: str) -> tuple[str, ...]:
     return tuple(sorted(forms, key=lambda form: (-len(form), form)))
 
 
-def _b64(data: bytes) -> tuple[str, str]:
-    """Standard and URL-safe base64 of `data`, padding dropped."""
-    return (
-        base64.b64encode(data).decode("ascii").rstrip("="),
-        base64.urlsafe_b64encode(data).decode("ascii").rstrip("="),
+def _b64(data: bytes) -> tuple[str, ...]:
+    """Standard and URL-safe base64 of `data`, with and without padding."""
+    padded = (
+        base64.b64encode(data).decode("ascii"),
+        base64.urlsafe_b64encode(data).decode("ascii"),
     )
+    return padded + tuple(form.rstrip("=") for form in padded)
 
 
 class Scrubber:
