@@ -13,6 +13,7 @@ import anyio
 import click
 
 from scf_batch import __version__, logs
+from scf_batch.credentials import Credentials, is_close_or_loopback
 from scf_batch.demo import DEMO_API_KEY, describe_simulator, find_demo_spec, run_demo
 from scf_batch.errors import (
     AuthError,
@@ -20,6 +21,7 @@ from scf_batch.errors import (
     CredentialsRefused,
     LockHeldError,
     ScfBatchError,
+    ServerRefusing,
     UsageError,
 )
 from scf_batch.exitcodes import ExitCode
@@ -29,8 +31,7 @@ from scf_batch.options import RunSettings, build_settings, click_options
 from scf_batch.planview import counts_record, plan_json_line, plan_line, plan_summary
 from scf_batch.prepare import Prepared, Report
 from scf_batch.progress import make_reporter
-from scf_batch.runjob import DeletesRefused, JobInvalid, plan_job, run_job
-from scf_batch.settings import read_api_key
+from scf_batch.runjob import DeletesRefused, JobInvalid, credentials_for, plan_job, run_job
 from scf_batch.sim.command import sim_command
 from scf_batch.snapshot import Snapshot
 from scf_batch.summary import render_summary
@@ -67,8 +68,8 @@ def guarded(body: Callable[[], int]) -> int:
             )
         click.echo(
             f"scf-batch: refused: {exc}; disassociating deletes every value stored in that "
-            "field on that object type, for good. Review them (scf-batch plan JOB), then rerun with "
-            "--allow-delete (or allow_delete = true in the job spec); nothing was sent",
+            "field on that object type, for good. Review them (scf-batch plan JOB), then rerun "
+            "with --allow-delete (or allow_delete = true in the job spec); nothing was sent",
             err=True,
         )
         return ExitCode.USAGE
@@ -84,20 +85,38 @@ def exit_for(exc: ScfBatchError | OSError) -> tuple[ExitCode, str]:
         return ExitCode.LOCKED, "; nothing was changed"
     if isinstance(exc, CredentialsRefused):
         return ExitCode.ABORTED, ""
+    if isinstance(exc, ServerRefusing):
+        return ExitCode.REFUSING, ""
     if isinstance(exc, OSError):
         return ExitCode.USAGE, "; the run folder's checkpoint is kept, rerun to continue"
     return ExitCode.USAGE, ""
 
 
 def settings_for(job: Path, flags: dict[str, Any]) -> RunSettings:
-    """The job spec's values with the flags laid over them."""
+    """The job spec's values with the flags laid over them.
+
+    A spec is data someone else may have written: its `base_url` may point at Close or at this
+    machine only; any other host must be typed on the command line (--base-url).
+    """
     spec = load_job(job)
+    spec_url = spec.values.get("base_url")
+    if (
+        spec_url is not None
+        and flags.get("base_url") is None
+        and not is_close_or_loopback(spec_url)
+    ):
+        raise UsageError(
+            f"{spec.spec_path}: base_url: found {spec_url!r}; expected Close's API or a loopback "
+            "address. The credentials would go there: to use that host, give --base-url on the "
+            "command line"
+        )
     return build_settings(
         name=spec.name,
         operations=spec.operations,
         spec_values=spec.values,
         flags=flags,
         api_key_env=spec.api_key_env,
+        token_env=spec.token_env,
     )
 
 
@@ -114,14 +133,16 @@ def run_command(job: Path, **flags: Any) -> int:
     def body() -> int:
         settings = settings_for(job, flags)
         read_operations(settings.operations)  # an unreadable file or header: say so first
-        api_key = read_api_key(settings.api_key_env)
-        logs.configure(log_format=settings.log_format, secrets=[api_key])
+        credentials = credentials_for(settings)
+        logs.configure(log_format=settings.log_format, secrets=[credentials.secret])
         if settings.dry_run:
-            plan = show_plan(settings, api_key, everything=False, output_format="text")
+            plan = show_plan(settings, credentials, everything=False, output_format="text")
             click.echo("dry run: nothing was sent")
             return ExitCode.OK if plan.ok else ExitCode.USAGE
         report = anyio.run(
-            lambda: run_job(settings, api_key, reporter=lambda: make_reporter(settings.progress)),
+            lambda: run_job(
+                settings, credentials, reporter=lambda: make_reporter(settings.progress)
+            ),
             backend="asyncio",
         )
         click.echo(render_summary(report))
@@ -144,9 +165,11 @@ def plan_command(
     def body() -> int:
         settings = settings_for(job, {"base_url": base_url})
         read_operations(settings.operations)
-        api_key = read_api_key(settings.api_key_env)
-        logs.configure(log_format=settings.log_format, secrets=[api_key])
-        report = show_plan(settings, api_key, everything=everything, output_format=output_format)
+        credentials = credentials_for(settings)
+        logs.configure(log_format=settings.log_format, secrets=[credentials.secret])
+        report = show_plan(
+            settings, credentials, everything=everything, output_format=output_format
+        )
         if not report.ok:
             return ExitCode.USAGE
         return ExitCode.ROWS_FAILED if exit_code and report.changes else ExitCode.OK
@@ -155,7 +178,7 @@ def plan_command(
 
 
 def show_plan(
-    settings: RunSettings, api_key: str, *, everything: bool, output_format: str
+    settings: RunSettings, credentials: Credentials, *, everything: bool, output_format: str
 ) -> Report:
     """Print the plan as it is made, then its counts."""
 
@@ -167,7 +190,7 @@ def show_plan(
         if line is not None:
             click.echo(line)
 
-    report = anyio.run(lambda: plan_job(settings, api_key, each=each), backend="asyncio")
+    report = anyio.run(lambda: plan_job(settings, credentials, each=each), backend="asyncio")
     if output_format == "json":
         click.echo(json.dumps({"summary": counts_record(report)}))
     else:

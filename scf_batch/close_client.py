@@ -4,6 +4,17 @@ Every call waits for its endpoint group's slot in the `Pacer`, sends inside `any
 feeds the response's `RateLimit` back to the pacer, and turns anything but a 2xx into the
 `errors` tree. Retries belong to the caller (the runner), except `list_all`'s page reads.
 
+Hostile or wrong servers are bounded here, before anything reaches the runner or a file:
+- A body is read in chunks up to `max_body_bytes` (default 8 MiB, see `DEFAULT_MAX_BODY_BYTES`);
+  past it the attempt fails with `ResponseTooLarge` (transient: the caller's retry policy applies)
+  and the connection is dropped, so memory stays bounded at any concurrency and any body size.
+- Every message and kept body built from server text is scrubbed of the credentials in any form
+  (`redact.Scrubber`), 2xx bodies included: a server echoing the key cannot get it written.
+- A 3xx is not followed (the `Authorization` header goes nowhere else) and says where it pointed.
+- A 429 asking a wait longer than `max_wait_s` raises `ServerRefusing` instead of waiting.
+- `open_client` refuses plain `http://` to a host that is not loopback unless
+  `allow_insecure_http`, and a base URL holding a user name or password.
+
 Endpoint groups are "METHOD route-template", as Close groups its limits by endpoint. The two
 association routes that take a custom type (`.../association/custom_activity_type/<id>/`) share
 the group of the one-segment form (`.../association/{object_type}/`): it is one Close endpoint
@@ -13,8 +24,8 @@ while Close counts them together.
 
 from __future__ import annotations
 
-import base64
 import json as jsonlib
+import math
 import random
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping
@@ -28,24 +39,35 @@ import anyio
 from yarl import URL
 
 from scf_batch import __version__
+from scf_batch.credentials import Credentials, check_destination, is_loopback, safe_url
 from scf_batch.errors import (
     ApiError,
     AuthError,
     CloseError,
     NetworkError,
     RateLimited,
+    ResponseTooLarge,
     ServerError,
+    ServerRefusing,
     TransientError,
     UsageError,
 )
 from scf_batch.models import Target
 from scf_batch.ratelimit import Pacer, parse_ratelimit, wait_hint_s
+from scf_batch.redact import Scrubber
 from scf_batch.retry import DEFAULT_429_WAIT_S, RetryPolicy, decide
 
 PAGE_LIMIT = 100
 # Page reads are safe to replay, so list_all retries them itself; everything else is one attempt.
 LIST_RETRY_POLICY = RetryPolicy(max_retries=4, row_deadline_s=120.0)
 _BODY_EXCERPT_CHARS = 300
+# A page of 100 shared fields is ~100-300 KB (a field with its associations is 1-3 KB, a choice
+# ~30 bytes); 8 MiB still fits 100 fields carrying ~2,500 choices each, ~30x a large real page,
+# while 16 workers each at the cap hold 128 MiB of bytes at worst.
+DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
+_CHUNK_BYTES = 64 * 1024
+# A text error body is scrubbed over this much, then cut to _BODY_EXCERPT_CHARS.
+_SCRUBBED_TEXT_BYTES = 64 * 1024
 
 GROUP_LIST_FIELDS = "GET custom_field/shared/"
 GROUP_GET_FIELD = "GET custom_field/shared/{id}/"
@@ -107,13 +129,24 @@ class CloseClient:
     """One attempt per call against one Close org; make it with `open_client`."""
 
     def __init__(
-        self, session: aiohttp.ClientSession, base_url: str, *, timeout_s: float, pacer: Pacer
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        *,
+        timeout_s: float,
+        pacer: Pacer,
+        scrubber: Scrubber | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        max_wait_s: float | None = None,
     ) -> None:
         self._session = session
         self._base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.timeout_s = timeout_s
         self.pacer = pacer
         self.stats = ClientStats()
+        self._scrub = scrubber or Scrubber(())
+        self.max_body_bytes = max_body_bytes
+        self.max_wait_s = max_wait_s
 
     def __repr__(self) -> str:
         return f"CloseClient(base_url={self._base_url!r}, timeout_s={self.timeout_s})"
@@ -129,13 +162,30 @@ class CloseClient:
     ) -> Response:
         """Send one request after the group's pacing; a 2xx `Response`, or a `CloseError`.
 
-        429 -> `RateLimited` (the group is paused first), 401/402/403 -> `AuthError`, other
-        4xx -> `ApiError`, 5xx -> `ServerError`, no answer (timeout, dropped or refused
-        connection, truncated body) -> `NetworkError`; by status and exception type only.
+        429 -> `RateLimited` (the group is paused first), or `ServerRefusing` when its wait
+        exceeds `max_wait_s`; 401/402/403 -> `AuthError`, other 4xx -> `ApiError`, 5xx ->
+        `ServerError`, 3xx -> `CloseError` (not followed), a body past `max_body_bytes` ->
+        `ResponseTooLarge`, no answer (timeout, dropped or refused connection, truncated body)
+        -> `NetworkError`; by status and exception type only. Bodies come back scrubbed.
         """
         await self.pacer.acquire(group)
         where = f"{method} {path}"
         self.stats.sent(group, anyio.current_time())
+        status, headers, raw = await self._send(method, path, where, json=json, params=params)
+        self.pacer.observe(group, parse_ratelimit(headers.get("RateLimit")))
+        if status == 429:
+            # A 429 is a 429 whatever its body: an oversized one is read by its headers alone.
+            raise self._rate_limited(where, group, headers, raw or b"")
+        if raw is None:
+            raise ResponseTooLarge(_too_large(where, status, self.max_body_bytes), status=status)
+        if 200 <= status < 300:
+            return Response(status=status, body=self._scrub(_parse_json(raw)))
+        raise _error_for(where, status, raw, headers.get("Location"), self._scrub)
+
+    async def _send(
+        self, method: str, path: str, where: str, *, json: Any, params: Any
+    ) -> tuple[int, Mapping[str, str], bytes | None]:
+        """One exchange: status, headers and the body (None when it passed the cap)."""
         try:
             with anyio.fail_after(self.timeout_s):
                 async with self._session.request(
@@ -145,8 +195,8 @@ class CloseClient:
                     params=params,
                     allow_redirects=False,
                 ) as resp:
-                    raw = await resp.read()
-                    status, headers = resp.status, resp.headers
+                    raw = await _read_capped(resp, self.max_body_bytes)
+                    return resp.status, resp.headers, raw
         except (
             TimeoutError,
             OSError,
@@ -157,18 +207,28 @@ class CloseClient:
         except aiohttp.ClientError as exc:
             # Other aiohttp errors may carry request_info with our Authorization header: no chain.
             raise CloseError(f"{where}: request failed ({type(exc).__name__})") from None
-        self.pacer.observe(group, parse_ratelimit(headers.get("RateLimit")))
-        if 200 <= status < 300:
-            return Response(status=status, body=_parse_json(raw))
-        if status == 429:
-            self.stats.refused(anyio.current_time())
-            hint_s = wait_hint_s(headers, raw)
-            self.pacer.pause(group, hint_s or DEFAULT_429_WAIT_S)
-            wait = f"retry after {hint_s:g} s" if hint_s is not None else "no wait hint"
-            raise RateLimited(
-                f"{where}: 429 rate limited ({wait})", retry_after_s=hint_s, body=_body(raw)
+
+    def _rate_limited(
+        self, where: str, group: str, headers: Mapping[str, str], raw: bytes
+    ) -> CloseError:
+        """The error for a 429, after pausing its group: `RateLimited` or `ServerRefusing`."""
+        self.stats.refused(anyio.current_time())
+        hint_s = wait_hint_s(headers, raw)
+        body = _body(raw, self._scrub)
+        bound_s = self.max_wait_s
+        if hint_s is not None and bound_s is not None and hint_s > bound_s:
+            # Hold the group's other callers for the bound only: the run is about to stop.
+            self.pacer.pause(group, bound_s)
+            message = (
+                f"{where}: 429 asks to wait {_duration(hint_s)}, longer than a row may take "
+                f"({bound_s:g} s); Close is refusing these requests for now, rerun later"
             )
-        raise _error_for(where, status, raw)
+            return ServerRefusing(
+                message, wait_s=hint_s, max_wait_s=bound_s, group=group, body=body
+            )
+        self.pacer.pause(group, hint_s or DEFAULT_429_WAIT_S)
+        wait = f"retry after {hint_s:g} s" if hint_s is not None else "no wait hint"
+        return RateLimited(f"{where}: 429 rate limited ({wait})", retry_after_s=hint_s, body=body)
 
     async def list_all(self, path: str) -> list[dict[str, Any]]:
         """Every object of a Close list (`role/`, `custom_field/shared/`, ...), page by page.
@@ -184,6 +244,7 @@ class CloseClient:
             page = await self._read_page(path, group=group, params=params)
             data = page.get("data")
             if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+                # page is already scrubbed: request() scrubs every body it returns.
                 raise CloseError(f"GET {path}: expected a list of objects in 'data'", body=page)
             items.extend(data)
             if not data or page.get("has_more") is not True:
@@ -257,26 +318,32 @@ class CloseClient:
 @asynccontextmanager
 async def open_client(
     base_url: str,
-    api_key: str,
+    credentials: Credentials | str,
     *,
     timeout_s: float = 30.0,
     rate_per_s: float = 20.0,
     max_connections: int = 100,
     pacer: Pacer | None = None,
+    allow_insecure_http: bool = False,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_wait_s: float | None = None,
 ) -> AsyncIterator[CloseClient]:
     """A `CloseClient` on its own aiohttp session; enter it inside the running event loop.
 
-    `pacer` lets a run share one pacer (and its counters) with the caller; without it the client
-    makes its own at `rate_per_s`. `timeout_s` bounds each attempt, connection to last byte.
+    `credentials` from `credentials.read_credentials` (a bare string is taken as an API key: a
+    transitional path for older callers). `pacer` lets a run share one pacer (and its counters)
+    with the caller; without it the client makes its own at `rate_per_s`. `timeout_s` bounds
+    each attempt, connection to last byte. `allow_insecure_http` lets plain http:// reach a host
+    that is not loopback (a lab). `max_body_bytes` caps each answer's body; `max_wait_s` is the
+    longest 429 wait the client accepts before raising `ServerRefusing` (None: no bound).
     """
-    url = URL(base_url)
-    if url.scheme not in ("http", "https") or not url.host:
-        raise UsageError(f"base_url: got {base_url!r}, expected https://api.close.com/api/v1/")
-    if not timeout_s > 0:
-        raise UsageError(f"timeout: got {timeout_s}, expected a number of seconds > 0")
-    token = base64.b64encode(f"{api_key}:".encode()).decode("ascii")
+    if isinstance(credentials, str):
+        credentials = Credentials.api_key(credentials)
+    _check_options(base_url, allow_insecure_http, timeout_s, max_body_bytes, max_wait_s)
+    if credentials.source:
+        check_destination(credentials.source, base_url)
     headers = {
-        "Authorization": f"Basic {token}",
+        "Authorization": credentials.authorization(),
         "Accept": "application/json",
         "User-Agent": f"scf-batch/{__version__}",
     }
@@ -286,7 +353,46 @@ async def open_client(
     async with aiohttp.ClientSession(
         headers=headers, connector=connector, timeout=timeout
     ) as session:
-        yield CloseClient(session, base_url, timeout_s=timeout_s, pacer=pacer or Pacer(rate_per_s))
+        yield CloseClient(
+            session,
+            base_url,
+            timeout_s=timeout_s,
+            pacer=pacer or Pacer(rate_per_s),
+            scrubber=Scrubber([credentials.secret]),
+            max_body_bytes=max_body_bytes,
+            max_wait_s=max_wait_s,
+        )
+
+
+def _check_options(
+    base_url: str,
+    allow_insecure_http: bool,
+    timeout_s: float,
+    max_body_bytes: int,
+    max_wait_s: float | None,
+) -> None:
+    """UsageError for a base URL or limit the client must not use; nothing is sent yet."""
+    url = URL(base_url)
+    shown = safe_url(base_url)
+    if url.scheme not in ("http", "https") or not url.host:
+        raise UsageError(f"base_url: got {shown!r}, expected https://api.close.com/api/v1/")
+    if url.user is not None or url.password is not None:
+        raise UsageError(
+            f"base_url: {shown!r} holds a user name or password; remove it "
+            "(the key is read from the environment, e.g. CLOSE_API_KEY)"
+        )
+    if url.scheme == "http" and not is_loopback(url.host) and not allow_insecure_http:
+        raise UsageError(
+            f"base_url: {shown!r} is plain http:// to a host that is not this machine, so the "
+            "credentials would cross the network in clear; use https://, or pass "
+            "--allow-insecure-http for a lab network you trust"
+        )
+    if not timeout_s > 0:
+        raise UsageError(f"timeout: got {timeout_s}, expected a number of seconds > 0")
+    if max_body_bytes <= 0:
+        raise UsageError(f"max_body_bytes: got {max_body_bytes}, expected bytes > 0")
+    if max_wait_s is not None and not max_wait_s > 0:
+        raise UsageError(f"max_wait_s: got {max_wait_s}, expected seconds > 0")
 
 
 def _segment(value: str) -> str:
@@ -308,22 +414,66 @@ def _no_answer(exc: BaseException) -> str:
     return f"no answer ({reason}); the request may have been applied"
 
 
+async def _read_capped(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes | None:
+    """The body, read in chunks; None (and the connection dropped) once it passes `max_bytes`.
+
+    The cap counts bytes after content decoding, so a gzip bomb stops at the cap too.
+    """
+    declared = resp.content_length
+    if declared is not None and declared > max_bytes:
+        resp.close()
+        return None
+    buffer = bytearray()
+    async for chunk in resp.content.iter_chunked(_CHUNK_BYTES):
+        buffer += chunk
+        if len(buffer) > max_bytes:
+            resp.close()
+            return None
+    return bytes(buffer)
+
+
+def _too_large(where: str, status: int, max_bytes: int) -> str:
+    fate = "the request was applied" if 200 <= status < 300 else "the request may have been applied"
+    return (
+        f"{where}: {status} answer larger than {max_bytes:,} bytes, reading stopped there "
+        f"(not an answer Close gives; check --base-url); {fate}"
+    )
+
+
+def _duration(seconds: float) -> str:
+    """A wait for people: seconds, and hours or days when it is long."""
+    if not math.isfinite(seconds):
+        return "forever"
+    if seconds >= 2 * 86400:
+        return f"{seconds:,.0f} s (about {seconds / 86400:,.0f} days)"
+    if seconds >= 2 * 3600:
+        return f"{seconds:,.0f} s (about {seconds / 3600:,.0f} hours)"
+    return f"{seconds:g} s"
+
+
 def _parse_json(raw: bytes) -> Any:
-    """The parsed body, or None when it is empty or not JSON (gateways answer HTML)."""
+    """The parsed body, or None when it is empty or not JSON (gateways answer HTML).
+
+    RecursionError too: a hostile body nested thousands deep is "not JSON", not a traceback.
+    """
     if not raw.strip():
         return None
     try:
         return jsonlib.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
 
 
-def _body(raw: bytes) -> Any:
-    """An error body worth keeping: parsed JSON, else an excerpt of the text."""
+def _body(raw: bytes, scrub: Scrubber) -> Any:
+    """An error body worth keeping, scrubbed: parsed JSON, else an excerpt of the text.
+
+    The text is scrubbed before it is cut, so a secret straddling the cut leaves no prefix.
+    """
     parsed = _parse_json(raw)
     if parsed is not None:
-        return parsed
-    return raw[:_BODY_EXCERPT_CHARS].decode("utf-8", errors="replace") or None
+        return scrub(parsed)
+    text = raw[:_SCRUBBED_TEXT_BYTES].decode("utf-8", errors="replace")
+    return scrub.text(text)[:_BODY_EXCERPT_CHARS] or None
 
 
 def _object(resp: Response, where: str) -> dict[str, Any]:
@@ -332,11 +482,20 @@ def _object(resp: Response, where: str) -> dict[str, Any]:
     return resp.body
 
 
-def _error_for(where: str, status: int, raw: bytes) -> CloseError:
-    """The `errors` class for a non-2xx, non-429 answer; classified by status, never by text."""
-    body = _body(raw)
+def _error_for(
+    where: str, status: int, raw: bytes, location: str | None, scrub: Scrubber
+) -> CloseError:
+    """The `errors` class for a non-2xx, non-429 answer; classified by status, never by text.
+
+    Body and message are scrubbed of the credentials before they leave the client.
+    """
+    body = _body(raw, scrub)
+    if 300 <= status < 400:
+        to = f"redirect to {location[:_BODY_EXCERPT_CHARS]}" if location else "redirect"
+        message = f"{where}: {status} {to} (not followed; check --base-url)"
+        return CloseError(scrub.text(message), status=status, body=body)
     detail = _detail(body)
-    message = f"{where}: {status}{': ' + detail if detail else ''}"
+    message = scrub.text(f"{where}: {status}{': ' + detail if detail else ''}")
     if status in (401, 402, 403):
         return AuthError(message, status=status, body=body)
     if 400 <= status < 500:

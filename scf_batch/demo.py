@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, cast
 
+from scf_batch.credentials import Credentials
 from scf_batch.errors import UsageError
 from scf_batch.jobspec import JobSpec, load_job
 from scf_batch.options import build_settings
@@ -72,4 +73,5 @@ async def run_demo(spec_path: Path, *, progress: bool | None) -> RunReport:
             flags={"base_url": base_url, "restart": True},
             api_key_env=spec.api_key_env,
         )
-        return await run_job(settings, DEMO_API_KEY, reporter=lambda: make_reporter(progress))
+        credentials = Credentials.api_key(DEMO_API_KEY, "the demo")
+        return await run_job(settings, credentials, reporter=lambda: make_reporter(progress))

@@ -10,9 +10,10 @@ ScfBatchError
     ├── TransientError    worth retrying: 5xx, timeouts, dropped connections
     │   ├── ServerError       5xx answer
     │   ├── NetworkError      connection refused/reset, timeout; the request may have landed
-    │   └── RateLimited       429; carries retry_after_s
+    │   ├── RateLimited       429; carries retry_after_s
+    │   └── ResponseTooLarge  an answer past the body cap; carries the status seen
+    ├── ServerRefusing    a 429 asking a wait past the bound: stop the run (exit 5)
     ├── AuthError         401/402/403: stop the run
-    ├── ServerRefusing    Close keeps refusing (a wait longer than a row may take): stop (exit 5)
     └── ApiError          any other 4xx: a per-row outcome
 """
 
@@ -90,12 +91,40 @@ class RateLimited(TransientError):
         self.retry_after_s = retry_after_s
 
 
-class AuthError(CloseError):
-    """401/402/403: the credentials or plan do not allow this; the run stops."""
+class ResponseTooLarge(TransientError):
+    """An answer whose body passed the client's cap; reading stopped there.
+
+    A failed attempt like a dropped connection, so the retry policy applies (a row ends
+    `gave_up` when it persists). `status` is the answer's status: a 2xx means Close applied the
+    write, and the retry's read-before-write confirms the row's real outcome.
+    """
 
 
 class ServerRefusing(CloseError):
-    """Close asks for a wait longer than a row may take, or keeps answering 429: stop the run."""
+    """A 429 asked for a wait longer than a row may take (`wait_s` > `max_wait_s`): stop the run.
+
+    Not transient on purpose: no retry policy should sleep for days. The runner stops the run
+    with exit 5 and a message saying what the server asked; `group` is the endpoint group.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        wait_s: float,
+        max_wait_s: float,
+        group: str,
+        status: int = 429,
+        body: object = None,
+    ) -> None:
+        super().__init__(message, status=status, body=body)
+        self.wait_s = wait_s
+        self.max_wait_s = max_wait_s
+        self.group = group
+
+
+class AuthError(CloseError):
+    """401/402/403: the credentials or plan do not allow this; the run stops."""
 
 
 class ApiError(CloseError):

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import structlog
 
 from scf_batch.attempts import Attempts, GaveUp, UnknownFate
-from scf_batch.errors import ApiError, AuthError, CloseError
+from scf_batch.errors import ApiError, AuthError, CloseError, ServerRefusing
 from scf_batch.models import (
     Association,
     Outcome,
@@ -96,7 +96,7 @@ class StepRunner:
             return failed(Outcome.GAVE_UP, before, exc.last)
         except _FieldGone:
             return failed(Outcome.NOT_FOUND, None, "the field does not exist (any more)")
-        except AuthError:
+        except (AuthError, ServerRefusing):
             raise  # not a row outcome: the run stops
         except CloseError as exc:
             # an answer no rule covers (a redirect, a 2xx without a JSON object)

@@ -48,6 +48,7 @@ class JobSpec:
     spec_path: Path | None
     operations: Path
     api_key_env: str | None = None
+    token_env: str | None = None
     values: dict[str, Any] = field(default_factory=dict)
     simulator: SimulatorSpec | None = None
 
@@ -80,6 +81,7 @@ SPEC_KEYS: dict[str, tuple[Check, str]] = {
     "name": (_text(r"[^/\\\x00-\x1f]{1,100}"), "a name of 1 to 100 characters, no slashes"),
     "operations": (_text(r"[^\x00]+"), "the operations file, relative to the spec"),
     "api_key_env": (_text(r"[A-Za-z_][A-Za-z0-9_]*"), "an environment variable name"),
+    "token_env": (_text(r"[A-Za-z_][A-Za-z0-9_]*"), "an environment variable name"),
 }
 RUN_KEYS: dict[str, tuple[Check, str]] = {
     **SPEC_KEYS,
@@ -123,9 +125,10 @@ def load_job(path: Path) -> JobSpec:
     operations = folder / values.pop("operations")
     name = values.pop("name", None) or path.stem
     api_key_env = values.pop("api_key_env", None)
+    token_env = values.pop("token_env", None)
     if "out" in values:
         values["out"] = str(folder / values["out"])
-    return JobSpec(name, path, operations, api_key_env, values, simulator)
+    return JobSpec(name, path, operations, api_key_env, token_env, values, simulator)
 
 
 def operations_stem(path: Path) -> str:

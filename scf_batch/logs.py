@@ -1,4 +1,8 @@
-"""The one place structlog is configured: JSON lines off a TTY, console on one, key redacted."""
+"""The one place structlog is configured: JSON lines off a TTY, console on one, key redacted.
+
+Redaction uses `redact.Scrubber`: the key and its encoded forms (Basic token, base64, URL- and
+JSON-encoded) are replaced in every value, nested ones and formatted tracebacks included.
+"""
 
 from __future__ import annotations
 
@@ -9,34 +13,31 @@ from typing import Any, TextIO
 
 import structlog
 
-REDACTED = "***"
+from scf_batch.redact import REDACTED, Scrubber
+
+__all__ = ["REDACTED", "Redactor", "configure", "use_json"]
+
+# Values rendered as they are; anything else is turned into its text first, so the secret in
+# an object's str/repr (an exception, a URL) is scrubbed before the renderer calls them.
+_PLAIN = (str, int, float, bool, type(None), dict, list, tuple)
 
 
 class Redactor:
-    """A processor that replaces every secret in every string value of an event."""
+    """A processor that replaces every secret, in any encoded form, in every value of an event.
+
+    Exceptions are formatted to text by `format_exc_info` before this runs, so a traceback
+    whose message carries the key is scrubbed too.
+    """
 
     def __init__(self, secrets: Iterable[str]) -> None:
-        self._secrets = tuple(s for s in secrets if s)
+        self._scrub = Scrubber(secrets)
 
     def __call__(
         self, logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
     ) -> MutableMapping[str, Any]:
-        if not self._secrets:
-            return event_dict
         for key, value in event_dict.items():
-            event_dict[key] = self._scrub(value)
+            event_dict[key] = self._scrub(value if isinstance(value, _PLAIN) else str(value))
         return event_dict
-
-    def _scrub(self, value: Any) -> Any:
-        if isinstance(value, str):
-            for secret in self._secrets:
-                value = value.replace(secret, REDACTED)
-            return value
-        if isinstance(value, dict):
-            return {k: self._scrub(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [self._scrub(v) for v in value]
-        return value
 
 
 def use_json(log_format: str, stream: TextIO) -> bool:
@@ -66,6 +67,7 @@ def configure(
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
             Redactor(secrets),
             renderer,
         ],

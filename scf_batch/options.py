@@ -19,7 +19,6 @@ import click
 from scf_batch.errors import UsageError
 
 DEFAULT_BASE_URL = "https://api.close.com/api/v1/"
-DEFAULT_API_KEY_ENV = "CLOSE_API_KEY"
 LOG_FORMATS = ("auto", "json", "console")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -161,7 +160,8 @@ class RunSettings:
     operations: Path
     out: Path
     base_url: str
-    api_key_env: str
+    api_key_env: str | None  # None: the default variables (credentials.py)
+    token_env: str | None
     concurrency: int
     rate_per_s: float
     max_retries: int
@@ -185,6 +185,7 @@ class RunSettings:
         return {
             "base_url": self.base_url,
             "api_key_env": self.api_key_env,
+            "token_env": self.token_env,
             "concurrency": self.concurrency,
             "rate_per_s": self.rate_per_s,
             "max_retries": self.max_retries,
@@ -201,6 +202,7 @@ def build_settings(
     spec_values: Mapping[str, Any],
     flags: Mapping[str, Any],
     api_key_env: str | None = None,
+    token_env: str | None = None,
 ) -> RunSettings:
     """Flags (None = not given) override the spec's values, which override the defaults.
 
@@ -227,7 +229,8 @@ def build_settings(
         name=name,
         operations=operations,
         out=Path(os.path.normpath(out if out is not None else Path("runs") / name)),
-        api_key_env=api_key_env or DEFAULT_API_KEY_ENV,
+        api_key_env=api_key_env,
+        token_env=token_env,
         rate_per_s=float(values.pop("rate")),
         timeout_s=float(values.pop("timeout")),
         max_duration_s=values.pop("max_duration"),

@@ -85,6 +85,7 @@ class PassStart:
     continuing: bool
     archived: Path | None = None  # where the pass before it went, when one was moved
     rows_total: int = 0  # of the pass being continued, as its first run counted them
+    why: str = "the first pass"
 
 
 class RunLock:
@@ -134,7 +135,9 @@ def begin_pass(
         return PassStart(1, now, continuing=False, archived=archived)
     number = document["pass"]
     if document["complete"] or restart:
-        return PassStart(number + 1, now, continuing=False, archived=archive_pass(folder, number))
+        why = "--restart" if restart and not document["complete"] else "the last pass had finished"
+        archived = archive_pass(folder, number)
+        return PassStart(number + 1, now, continuing=False, archived=archived, why=why)
     previous = document["input"]["fingerprint"]
     if previous != fingerprint:
         raise UsageError(
@@ -143,7 +146,11 @@ def begin_pass(
             "rerun with --restart to start over, or restore the original file"
         )
     return PassStart(
-        number, document["started_at"], continuing=True, rows_total=document["rows_total"]
+        number,
+        document["started_at"],
+        continuing=True,
+        rows_total=document["rows_total"],
+        why="continuing it",
     )
 
 

@@ -7,12 +7,15 @@ through the runner to the executor and the pass recorder -> the summary.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 import structlog
 
-from scf_batch.close_client import open_client
+from scf_batch.close_client import CloseClient, open_client
+from scf_batch.credentials import Credentials, read_credentials
 from scf_batch.errors import UsageError
 from scf_batch.executor import PairExecutor, utc_now
 from scf_batch.opsfile import fingerprint, read_operations
@@ -71,12 +74,37 @@ def check_org(snapshot: Snapshot, settings: RunSettings) -> None:
         found = f"the org {org}" if org is not None else "an org that `me/` does not name"
         raise UsageError(
             f"organization: found a key of {found}; expected a key of the org {wanted} that "
-            f"the job is pinned to. Nothing was sent: check {settings.api_key_env}"
+            f"the job is pinned to. Nothing was sent: check {settings.api_key_env or 'the key'}"
         )
 
 
+def credentials_for(settings: RunSettings, environ: Mapping[str, str] = os.environ) -> Credentials:
+    """The key or token the job's variables hold, checked against where it would be sent."""
+    return read_credentials(
+        environ,
+        api_key_env=settings.api_key_env,
+        token_env=settings.token_env,
+        base_url=settings.base_url,
+    )
+
+
+def client_for(
+    settings: RunSettings, credentials: Credentials
+) -> AbstractAsyncContextManager[CloseClient]:
+    """The client a run or a plan uses, with every setting that concerns it."""
+    return open_client(
+        settings.base_url,
+        credentials,
+        timeout_s=settings.timeout_s,
+        rate_per_s=settings.rate_per_s,
+        max_connections=settings.concurrency,
+        allow_insecure_http=settings.allow_insecure_http,
+        max_wait_s=settings.row_deadline_s,
+    )
+
+
 async def run_job(
-    settings: RunSettings, api_key: str, *, reporter: Callable[[], Reporter]
+    settings: RunSettings, credentials: Credentials, *, reporter: Callable[[], Reporter]
 ) -> RunReport:
     """Run a job in its folder; raises UsageError/JobInvalid (exit 2), LockHeldError (75)."""
     folder = settings.out
@@ -90,13 +118,13 @@ async def run_job(
             "expected a folder you can write to (see --out)"
         ) from exc
     try:
-        return await _run_locked(settings, api_key, reporter)
+        return await _run_locked(settings, credentials, reporter)
     finally:
         lock.release()
 
 
 async def _run_locked(
-    settings: RunSettings, api_key: str, reporter: Callable[[], Reporter]
+    settings: RunSettings, credentials: Credentials, reporter: Callable[[], Reporter]
 ) -> RunReport:
     folder, operations = settings.out, settings.operations
     read_operations(operations)  # an unusable file or header stops here (exit 2)
@@ -111,13 +139,7 @@ async def _run_locked(
         resume = scan_results(folder / "results.jsonl", rows_total=start.rows_total)
         if resume.truncated_bytes:
             log.warning("torn_results_line_cut", bytes=resume.truncated_bytes)
-    async with open_client(
-        settings.base_url,
-        api_key,
-        timeout_s=settings.timeout_s,
-        rate_per_s=settings.rate_per_s,
-        max_connections=settings.concurrency,
-    ) as client:
+    async with client_for(settings, credentials) as client:
         snapshot = await fetch_snapshot(client, settings.base_url)
         check_org(snapshot, settings)
         report = survey(operations, snapshot, done=resume.done)
@@ -149,7 +171,7 @@ async def _run_locked(
             ended = await run.execute()
         summary = RunReport(
             exit_code=ended.exit_code, folder=folder, job=settings.name, org=snapshot.org,
-            pass_number=start.number, new_pass=start.archived is not None,
+            pass_number=start.number, pass_why=start.why,
             started_at=start.started_at, total_rows=report.rows, tally=ended.tally,
             elapsed_s=ended.elapsed_s, requests=client.stats.requests,
             rate_limited=client.stats.rate_limited, rate_per_s=settings.rate_per_s,
@@ -175,13 +197,11 @@ def _baseline(folder: Path, start: PassStart, snapshot: Snapshot) -> Snapshot:
 
 
 async def plan_job(
-    settings: RunSettings, api_key: str, *, each: Callable[[Prepared, Snapshot], None]
+    settings: RunSettings, credentials: Credentials, *, each: Callable[[Prepared, Snapshot], None]
 ) -> Report:
     """The plan of a job against one snapshot of the org; nothing is written anywhere."""
     read_operations(settings.operations)  # an unusable file or header stops here (exit 2)
-    async with open_client(
-        settings.base_url, api_key, timeout_s=settings.timeout_s, rate_per_s=settings.rate_per_s
-    ) as client:
+    async with client_for(settings, credentials) as client:
         snapshot = await fetch_snapshot(client, settings.base_url)
     check_org(snapshot, settings)
     return survey(settings.operations, snapshot, each=lambda prepared: each(prepared, snapshot))

@@ -12,7 +12,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from scf_batch.errors import AuthError, CloseError, CredentialsRefused, UsageError
+from scf_batch.errors import (
+    AuthError,
+    CloseError,
+    CredentialsRefused,
+    ServerRefusing,
+    UsageError,
+)
 from scf_batch.models import (
     Association,
     ObjectType,
@@ -282,6 +288,8 @@ async def fetch_snapshot(reader: Reader, base_url: str) -> Snapshot:
         return await read_snapshot(reader)
     except AuthError as exc:
         raise CredentialsRefused(exc.status) from exc
+    except ServerRefusing:
+        raise  # exit 5: Close asks to wait longer than a run should
     except CloseError as exc:
         raise UsageError(
             f"{base_url}: could not read the org's fields, roles and types ({exc}); "

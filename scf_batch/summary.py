@@ -34,7 +34,7 @@ class RunReport:
     job: str
     org: Org | None
     pass_number: int
-    new_pass: bool
+    pass_why: str
     started_at: str
     total_rows: int
     tally: Tally
@@ -87,8 +87,7 @@ def render_summary(report: RunReport) -> str:
     if report.org is not None:
         lines.append(f"  org       {report.org}")
     if report.pass_number > 1:
-        started = "a new pass: the last one had finished" if report.new_pass else "continued"
-        lines.append(f"  pass      {report.pass_number} ({started})")
+        lines.append(f"  pass      {report.pass_number} ({report.pass_why})")
     lines.append(
         f"  rows      {report.tally.done}/{report.total_rows} done"
         + (f" ({report.resumed_rows} before this run)" if report.resumed_rows else "")

@@ -16,10 +16,10 @@ from typing import Any
 import anyio
 
 from scf_batch.close_client import open_client
+from scf_batch.credentials import Credentials, read_credentials
 from scf_batch.jobspec import load_job
-from scf_batch.options import DEFAULT_API_KEY_ENV, DEFAULT_BASE_URL
+from scf_batch.options import DEFAULT_BASE_URL
 from scf_batch.prepare import Report, survey
-from scf_batch.settings import read_api_key
 from scf_batch.snapshot import Snapshot, fetch_snapshot
 
 
@@ -30,14 +30,17 @@ def validate_job(
     spec = load_job(job)
     if not online:
         return survey(spec.operations, None)
-    api_key = read_api_key(spec.api_key_env or DEFAULT_API_KEY_ENV, environ)
     url = base_url or spec.values.get("base_url") or DEFAULT_BASE_URL
-    snapshot = anyio.run(_fetch, url, api_key, backend="asyncio")
+    credentials = read_credentials(
+        environ, api_key_env=spec.api_key_env, token_env=spec.token_env, base_url=url
+    )
+    insecure = bool(spec.values.get("allow_insecure_http"))
+    snapshot = anyio.run(_fetch, url, credentials, insecure, backend="asyncio")
     return survey(spec.operations, snapshot)
 
 
-async def _fetch(base_url: str, api_key: str) -> Snapshot:
-    async with open_client(base_url, api_key, timeout_s=30.0) as client:
+async def _fetch(base_url: str, credentials: Credentials, insecure: bool) -> Snapshot:
+    async with open_client(base_url, credentials, allow_insecure_http=insecure) as client:
         return await fetch_snapshot(client, base_url)
 
 

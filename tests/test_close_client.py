@@ -27,13 +27,17 @@ from scf_batch.close_client import (
     Response,
     open_client,
 )
+from scf_batch.credentials import Credentials
 from scf_batch.errors import (
     ApiError,
     AuthError,
     CloseError,
     NetworkError,
     RateLimited,
+    ResponseTooLarge,
     ServerError,
+    ServerRefusing,
+    TransientError,
     UsageError,
 )
 from scf_batch.models import ObjectType, Target
@@ -412,15 +416,21 @@ async def test_a_refused_connection_is_a_network_error() -> None:
     assert client.stats.network_errors == 1
 
 
-async def test_a_redirect_is_not_followed() -> None:
-    """A 302 is reported as an unexpected status; the Authorization header goes nowhere else."""
-    async with client_for(reply(302, None, {"Location": "http://elsewhere.invalid/"})) as (
-        client,
-        seen,
-    ):
+async def test_a_redirect_is_not_followed_and_says_where_it_pointed() -> None:
+    """A 302 is not followed (the Authorization header goes nowhere else); its message names the
+    Location and the fix, not "302: 302: Found"."""
+
+    async def handle(_: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound("http://elsewhere.invalid/api/")
+
+    async with client_for(handle) as (client, seen):
         with pytest.raises(CloseError) as caught:
             await client.get_field(SCF)
     assert (type(caught.value), caught.value.status, len(seen)) == (CloseError, 302, 1)
+    assert str(caught.value) == (
+        f"GET custom_field/shared/{SCF}/: 302 redirect to http://elsewhere.invalid/api/ "
+        "(not followed; check --base-url)"
+    )
 
 
 async def test_a_2xx_without_an_object_body_is_a_close_error() -> None:
@@ -466,3 +476,273 @@ async def test_stats_count_requests_statuses_and_429s_by_group() -> None:
         "GET me/ -> 429": 1,
         f"{GROUP_GET_FIELD} -> 404": 1,
     }
+
+
+# --- hostile servers: bounded bodies, scrubbed echoes, refusals, plain http -------------------
+
+GIB = 1024**3
+CHUNK = b"x" * 65536
+
+
+def stream(status: int, total_bytes: int, sent: list[int], *, declare: bool = False) -> Handler:
+    """A handler streaming `total_bytes` (chunked, or with Content-Length when `declare`) and
+    recording in `sent` how many bytes it could write before the client hung up."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(status=status)
+        if declare:
+            resp.content_length = total_bytes
+        written = 0
+        try:
+            await resp.prepare(request)
+            while written < total_bytes:
+                await resp.write(CHUNK)
+                written += len(CHUNK)
+        except ConnectionError:
+            pass  # the client hung up: what this test wants
+        finally:
+            sent.append(written)
+        return resp
+
+    return handle
+
+
+async def test_a_huge_streamed_body_fails_each_attempt_at_concurrency_8() -> None:
+    """Eight concurrent reads of a 1 GiB chunked body each raise ResponseTooLarge (transient)
+    at the cap, and every server stream is cut off long before its gigabyte."""
+    sent: list[int] = []
+    errors: list[BaseException] = []
+
+    async def one(client: CloseClient) -> None:
+        try:
+            await client.get_field(SCF)
+        except CloseError as exc:
+            errors.append(exc)
+
+    async with (
+        client_for(stream(200, GIB, sent), max_body_bytes=256 * 1024) as (client, _),
+        anyio.create_task_group() as tg,
+    ):
+        for _ in range(8):
+            tg.start_soon(one, client)
+    assert [type(e) for e in errors] == [ResponseTooLarge] * 8
+    assert all(isinstance(e, TransientError) and e.status == 200 for e in errors)
+    assert "larger than 262,144 bytes" in str(errors[0])
+    assert len(sent) == 8
+    assert max(sent) < GIB // 16
+
+
+async def test_a_declared_oversized_201_is_refused_unread_and_says_it_was_applied() -> None:
+    """A 201 whose Content-Length passes the cap fails at once as ResponseTooLarge with status
+    201, saying the write was applied (the retry's read confirms the outcome)."""
+    sent: list[int] = []
+    async with client_for(stream(201, GIB, sent, declare=True), max_body_bytes=1024) as (
+        client,
+        _,
+    ):
+        with pytest.raises(ResponseTooLarge) as caught:
+            await client.create_association(SCF, {"object_type": "lead"})
+    assert caught.value.status == 201
+    assert str(caught.value).endswith("the request was applied")
+    assert client.stats.responses_by_status[201] == 1
+
+
+@pytest.mark.parametrize(("extra", "fails"), [(0, False), (1, True)])
+async def test_the_cap_is_inclusive(extra: int, fails: bool) -> None:
+    """A body of exactly max_body_bytes is read; one byte more fails the attempt."""
+    body = json.dumps({"id": SCF, "pad": "y" * 1000}).encode()
+
+    async def handle(_: web.Request) -> web.StreamResponse:
+        return web.Response(body=body + b" " * extra, content_type="application/json")
+
+    async with client_for(handle, max_body_bytes=len(body)) as (client, _):
+        if fails:
+            with pytest.raises(ResponseTooLarge):
+                await client.get_field(SCF)
+        else:
+            assert (await client.get_field(SCF) or {}).get("id") == SCF
+
+
+async def test_an_oversized_429_is_still_rate_limited_by_its_headers() -> None:
+    """A 429 with a huge body is read by its headers: RateLimited with the Retry-After hint."""
+
+    async def handle(_: web.Request) -> web.StreamResponse:
+        return web.Response(status=429, body=b"z" * 5000, headers={"Retry-After": "2"})
+
+    async with client_for(handle, max_body_bytes=1000) as (client, _):
+        with pytest.raises(RateLimited) as caught:
+            await client.get_field(SCF)
+    assert caught.value.retry_after_s == 2.0
+
+
+async def test_a_hostile_deeply_nested_json_body_is_not_a_traceback() -> None:
+    """A 2xx body nested 100,000 deep reads as "not JSON" (CloseError), not RecursionError."""
+
+    async def handle(_: web.Request) -> web.StreamResponse:
+        return web.Response(body=b"[" * 100_000, content_type="application/json")
+
+    async with client_for(handle) as (client, _):
+        with pytest.raises(CloseError, match="without a JSON object body"):
+            await client.get_field(SCF)
+
+
+def key_forms() -> list[str]:
+    """The key as a hostile server could echo it: plain, Basic token, base64 of the key alone."""
+    return [
+        API_KEY,
+        base64.b64encode(f"{API_KEY}:".encode()).decode().rstrip("="),
+        base64.b64encode(API_KEY.encode()).decode().rstrip("="),
+    ]
+
+
+def echo(status: int, *, as_text: bool = False) -> Handler:
+    """A handler echoing the Authorization header and the decoded key back in its body."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        header = request.headers["Authorization"]
+        decoded = base64.b64decode(header.split(" ")[1]).decode()
+        key = decoded.removesuffix(":")
+        raw_b64 = base64.b64encode(key.encode()).decode()
+        body = {
+            "error": f"bad key {key} sent as {header}",
+            "errors": [decoded, raw_b64],
+            "field-errors": {"auth": header, key: key},
+        }
+        if as_text:
+            # The key straddles the 300-character excerpt cut: 9 of its characters before it.
+            return web.Response(status=status, text=f"{'.' * 290} {key} {header} {raw_b64}")
+        return web.json_response(body, status=status, headers={"Location": f"/x?k={key}"})
+
+    return handle
+
+
+def leaks(*values: Any) -> list[str]:
+    texts = [repr(value) + json.dumps(value, default=repr) for value in values]
+    return [form for form in key_forms() for text in texts if form in text]
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 429, 500, 302])
+async def test_a_server_echoing_the_key_in_an_error_cannot_get_it_out(status: int) -> None:
+    """Errors built from a body that echoes the key (plain, Basic, base64) carry it nowhere:
+    not in str, repr, body nor field errors."""
+    async with client_for(echo(status)) as (client, _):
+        with pytest.raises(CloseError) as caught:
+            await client.create_association(SCF, {"object_type": "lead"})
+    error = caught.value
+    assert error.status == status
+    assert leaks(str(error), error.body, getattr(error, "field_errors", None)) == []
+    assert "***" in str(error) + json.dumps(error.body)
+
+
+async def test_a_text_error_body_echoing_the_key_across_the_excerpt_cut_leaks_nothing() -> None:
+    """A text 400 putting the key around the 300-character excerpt cut leaves no part of it."""
+    async with client_for(echo(400, as_text=True)) as (client, _):
+        with pytest.raises(ApiError) as caught:
+            await client.get_field(SCF)
+    assert leaks(str(caught.value), caught.value.body) == []
+    assert API_KEY[:8] not in str(caught.value.body)
+
+
+async def test_a_2xx_body_echoing_the_key_is_scrubbed() -> None:
+    """A successful answer echoing the key comes back with *** in its place."""
+    async with client_for(echo(200)) as (client, _):
+        resp = await client.request("GET", "me/", group="GET me/")
+    assert leaks(resp.body) == []
+    assert resp.body["field-errors"] == {"auth": "Basic ***", "***": "***"}
+
+
+async def test_an_oauth_token_is_sent_as_bearer_and_scrubbed_from_echoes() -> None:
+    """With OAuth credentials every request carries `Bearer token`; an echo of it is scrubbed."""
+    token = "oa2_partner_TOKEN_0123456789"
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        return web.json_response({"error": request.headers["Authorization"]}, status=400)
+
+    async with (
+        serve(handle) as (url, seen),
+        open_client(url, Credentials.oauth_token(token, "CLOSE_OAUTH_TOKEN")) as client,
+    ):
+        with pytest.raises(ApiError) as caught:
+            await client.get_field(SCF)
+    assert seen[0].headers["Authorization"] == f"Bearer {token}"
+    assert str(caught.value) == f"GET custom_field/shared/{SCF}/: 400: Bearer ***"
+
+
+async def test_a_429_asking_more_than_max_wait_raises_server_refusing() -> None:
+    """Retry-After: 99999999 past max_wait_s=300 raises ServerRefusing (not transient) saying
+    what was asked; the group is paused for the bound, not for the asked wait."""
+    clock = [10.0]
+    pacer = Pacer(1000.0, clock=lambda: clock[0])
+    handler = reply(429, None, {"Retry-After": "99999999"})
+    async with client_for(handler, pacer=pacer, max_wait_s=300.0) as (client, seen):
+        with pytest.raises(ServerRefusing) as caught:
+            await client.list_all("role/")
+    error = caught.value
+    assert not isinstance(error, TransientError)
+    assert (error.wait_s, error.max_wait_s, error.group, error.status) == (
+        99999999.0,
+        300.0,
+        "GET role/",
+        429,
+    )
+    assert "429 asks to wait 99,999,999 s (about 1,157 days)" in str(error)
+    assert "longer than a row may take (300 s)" in str(error)
+    assert len(seen) == 1
+    assert 0 < pacer.delay_s("GET role/") <= 300.0
+
+
+async def test_a_429_within_max_wait_stays_rate_limited() -> None:
+    """A 429 asking 2 s under max_wait_s=300 is the usual RateLimited."""
+    async with client_for(reply(429, None, {"Retry-After": "2"}), max_wait_s=300.0) as (
+        client,
+        _,
+    ):
+        with pytest.raises(RateLimited) as caught:
+            await client.get_field(SCF)
+    assert caught.value.retry_after_s == 2.0
+
+
+@pytest.mark.parametrize(
+    "base_url", ["http://10.1.2.3/api/v1/", "http://api.close.com/api/v1/", "http://[fe80::1]/"]
+)
+async def test_plain_http_to_another_machine_is_refused(base_url: str) -> None:
+    """http:// to a non-loopback host is a UsageError naming the URL and the fix."""
+    with pytest.raises(UsageError) as caught:
+        async with open_client(base_url, API_KEY):
+            pass
+    assert base_url in str(caught.value)
+    assert "--allow-insecure-http" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "base_url", ["http://127.0.0.1:1/api/v1/", "http://localhost:1/", "http://[::1]:1/"]
+)
+async def test_plain_http_to_loopback_is_allowed(base_url: str) -> None:
+    """http:// to 127.0.0.0/8, ::1 or localhost opens a client."""
+    async with open_client(base_url, API_KEY) as client:
+        assert isinstance(client, CloseClient)
+
+
+async def test_allow_insecure_http_lets_a_lab_through() -> None:
+    """allow_insecure_http=True opens a client on http:// to another host."""
+    async with open_client("http://10.1.2.3/api/v1/", API_KEY, allow_insecure_http=True) as c:
+        assert isinstance(c, CloseClient)
+
+
+async def test_a_base_url_with_a_password_is_refused_without_showing_it() -> None:
+    """A base URL holding user info is refused; the message shows the URL without it."""
+    with pytest.raises(UsageError) as caught:
+        async with open_client("https://u:hunter2@api.close.com/api/v1/", API_KEY):
+            pass
+    assert "hunter2" not in str(caught.value)
+    assert "https://api.close.com/api/v1/" in str(caught.value)
+
+
+async def test_open_client_refuses_a_non_close_variable_for_a_foreign_host() -> None:
+    """Credentials from MY_DB_PASSWORD are not sent to a host that is neither Close nor loopback,
+    even when the caller skipped read_credentials."""
+    with pytest.raises(UsageError, match="MY_DB_PASSWORD: its name does not mark it"):
+        async with open_client(
+            "https://evil.example/api/", Credentials.api_key("hunter2", "MY_DB_PASSWORD")
+        ):
+            pass

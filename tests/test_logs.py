@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+from urllib.parse import quote
 
+import pytest
 import structlog
 
 from scf_batch import logs
@@ -26,3 +29,38 @@ def test_auto_format_is_json_when_not_a_tty() -> None:
     """`auto` renders JSON lines on a stream that is not a terminal."""
     assert logs.use_json("auto", io.StringIO()) is True
     assert logs.use_json("console", io.StringIO()) is False
+
+
+KEY = "api_L0gKEY/secret+0123"
+FORMS = [
+    KEY,
+    base64.b64encode(f"{KEY}:".encode()).decode(),
+    base64.b64encode(KEY.encode()).decode(),
+    quote(KEY, safe=""),
+]
+
+
+def test_encoded_forms_of_the_key_are_redacted() -> None:
+    """The Basic token, base64 of the key and its URL-encoded form are replaced too."""
+    stream = io.StringIO()
+    logs.configure(log_format="json", secrets=[KEY], stream=stream)
+    structlog.get_logger().info("sent", auth=f"Basic {FORMS[1]}", b64=FORMS[2], url=FORMS[3])
+    line = stream.getvalue()
+    assert [form for form in FORMS if form in line] == []
+    assert json.loads(line)["auth"] == "Basic ***"
+
+
+@pytest.mark.parametrize("log_format", ["json", "console"])
+def test_a_logged_traceback_and_an_exception_value_are_redacted(log_format: str) -> None:
+    """log.exception of an error whose message holds the key, and an exception passed as a
+    value, show no form of the key in JSON or console output."""
+    stream = io.StringIO()
+    logs.configure(log_format=log_format, secrets=[KEY], stream=stream)
+    error = ValueError(f"server said {FORMS[1]} for {KEY}")
+    try:
+        raise error
+    except ValueError:
+        structlog.get_logger().exception("failed", error=error)
+    output = stream.getvalue()
+    assert "ValueError: server said *** for ***" in output
+    assert [form for form in FORMS if form in output] == []
