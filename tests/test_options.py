@@ -12,7 +12,6 @@ from click.testing import CliRunner
 from scf_batch.errors import UsageError
 from scf_batch.jobspec import RUN_KEYS
 from scf_batch.options import BY_NAME, OPTIONS, RunSettings, build_settings, click_options
-from scf_batch.settings import read_api_key
 
 
 def settings(spec: dict[str, Any] | None = None, **flags: Any) -> RunSettings:
@@ -37,13 +36,6 @@ def test_bad_base_url_is_a_usage_error() -> None:
     """A base URL that is not http(s) is refused before anything runs."""
     with pytest.raises(UsageError, match="--base-url"):
         settings({"base_url": "ftp://example"})
-
-
-def test_api_key_comes_from_the_environment_only() -> None:
-    """The key is read from the named variable; a missing one names the variable, not a key."""
-    assert read_api_key("MY_KEY", {"MY_KEY": " k1 "}) == "k1"
-    with pytest.raises(UsageError, match="MY_KEY: not set"):
-        read_api_key("MY_KEY", {})
 
 
 def test_every_spec_option_is_a_spec_key_with_the_tables_check() -> None:

@@ -41,7 +41,7 @@ def test_every_action_outcome_and_exit_code_1(tmp_path: Path) -> None:
             p[8].row("ensure-diff", "ensure", "false", "admin"),
         ]
         job = write_csv(tmp_path / "job.csv", rows)
-        done = run_cli(job, sim.base_url, tmp_path / "run")
+        done = run_cli(job, sim.base_url, tmp_path / "run", "--allow-delete")
         assert done.returncode == 1, done.stderr
         assert {
             "already": ("ok", "already_associated"),
@@ -76,7 +76,9 @@ def test_rows_of_one_pair_run_in_input_order(tmp_path: Path) -> None:
         rows += [chain.row("c3", "disassociate")]
         rows += [chain.row("c4", "associate", "true", "admin")]
         job = write_csv(tmp_path / "job.csv", rows)
-        done = run_cli(job, sim.base_url, tmp_path / "run", "--concurrency", "16")
+        done = run_cli(
+            job, sim.base_url, tmp_path / "run", "--concurrency", "16", "--allow-delete"
+        )
         assert done.returncode == 0, done.stderr
         got = outcomes(tmp_path / "run")
         assert [got[k][1] for k in ("c1", "c2", "c3", "c4")] == [
@@ -119,21 +121,26 @@ def test_lock_held_exits_75_and_changes_nothing(tmp_path: Path) -> None:
         assert not (out / "results.jsonl").exists()
 
 
-def test_changed_input_is_refused_unless_restart(tmp_path: Path) -> None:
-    """A rerun on a changed operations file exits 2; --restart starts over and archives."""
+def test_changed_input_of_an_unfinished_pass_is_refused_unless_restart(tmp_path: Path) -> None:
+    """Continuing an unfinished pass on a changed file exits 2 and sends nothing; --restart
+    keeps the unfinished pass in history/ and starts a new one."""
     with sim_process() as sim:
         pairs = all_pairs(sim.state())
-        job = write_csv(tmp_path / "job.csv", [pairs[0].row("a", "associate")])
+        job = write_csv(
+            tmp_path / "job.csv", [pairs[0].row("a", "associate"), pairs[2].row("c", "associate")]
+        )
         out = tmp_path / "run"
-        assert run_cli(job, sim.base_url, out).returncode == 0
+        assert run_cli(job, sim.base_url, out, "--limit", "1").returncode == 4
         write_csv(job, [pairs[0].row("a", "associate"), pairs[1].row("b", "associate")])
+        sent = sim.stats()["total"]
         refused = run_cli(job, sim.base_url, out)
         assert refused.returncode == 2
         assert "--restart" in refused.stderr
+        assert sim.stats()["total"] == sent
         again = run_cli(job, sim.base_url, out, "--restart")
         assert again.returncode == 0, again.stderr
         assert {"a": ("ok", "already_associated"), "b": ("ok", "created")} == outcomes(out)
-        assert list((out / "previous").glob("*/results.jsonl"))
+        assert (out / "history" / "pass-1" / "results.jsonl").exists()
 
 
 def test_rerun_of_a_finished_job_sends_nothing(tmp_path: Path) -> None:
@@ -171,8 +178,8 @@ def test_limit_stops_early_with_exit_4_then_resume_finishes(tmp_path: Path) -> N
         assert {"created"} == {r["outcome"] for r in results(out)}
 
 
-def test_max_errors_aborts_with_exit_3(tmp_path: Path) -> None:
-    """--max-errors 2 stops a run of failing rows with exit 3."""
+def test_max_errors_stops_with_exit_5(tmp_path: Path) -> None:
+    """--max-errors 2 stops a run of failing rows with exit 5 (not 3: the key is fine)."""
     with sim_process() as sim:
         pairs = all_pairs(sim.state())
         rows = [p.row(str(i), "update", "true") for i, p in enumerate(pairs[:30])]
@@ -180,7 +187,7 @@ def test_max_errors_aborts_with_exit_3(tmp_path: Path) -> None:
         done = run_cli(
             job, sim.base_url, tmp_path / "run", "--max-errors", "2", "--concurrency", "1"
         )
-        assert done.returncode == 3, done.stderr
+        assert done.returncode == 5, done.stderr
         assert 2 <= len(results(tmp_path / "run")) < 30
 
 
@@ -196,7 +203,7 @@ def test_skip_invalid_records_invalid_rows_and_runs_the_rest(tmp_path: Path) -> 
         refused = run_cli(job, sim.base_url, tmp_path / "refused")
         assert refused.returncode == 2
         assert "object_type" in refused.stderr
-        assert sim.stats()["total"] == 0
+        assert not [g for g in sim.stats()["by_group"] if not g.startswith("GET")]
         done = run_cli(job, sim.base_url, tmp_path / "run", "--skip-invalid")
         assert done.returncode == 1, done.stderr
         assert {"good": ("ok", "created"), "bad": ("invalid", "invalid")} == outcomes(
@@ -204,8 +211,8 @@ def test_skip_invalid_records_invalid_rows_and_runs_the_rest(tmp_path: Path) -> 
         )
 
 
-def test_dry_run_sends_nothing(tmp_path: Path) -> None:
-    """--dry-run prints a line per row and sends no request."""
+def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path: Path) -> None:
+    """--dry-run prints the plan (a `+` line per row to create) and sends no write."""
     with sim_process() as sim:
         pairs = all_pairs(sim.state())
         job = write_csv(
@@ -213,8 +220,12 @@ def test_dry_run_sends_nothing(tmp_path: Path) -> None:
         )
         done = run_cli(job, sim.base_url, tmp_path / "run", "--dry-run")
         assert done.returncode == 0, done.stderr
-        assert done.stdout.count("row ") == 3
-        assert sim.stats()["total"] == 0
+        assert [line[:10] for line in done.stdout.splitlines() if line.startswith("+")] == [
+            "+ ensure \""
+        ] * 3
+        assert "3 to create" in done.stdout
+        assert not [g for g in sim.stats()["by_group"] if not g.startswith("GET")]
+        assert not (tmp_path / "run").exists()
 
 
 @pytest.mark.parametrize("key", ["api_target_key_1"])

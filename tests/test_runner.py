@@ -1,160 +1,197 @@
-"""The run pipeline in-process, against the in-memory fake of the association API."""
+"""The run pipeline in-process: a fake executor and a recording sink behind the two seams."""
 
 from __future__ import annotations
 
-import csv
-import json
 from pathlib import Path
-from typing import Any
 
+import anyio
 import pytest
 
-from scf_batch import conflicts, jobfile
-from scf_batch.catalog import Catalog
-from scf_batch.checkpoint import Resume
-from scf_batch.close_client import ClientStats
-from scf_batch.errors import AuthError
+from scf_batch.errors import AuthError, ServerRefusing
 from scf_batch.exitcodes import ExitCode
-from scf_batch.models import Target
-from scf_batch.progress import Snapshot
-from scf_batch.repeats import KnownRepeats
-from scf_batch.runner import Run
-from scf_batch.settings import RunSettings
-from scf_batch.validation import check_offline
-from tests.test_actions import FIELD, FakeApi
+from scf_batch.models import (
+    Action,
+    ObjectType,
+    Operation,
+    Outcome,
+    Ref,
+    ResolvedOperation,
+    RowResult,
+    Status,
+    Target,
+)
+from scf_batch.prepare import Prepared
+from scf_batch.progress import Progress
+from scf_batch.results import Tally
+from scf_batch.runner import Limits, Run
+from tests.jobfiles import FIELD_1, FIELD_2
 
 pytestmark = pytest.mark.anyio
 
-OTHER = "cf_" + "b" * 43
+
+class Counters:
+    requests = 0
+    rate_limited = 0
 
 
-class CountingApi(FakeApi):
-    """The fake API with client counters; refuses the credentials from the `refuse_from`-th
-    write on, as Close does when a key is revoked mid-run."""
+class QuietReporter:
+    def __enter__(self) -> QuietReporter:
+        return self
 
-    def __init__(self, refuse_from: int | None = None) -> None:
-        super().__init__()
-        self.fields |= {OTHER}
-        self.stats = ClientStats()
-        self.writes = 0
-        self.refuse_from = refuse_from
+    def __exit__(self, *exc: object) -> None:
+        return None
 
-    async def create_association(self, scf_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        self.writes += 1
-        self.stats.requests += 1
-        if self.refuse_from is not None and self.writes >= self.refuse_from:
-            raise AuthError("unauthorized", status=401)
-        return await super().create_association(scf_id, body)
-
-    async def get_association(self, scf_id: str, target: Target) -> dict[str, Any] | None:
-        self.stats.requests += 1
-        return await super().get_association(scf_id, target)
+    def update(self, progress: Progress, *, now: float) -> None:
+        self.last = progress
 
 
-class SilentReporter:
-    def update(self, snapshot: Snapshot, *, now: float) -> None:
-        self.last = snapshot
+class RecordingSink:
+    """Keeps results in memory; remembers how it was closed."""
+
+    def __init__(self) -> None:
+        self.results: list[RowResult] = []
+        self.closed: bool | None = None
+
+    def write(self, result: RowResult, *, now: float) -> None:
+        self.results.append(result)
+
+    def close(self, *, complete: bool, now: float) -> None:
+        self.closed = complete
 
 
-def job(tmp_path: Path, rows: list[tuple[str, str]]) -> Path:
-    path = tmp_path / "ops.csv"
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["key", "action", "scf_id", "object_type"])
-        writer.writerows([(f"k{i}", action, FIELD, ot) for i, (action, ot) in enumerate(rows)])
-    return path
+class FakeExecutor:
+    """Executes rows after a short wait; `fail` rows fail, `raise_at` rows raise."""
+
+    def __init__(
+        self, *, fail: set[int] = frozenset(), raise_at: dict[int, Exception] | None = None
+    ) -> None:
+        self.fail = fail
+        self.raise_at = raise_at or {}
+        self.started: list[int] = []
+
+    async def execute(self, prepared: Prepared) -> RowResult:
+        self.started.append(prepared.row)
+        if prepared.row in self.raise_at:
+            raise self.raise_at[prepared.row]
+        # later rows of a pair finish sooner: only the chain keeps them in order
+        await anyio.sleep(0.002 * (10 - prepared.row % 10))
+        status = Status.FAILED if prepared.row in self.fail else Status.OK
+        return RowResult(prepared.row, prepared.line, None, "ensure", status, Outcome.UPDATED)
 
 
-def catalog() -> Catalog:
-    fields = [{"id": FIELD, "name": "Owner"}, {"id": OTHER, "name": "Other"}]
-    return Catalog.from_lists(fields, [], [], [])
+def row(number: int, field: str = FIELD_1, object_type: ObjectType = ObjectType.LEAD) -> Prepared:
+    op = Operation(number, number + 1, Action.ENSURE, Ref(id=field), object_type, required=True)
+    rop = ResolvedOperation(op, field, Target(object_type), None)
+    return Prepared(number, number + 1, None, op=op, resolved=rop)
 
 
-def make_run(
-    tmp_path: Path,
-    ops: Path,
-    api: CountingApi,
-    total: int,
-    repeats: KnownRepeats | None = None,
-    **options: Any,
+def run_of(
+    rows: list[Prepared],
+    executor: FakeExecutor,
+    sink: RecordingSink,
+    *,
+    done: set[int] = frozenset(),
+    **limits: int,
 ) -> Run:
-    out = tmp_path / "run"
-    out.mkdir()
-    settings = RunSettings(name="t", operations=ops, out=out, **options)
     return Run(
-        settings,
-        api,
-        catalog(),
-        digest="d",
-        total_rows=total,
-        resume=Resume(),
-        reporter=SilentReporter(),
-        repeats=repeats,
+        rows,
+        executor,
+        sink,
+        Limits(concurrency=limits.pop("concurrency", 4), **limits),
+        total_rows=len(rows),
+        done=done,
+        tally=Tally(),
+        counters=Counters(),
+        reporter=QuietReporter(),
     )
 
 
-def lines(tmp_path: Path) -> list[dict[str, Any]]:
-    text = (tmp_path / "run" / "results.jsonl").read_text()
-    return [json.loads(line) for line in text.splitlines()]
+async def test_rows_of_one_pair_run_in_input_order_others_in_parallel() -> None:
+    """Rows on the same (field, target) finish in input order even when later ones are faster."""
+    rows = [row(n, FIELD_1 if n % 2 else FIELD_2) for n in range(1, 9)]
+    sink = RecordingSink()
+    ended = await run_of(rows, FakeExecutor(), sink).execute()
+    assert ended.exit_code == ExitCode.OK
+    first_pair = [r.row for r in sink.results if r.row % 2]
+    second_pair = [r.row for r in sink.results if not r.row % 2]
+    assert (first_pair, second_pair) == ([1, 3, 5, 7], [2, 4, 6, 8])
+    assert sink.closed is True
 
 
-async def test_credentials_refused_mid_run_stop_it_with_exit_3(tmp_path: Path) -> None:
-    """A 401 in the middle of a run stops it (exit 3) without an exception escaping; rows
-    finished before are recorded, the refused and unsent ones are not, and nothing more is sent."""
-    targets = ["lead", "contact", "opportunity"] * 4
-    ops = job(tmp_path, [("associate", t) for t in targets[:3]])
-    api = CountingApi(refuse_from=3)
-    run = make_run(tmp_path, ops, api, 3, concurrency=1)
-    report = await run.execute()
-    assert (report.exit_code, report.remaining) == (ExitCode.ABORTED, 1)
-    assert [r["outcome"] for r in lines(tmp_path)] == ["created", "created"]
-    assert api.writes == 3
-    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
-    assert summary["exit_code"] == 3
+async def test_done_rows_are_not_run_again() -> None:
+    """Rows with a result line from an earlier run are skipped."""
+    executor = FakeExecutor()
+    rows = [row(n, object_type=t) for n, t in enumerate(ObjectType, 1)]
+    run = run_of(rows, executor, RecordingSink(), done={1, 3})
+    run.tally.add("ok", "created")
+    run.tally.add("ok", "created")
+    ended = await run.execute()
+    assert sorted(executor.started) == [2, 4, 5]
+    assert (ended.exit_code, ended.tally.done) == (ExitCode.OK, 5)
 
 
-async def test_a_completed_run_writes_a_complete_checkpoint(tmp_path: Path) -> None:
-    """After every row is done the checkpoint says complete and counts every row."""
-    ops = job(tmp_path, [("associate", "lead"), ("ensure", "contact"), ("disassociate", "lead")])
-    report = await make_run(tmp_path, ops, CountingApi(), 3).execute()
-    checkpoint = json.loads((tmp_path / "run" / "checkpoint.json").read_text())
-    assert (report.exit_code, checkpoint["complete"], checkpoint["rows_done"]) == (
-        ExitCode.OK,
-        True,
-        3,
+async def test_credentials_refused_mid_run_stop_it_with_exit_3() -> None:
+    """A 401 stops the run (exit 3) without an exception escaping; the refused row and the
+    rows not sent have no result, and the pass is left unfinished."""
+    rows = [row(n, object_type=t) for n, t in enumerate(ObjectType, 1)]
+    executor = FakeExecutor(raise_at={3: AuthError("no", status=401)})
+    sink = RecordingSink()
+    ended = await run_of(rows, executor, sink, concurrency=1).execute()
+    assert (ended.exit_code, [r.row for r in sink.results], sink.closed) == (
+        ExitCode.ABORTED,
+        [1, 2],
+        False,
     )
-    assert [r["outcome"] for r in lines(tmp_path)] == ["created", "created", "deleted"]
 
 
-async def test_a_run_refuses_conflicts_past_the_cap_in_its_single_pass(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """With the offline pass's repeats, the run finds a conflict between pairs past the conflict
-    check's cap without reading the file once more, and records it invalid (--skip-invalid)."""
-    monkeypatch.setattr(conflicts, "MAX_PAIRS", 2)
-    ops = tmp_path / "ops.csv"
-    ops.write_text(
-        "action,scf_id,object_type,required\n"
-        f"associate,{FIELD},lead,true\n"
-        f"associate,{FIELD},contact,true\n"
-        f"associate,{FIELD},opportunity,true\n"  # past the cap
-        f"associate,{FIELD},opportunity,false\n"  # contradicts row 3
-    )
-    offline = check_offline(ops)
-    assert offline.invalid_rows == 1
+async def test_close_refusing_stops_the_run_with_exit_5() -> None:
+    """A 429 asking for a wait longer than a row may take stops the run with exit 5."""
+    refusing = ServerRefusing("429 asks to wait 99 days", wait_s=1e7, max_wait_s=300, group="g")
+    rows = [row(n, object_type=t) for n, t in enumerate(ObjectType, 1)]
+    ended = await run_of(
+        rows, FakeExecutor(raise_at={2: refusing}), RecordingSink(), concurrency=1
+    ).execute()
+    assert (ended.exit_code, ended.reason) == (ExitCode.REFUSING, str(refusing))
 
-    def no_second_look(path: Path) -> None:
-        raise AssertionError("the run read the file again to find repeats")
 
-    monkeypatch.setattr(jobfile, "find_repeats", no_second_look)
-    api = CountingApi()
-    run = make_run(tmp_path, ops, api, 4, repeats=offline.repeats, skip_invalid=True)
-    report = await run.execute()
-    assert report.exit_code == ExitCode.ROWS_FAILED
-    assert sorted((r["row"], r["status"]) for r in lines(tmp_path)) == [
-        (1, "ok"),
-        (2, "ok"),
-        (3, "ok"),
-        (4, "invalid"),
-    ]
-    assert api.writes == 3
+async def test_limit_stops_early_with_exit_4() -> None:
+    """--limit N admits N rows, records them and stops with exit 4."""
+    rows = [row(n, object_type=t) for n, t in enumerate(ObjectType, 1)]
+    sink = RecordingSink()
+    ended = await run_of(rows, FakeExecutor(), sink, limit=2).execute()
+    assert (ended.exit_code, len(sink.results), sink.closed) == (ExitCode.STOPPED_EARLY, 2, False)
+
+
+async def test_max_errors_stops_with_exit_5() -> None:
+    """--max-errors N stops the run once N rows failed."""
+    rows = [row(n, object_type=t) for n, t in enumerate(ObjectType, 1)]
+    ended = await run_of(
+        rows, FakeExecutor(fail={1, 2}), RecordingSink(), concurrency=1, max_errors=2
+    ).execute()
+    assert (ended.exit_code, ended.reason) == (ExitCode.REFUSING, "--max-errors 2 reached")
+
+
+async def test_failed_rows_end_a_complete_run_with_exit_1() -> None:
+    """Every row done, one failed: exit 1."""
+    rows = [row(n, object_type=t) for n, t in enumerate(ObjectType, 1)]
+    ended = await run_of(rows, FakeExecutor(fail={4}), RecordingSink()).execute()
+    assert ended.exit_code == ExitCode.ROWS_FAILED
+
+
+async def test_memory_of_admitted_rows_is_bounded_by_concurrency(tmp_path: Path) -> None:
+    """The reader admits at most 4 x concurrency unfinished rows, however long the input."""
+    admitted_at_peak = 0
+
+    class Watching(FakeExecutor):
+        async def execute(self, prepared: Prepared) -> RowResult:
+            nonlocal admitted_at_peak
+            admitted_at_peak = max(admitted_at_peak, run.admitted - len(sink.results))
+            return await super().execute(prepared)
+
+    rows = (row(n, f"cf_{n:043d}") for n in range(1, 400))
+    sink = RecordingSink()
+    run = Run(rows, Watching(), sink, Limits(concurrency=2), total_rows=399, done=set(),
+              tally=Tally(), counters=Counters(), reporter=QuietReporter())  # fmt: skip
+    await run.execute()
+    assert len(sink.results) == 399
+    assert admitted_at_peak <= 2 * 4
