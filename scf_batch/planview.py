@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from scf_batch.models import ResolvedOperation
-from scf_batch.plan import StepKind, describe_changes
+from scf_batch.plan import Change, StepKind, describe_changes
 from scf_batch.prepare import Prepared, Report
 from scf_batch.snapshot import Snapshot
 
@@ -52,20 +52,35 @@ def plan_line(prepared: Prepared, snapshot: Snapshot, *, everything: bool = Fals
     if step.kind is StepKind.FAIL:
         return f"{SIGNS[step.kind]} line {prepared.line}: {head[2:]}: {step.reason}"
     tails = {
-        StepKind.CREATE: lambda: f" ({_settings(step.body)})",
-        StepKind.UPDATE: lambda: f": {describe_changes(step.changes)}",
+        StepKind.CREATE: lambda: f" ({_settings(step.body, snapshot)})",
+        StepKind.UPDATE: lambda: f": {describe_changes(_named(step.changes, snapshot))}",
         StepKind.DELETE: lambda: f"   {DELETE_WARNING}",
     }
     tail = tails.get(step.kind)
     return head + (tail() if tail is not None else f": {step.outcome.value}")
 
 
-def _settings(body: dict[str, Any]) -> str:
+def _settings(body: dict[str, Any], snapshot: Snapshot) -> str:
     parts = ["required" if body.get("required") else "not required"]
     roles = body.get("editable_with_roles")
     if roles is not None:
-        parts.append("roles: " + (", ".join(roles) if roles else "none"))
+        parts.append("roles: " + (", ".join(role_names(roles, snapshot)) or "none"))
     return ", ".join(parts)
+
+
+def role_names(roles: list[str], snapshot: Snapshot) -> list[str]:
+    """Role ids as the org names them; built-in slugs as they are."""
+    return sorted(snapshot.roles.names.get(role) or role for role in roles)
+
+
+def _named(changes: tuple[Change, ...], snapshot: Snapshot) -> tuple[Change, ...]:
+    """Changes with role ids shown by their names."""
+    return tuple(
+        (name, role_names(old, snapshot), role_names(new, snapshot))
+        if name == "editable_with_roles"
+        else (name, old, new)
+        for name, old, new in changes
+    )
 
 
 def plan_summary(report: Report) -> str:

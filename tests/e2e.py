@@ -3,9 +3,12 @@ real subprocess, read results."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import json
 import os
+import urllib.error
+import urllib.request
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -89,7 +92,7 @@ def write_csv(path: Path, rows: Sequence[dict[str, str]]) -> Path:
 
 
 def cli_env(api_key: str = TARGET_KEY) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "CLOSE_API_KEY"}
+    env = {k: v for k, v in os.environ.items() if k not in ("CLOSE_API_KEY", "CLOSE_OAUTH_TOKEN")}
     env["CLOSE_API_KEY"] = api_key
     env["PYTHONUNBUFFERED"] = "1"
     return env
@@ -141,3 +144,36 @@ def outcomes(out: Path) -> dict[str, tuple[str, str]]:
 
 def files_under(folder: Path) -> Iterator[Path]:
     return (p for p in folder.rglob("*") if p.is_file())
+
+
+def call_api(
+    base_url: str, method: str, path: str, body: Any = None, api_key: str = TARGET_KEY
+) -> tuple[int, Any]:
+    """One request to the simulator's API as the key's org (to drift it behind a run's back)."""
+    token = base64.b64encode(f"{api_key}:".encode()).decode()
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base_url + path, data=data, method=method)
+    request.add_header("Authorization", f"Basic {token}")
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def writes_sent(stats: dict[str, Any]) -> dict[str, int]:
+    """The simulator's request counts of every group that is not a read."""
+    return {
+        group: sum(by_status.values())
+        for group, by_status in stats["by_group"].items()
+        if not group.startswith("GET")
+    }
+
+
+def field_id(state: dict[str, Any], name: str) -> str:
+    """The id of the target org's field of that name."""
+    fields = target_org(state)["shared_custom_fields"]
+    found: str = next(f["id"] for f in fields if f["name"] == name)
+    return found

@@ -161,18 +161,6 @@ def test_online_without_a_key_is_a_usage_error(
     assert "CLOSE_API_KEY" in capsys.readouterr().err
 
 
-def test_online_is_skipped_when_the_file_has_problems(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The org is not asked about a file that fails offline."""
-    monkeypatch.setenv("CLOSE_API_KEY", "unused")
-    path = csv_of(tmp_path, "bad,lead", header="scf_id,object_type")
-    assert (
-        main(["validate", str(path), "--online", "--base-url", "http://127.0.0.1:9/api/v1/"]) == 2
-    )
-    assert "online check skipped: fix the problems above first" in capsys.readouterr().out
-
-
 # --- online, against the simulator -------------------------------------------------------------
 
 TARGET_KEY = "api_target_key_1"
@@ -256,6 +244,24 @@ def test_online_reports_unknown_id_unknown_name_and_ambiguous_name(
     ambiguous = document["problems"][2]["found"]
     assert "the name of 2 shared custom fields" in ambiguous
     assert [twin in ambiguous for twin in TWIN_IDS] == [True, True]
+
+
+def test_online_reports_offline_and_org_problems_in_one_pass(
+    tmp_path: Path, sim: SimProcess, target: dict[str, object], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A row that fails offline and a row naming what the org lacks are both reported."""
+    path = csv_of(
+        tmp_path,
+        "associate,,No Such Field,lead",
+        "associate,,Twin,leads",
+        header="action,scf_id,scf_name,object_type",
+    )
+    assert online(path, sim, "--format", "json") == 2
+    document = json.loads(capsys.readouterr().out)
+    assert [(p["line"], p["column"]) for p in document["problems"]] == [
+        (2, "scf_name"),
+        (3, "object_type"),
+    ]
 
 
 def test_online_with_a_wrong_key_exits_3(
