@@ -45,16 +45,7 @@ def csv_items(where: str, stream: TextIO) -> Iterator[Operation | RowError]:
 
 def csv_header(where: str, reader: Any) -> list[str | None]:
     """The column of each position (None: a column without a name); JobHeaderError if unusable."""
-    header = None
-    try:
-        for cells in reader:
-            if any(cell.strip() for cell in cells):
-                header = cells
-                break
-    except csv.Error as exc:
-        raise JobFileError(f"{where}: the header is not valid CSV: {exc}") from exc
-    if header is None:
-        raise JobFileError(f"{where}: no header row; expected a first line naming the columns")
+    header = _first_row(where, reader)
     line = reader.line_num
     names = [cell.strip().lower() or None for cell in header]
     problems = []
@@ -75,6 +66,18 @@ def csv_header(where: str, reader: Any) -> list[str | None]:
     if problems:
         raise JobHeaderError(f"{where}: the header cannot be used", tuple(problems))
     return names
+
+
+def _first_row(where: str, reader: Any) -> list[str]:
+    """The first row that is not blank: the header."""
+    try:
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                found: list[str] = cells
+                return found
+    except csv.Error as exc:
+        raise JobFileError(f"{where}: the header is not valid CSV: {exc}") from exc
+    raise JobFileError(f"{where}: no header row; expected a first line naming the columns")
 
 
 def csv_row(

@@ -7,10 +7,10 @@ import base64
 import csv
 import json
 import os
-import urllib.error
-import urllib.request
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path

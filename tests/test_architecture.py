@@ -1,4 +1,9 @@
-"""The structure rules of STYLE.md, held by tests: dependencies point one way."""
+"""The structure of the package, held by tests: each module's allowed imports, layer by layer.
+
+A module may import only what its line below allows. A new import that is not listed fails,
+as does a listed module that no longer exists and a module that is not listed at all: a change
+of structure is a change to this table, made on purpose and seen in review.
+"""
 
 from __future__ import annotations
 
@@ -6,38 +11,114 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "scf_batch"
-PURE = ["models.py", "jobfile.py", "retry.py", "errors.py", "catalog.py", "conflicts.py"]
-IO_LIBRARIES = {"aiohttp", "anyio", "structlog", "aiolimiter"}
+
+# the pure core: values, rules, plans and the file formats; no HTTP, async or logging library
+DOMAIN = {
+    "models": set(),
+    "errors": {"models"},  # for type hints only
+    "exitcodes": set(),
+    "text": set(),
+}
+RULES = {
+    "rowrules": {"models", "text"},
+    "conflicts": {"models"},
+    "csvrows": {"errors", "models", "rowrules", "text"},
+    "jsonlrows": {"models", "rowrules", "text"},
+    "opsfile": {"conflicts", "csvrows", "errors", "jsonlrows", "models", "rowrules"},
+    "options": {"errors"},
+    "jobspec": {"errors", "opsfile", "options", "text"},
+    "credentials": {"errors"},
+    "redact": set(),
+    "retry": {"errors"},
+    "snapshot": {"errors", "models", "rowrules", "text"},
+    "plan": {"models", "snapshot"},
+    "prepare": {"errors", "models", "opsfile", "plan", "snapshot"},
+    "planview": {"models", "plan", "prepare", "snapshot"},
+    "results": {"models"},
+    "runfolder": {"errors", "models", "results"},
+    "summary": {"exitcodes", "models", "results", "snapshot"},
+}
+# the edges: the one HTTP client, pacing, retries, the pipeline, progress and logs
+EDGES = {
+    "ratelimit": set(),
+    "close_client": {"__init__", "credentials", "errors", "models", "ratelimit", "redact", "retry"},
+    "attempts": {"errors", "retry"},
+    "executor": {"attempts", "errors", "models", "plan", "prepare", "retry", "snapshot"},
+    "runner": {"errors", "exitcodes", "models", "prepare", "progress", "results"},
+    "progress": set(),
+    "logs": {"redact"},
+}
+# the one place a run is assembled, and the commands
+ASSEMBLY = {
+    "runjob": {
+        "close_client", "credentials", "errors", "executor", "opsfile", "options", "prepare",
+        "progress", "results", "retry", "runfolder", "runner", "snapshot", "summary",
+    },
+    "validation": {"close_client", "credentials", "jobspec", "options", "prepare", "snapshot"},
+    "demo": {
+        "credentials", "errors", "jobspec", "options", "progress", "runjob", "sim", "summary",
+    },
+}  # fmt: skip
+COMMANDS = {
+    "cli": {
+        "__init__", "credentials", "demo", "errors", "exitcodes", "jobspec", "logs", "opsfile",
+        "options", "planview", "prepare", "progress", "runjob", "sim", "snapshot", "summary",
+        "validation",
+    },
+    "__main__": {"cli"},
+    "__init__": set(),
+}  # fmt: skip
+ALLOWED = {**DOMAIN, **RULES, **EDGES, **ASSEMBLY, **COMMANDS}
+PURE = {*DOMAIN, *RULES}
+IO_LIBRARIES = {"aiohttp", "anyio", "structlog", "aiolimiter", "rich"}
 
 
 def imports(path: Path) -> set[str]:
+    """Every module the file imports, as written (`scf_batch.x.y` or `aiohttp`)."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
             found.add(node.module)
+            if node.module == "scf_batch":  # `from scf_batch import __version__, logs`
+                found.update(f"scf_batch.{alias.name}" for alias in node.names)
     return found
 
 
-def test_simulator_imports_nothing_from_the_client_side() -> None:
-    """Every module of scf_batch/sim imports only from scf_batch.sim (an independent reading)."""
+def project_imports(path: Path) -> set[str]:
+    """The package's own modules the file imports, by name (`sim` for anything of the sim)."""
+    names = set()
+    for module in imports(path):
+        parts = module.split(".")
+        if parts[0] == "scf_batch" and len(parts) > 1:
+            name = parts[1] if parts[1] != "__version__" else "__init__"
+            names.add(name)
+    return names
+
+
+def test_every_module_is_placed_and_every_placed_module_exists() -> None:
+    """A new or renamed module must be added to the table; a listed one must exist."""
+    present = {path.stem for path in PACKAGE.glob("*.py")}
+    assert (present - set(ALLOWED), set(ALLOWED) - present) == (set(), set())
+
+
+def test_each_module_imports_only_what_its_layer_allows() -> None:
+    """No module imports a project module its line does not list (no upward import)."""
     offenders = {
-        f"{path.name}: {name}"
-        for path in (PACKAGE / "sim").rglob("*.py")
-        for name in imports(path)
-        if name.startswith("scf_batch") and not name.startswith("scf_batch.sim")
+        f"{path.stem} imports {name}"
+        for path in PACKAGE.glob("*.py")
+        for name in project_imports(path) - ALLOWED.get(path.stem, set())
     }
     assert offenders == set()
 
 
 def test_pure_modules_do_no_io() -> None:
-    """The pure core imports no HTTP, async or logging library."""
+    """The pure core imports no HTTP, async, logging or terminal library."""
     offenders = {
         f"{name}: {module}"
         for name in PURE
-        if (PACKAGE / name).exists()
-        for module in imports(PACKAGE / name)
+        for module in imports(PACKAGE / f"{name}.py")
         if module.split(".")[0] in IO_LIBRARIES
     }
     assert offenders == set()
@@ -51,3 +132,20 @@ def test_only_the_client_speaks_http() -> None:
         if any(m.split(".")[0] == "aiohttp" for m in imports(path))
     }
     assert users == {"close_client.py"}
+
+
+def test_the_simulator_imports_nothing_from_the_client_side() -> None:
+    """Every module of scf_batch/sim imports only from scf_batch.sim (an independent reading)."""
+    offenders = {
+        f"{path.name}: {name}"
+        for path in (PACKAGE / "sim").rglob("*.py")
+        for name in imports(path)
+        if name.startswith("scf_batch") and not name.startswith("scf_batch.sim")
+    }
+    assert offenders == set()
+
+
+def test_nothing_outside_the_commands_imports_the_simulator() -> None:
+    """Only the command line and the demo start a simulator."""
+    users = {path.stem for path in PACKAGE.glob("*.py") if "sim" in project_imports(path)}
+    assert users == {"cli", "demo"}

@@ -145,7 +145,7 @@ async def test_custom_type_targets_use_two_path_segments() -> None:
 async def test_delete_association_accepts_204_without_a_body() -> None:
     """delete_association returns None on a 204 with an empty body."""
     async with client_for(reply(204)) as (client, seen):
-        assert await client.delete_association(SCF, LEAD) is None
+        await client.delete_association(SCF, LEAD)
     assert seen[0].method == "DELETE"
 
 

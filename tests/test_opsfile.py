@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from scf_batch.errors import JobFileError, JobHeaderError
-from scf_batch.opsfile import fingerprint, read_operations
 from scf_batch.models import Action, ObjectType, Operation, Problem, Ref, RowError
+from scf_batch.opsfile import fingerprint, read_operations
 from tests.jobfiles import (
     ACTITYPE,
     COTYPE,
@@ -145,7 +145,8 @@ def test_quoted_multiline_fields_keep_physical_lines(tmp_path: Path) -> None:
         "Plain,opportunity",
         header="scf_name,object_type",
     )
-    assert [(op.row, op.line, op.field.name) for op in read(path)] == [
+    ops = [op for op in read(path) if isinstance(op, Operation)]
+    assert [(op.row, op.line, op.field.name) for op in ops] == [
         (1, 2, "Two\nline name"),
         (2, 4, "Three\r\nline\nname"),
         (3, 7, "Plain"),

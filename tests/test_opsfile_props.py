@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scf_batch.rowrules import COLUMNS
 from scf_batch.errors import ScfBatchError
 from scf_batch.models import Operation, RowError
+from scf_batch.rowrules import COLUMNS
 from tests.jobfiles import ACTITYPE, COTYPE, FIELD_1, FIELD_2, OLD_FIELD, ROLE, read
 
 names = st.text(

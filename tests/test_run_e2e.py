@@ -76,9 +76,7 @@ def test_rows_of_one_pair_run_in_input_order(tmp_path: Path) -> None:
         rows += [chain.row("c3", "disassociate")]
         rows += [chain.row("c4", "associate", "true", "admin")]
         job = write_csv(tmp_path / "job.csv", rows)
-        done = run_cli(
-            job, sim.base_url, tmp_path / "run", "--concurrency", "16", "--allow-delete"
-        )
+        done = run_cli(job, sim.base_url, tmp_path / "run", "--concurrency", "16", "--allow-delete")
         assert done.returncode == 0, done.stderr
         got = outcomes(tmp_path / "run")
         assert [got[k][1] for k in ("c1", "c2", "c3", "c4")] == [
@@ -221,7 +219,7 @@ def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path: Path) -> None:
         done = run_cli(job, sim.base_url, tmp_path / "run", "--dry-run")
         assert done.returncode == 0, done.stderr
         assert [line[:10] for line in done.stdout.splitlines() if line.startswith("+")] == [
-            "+ ensure \""
+            '+ ensure "'
         ] * 3
         assert "3 to create" in done.stdout
         assert not [g for g in sim.stats()["by_group"] if not g.startswith("GET")]

@@ -148,7 +148,7 @@ def test_restart_archives_an_unfinished_pass_instead_of_deleting_it(tmp_path: Pa
 def test_results_without_a_checkpoint_are_refused(tmp_path: Path) -> None:
     """A deleted checkpoint leaves results nothing ties to an input: refused, not resumed."""
     write_results(tmp_path / "results.jsonl", result(1))
-    with pytest.raises(UsageError, match="without checkpoint.json"):
+    with pytest.raises(UsageError, match=r"without checkpoint\.json"):
         runfolder.begin_pass(
             tmp_path, fingerprint="a" * 64, operations=Path("ops.csv"), restart=False, now=NOW
         )

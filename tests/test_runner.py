@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import anyio
@@ -63,7 +64,7 @@ class FakeExecutor:
     """Executes rows after a short wait; `fail` rows fail, `raise_at` rows raise."""
 
     def __init__(
-        self, *, fail: set[int] = frozenset(), raise_at: dict[int, Exception] | None = None
+        self, *, fail: Collection[int] = (), raise_at: dict[int, Exception] | None = None
     ) -> None:
         self.fail = fail
         self.raise_at = raise_at or {}
@@ -90,7 +91,7 @@ def run_of(
     executor: FakeExecutor,
     sink: RecordingSink,
     *,
-    done: set[int] = frozenset(),
+    done: Collection[int] = (),
     **limits: int,
 ) -> Run:
     return Run(

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from scf_batch.snapshot import Org, Snapshot, read_snapshot
 from scf_batch.models import (
     Action,
     Association,
@@ -17,6 +16,7 @@ from scf_batch.models import (
     ResolvedOperation,
     Target,
 )
+from scf_batch.snapshot import Org, Snapshot, read_snapshot
 from tests.jobfiles import ACTITYPE, COTYPE, FIELD_1, FIELD_2, ROLE
 
 FIELD_3 = "cf_" + "Q" * 43
@@ -24,7 +24,7 @@ ROLE_2 = "role_" + "R" * 22
 
 ORG_ID = "orga_" + "O" * 43
 ME = {"id": "user_1", "organizations": [{"id": ORG_ID, "name": "Acme"}]}
-FIELDS = [
+FIELDS: list[dict[str, Any]] = [
     {
         "id": FIELD_1,
         "name": "Owner",

@@ -71,7 +71,8 @@ class Harness:
 
     @property
     def sim(self) -> Simulator:
-        return self.client.app[SIM]  # type: ignore[index]
+        simulator: Simulator = self.client.app[SIM]
+        return simulator
 
     async def call(
         self,

@@ -203,7 +203,8 @@ async def test_a_generated_org_reads_back_page_by_page(
         return original(self)
 
     monkeypatch.setattr(SharedField, "to_json", counting)
-    pages, listed = [], []
+    pages: list[tuple[int, bool]] = []
+    listed: list[dict[str, object]] = []
     while True:
         query = f"_skip={len(listed)}&_limit=100"
         reply = await sim.call("GET", f"custom_field/shared/?{query}", key=KEY)

@@ -161,7 +161,10 @@ async def test_delete_answers_200_with_an_empty_object_and_removes_the_field(sim
 
 
 def object_type_id(org: dict[str, object], name: str) -> str:
-    return next(t["id"] for t in org["custom_object_types"] if t["name"] == name)  # type: ignore[attr-defined]
+    types = org["custom_object_types"]
+    assert isinstance(types, list)
+    found: str = next(t["id"] for t in types if t["name"] == name)
+    return found
 
 
 async def test_a_seed_custom_object_field_names_its_custom_object_type(sim: Harness) -> None:

@@ -212,7 +212,10 @@ async def test_the_control_endpoints_are_never_limited(make_sim: MakeSim) -> Non
 def test_the_window_opens_with_the_first_request_after_the_last_one_ended() -> None:
     """A window starts at its first request and lasts window_s; later requests see less time."""
     limiter = RateLimiter()
-    check = lambda now: limiter.check("g", "k", "o", per_second=2, window_s=1.0, now=now)  # noqa: E731
+
+    def check(now: float) -> Verdict:
+        return limiter.check("g", "k", "o", per_second=2, window_s=1.0, now=now)
+
     verdicts = [check(10.0), check(10.5), check(10.9), check(11.0), check(13.2)]
     assert [(v.allowed, v.remaining, round(v.reset_s, 3)) for v in verdicts] == [
         (True, 1, 1.0), (True, 0, 0.5), (False, 0, 0.1), (True, 1, 1.0), (True, 1, 1.0),
