@@ -138,7 +138,7 @@ def render_html(results: Iterable[Mapping[str, Any]], summary: Mapping[str, Any]
         failed_rows=_failed_rows(tally),
         footer=html.escape(f"Made by scf-batch {_version()} from results.jsonl and summary.json."),
         plotlyjs=get_plotlyjs().replace("</script", "<\\/script"),
-        figures=_script_json({key: json.loads(fig.to_json()) for key, fig in figures.items()}),
+        figures=_script_json({key: _figure_json(fig) for key, fig in figures.items()}),
     )
 
 
@@ -192,12 +192,12 @@ def _header(summary: Mapping[str, Any], tally: _Tally) -> str:
     facts = [
         f"org {_org(summary.get('org'))}",
         f"pass {_int(summary.get('pass'))}",
-        f"started {_when(summary.get('started_at'))}",
+        f"started {_when(summary.get('started_at'))}" if summary.get("started_at") else "",
         f"took {_duration(float(summary.get('elapsed_s') or 0.0))}",
     ]
     return (
         f'<header class="card"><h1>{html.escape(_text(summary.get("job")))}</h1>'
-        f'<p class="sub">{"".join(f"<span>{html.escape(f)}</span>" for f in facts)}</p>'
+        f'<p class="sub">{"".join(f"<span>{html.escape(f)}</span>" for f in facts if f)}</p>'
         f'<div class="verdict {tone}" id="verdict">{html.escape(verdict)}</div>'
         f'<div class="tiles">{tile_html}</div></header>'
     )
@@ -222,6 +222,16 @@ def _timeline_figure(summary: Mapping[str, Any], tally: _Tally) -> go.Figure:
     x = [_plotly_time(start + timedelta(seconds=b["t_s"])) for b in buckets]
     fig = go.Figure()
     fig.add_bar(x=x, y=[b["rows"] for b in buckets], name="rows finished", marker_color="#7cc49a")
+    if summary.get("timeline"):  # else only rows are known, from the results' finish times
+        _add_requests(fig, buckets, start)
+    _style(fig, xaxis_title="time (UTC)", yaxis_title="per second")
+    fig.update_layout(bargap=0.05, hovermode="x unified")
+    return fig
+
+
+def _add_requests(fig: go.Figure, buckets: list[dict[str, float]], start: datetime) -> None:
+    """Requests per second as a line, 429s as crosses, and the pauses after them shaded."""
+    x = [_plotly_time(start + timedelta(seconds=b["t_s"])) for b in buckets]
     fig.add_scatter(
         x=x,
         y=[b["requests"] for b in buckets],
@@ -229,18 +239,16 @@ def _timeline_figure(summary: Mapping[str, Any], tally: _Tally) -> go.Figure:
         mode="lines",
         line={"color": "#3b82c4", "width": 2, "shape": "hv"},
     )
-    limited = [
-        (xi, b["rate_limited"]) for xi, b in zip(x, buckets, strict=True) if b["rate_limited"]
-    ]
+    limited = [(t, b["rate_limited"]) for t, b in zip(x, buckets, strict=True) if b["rate_limited"]]
     fig.add_scatter(
-        x=[xi for xi, _ in limited],
+        x=[t for t, _ in limited],
         y=[n for _, n in limited],
         name="429 responses",
         mode="markers",
         marker={"color": "#c8323a", "symbol": "x", "size": 9},
     )
     shade = {"fillcolor": "#c8323a", "opacity": 0.10, "line_width": 0, "layer": "below"}
-    fig.update_layout(
+    fig.update_layout(  # one update: add_vrect per span re-validates every shape so far
         shapes=[
             {
                 "type": "rect",
@@ -254,10 +262,7 @@ def _timeline_figure(summary: Mapping[str, Any], tally: _Tally) -> go.Figure:
             }
             for first, last in _pause_spans(buckets)[:PAUSE_SPANS_SHOWN]
         ]
-    )  # one update: add_vrect per span re-validates every shape so far
-    _style(fig, xaxis_title="time (UTC)", yaxis_title="per second")
-    fig.update_layout(bargap=0.05, hovermode="x unified")
-    return fig
+    )
 
 
 def _timeline(summary: Mapping[str, Any], tally: _Tally) -> list[dict[str, float]]:
@@ -342,6 +347,17 @@ def _outcomes_figure(counts: Mapping[str, Counter[str]], order: tuple[str, ...])
     return fig
 
 
+def _figure_json(fig: go.Figure) -> object:
+    """The figure as plain JSON; one with nothing to draw says so instead of showing bare axes."""
+    if not any(len(trace.x if trace.x is not None else ()) for trace in fig.data):
+        fig.update_layout(
+            xaxis_visible=False,
+            yaxis_visible=False,
+            annotations=[{"text": "nothing to show", "showarrow": False, "font_size": 14}],
+        )
+    return json.loads(fig.to_json())
+
+
 def _style(fig: go.Figure, *, xaxis_title: str, yaxis_title: str) -> None:
     fig.update_layout(
         template="plotly_white",
@@ -414,11 +430,13 @@ def _error_html(error: object) -> str:
 
 
 def _timeline_note(summary: Mapping[str, Any]) -> str:
+    if not summary.get("timeline"):
+        return "Rows finished in each second (this pass recorded no requests per second)."
     ceiling = float(summary.get("rate_per_s_ceiling") or 0.0)
     return (
         "Rows finished and requests sent in each second; red crosses count 429 responses and "
-        "the shaded spans are the pauses they caused. "
-        f"Requests add up every endpoint group; the ceiling, {ceiling:g}/s, holds for each group."
+        "the shaded spans are the pauses they caused. Requests add up every endpoint group"
+        + (f"; the ceiling, {ceiling:g}/s, holds for each group." if ceiling else ".")
     )
 
 
@@ -437,7 +455,8 @@ def _latency_note(tally: _Tally) -> str:
 
 def _groups_note(summary: Mapping[str, Any]) -> str:
     ceiling = float(summary.get("rate_per_s_ceiling") or 0.0)
-    return f"Each group is paced on its own at up to {ceiling:g} requests/s; bars show the average."
+    pace = f" at up to {ceiling:g} requests/s" if ceiling else ""
+    return f"Each group is paced on its own{pace}; bars show the requests and their average rate."
 
 
 def _percentile(counts: Counter[int], q: float) -> int:

@@ -274,13 +274,28 @@ def test_page_renders_its_charts_in_headless_chromium(
     status = browser.render_status(dom)
     assert [] == status.errors
     assert status.rendered
-    assert 5 <= status.charts
-    assert 5 == len(
-        re.findall(
-            r'<div class="chart[^"]*" id="chart-[a-z]+"[^>]*>\s*<div class="plot-container', dom
-        )
-    )
+    assert 5 == status.charts
     assert [] == remote_urls(dom)
+
+
+@pytest.mark.slow
+def test_hostile_text_does_not_run_in_the_browser(tmp_path: Path) -> None:
+    """Markup in field names, actions and errors stays text in Chromium: no handler runs."""
+    hostile = "<img src=x onerror=\"document.body.setAttribute('data-pwned','1')\">"
+    rows = list(fake_rows(40, fail_every=2))
+    for row in rows:
+        row["scf_name"] = row["target_name"] = hostile
+        row["action"] = hostile if row["row"] % 4 == 0 else row["action"]
+        if row["error"]:
+            row["error"] = {"message": hostile, "field_errors": {hostile: hostile}}
+    out = tmp_path / "hostile.html"
+    out.write_text(render_html(rows, fake_summary(iter(rows), job=hostile, reason=hostile)))
+    dom = browser.dump_dom(out)
+    status = browser.render_status(dom)
+    assert status.rendered
+    assert [] == status.errors
+    assert "data-pwned" in out.read_text()  # the payload is on the page, as text
+    assert "data-pwned=" not in dom
 
 
 @pytest.mark.slow
@@ -304,6 +319,51 @@ def test_page_reports_a_script_error_in_its_status(tmp_path: Path) -> None:
     status = browser.render_status(browser.dump_dom(broken))
     assert not status.rendered
     assert any("noSuchFunction" in e for e in status.errors), status.errors
+
+
+def figures_of(page: str) -> dict[str, Any]:
+    """The figures the page hands to plotly, by chart id."""
+    found = re.search(r'<script type="application/json" id="figures">(.*?)</script>', page, re.S)
+    assert found is not None
+    figures: dict[str, Any] = json.loads(found.group(1))
+    return figures
+
+
+def test_timeline_shades_each_429_pause_through_the_quiet_seconds_after_it() -> None:
+    """A second with 429s and the seconds without requests that follow it form one shaded span."""
+    counts = [(5, 0, 3), (3, 2, 1), (0, 0, 0), (4, 0, 4), (2, 1, 2)]  # requests, 429s, rows
+    timeline = [
+        {"t_s": float(t), "requests": r, "rate_limited": n, "rows": rows}
+        for t, (r, n, rows) in enumerate(counts)
+    ]
+    page = render_html([], fake_summary(iter([]), timeline=timeline))
+    figure = figures_of(page)["chart-timeline"]
+    spans = [(s["x0"], s["x1"]) for s in figure["layout"]["shapes"]]
+    assert [
+        ("2026-11-30 18:02:01.000", "2026-11-30 18:02:03.000"),
+        ("2026-11-30 18:02:04.000", "2026-11-30 18:02:05.000"),
+    ] == spans
+    assert ["rows finished", "requests sent", "429 responses"] == [
+        t["name"] for t in figure["data"]
+    ]
+    assert [2, 1] == figure["data"][2]["y"]
+
+
+def test_without_a_timeline_rows_per_second_come_from_the_finish_times() -> None:
+    """A summary with no timeline still charts rows per second, and draws no requests line."""
+    rows = list(fake_rows(200))
+    page = render_html(rows, fake_summary(iter(rows), timeline=[]))
+    data = figures_of(page)["chart-timeline"]["data"]
+    assert ["rows finished"] == [t["name"] for t in data]
+    assert len(rows) == sum(data[0]["y"])
+
+
+def test_an_empty_pass_says_there_is_nothing_to_show() -> None:
+    """No rows and a bare summary: the page renders, each chart saying it has nothing to show."""
+    page = render_html([], {"job": "empty", "org": None, "pass": 1, "exit_code": 0})
+    texts = [f["layout"]["annotations"][0]["text"] for f in figures_of(page).values()]
+    assert ["nothing to show"] * 5 == texts
+    assert 'id="no-failed-rows"' in page
 
 
 def test_outcome_label_names_failures_with_their_status() -> None:
