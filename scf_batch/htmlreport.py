@@ -29,6 +29,7 @@ from plotly.offline import get_plotlyjs  # type: ignore[import-untyped]
 
 FAILED_ROWS_SHOWN = 500
 PAUSE_SPANS_SHOWN = 300
+TIMELINE_BARS = 400
 _NOT_OK = ("failed", "invalid")
 _ACTIONS = ("associate", "update", "disassociate", "ensure")
 _OBJECT_TYPES = ("lead", "contact", "opportunity", "custom_activity_type", "custom_object_type")
@@ -217,38 +218,74 @@ def _org(org: object) -> str:
 
 
 def _timeline_figure(summary: Mapping[str, Any], tally: _Tally) -> go.Figure:
-    buckets = _timeline(summary, tally)
+    seconds = _timeline(summary, tally)
+    width_s = _bucket_width_s(seconds)
+    buckets = _coarsen(seconds, width_s)
     start = tally.started or datetime.fromtimestamp(0, UTC)
-    x = [_plotly_time(start + timedelta(seconds=b["t_s"])) for b in buckets]
+    x = [_plotly_time(start + timedelta(seconds=b["t_s"] + width_s / 2)) for b in buckets]
     fig = go.Figure()
     fig.add_bar(x=x, y=[b["rows"] for b in buckets], name="rows finished", marker_color="#7cc49a")
     if summary.get("timeline"):  # else only rows are known, from the results' finish times
-        _add_requests(fig, buckets, start)
-    _style(fig, xaxis_title="time (UTC)", yaxis_title="per second")
+        _add_requests(fig, x, buckets, width_s)
+        _shade_pauses(fig, _pause_spans(seconds), start)
+    per = "per second" if width_s == 1 else f"per second (mean over {width_s} s)"
+    _style(fig, xaxis_title="time (UTC)", yaxis_title=per)
     fig.update_layout(bargap=0.05, hovermode="x unified")
     return fig
 
 
-def _add_requests(fig: go.Figure, buckets: list[dict[str, float]], start: datetime) -> None:
-    """Requests per second as a line, 429s as crosses, and the pauses after them shaded."""
-    x = [_plotly_time(start + timedelta(seconds=b["t_s"])) for b in buckets]
+def _bucket_width_s(seconds: list[dict[str, float]]) -> int:
+    """Seconds per bar: 1 s up to TIMELINE_BARS bars, then a round width that keeps it under."""
+    span_s = seconds[-1]["t_s"] + 1 if seconds else 0
+    for width_s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800):
+        if span_s / width_s <= TIMELINE_BARS:
+            return width_s
+    return 3600
+
+
+def _coarsen(seconds: list[dict[str, float]], width_s: int) -> list[dict[str, float]]:
+    """Buckets of width_s seconds: rows and requests as means per second, 429s as counts."""
+    if width_s == 1:
+        return seconds
+    merged: dict[int, dict[str, float]] = {}
+    for second in seconds:
+        index = int(second["t_s"] // width_s)
+        bucket = merged.setdefault(
+            index, {"t_s": float(index * width_s), "requests": 0, "rate_limited": 0, "rows": 0}
+        )
+        for key in ("requests", "rate_limited", "rows"):
+            bucket[key] += second[key]
+    return [
+        b | {"requests": b["requests"] / width_s, "rows": b["rows"] / width_s}
+        for _, b in sorted(merged.items())
+    ]
+
+
+def _add_requests(
+    fig: go.Figure, x: list[str], buckets: list[dict[str, float]], width_s: int
+) -> None:
+    """Requests per second as a line and the 429 responses as crosses."""
     fig.add_scatter(
         x=x,
         y=[b["requests"] for b in buckets],
         name="requests sent",
         mode="lines",
-        line={"color": "#3b82c4", "width": 2, "shape": "hv"},
+        line={"color": "#3b82c4", "width": 2},
     )
     limited = [(t, b["rate_limited"]) for t, b in zip(x, buckets, strict=True) if b["rate_limited"]]
     fig.add_scatter(
         x=[t for t, _ in limited],
         y=[n for _, n in limited],
-        name="429 responses",
+        name="429 responses" + ("" if width_s == 1 else f" (count per {width_s} s)"),
         mode="markers",
         marker={"color": "#c8323a", "symbol": "x", "size": 9},
     )
+
+
+def _shade_pauses(fig: go.Figure, spans: list[tuple[float, float]], start: datetime) -> None:
+    """Shade each pause after 429s, in one update (add_vrect re-validates all shapes each time)."""
     shade = {"fillcolor": "#c8323a", "opacity": 0.10, "line_width": 0, "layer": "below"}
-    fig.update_layout(  # one update: add_vrect per span re-validates every shape so far
+    fig.update_layout(
         shapes=[
             {
                 "type": "rect",
@@ -260,7 +297,7 @@ def _add_requests(fig: go.Figure, buckets: list[dict[str, float]], start: dateti
                 "x0": _plotly_time(start + timedelta(seconds=first)),
                 "x1": _plotly_time(start + timedelta(seconds=last + 1)),
             }
-            for first, last in _pause_spans(buckets)[:PAUSE_SPANS_SHOWN]
+            for first, last in spans[:PAUSE_SPANS_SHOWN]
         ]
     )
 

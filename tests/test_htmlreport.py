@@ -349,6 +349,20 @@ def test_timeline_shades_each_429_pause_through_the_quiet_seconds_after_it() -> 
     assert [2, 1] == figure["data"][2]["y"]
 
 
+def test_a_long_run_is_drawn_in_wider_bars_that_keep_the_totals() -> None:
+    """Past TIMELINE_BARS seconds, bars cover a round number of seconds and keep every row."""
+    rows = list(fake_rows(12_000))
+    summary = fake_summary(iter(rows))
+    page = render_html(rows, summary)
+    figure = figures_of(page)["chart-timeline"]
+    bars, requests, limited = figure["data"]
+    assert len(summary["timeline"]) > htmlreport.TIMELINE_BARS >= len(bars["x"])
+    assert "per second (mean over 5 s)" == figure["layout"]["yaxis"]["title"]["text"]
+    assert len(rows) == round(5 * sum(bars["y"]))
+    assert summary["requests"] == round(5 * sum(requests["y"]))
+    assert summary["rate_limited"] == sum(limited["y"])
+
+
 def test_without_a_timeline_rows_per_second_come_from_the_finish_times() -> None:
     """A summary with no timeline still charts rows per second, and draws no requests line."""
     rows = list(fake_rows(200))
