@@ -30,6 +30,7 @@ from plotly.offline import get_plotlyjs  # type: ignore[import-untyped]
 FAILED_ROWS_SHOWN = 500
 PAUSE_SPANS_SHOWN = 300
 TIMELINE_BARS = 400
+AXIS_LABEL_CHARS = 44
 _NOT_OK = ("failed", "invalid")
 _ACTIONS = ("associate", "update", "disassociate", "ensure")
 _OBJECT_TYPES = ("lead", "contact", "opportunity", "custom_activity_type", "custom_object_type")
@@ -354,7 +355,9 @@ def _groups_figure(summary: Mapping[str, Any]) -> go.Figure:
     fig = go.Figure(
         go.Bar(
             x=counts,
-            y=[_label(g) for g in names],
+            y=[_axis_label(g) for g in names],
+            customdata=[_label(g) for g in names],
+            hovertemplate="%{customdata}: %{x} requests<extra></extra>",
             orientation="h",
             text=text,
             textposition="auto",
@@ -373,7 +376,7 @@ def _outcomes_figure(counts: Mapping[str, Counter[str]], order: tuple[str, ...])
     fig = go.Figure()
     for label in labels:
         fig.add_bar(
-            y=[_label(c or "(none)") for c in categories],
+            y=[_axis_label(c or "(none)") for c in categories],
             x=[counts[c][label] for c in categories],
             name=_label(label),
             orientation="h",
@@ -545,6 +548,13 @@ def _outcome_rank(label: str) -> tuple[int, str]:
     outcome = label.rsplit(": ", 1)[-1]
     order = list(_COLOURS)
     return (order.index(outcome) if outcome in order else len(order), label)
+
+
+def _axis_label(value: str, most: int = AXIS_LABEL_CHARS) -> str:
+    """A category label short enough to leave the chart room: its start and end are kept."""
+    if len(value) > most:
+        value = value[: most // 2] + "…" + value[len(value) - (most - most // 2 - 1) :]
+    return _label(value)
 
 
 def _label(value: str) -> str:
