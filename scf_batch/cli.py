@@ -295,6 +295,8 @@ def retry_command(
         click.echo(f"scf-batch retry: {written.rows} row(s) of pass {files.number} -> {out}")
         for line in written.unreadable:
             click.echo(f"  {source}:{line}: not written: the row cannot be read", err=True)
+        if not files.complete:
+            click.echo(f"  pass {files.number} is unfinished: rows it has not run are not in it")
         return ExitCode.OK
 
     return guarded(body)
