@@ -358,7 +358,7 @@ def a_report(**changes: Any) -> RunReport:
         "job": "j",
         "org": None,
         "pass_number": 1,
-        "new_pass": False,
+        "pass_why": "",
         "started_at": "t",
         "total_rows": 1,
         "tally": tally,
