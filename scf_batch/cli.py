@@ -26,11 +26,16 @@ from scf_batch.errors import (
 )
 from scf_batch.exitcodes import ExitCode
 from scf_batch.jobspec import load_job
+from scf_batch.models import Outcome
 from scf_batch.opsfile import read_operations
 from scf_batch.options import RunSettings, build_settings, click_options
+from scf_batch.passfiles import find_pass, input_file, read_results
+from scf_batch.passreport import load_report
 from scf_batch.planview import counts_record, plan_json_line, plan_line, plan_summary
 from scf_batch.prepare import Prepared, Report
 from scf_batch.progress import make_reporter
+from scf_batch.resultscsv import verdicts, write_results_csv
+from scf_batch.retryfile import NOT_OK, Selection, select_rows, write_retry
 from scf_batch.runjob import DeletesRefused, JobInvalid, credentials_for, plan_job, run_job
 from scf_batch.sim.command import sim_command
 from scf_batch.snapshot import Snapshot
@@ -236,6 +241,96 @@ def validate_command(job: Path, output_format: str, online: bool, base_url: str 
         return code
     click.echo(render_json(report) if output_format == "json" else render_text(report))
     return 0 if report.ok else 2
+
+
+@cli.command("retry")
+@click.argument("run", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="the operations file to write (.csv/.jsonl[.gz])",
+)
+@click.option("--pass", "number", type=click.IntRange(1), help="a pass of the history [the last]")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(NOT_OK),
+    help="rows of this status (repeatable) [failed]",
+)
+@click.option(
+    "--outcome",
+    "outcomes",
+    multiple=True,
+    type=click.Choice([o.value for o in Outcome]),
+    help="rows of this outcome (repeatable)",
+)
+@click.option(
+    "--input",
+    "given",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="the pass's operations file, when it moved [as the checkpoint records]",
+)
+def retry_command(
+    run: Path,
+    *,
+    out: Path,
+    number: int | None,
+    statuses: tuple[str, ...],
+    outcomes: tuple[str, ...],
+    given: Path | None,
+) -> int:
+    """Write the rows of a pass in RUN (a run folder) that did not end ok, ready to `run`."""
+
+    def body() -> int:
+        files = find_pass(run, number)
+        source = input_file(files, given)
+        if out.exists() and out.resolve() == source.resolve():
+            raise UsageError(f"-o {out}: found the pass's own input; expected another file")
+        rows = select_rows(read_results(files.results), Selection.of(statuses, outcomes))
+        written = write_retry(source, rows, out)
+        click.echo(f"scf-batch retry: {written.rows} row(s) of pass {files.number} -> {out}")
+        for line in written.unreadable:
+            click.echo(f"  {source}:{line}: not written: the row cannot be read", err=True)
+        if not files.complete:
+            click.echo(f"  pass {files.number} is unfinished: rows it has not run are not in it")
+        return ExitCode.OK
+
+    return guarded(body)
+
+
+@cli.command("report")
+@click.argument("run", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--pass", "number", type=click.IntRange(1), help="a pass of the history [the last]")
+@click.option(
+    "--csv",
+    "csv_out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="also write the results as CSV: the input's columns, status, outcome, error",
+)
+@click.option(
+    "--input",
+    "given",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="the pass's operations file, when it moved [as the checkpoint records]",
+)
+def report_command(run: Path, number: int | None, csv_out: Path | None, given: Path | None) -> int:
+    """Show the summary of a pass in RUN (a run folder): the last one, or --pass N."""
+
+    def body() -> int:
+        files = find_pass(run, number)
+        click.echo(render_summary(load_report(files)))
+        if csv_out is not None:
+            found = verdicts(read_results(files.results))
+            rows = write_results_csv(input_file(files, given), found, csv_out)
+            click.echo(f"  csv       {rows} row(s) -> {csv_out}")
+        # htmlreport: --html FILE lands here (see the afterrun branch's report)
+        return ExitCode.OK
+
+    return guarded(body)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

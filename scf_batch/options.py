@@ -111,6 +111,8 @@ OPTIONS = (
            pattern=r"(?s).{1,200}"),
     Option("restart", bool, False, "archive the current pass to history/ and start a new one",
            spec=False),
+    Option("retry_failed", bool, False,
+           "run again only the rows of the last pass that failed, in the same pass", spec=False),
     Option("log_format", LOG_FORMATS, "auto", "auto: JSON lines off a terminal"),
     Option("progress", bool, None, "a live progress bar (default: on a terminal)"),
 )  # fmt: skip
@@ -178,6 +180,7 @@ class RunSettings:
     restart: bool
     log_format: str
     progress: bool | None
+    retry_failed: bool = False
     row_deadline_s: float = 300.0
 
     def recorded(self) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from scf_batch.opsfile import fingerprint, read_operations
 from scf_batch.options import RunSettings
 from scf_batch.prepare import Prepared, Report, prepare, survey
 from scf_batch.progress import Reporter
+from scf_batch.reopen import reopen_failed
 from scf_batch.results import SUMMARY_FILE, write_json_atomically
 from scf_batch.retry import RetryPolicy
 from scf_batch.runfolder import (
@@ -129,6 +130,9 @@ async def _run_locked(
     folder, operations = settings.out, settings.operations
     read_operations(operations)  # an unusable file or header stops here (exit 2)
     digest = fingerprint(operations)
+    if settings.retry_failed:  # the failed rows' lines go; the resume below runs those rows
+        reopened = reopen_failed(folder, fingerprint=digest, restart=settings.restart)
+        log.info("retry_failed", rows=reopened)
     start = begin_pass(
         folder, fingerprint=digest, operations=operations, restart=settings.restart, now=utc_now()
     )

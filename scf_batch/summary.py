@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,41 @@ class RunReport:
     requests_by_group: dict[str, int] = field(default_factory=dict)
     timeline: list[dict[str, float]] = field(default_factory=list)
     failed_rows: list[RowResult] = field(default_factory=list)
+    kept: bool = False  # read back from a pass's files (`scf-batch report`), not just run
+
+    @classmethod
+    def from_documents(
+        cls,
+        folder: Path,
+        checkpoint: Mapping[str, Any],
+        summary: Mapping[str, Any] | None,
+        tally: Tally,
+        failed_rows: list[RowResult],
+    ) -> RunReport:
+        """A pass's report rebuilt from its files: counts from its results (the truth), the
+        rest from summary.json, which describes the pass's last run when it ended normally."""
+        fresh = summary is not None and summary.get("rows_done") == tally.done
+        known: Mapping[str, Any] = summary if summary is not None and fresh else {}
+        reason = (
+            known.get("reason")
+            if fresh
+            else ("the last run of this pass left no summary (killed?); counts from results.jsonl")
+        )
+        return cls(
+            exit_code=ExitCode(known.get("exit_code", ExitCode.INTERRUPTED)),
+            folder=folder, job=str(checkpoint.get("job", "")),
+            org=_org(known.get("org", checkpoint.get("org"))),
+            pass_number=int(checkpoint.get("pass", 0)), pass_why="",
+            started_at=str(checkpoint.get("started_at", "")),
+            total_rows=int(checkpoint.get("rows_total", tally.done)), tally=tally,
+            elapsed_s=float(known.get("elapsed_s", 0.0)), requests=int(known.get("requests", 0)),
+            rate_limited=int(known.get("rate_limited", 0)),
+            rate_per_s=float(known.get("rate_per_s_ceiling", 0.0)), reason=reason,
+            resumed_rows=int(known.get("rows_done_before_this_run", 0)),
+            retried_rows=int(known.get("rows_retried_this_run", 0)),
+            requests_by_group=dict(known.get("requests_by_group", {})),
+            timeline=list(known.get("timeline", [])), failed_rows=failed_rows, kept=True,
+        )  # fmt: skip
 
     @property
     def remaining(self) -> int:
@@ -78,6 +114,12 @@ class RunReport:
         }
 
 
+def _org(document: object) -> Org | None:
+    if isinstance(document, Mapping) and {"id", "name"} <= document.keys():
+        return Org(str(document["id"]), str(document["name"]))
+    return None
+
+
 def render_summary(report: RunReport) -> str:
     """A few lines: verdict, the org and pass, counts, requests per group, failed rows."""
     verdict = _VERDICTS.get(report.exit_code, str(report.exit_code))
@@ -86,7 +128,9 @@ def render_summary(report: RunReport) -> str:
     lines = [f"scf-batch: {verdict} (exit {int(report.exit_code)})"]
     if report.org is not None:
         lines.append(f"  org       {report.org}")
-    if report.pass_number > 1:
+    if report.kept:
+        lines.append(f"  pass      {report.pass_number}, started {report.started_at}")
+    elif report.pass_number > 1:
         lines.append(f"  pass      {report.pass_number} ({report.pass_why})")
     lines.append(
         f"  rows      {report.tally.done}/{report.total_rows} done"
@@ -116,7 +160,8 @@ def _request_lines(report: RunReport) -> list[str]:
         group, count = busiest
         lines.append(
             f"  pace      busiest endpoint group {group}: {count / report.elapsed_s:.1f} req/s "
-            f"(limit {report.rate_per_s:g} req/s per group)"
+            f"on average over {report.elapsed_s:.1f}s (each group's ceiling: "
+            f"{report.rate_per_s:g} req/s)"
         )
     return lines
 
@@ -132,4 +177,9 @@ def _failed_lines(report: RunReport) -> list[str]:
         lines.append(f"    line {result.line}{key}: {result.status} {result.outcome}{error}"[:200])
     if failed > SHOWN_FAILED_ROWS:
         lines.append(f"    … and {failed - min(SHOWN_FAILED_ROWS, len(report.failed_rows))} more")
+    if report.tally.failed and not report.kept:
+        lines.append(
+            "  retry     fix the cause, then rerun with --retry-failed (only the failed rows run), "
+            f"or: scf-batch retry {report.folder} -o FILE"
+        )
     return lines
