@@ -25,6 +25,7 @@ from scf_batch.errors import (
     UsageError,
 )
 from scf_batch.exitcodes import ExitCode
+from scf_batch.htmlreport import write_html
 from scf_batch.jobspec import load_job
 from scf_batch.models import Outcome
 from scf_batch.opsfile import read_operations
@@ -312,12 +313,24 @@ def retry_command(
     help="also write the results as CSV: the input's columns, status, outcome, error",
 )
 @click.option(
+    "--html",
+    "html_out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="also write a self-contained page with charts (viewable with no network)",
+)
+@click.option(
     "--input",
     "given",
     type=click.Path(path_type=Path, dir_okay=False),
     help="the pass's operations file, when it moved [as the checkpoint records]",
 )
-def report_command(run: Path, number: int | None, csv_out: Path | None, given: Path | None) -> int:
+def report_command(
+    run: Path,
+    number: int | None,
+    csv_out: Path | None,
+    html_out: Path | None,
+    given: Path | None,
+) -> int:
     """Show the summary of a pass in RUN (a run folder): the last one, or --pass N."""
 
     def body() -> int:
@@ -327,7 +340,9 @@ def report_command(run: Path, number: int | None, csv_out: Path | None, given: P
             found = verdicts(read_results(files.results))
             rows = write_results_csv(input_file(files, given), found, csv_out)
             click.echo(f"  csv       {rows} row(s) -> {csv_out}")
-        # htmlreport: --html FILE lands here (see the afterrun branch's report)
+        if html_out is not None:
+            write_html(files.folder, html_out)
+            click.echo(f"  html      {html_out}")
         return ExitCode.OK
 
     return guarded(body)

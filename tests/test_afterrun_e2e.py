@@ -10,8 +10,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.e2e import Pair, all_pairs, cli_env, outcomes, results, run_cli, write_csv
 from tests.simproc import SimProcess, sim_process
+
+pytestmark = pytest.mark.slow  # real subprocesses: the CLI and the simulator
 
 PUT = "PUT custom_field/shared/{scf_id}/association/{object_type}/"
 POST = "POST custom_field/shared/{scf_id}/association/"

@@ -38,6 +38,16 @@ RULES = {
     "runfolder": {"errors", "models", "results"},
     "summary": {"exitcodes", "models", "results", "snapshot"},
 }
+# after a run: the pass's files read back into retry files, reports, CSVs and a page
+AFTER_RUN = {
+    "rawrows": {"errors", "jsonlrows", "opsfile", "rowrules"},
+    "passfiles": {"errors", "opsfile", "results", "runfolder"},
+    "retryfile": {"models", "opsfile", "rawrows", "results", "runfolder"},
+    "resultscsv": {"rawrows", "retryfile"},
+    "reopen": {"errors", "models", "results", "runfolder"},
+    "passreport": {"models", "passfiles", "results", "resultscsv", "runfolder", "summary"},
+    "htmlreport": set(),
+}
 # the edges: the one HTTP client, pacing, retries, the pipeline, progress and logs
 EDGES = {
     "ratelimit": set(),
@@ -52,7 +62,7 @@ EDGES = {
 ASSEMBLY = {
     "runjob": {
         "close_client", "credentials", "errors", "executor", "opsfile", "options", "prepare",
-        "progress", "results", "retry", "runfolder", "runner", "snapshot", "summary",
+        "progress", "reopen", "results", "retry", "runfolder", "runner", "snapshot", "summary",
     },
     "validation": {"close_client", "credentials", "jobspec", "options", "prepare", "snapshot"},
     "demo": {
@@ -61,15 +71,16 @@ ASSEMBLY = {
 }  # fmt: skip
 COMMANDS = {
     "cli": {
-        "__init__", "credentials", "demo", "errors", "exitcodes", "jobspec", "logs", "opsfile",
-        "options", "planview", "prepare", "progress", "runjob", "sim", "snapshot", "summary",
+        "__init__", "credentials", "demo", "errors", "exitcodes", "htmlreport", "jobspec", "logs",
+        "models", "opsfile", "options", "passfiles", "passreport", "planview", "prepare",
+        "progress", "resultscsv", "retryfile", "runjob", "sim", "snapshot", "summary",
         "validation",
     },
     "__main__": {"cli"},
     "__init__": set(),
 }  # fmt: skip
-ALLOWED = {**DOMAIN, **RULES, **EDGES, **ASSEMBLY, **COMMANDS}
-PURE = {*DOMAIN, *RULES}
+ALLOWED = {**DOMAIN, **RULES, **AFTER_RUN, **EDGES, **ASSEMBLY, **COMMANDS}
+PURE = {*DOMAIN, *RULES, *AFTER_RUN}
 IO_LIBRARIES = {"aiohttp", "anyio", "structlog", "aiolimiter", "rich"}
 
 

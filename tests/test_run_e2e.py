@@ -10,6 +10,8 @@ import pytest
 from tests.e2e import Pair, all_pairs, associations, outcomes, results, run_cli, write_csv
 from tests.simproc import sim_process
 
+pytestmark = pytest.mark.slow  # real subprocesses: the CLI and the simulator
+
 BAD_KEY = "api_not_a_real_key_123"
 
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.e2e import (
     Pair,
     all_pairs,
@@ -23,6 +25,8 @@ from tests.e2e import (
     writes_sent,
 )
 from tests.simproc import SimProcess, sim_process
+
+pytestmark = pytest.mark.slow  # real subprocesses: the CLI and the simulator
 
 SOURCE_KEY = "api_source_key_1"
 
