@@ -79,3 +79,30 @@ def _usable(hint_s: float | None, default_s: float) -> float:
     if hint_s is None or not math.isfinite(hint_s) or hint_s <= 0:
         return default_s
     return hint_s
+
+
+@dataclass(slots=True)
+class RefusalStreak:
+    """The run-level circuit breaker: rows in a row that gave up on 429s.
+
+    A row gives up on 429s only after its whole time cap (`row_deadline_s`) of waiting, so a
+    streak of `budget` such rows means Close has refused every attempt for that long: going on
+    would spend hours (20,000 rows at five minutes each) getting nowhere. Any row that ends
+    another way breaks the streak.
+    """
+
+    budget: int
+    count: int = 0
+
+    def see(self, *, gave_up: bool, status: int | None) -> str | None:
+        """Count one finished row; the reason to stop the run once the budget is reached."""
+        if not (gave_up and status == 429):
+            self.count = 0
+            return None
+        self.count += 1
+        if self.count < self.budget:
+            return None
+        return (
+            f"Close answered 429 to every attempt of the last {self.count} rows, each for as "
+            "long as a row may take; it is refusing these requests for now, rerun later"
+        )

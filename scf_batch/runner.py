@@ -23,14 +23,18 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from scf_batch.errors import AuthError, ServerRefusing
 from scf_batch.exitcodes import ExitCode
+from scf_batch.models import Outcome as RowOutcome
 from scf_batch.models import RowResult
 from scf_batch.prepare import Prepared
 from scf_batch.progress import Progress, Reporter
 from scf_batch.results import Tally
+from scf_batch.retry import RefusalStreak
 
 log = structlog.get_logger("scf_batch.runner")
 
 PENDING_PER_WORKER = 4
+# rows in a row that gave up on 429s before the run stops (at least the concurrency)
+REFUSAL_BUDGET_ROWS = 5
 ChainKey = tuple[str, str]
 
 
@@ -110,6 +114,7 @@ class Run:
         self._chains: dict[ChainKey, deque[Prepared]] = {}
         self._slots = anyio.Semaphore(limits.concurrency * PENDING_PER_WORKER)
         self._scope: anyio.CancelScope | None = None
+        self._refusals = RefusalStreak(budget=max(limits.concurrency, REFUSAL_BUDGET_ROWS))
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -260,6 +265,10 @@ class Run:
                 max_errors = self.limits.max_errors
                 if max_errors is not None and self.tally.failed >= max_errors:
                     self._stop(ExitCode.REFUSING, f"--max-errors {max_errors} reached")
+                gave_up = result.outcome is RowOutcome.GAVE_UP
+                refusing = self._refusals.see(gave_up=gave_up, status=result.http_status)
+                if refusing is not None:
+                    self._stop(ExitCode.REFUSING, refusing)
 
     def progress(self, now: float) -> Progress:
         return Progress(

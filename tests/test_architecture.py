@@ -54,7 +54,7 @@ EDGES = {
     "close_client": {"__init__", "credentials", "errors", "models", "ratelimit", "redact", "retry"},
     "attempts": {"errors", "retry"},
     "executor": {"attempts", "errors", "models", "plan", "prepare", "retry", "snapshot"},
-    "runner": {"errors", "exitcodes", "models", "prepare", "progress", "results"},
+    "runner": {"errors", "exitcodes", "models", "prepare", "progress", "results", "retry"},
     "progress": set(),
     "logs": {"redact"},
 }

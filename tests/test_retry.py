@@ -20,7 +20,7 @@ from scf_batch.errors import (
     ServerError,
     TransientError,
 )
-from scf_batch.retry import RetryPolicy, decide
+from scf_batch.retry import RefusalStreak, RetryPolicy, decide
 
 POLICY = RetryPolicy()
 
@@ -225,3 +225,20 @@ def test_pure_modules_stay_off_the_network_and_the_clock(module: str, banned: se
         if isinstance(node, ast.ImportFrom)
     }
     assert imported & banned == set()
+
+
+def test_a_streak_of_rows_refused_with_429s_trips_the_breaker() -> None:
+    """budget rows in a row that gave up on 429s stop the run; any other ending resets."""
+    streak = RefusalStreak(budget=3)
+    seen = [
+        streak.see(gave_up=True, status=429),
+        streak.see(gave_up=True, status=429),
+        streak.see(gave_up=False, status=200),  # a row got through: not refusing after all
+        streak.see(gave_up=True, status=503),  # gave up on 5xx: not a refusal
+        streak.see(gave_up=True, status=429),
+        streak.see(gave_up=True, status=429),
+    ]
+    assert seen == [None] * 6
+    reason = streak.see(gave_up=True, status=429)
+    assert reason is not None
+    assert "429 to every attempt of the last 3 rows" in reason

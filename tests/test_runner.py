@@ -196,3 +196,22 @@ async def test_memory_of_admitted_rows_is_bounded_by_concurrency(tmp_path: Path)
     await run.execute()
     assert len(sink.results) == 399
     assert admitted_at_peak <= 2 * 4
+
+
+async def test_rows_that_all_give_up_on_429s_stop_the_run_with_exit_5() -> None:
+    """Five rows in a row giving up on 429s (Close refusing everything) stop the run."""
+
+    class Refused(FakeExecutor):
+        async def execute(self, prepared: Prepared) -> RowResult:
+            self.started.append(prepared.row)
+            return RowResult(
+                prepared.row, prepared.line, None, "ensure", Status.FAILED, Outcome.GAVE_UP,
+                http_status=429,
+            )  # fmt: skip
+
+    rows = [row(n, f"cf_{n:043d}") for n in range(1, 40)]
+    executor = Refused()
+    ended = await run_of(rows, executor, RecordingSink(), concurrency=1).execute()
+    assert ended.exit_code == ExitCode.REFUSING
+    assert "429 to every attempt of the last 5 rows" in (ended.reason or "")
+    assert len(executor.started) == 5
