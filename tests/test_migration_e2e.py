@@ -4,8 +4,8 @@ validate and plan against the target, run, compare the two orgs by name, rerun w
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
