@@ -15,17 +15,17 @@ import click
 
 from scf_batch import logs
 from scf_batch.close_client import open_client
+from scf_batch.credentials import DEFAULT_API_KEY_ENV, Credentials, read_credentials
 from scf_batch.errors import CredentialsRefused, ScfBatchError
 from scf_batch.exitcodes import ExitCode
 from scf_batch.export import Exported, export_job
-from scf_batch.options import DEFAULT_API_KEY_ENV, DEFAULT_BASE_URL
-from scf_batch.settings import read_api_key
+from scf_batch.options import DEFAULT_BASE_URL
 from scf_batch.snapshot import Snapshot, fetch_snapshot
 
 
-async def read_org(base_url: str, api_key: str) -> Snapshot:
+async def read_org(base_url: str, credentials: Credentials) -> Snapshot:
     """One snapshot of the org the key belongs to."""
-    async with open_client(base_url, api_key, timeout_s=30.0) as client:
+    async with open_client(base_url, credentials, timeout_s=30.0) as client:
         return await fetch_snapshot(client, base_url)
 
 
@@ -61,9 +61,11 @@ def export_command(
 ) -> int:
     """Write an org's shared fields (definitions) and associations as a job, all by name."""
     try:
-        api_key = read_api_key(api_key_env)
-        logs.configure(log_format="auto", secrets=[api_key])
-        snapshot = anyio.run(read_org, base_url, api_key, backend="asyncio")
+        credentials = read_credentials(
+            os.environ, api_key_env=api_key_env, token_env=None, base_url=base_url
+        )
+        logs.configure(log_format="auto", secrets=[credentials.secret])
+        snapshot = anyio.run(read_org, base_url, credentials, backend="asyncio")
     except CredentialsRefused as exc:
         click.echo(f"scf-batch export: {exc}", err=True)
         return ExitCode.ABORTED

@@ -47,7 +47,7 @@ def file_format(path: Path) -> str:
     raise JobFileError(f"{path}: unknown kind of operations file; expected " + ", ".join(SUFFIXES))
 
 
-def read_operations(path: Path) -> Iterator[Item]:
+def read_items(path: Path) -> Iterator[Item]:
     """Stream the operations file: one Operation, FieldDefinition (JSONL `define` lines) or
     RowError per data row, in input order.
 
@@ -57,6 +57,11 @@ def read_operations(path: Path) -> Iterator[Item]:
     """
     kind = _readable_kind(path)
     return _checked(str(path), _rows(path, kind))
+
+
+def read_operations(path: Path) -> Iterator[Operation | RowError]:
+    """`read_items` without the field definitions: the association rows and the row errors."""
+    return (item for item in read_items(path) if not isinstance(item, FieldDefinition))
 
 
 def _checked(where: str, rows: Iterator[Item]) -> Iterator[Item]:

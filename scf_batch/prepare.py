@@ -17,7 +17,7 @@ from scf_batch.errors import JobHeaderError
 from scf_batch.fieldplan import FieldPlanner, PlannedField
 from scf_batch.lacking import Lacking
 from scf_batch.models import Operation, Problem, ResolvedOperation, RowError
-from scf_batch.opsfile import read_operations
+from scf_batch.opsfile import read_items
 from scf_batch.plan import PlanState, Step, StepKind
 from scf_batch.snapshot import Org, Snapshot
 
@@ -57,7 +57,7 @@ def prepare(
     where = str(path)
     plans = PlanState(baseline or snapshot) if snapshot is not None else None
     fields = FieldPlanner(snapshot, project=project) if snapshot is not None else None
-    for item in read_operations(path):
+    for item in read_items(path):
         if isinstance(item, RowError):
             yield Prepared(item.row, item.line, item.key, error=item)
             continue

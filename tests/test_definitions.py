@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from scf_batch.definitions import FIELD_TYPES, FieldDefinition
 from scf_batch.errors import ScfBatchError
 from scf_batch.models import Operation, RowError
-from tests.jobfiles import problems, read, write_jsonl
+from scf_batch.opsfile import read_items
+from tests.jobfiles import problems, write_jsonl
 
 names = st.text(
     alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zs", "Zl", "Zp")),
@@ -37,7 +38,7 @@ def test_a_definition_line_becomes_a_field_definition_and_counts_as_a_row(tmp_pa
             {"action": "ensure", "scf_name": "Risk", "object_type": "lead"},
         ],
     )
-    first, second = read(path)
+    first, second = read_items(path)
     assert first == FieldDefinition(
         1, 1, "Risk", "choices", ("Low", "High"), None, "How risky", None, False, "d1"
     )
@@ -96,7 +97,7 @@ def definitions(draw: st.DrawFn) -> dict[str, object]:
 def test_valid_definitions_read_back_as_written(rows: list[dict[str, object]]) -> None:
     """Every valid definition becomes a FieldDefinition holding the values written."""
     with tempfile.TemporaryDirectory() as folder:
-        items = read(write_jsonl(Path(folder) / "d.jsonl", rows))
+        items = list(read_items(write_jsonl(Path(folder) / "d.jsonl", rows)))
     assert all(isinstance(item, FieldDefinition) for item in items)
     for item, row in zip(items, rows, strict=True):
         assert isinstance(item, FieldDefinition)
@@ -104,7 +105,7 @@ def test_valid_definitions_read_back_as_written(rows: list[dict[str, object]]) -
         choices = row.get("choices")
         assert item.choices == (
             tuple(c.strip() for c in choices) if isinstance(choices, list) else None
-        )  # type: ignore[union-attr]
+        )
         assert item.description == row["description"]
 
 
@@ -128,7 +129,7 @@ def test_any_definition_object_is_a_definition_or_a_row_error(obj: dict[str, obj
         path = Path(folder) / "d.jsonl"
         path.write_text(json.dumps({"define": "field", **obj}) + "\n", encoding="utf-8")
         try:
-            items = read(path)
+            items = list(read_items(path))
         except ScfBatchError as exc:  # pragma: no cover - would be the bug
             raise AssertionError(f"raised {exc}") from exc
     assert len(items) == 1

@@ -8,8 +8,9 @@ from typing import Any
 from scf_batch.definitions import FieldDefinition
 from scf_batch.export import export_job
 from scf_batch.models import Operation
+from scf_batch.opsfile import read_items
 from scf_batch.snapshot import Snapshot
-from tests.jobfiles import read, write_jsonl
+from tests.jobfiles import write_jsonl
 
 ROLE = "role_" + "s" * 22
 
@@ -62,7 +63,7 @@ def test_fields_become_definitions_and_associations_ensure_rows_by_name() -> Non
 
 def test_the_export_reads_back_as_a_valid_job(tmp_path: Path) -> None:
     """Every record is a valid definition or operation of the job-file reader."""
-    items = read(write_jsonl(tmp_path / "e.jsonl", export_job(SOURCE).records))
+    items = list(read_items(write_jsonl(tmp_path / "e.jsonl", export_job(SOURCE).records)))
     assert [type(item) for item in items] == [FieldDefinition] * 2 + [Operation] * 3
 
 

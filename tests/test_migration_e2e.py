@@ -75,8 +75,8 @@ def test_export_then_replay_makes_the_target_equal_the_source_and_a_rerun_writes
     job = tmp_path / "migration.jsonl"
     with sim_process("--rate-limit", "20") as sim:
         base = ["--base-url", sim.base_url]
-        exported = cli("export", "-o", str(job), "--api-key-env", "SOURCE_KEY", *base,
-                       env={"SOURCE_KEY": SOURCE_KEY})  # fmt: skip
+        exported = cli("export", "-o", str(job), "--api-key-env", "CLOSE_SOURCE_KEY", *base,
+                       env={"CLOSE_SOURCE_KEY": SOURCE_KEY})  # fmt: skip
         assert exported.returncode == 0, exported.stderr
         assert "25 field definition(s) and 48 association(s)" in exported.stdout
         target_env = {"CLOSE_API_KEY": TARGET_KEY}
