@@ -25,6 +25,7 @@ from scf_batch.errors import (
     UsageError,
 )
 from scf_batch.exitcodes import ExitCode
+from scf_batch.exportcmd import export_command
 from scf_batch.htmlreport import write_html
 from scf_batch.jobspec import load_job
 from scf_batch.models import Outcome
@@ -51,6 +52,7 @@ def cli() -> None:
 
 
 cli.add_command(sim_command)
+cli.add_command(export_command)
 
 
 def guarded(body: Callable[[], int]) -> int:

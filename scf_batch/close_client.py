@@ -71,6 +71,8 @@ _SCRUBBED_TEXT_BYTES = 64 * 1024
 
 GROUP_LIST_FIELDS = "GET custom_field/shared/"
 GROUP_GET_FIELD = "GET custom_field/shared/{id}/"
+GROUP_CREATE_FIELD = "POST custom_field/shared/"
+GROUP_UPDATE_FIELD = "PUT custom_field/shared/{id}/"
 GROUP_CREATE_ASSOCIATION = "POST custom_field/shared/{scf_id}/association/"
 GROUP_GET_ASSOCIATION = "GET custom_field/shared/{scf_id}/association/{object_type}/"
 GROUP_UPDATE_ASSOCIATION = "PUT custom_field/shared/{scf_id}/association/{object_type}/"
@@ -258,6 +260,18 @@ class CloseClient:
         """The shared custom field, or None when Close answers 404."""
         path = f"custom_field/shared/{_segment(scf_id)}/"
         return await self._get_or_none(path, GROUP_GET_FIELD)
+
+    async def create_field(self, body: dict[str, Any]) -> dict[str, Any]:
+        """POST a new shared custom field (Close answers 200) and return it."""
+        path = "custom_field/shared/"
+        resp = await self.request("POST", path, group=GROUP_CREATE_FIELD, json=body)
+        return _object(resp, f"POST {path}")
+
+    async def update_field(self, scf_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """PUT (a partial update of) a shared custom field's definition; return the field."""
+        path = f"custom_field/shared/{_segment(scf_id)}/"
+        resp = await self.request("PUT", path, group=GROUP_UPDATE_FIELD, json=body)
+        return _object(resp, f"PUT {path}")
 
     async def get_association(self, scf_id: str, target: Target) -> dict[str, Any] | None:
         """The field's association with the target, or None when Close answers 404."""

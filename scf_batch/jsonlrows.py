@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from scf_batch.definitions import FieldDefinition, is_definition, parse_definition
 from scf_batch.models import Operation, RowError
 from scf_batch.rowrules import (
     MAX_VALUE_CHARS,
@@ -24,7 +25,7 @@ BinaryStream = gzip.GzipFile | io.BufferedReader
 MAX_LINE_BYTES = 1 << 20  # a line longer than this is reported, not loaded
 
 
-def jsonl_items(where: str, raw: BinaryStream) -> Iterator[Operation | RowError]:
+def jsonl_items(where: str, raw: BinaryStream) -> Iterator[Operation | RowError | FieldDefinition]:
     """Every non-blank line of the stream as a row, in order; `where` names the file."""
     row = 0
     for line, data in enumerate(_jsonl_lines(raw), 1):
@@ -35,6 +36,9 @@ def jsonl_items(where: str, raw: BinaryStream) -> Iterator[Operation | RowError]
         obj = _json_object(data, bad)
         if obj is None:
             yield RowError(row, line, tuple(bad.problems))
+            continue
+        if is_definition(obj):
+            yield parse_definition(row, obj, bad)
             continue
         yield _jsonl_row(row, obj, bad)
 

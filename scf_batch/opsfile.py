@@ -19,12 +19,14 @@ from typing import TypeVar
 
 from scf_batch.conflicts import ConflictTracker
 from scf_batch.csvrows import csv_header, csv_items
+from scf_batch.definitions import FieldDefinition
 from scf_batch.errors import JobFileError
 from scf_batch.jsonlrows import jsonl_items
 from scf_batch.models import Operation, RowError
 from scf_batch.rowrules import conflict_error
 
 T = TypeVar("T")
+Item = Operation | RowError | FieldDefinition
 SUFFIXES = {
     ".csv": "csv",
     ".csv.gz": "csv",
@@ -45,8 +47,9 @@ def file_format(path: Path) -> str:
     raise JobFileError(f"{path}: unknown kind of operations file; expected " + ", ".join(SUFFIXES))
 
 
-def read_operations(path: Path) -> Iterator[Operation | RowError]:
-    """Stream the operations file: one Operation or RowError per data row, in input order.
+def read_items(path: Path) -> Iterator[Item]:
+    """Stream the operations file: one Operation, FieldDefinition (JSONL `define` lines) or
+    RowError per data row, in input order.
 
     Missing files, unknown suffixes and unusable CSV headers raise JobFileError at once; a file
     that turns out unreadable half-way (corrupt gzip) raises it while iterating. A valid row
@@ -56,7 +59,12 @@ def read_operations(path: Path) -> Iterator[Operation | RowError]:
     return _checked(str(path), _rows(path, kind))
 
 
-def _checked(where: str, rows: Iterator[Operation | RowError]) -> Iterator[Operation | RowError]:
+def read_operations(path: Path) -> Iterator[Operation | RowError]:
+    """`read_items` without the field definitions: the association rows and the row errors."""
+    return (item for item in read_items(path) if not isinstance(item, FieldDefinition))
+
+
+def _checked(where: str, rows: Iterator[Item]) -> Iterator[Item]:
     tracker = ConflictTracker()
     for item in rows:
         if isinstance(item, Operation):
@@ -78,7 +86,7 @@ def _readable_kind(path: Path) -> str:
     return kind
 
 
-def _rows(path: Path, kind: str) -> Iterator[Operation | RowError]:
+def _rows(path: Path, kind: str) -> Iterator[Item]:
     with _open_binary(path) as raw:
         try:
             if kind == "csv":

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from scf_batch.fieldview import field_line, field_record
 from scf_batch.models import ResolvedOperation
 from scf_batch.plan import Change, StepKind, describe_changes
 from scf_batch.prepare import Prepared, Report
@@ -41,6 +42,8 @@ def names(rop: ResolvedOperation, snapshot: Snapshot) -> tuple[str, str]:
 
 def plan_line(prepared: Prepared, snapshot: Snapshot, *, everything: bool = False) -> str | None:
     """The row's line, or None for a row with nothing to do (unless `everything`)."""
+    if prepared.field_plan is not None and prepared.error is None:
+        return field_line(prepared.field_plan, everything=everything)
     if prepared.error is not None:
         problems = "; ".join(str(p) for p in prepared.error.problems)
         return f"! line {prepared.line}: invalid: {problems}"
@@ -94,6 +97,8 @@ def plan_summary(report: Report) -> str:
     )
     if counts["delete"]:
         text += f"\nplan: the {counts['delete']} delete(s) need --allow-delete to run"
+    if report.lacking:
+        text += "\n" + report.lacking.render()
     return text
 
 
@@ -102,6 +107,9 @@ def plan_record(prepared: Prepared, snapshot: Snapshot) -> dict[str, Any]:
     record: dict[str, Any] = {"row": prepared.row, "line": prepared.line, "key": prepared.key}
     if prepared.error is not None:
         record.update(step="invalid", problems=[str(p) for p in prepared.error.problems])
+        return record
+    if prepared.field_plan is not None:
+        record.update(field_record(prepared.field_plan))
         return record
     step, rop = prepared.step, prepared.resolved
     if step is None or rop is None:

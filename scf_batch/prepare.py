@@ -12,9 +12,12 @@ from collections.abc import Callable, Container, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scf_batch.definitions import FieldDefinition
 from scf_batch.errors import JobHeaderError
+from scf_batch.fieldplan import FieldPlanner, PlannedField
+from scf_batch.lacking import Lacking
 from scf_batch.models import Operation, Problem, ResolvedOperation, RowError
-from scf_batch.opsfile import read_operations
+from scf_batch.opsfile import read_items
 from scf_batch.plan import PlanState, Step, StepKind
 from scf_batch.snapshot import Org, Snapshot
 
@@ -33,32 +36,53 @@ class Prepared:
     resolved: ResolvedOperation | None = None
     error: RowError | None = None
     step: Step | None = None
+    definition: FieldDefinition | None = None
+    field_plan: PlannedField | None = None
 
 
 def prepare(
-    path: Path, snapshot: Snapshot | None, *, baseline: Snapshot | None = None
+    path: Path,
+    snapshot: Snapshot | None,
+    *,
+    baseline: Snapshot | None = None,
+    project: bool = True,
 ) -> Iterator[Prepared]:
     """Each row of the file, checked, and with a snapshot resolved against it and planned.
 
     Plans start from `baseline`'s associations (default: the snapshot's own): a resumed pass
-    plans against the state its first run saw, to label what that run changed.
+    plans against the state its first run saw, to label what that run changed. Field
+    definitions are planned against the snapshot; with `project`, rows after a definition that
+    creates a field resolve as if it existed (fieldplan.py).
     """
     where = str(path)
     plans = PlanState(baseline or snapshot) if snapshot is not None else None
-    for item in read_operations(path):
+    fields = FieldPlanner(snapshot, project=project) if snapshot is not None else None
+    for item in read_items(path):
         if isinstance(item, RowError):
             yield Prepared(item.row, item.line, item.key, error=item)
             continue
-        if snapshot is None or plans is None:
+        if isinstance(item, FieldDefinition):
+            yield _defined(item, fields, where)
+            continue
+        if fields is None or plans is None:
             yield Prepared(item.row, item.line, item.key, op=item)
             continue
-        resolved = snapshot.resolve(item, where)
+        resolved = fields.snapshot.resolve(item, where)
         if isinstance(resolved, tuple):
             error = RowError(item.row, item.line, resolved, item.key)
             yield Prepared(item.row, item.line, item.key, op=item, error=error)
             continue
         step = plans.plan(resolved)
         yield Prepared(item.row, item.line, item.key, op=item, resolved=resolved, step=step)
+
+
+def _defined(definition: FieldDefinition, fields: FieldPlanner | None, where: str) -> Prepared:
+    row, line, key = definition.row, definition.line, definition.key
+    if fields is None:
+        return Prepared(row, line, key, definition=definition)
+    planned = fields.plan(definition, where)
+    error = RowError(row, line, planned.problems, key) if planned.problems else None
+    return Prepared(row, line, key, error=error, definition=definition, field_plan=planned)
 
 
 @dataclass(slots=True)
@@ -77,6 +101,7 @@ class Report:
     deletes: list[Prepared] = field(default_factory=list)
     online: bool = False
     org: Org | None = None
+    lacking: Lacking = field(default_factory=Lacking)
 
     @property
     def ok(self) -> bool:
@@ -109,6 +134,10 @@ class Report:
         if prepared.op is not None:
             self.by_action[prepared.op.action.value] += 1
             self.by_object_type[prepared.op.object_type.value] += 1
+        if prepared.definition is not None:
+            self.by_action["define field"] += 1
+        if prepared.field_plan is not None and prepared.field_plan.step is not None:
+            self.by_step[prepared.field_plan.step.kind.value] += 1
         if prepared.step is not None:
             self.by_step[prepared.step.kind.value] += 1
             if prepared.step.kind is StepKind.DELETE and len(self.deletes) < SHOWN_STEPS:
@@ -134,6 +163,8 @@ def survey(
                 report.rows += 1
                 continue
             report.count(prepared)
+            if snapshot is not None:
+                report.lacking.see(prepared, snapshot)
             if each is not None:
                 each(prepared)
     except JobHeaderError as exc:

@@ -18,6 +18,7 @@ from scf_batch.close_client import CloseClient, open_client
 from scf_batch.credentials import Credentials, read_credentials
 from scf_batch.errors import UsageError
 from scf_batch.executor import PairExecutor, utc_now
+from scf_batch.fieldphase import define_fields
 from scf_batch.opsfile import fingerprint, read_operations
 from scf_batch.options import RunSettings
 from scf_batch.prepare import Prepared, Report, prepare, survey
@@ -163,13 +164,19 @@ async def _run_locked(
         policy = RetryPolicy(
             max_retries=settings.max_retries, row_deadline_s=settings.row_deadline_s
         )
-        executor = PairExecutor(client, snapshot, policy, resuming=resume.done.count > 0)
+        done_before = resume.done.count
+        resuming = done_before > 0
+        snapshot = await define_fields(
+            operations, snapshot, baseline, client, policy, sink=recorder, done=resume.done,
+            tally=resume.tally, concurrency=settings.concurrency,
+        )  # fmt: skip
+        executor = PairExecutor(client, snapshot, policy, resuming=resuming)
         limits = Limits(settings.concurrency, settings.limit, settings.max_errors,
                         settings.max_duration_s)  # fmt: skip
         with reporter() as progress:
             run = Run(
-                prepare(operations, snapshot, baseline=baseline), executor, recorder, limits,
-                total_rows=report.rows, done=resume.done, tally=resume.tally,
+                prepare(operations, snapshot, baseline=baseline, project=False), executor,
+                recorder, limits, total_rows=report.rows, done=resume.done, tally=resume.tally,
                 counters=client.stats, reporter=progress,
             )  # fmt: skip
             ended = await run.execute()
@@ -179,7 +186,7 @@ async def _run_locked(
             started_at=start.started_at, total_rows=report.rows, tally=ended.tally,
             elapsed_s=ended.elapsed_s, requests=client.stats.requests,
             rate_limited=client.stats.rate_limited, rate_per_s=settings.rate_per_s,
-            reason=ended.reason, resumed_rows=resume.done.count,
+            reason=ended.reason, resumed_rows=done_before,
             retried_rows=executor.retried_rows,
             requests_by_group=dict(client.stats.requests_by_group),
             timeline=client.stats.timeline(rows_by_second=recorder.rows_by_second),

@@ -51,6 +51,8 @@ def render_text(report: Report) -> str:
         hidden = report.problem_count - len(report.problems)
         if hidden > 0:
             lines.append(f"... and {hidden} more")
+        if report.lacking:
+            lines.append(report.lacking.render())
         lines.append(
             f"{report.path}: {report.problem_count} problem(s) in {report.invalid_rows} of "
             f"{report.rows} row(s); nothing was sent"

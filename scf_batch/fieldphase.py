@@ -1,0 +1,110 @@
+"""The first phase of a run: the job's field definitions, before any association row.
+
+Definitions are few (an org's fields), so they are collected in a list; each runs once, gets its
+result line and is marked done like any row, and the snapshot is extended with the fields as
+they now are, so the association phase resolves the new fields' names without reading again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+import anyio
+
+from scf_batch.errors import AuthError, CredentialsRefused, ScfBatchError, ServerRefusing
+from scf_batch.fieldexec import FieldApi, FieldExecutor
+from scf_batch.fieldplan import FieldStep, PlannedField, fields_by_id, with_fields
+from scf_batch.models import RowResult
+from scf_batch.prepare import prepare
+from scf_batch.results import Tally
+from scf_batch.retry import RetryPolicy
+from scf_batch.runfolder import DoneRows
+from scf_batch.snapshot import Snapshot
+
+MAX_CONCURRENT_DEFINITIONS = 4
+
+
+class Sink(Protocol):
+    """Where result lines go (the pass recorder)."""
+
+    def write(self, result: RowResult, *, now: float) -> None: ...
+
+
+def pending_definitions(operations: Path, snapshot: Snapshot, done: DoneRows) -> list[PlannedField]:
+    """The file's resolved definitions that have no result line yet, in input order."""
+    return [
+        prepared.field_plan
+        for prepared in prepare(operations, snapshot)
+        if prepared.field_plan is not None
+        and prepared.field_plan.step is not None
+        and prepared.row not in done
+    ]
+
+
+def first_steps(operations: Path, baseline: Snapshot) -> dict[int, FieldStep]:
+    """Each definition's step as planned against the pass's first snapshot."""
+    return {
+        prepared.row: prepared.field_plan.step
+        for prepared in prepare(operations, baseline)
+        if prepared.field_plan is not None and prepared.field_plan.step is not None
+    }
+
+
+async def define_fields(
+    operations: Path,
+    snapshot: Snapshot,
+    baseline: Snapshot,
+    api: FieldApi,
+    policy: RetryPolicy,
+    *,
+    sink: Sink,
+    done: DoneRows,
+    tally: Tally,
+    concurrency: int,
+    clock: Callable[[], float] = time.monotonic,
+) -> Snapshot:
+    """Run the definitions not done yet; the snapshot with the fields as they now are.
+
+    Refused credentials stop the run (CredentialsRefused); each other outcome is a row's.
+    """
+    pending = pending_definitions(operations, snapshot, done)
+    if not pending:
+        return snapshot
+    first = first_steps(operations, baseline) if baseline is not snapshot else {}
+    executor = FieldExecutor(
+        api,
+        fields_by_id(snapshot),
+        policy,
+        org_id=snapshot.org.id if snapshot.org is not None else None,
+        first_planned=first,
+        clock=clock,
+    )
+    fields: list[Mapping[str, Any]] = []
+    limiter = anyio.CapacityLimiter(max(1, min(concurrency, MAX_CONCURRENT_DEFINITIONS)))
+
+    stopped: list[ScfBatchError] = []
+
+    async def one(planned: PlannedField, scope: anyio.CancelScope) -> None:
+        async with limiter:
+            try:
+                result, obj = await executor.execute(planned)
+            except (AuthError, ServerRefusing) as exc:
+                error = exc if isinstance(exc, ServerRefusing) else CredentialsRefused(exc.status)
+                stopped.append(error)
+                scope.cancel()
+                return
+        sink.write(result, now=clock())
+        tally.add(result.status.value, result.outcome.value)
+        done.add(result.row)
+        if obj is not None:
+            fields.append(obj)
+
+    async with anyio.create_task_group() as group:
+        for planned in pending:
+            group.start_soon(one, planned, group.cancel_scope)
+    if stopped:
+        raise stopped[0]
+    return with_fields(snapshot, fields)
