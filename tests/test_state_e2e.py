@@ -107,25 +107,26 @@ def test_rerunning_a_finished_job_sends_no_write_when_nothing_drifted(tmp_path: 
 
 
 def test_plan_shows_what_would_change_and_exit_code_says_whether(tmp_path: Path) -> None:
-    """plan of the shipped migration on the target org: a `+` line per ensure row (its one
-    disassociate finds nothing), counts, exit 1 with --exit-code; after the run the same plan
-    changes nothing and exits 0."""
+    """plan of the shipped migration on the target org: the 3 fields it lacks to create and
+    2 to bring in line come first, then a `+` line per association; exit 1 with --exit-code;
+    after the run the same plan changes nothing and exits 0."""
     job = Path(__file__).resolve().parent.parent / "data" / "examples" / "migration.jsonl"
-    rows = job.read_text().count('"ensure"')
+    rows = len(job.read_text().splitlines())
+    ensures = job.read_text().count('"action": "ensure"')
     with sim_process() as sim:
         planned = plan_cli(job, sim, "--exit-code")
         assert planned.returncode == 1, planned.stderr
-        assert (
-            len([line for line in planned.stdout.splitlines() if line.startswith("+ ensure")])
-            == rows
-        )
-        assert f"{rows} to create, 0 to update, 0 to delete" in planned.stdout
+        signs = [line.split('"')[0] for line in planned.stdout.splitlines()[:-1]]
+        first_ensure = signs.index("+ ensure ")
+        assert sorted(signs[:first_ensure]) == ["+ field "] * 3 + ["~ field "] * 2
+        assert signs[first_ensure:] == ["+ ensure "] * ensures
+        assert f"{3 + ensures} to create, 2 to update, 0 to delete" in planned.stdout
         assert writes_sent(sim.stats()) == {}
         assert run_cli(job, sim.base_url, tmp_path / "run").returncode == 0
         after = plan_cli(job, sim, "--exit-code", "--format", "json")
         assert after.returncode == 0, after.stderr
         last = json.loads(after.stdout.splitlines()[-1])
-        assert last["summary"]["by_step"]["nothing"] == rows + 1
+        assert last["summary"]["by_step"]["nothing"] == rows
         assert last["summary"]["changes"] == 0
 
 
