@@ -53,6 +53,23 @@ def first_steps(operations: Path, baseline: Snapshot) -> dict[int, FieldStep]:
     }
 
 
+def _executor(
+    operations: Path,
+    snapshot: Snapshot,
+    baseline: Snapshot,
+    api: FieldApi,
+    policy: RetryPolicy,
+    *,
+    clock: Callable[[], float],
+) -> FieldExecutor:
+    """The field executor; a resumed pass labels by the steps its first snapshot planned."""
+    first = first_steps(operations, baseline) if baseline is not snapshot else {}
+    org_id = snapshot.org.id if snapshot.org is not None else None
+    return FieldExecutor(
+        api, fields_by_id(snapshot), policy, org_id=org_id, first_planned=first, clock=clock
+    )
+
+
 async def define_fields(
     operations: Path,
     snapshot: Snapshot,
@@ -73,15 +90,7 @@ async def define_fields(
     pending = pending_definitions(operations, snapshot, done)
     if not pending:
         return snapshot
-    first = first_steps(operations, baseline) if baseline is not snapshot else {}
-    executor = FieldExecutor(
-        api,
-        fields_by_id(snapshot),
-        policy,
-        org_id=snapshot.org.id if snapshot.org is not None else None,
-        first_planned=first,
-        clock=clock,
-    )
+    executor = _executor(operations, snapshot, baseline, api, policy, clock=clock)
     fields: list[Mapping[str, Any]] = []
     limiter = anyio.CapacityLimiter(max(1, min(concurrency, MAX_CONCURRENT_DEFINITIONS)))
 

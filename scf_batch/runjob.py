@@ -24,7 +24,7 @@ from scf_batch.options import RunSettings
 from scf_batch.prepare import Prepared, Report, prepare, survey
 from scf_batch.progress import Reporter
 from scf_batch.reopen import reopen_failed
-from scf_batch.results import SUMMARY_FILE, write_json_atomically
+from scf_batch.results import RESULTS_FILE, SUMMARY_FILE, write_json_atomically
 from scf_batch.retry import RetryPolicy
 from scf_batch.runfolder import (
     PassRecord,
@@ -128,72 +128,83 @@ async def run_job(
 async def _run_locked(
     settings: RunSettings, credentials: Credentials, reporter: Callable[[], Reporter]
 ) -> RunReport:
-    folder, operations = settings.out, settings.operations
-    read_operations(operations)  # an unusable file or header stops here (exit 2)
-    digest = fingerprint(operations)
-    if settings.retry_failed:  # the failed rows' lines go; the resume below runs those rows
-        reopened = reopen_failed(folder, fingerprint=digest, restart=settings.restart)
-        log.info("retry_failed", rows=reopened)
-    start = begin_pass(
-        folder, fingerprint=digest, operations=operations, restart=settings.restart, now=utc_now()
-    )
-    if start.archived is not None:
-        log.info("new_pass", number=start.number, previous_kept_in=str(start.archived))
-    resume = Resume()
-    if start.continuing:
-        resume = scan_results(folder / "results.jsonl", rows_total=start.rows_total)
-        if resume.truncated_bytes:
-            log.warning("torn_results_line_cut", bytes=resume.truncated_bytes)
+    read_operations(settings.operations)  # an unusable file or header stops here (exit 2)
+    digest = fingerprint(settings.operations)
+    start, resume = _open_pass(settings, digest)
     async with client_for(settings, credentials) as client:
         snapshot = await fetch_snapshot(client, settings.base_url)
         check_org(snapshot, settings)
-        report = survey(operations, snapshot, done=resume.done)
-        if not report.ok and not settings.skip_invalid:
-            raise JobInvalid(report)
-        if report.delete_count and not settings.allow_delete:
-            raise DeletesRefused(report, snapshot)
-        baseline = _baseline(folder, start, snapshot)
+        report = _surveyed(settings, snapshot, resume)
+        baseline = _baseline(settings.out, start, snapshot)
         log.info("start", job=settings.name, org=str(snapshot.org), pass_number=start.number,
                  rows=report.rows, done_before=resume.done.count)  # fmt: skip
         record = PassRecord(
-            settings.name, start.number, start.started_at, operations, digest,
+            settings.name, start.number, start.started_at, settings.operations, digest,
             settings.recorded(), baseline.document["org"], report.rows,
         )  # fmt: skip
-        recorder = PassRecorder(folder, record, rows_done=resume.done.count, utc_now=utc_now)
+        recorder = PassRecorder(settings.out, record, rows_done=resume.done.count, utc_now=utc_now)
         recorder.checkpoint(complete=False, now=0.0)
-        policy = RetryPolicy(
-            max_retries=settings.max_retries, row_deadline_s=settings.row_deadline_s
-        )
         done_before = resume.done.count
-        resuming = done_before > 0
+        policy = RetryPolicy(settings.max_retries, row_deadline_s=settings.row_deadline_s)
         snapshot = await define_fields(
-            operations, snapshot, baseline, client, policy, sink=recorder, done=resume.done,
-            tally=resume.tally, concurrency=settings.concurrency,
+            settings.operations, snapshot, baseline, client, policy, sink=recorder,
+            done=resume.done, tally=resume.tally, concurrency=settings.concurrency,
         )  # fmt: skip
-        executor = PairExecutor(client, snapshot, policy, resuming=resuming)
+        executor = PairExecutor(client, snapshot, policy, resuming=done_before > 0)
+        rows = prepare(settings.operations, snapshot, baseline=baseline, project=False)
         limits = Limits(settings.concurrency, settings.limit, settings.max_errors,
                         settings.max_duration_s)  # fmt: skip
         with reporter() as progress:
-            run = Run(
-                prepare(operations, snapshot, baseline=baseline, project=False), executor,
-                recorder, limits, total_rows=report.rows, done=resume.done, tally=resume.tally,
-                counters=client.stats, reporter=progress,
-            )  # fmt: skip
+            run = Run(rows, executor, recorder, limits, total_rows=report.rows,
+                      done=resume.done, tally=resume.tally, counters=client.stats,
+                      reporter=progress)  # fmt: skip
             ended = await run.execute()
         summary = RunReport(
-            exit_code=ended.exit_code, folder=folder, job=settings.name, org=snapshot.org,
-            pass_number=start.number, pass_why=start.why,
-            started_at=start.started_at, total_rows=report.rows, tally=ended.tally,
-            elapsed_s=ended.elapsed_s, requests=client.stats.requests,
-            rate_limited=client.stats.rate_limited, rate_per_s=settings.rate_per_s,
-            reason=ended.reason, resumed_rows=done_before,
+            exit_code=ended.exit_code, folder=settings.out, job=settings.name, org=snapshot.org,
+            pass_number=start.number, pass_why=start.why, started_at=start.started_at,
+            total_rows=report.rows, tally=ended.tally, elapsed_s=ended.elapsed_s,
+            requests=client.stats.requests, rate_limited=client.stats.rate_limited,
+            rate_per_s=settings.rate_per_s, reason=ended.reason, resumed_rows=done_before,
             retried_rows=executor.retried_rows,
             requests_by_group=dict(client.stats.requests_by_group),
             timeline=client.stats.timeline(rows_by_second=recorder.rows_by_second),
             failed_rows=recorder.failed,
         )  # fmt: skip
-    write_json_atomically(folder / SUMMARY_FILE, summary.to_summary())
+    write_json_atomically(settings.out / SUMMARY_FILE, summary.to_summary())
     return summary
+
+
+def _open_pass(settings: RunSettings, digest: str) -> tuple[PassStart, Resume]:
+    """The pass this run works on, and what earlier runs of it left."""
+    folder = settings.out
+    if settings.retry_failed:  # the failed rows' lines go; the resume below runs those rows
+        reopened = reopen_failed(folder, fingerprint=digest, restart=settings.restart)
+        log.info("retry_failed", rows=reopened)
+    start = begin_pass(
+        folder,
+        fingerprint=digest,
+        operations=settings.operations,
+        restart=settings.restart,
+        now=utc_now(),
+    )
+    if start.archived is not None:
+        log.info("new_pass", number=start.number, previous_kept_in=str(start.archived))
+    if not start.continuing:
+        return start, Resume()
+    resume = scan_results(folder / RESULTS_FILE, rows_total=start.rows_total)
+    if resume.truncated_bytes:
+        log.warning("torn_results_line_cut", bytes=resume.truncated_bytes)
+    return start, resume
+
+
+def _surveyed(settings: RunSettings, snapshot: Snapshot, resume: Resume) -> Report:
+    """The preparation pass; invalid rows and unallowed deletes refuse the run (exit 2)."""
+    report = survey(settings.operations, snapshot, done=resume.done)
+    if not report.ok and not settings.skip_invalid:
+        raise JobInvalid(report)
+    if report.delete_count and not settings.allow_delete:
+        raise DeletesRefused(report, snapshot)
+    return report
 
 
 def _baseline(folder: Path, start: PassStart, snapshot: Snapshot) -> Snapshot:
