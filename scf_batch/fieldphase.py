@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Any, Protocol
 
 import anyio
 
 from scf_batch.errors import AuthError, CredentialsRefused, ScfBatchError, ServerRefusing
 from scf_batch.fieldexec import FieldApi, FieldExecutor
-from scf_batch.fieldplan import FieldStep, PlannedField, fields_by_id, with_fields
+from scf_batch.fieldplan import FieldPlanner, FieldStep, PlannedField, fields_by_id, with_fields
 from scf_batch.models import RowResult
-from scf_batch.prepare import prepare
 from scf_batch.results import Tally
 from scf_batch.retry import RetryPolicy
 from scf_batch.runfolder import DoneRows
@@ -33,37 +31,29 @@ class Sink(Protocol):
     def write(self, result: RowResult, *, now: float) -> None: ...
 
 
-def pending_definitions(operations: Path, snapshot: Snapshot, done: DoneRows) -> list[PlannedField]:
-    """The file's resolved definitions that have no result line yet, in input order."""
-    return [
-        prepared.field_plan
-        for prepared in prepare(operations, snapshot)
-        if prepared.field_plan is not None
-        and prepared.field_plan.step is not None
-        and prepared.row not in done
-    ]
-
-
-def first_steps(operations: Path, baseline: Snapshot) -> dict[int, FieldStep]:
-    """Each definition's step as planned against the pass's first snapshot."""
-    return {
-        prepared.row: prepared.field_plan.step
-        for prepared in prepare(operations, baseline)
-        if prepared.field_plan is not None and prepared.field_plan.step is not None
-    }
+def first_steps(pending: list[PlannedField], baseline: Snapshot, path: str) -> dict[int, FieldStep]:
+    """Each pending definition's step as planned against the pass's first snapshot."""
+    planner = FieldPlanner(baseline)
+    steps = {}
+    for planned in pending:
+        first = planner.plan(planned.definition, path)
+        if first.step is not None:
+            steps[planned.definition.row] = first.step
+    return steps
 
 
 def _executor(
-    operations: Path,
+    pending: list[PlannedField],
     snapshot: Snapshot,
     baseline: Snapshot,
     api: FieldApi,
     policy: RetryPolicy,
     *,
+    path: str,
     clock: Callable[[], float],
 ) -> FieldExecutor:
     """The field executor; a resumed pass labels by the steps its first snapshot planned."""
-    first = first_steps(operations, baseline) if baseline is not snapshot else {}
+    first = first_steps(pending, baseline, path) if baseline is not snapshot else {}
     org_id = snapshot.org.id if snapshot.org is not None else None
     return FieldExecutor(
         api, fields_by_id(snapshot), policy, org_id=org_id, first_planned=first, clock=clock
@@ -71,26 +61,27 @@ def _executor(
 
 
 async def define_fields(
-    operations: Path,
+    pending: list[PlannedField],
     snapshot: Snapshot,
     baseline: Snapshot,
     api: FieldApi,
     policy: RetryPolicy,
     *,
+    path: str,
     sink: Sink,
     done: DoneRows,
     tally: Tally,
     concurrency: int,
     clock: Callable[[], float] = time.monotonic,
 ) -> Snapshot:
-    """Run the definitions not done yet; the snapshot with the fields as they now are.
+    """Run the definitions not done yet (the preparation pass's `Report.definitions`); the
+    snapshot with the fields as they now are.
 
     Refused credentials stop the run (CredentialsRefused); each other outcome is a row's.
     """
-    pending = pending_definitions(operations, snapshot, done)
     if not pending:
         return snapshot
-    executor = _executor(operations, snapshot, baseline, api, policy, clock=clock)
+    executor = _executor(pending, snapshot, baseline, api, policy, path=path, clock=clock)
     fields: list[Mapping[str, Any]] = []
     limiter = anyio.CapacityLimiter(max(1, min(concurrency, MAX_CONCURRENT_DEFINITIONS)))
 

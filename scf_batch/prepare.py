@@ -99,6 +99,8 @@ class Report:
     by_object_type: Counter[str] = field(default_factory=Counter)
     by_step: Counter[str] = field(default_factory=Counter)
     deletes: list[Prepared] = field(default_factory=list)
+    # the definitions still to run, in input order: few (an org's fields), so kept for the run
+    definitions: list[PlannedField] = field(default_factory=list)
     online: bool = False
     org: Org | None = None
     lacking: Lacking = field(default_factory=Lacking)
@@ -138,6 +140,7 @@ class Report:
             self.by_action["define field"] += 1
         if prepared.field_plan is not None and prepared.field_plan.step is not None:
             self.by_step[prepared.field_plan.step.kind.value] += 1
+            self.definitions.append(prepared.field_plan)
         if prepared.step is not None:
             self.by_step[prepared.step.kind.value] += 1
             if prepared.step.kind is StepKind.DELETE and len(self.deletes) < SHOWN_STEPS:

@@ -147,7 +147,8 @@ async def _run_locked(
         done_before = resume.done.count
         policy = RetryPolicy(settings.max_retries, row_deadline_s=settings.row_deadline_s)
         snapshot = await define_fields(
-            settings.operations, snapshot, baseline, client, policy, sink=recorder,
+            report.definitions, snapshot, baseline, client, policy,
+            path=str(settings.operations), sink=recorder,
             done=resume.done, tally=resume.tally, concurrency=settings.concurrency,
         )  # fmt: skip
         executor = PairExecutor(client, snapshot, policy, resuming=done_before > 0)

@@ -83,7 +83,6 @@ EDGES = {
         "fieldexec",
         "fieldplan",
         "models",
-        "prepare",
         "results",
         "retry",
         "runfolder",
