@@ -75,7 +75,8 @@ def check_operations(path: Path, *, encoding: str = "utf-8", allow_empty: bool =
     a file without a row raises JobFileError unless `allow_empty`: an empty export is more
     often a broken upstream job than an empty job.
     """
-    with closing(read_operations(path, encoding=encoding)) as rows:
+    rows = read_operations(path, encoding=encoding)
+    with closing(rows):  # type: ignore[type-var]  # a generator: it has close()
         if next(rows, None) is None and not allow_empty:
             raise JobFileError(
                 f"{path}: no rows (an empty file, or a header only); expected at least one row. "

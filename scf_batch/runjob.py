@@ -18,7 +18,7 @@ from scf_batch.close_client import CloseClient, open_client
 from scf_batch.credentials import Credentials, read_credentials
 from scf_batch.errors import UsageError
 from scf_batch.executor import PairExecutor, utc_now
-from scf_batch.opsfile import fingerprint, read_operations
+from scf_batch.opsfile import check_operations, fingerprint
 from scf_batch.options import RunSettings
 from scf_batch.prepare import Prepared, Report, prepare, survey
 from scf_batch.progress import Reporter
@@ -127,8 +127,9 @@ async def run_job(
 async def _run_locked(
     settings: RunSettings, credentials: Credentials, reporter: Callable[[], Reporter]
 ) -> RunReport:
-    folder, operations = settings.out, settings.operations
-    read_operations(operations)  # an unusable file or header stops here (exit 2)
+    folder, operations, encoding = settings.out, settings.operations, settings.encoding
+    # an unusable file or header, or no row without --allow-empty, stops here (exit 2)
+    check_operations(operations, encoding=encoding, allow_empty=settings.allow_empty)
     digest = fingerprint(operations)
     if settings.retry_failed:  # the failed rows' lines go; the resume below runs those rows
         reopened = reopen_failed(folder, fingerprint=digest, restart=settings.restart)
@@ -146,7 +147,7 @@ async def _run_locked(
     async with client_for(settings, credentials) as client:
         snapshot = await fetch_snapshot(client, settings.base_url)
         check_org(snapshot, settings)
-        report = survey(operations, snapshot, done=resume.done)
+        report = survey(operations, snapshot, done=resume.done, encoding=encoding)
         if not report.ok and not settings.skip_invalid:
             raise JobInvalid(report)
         if report.delete_count and not settings.allow_delete:
@@ -168,7 +169,8 @@ async def _run_locked(
                         settings.max_duration_s)  # fmt: skip
         with reporter() as progress:
             run = Run(
-                prepare(operations, snapshot, baseline=baseline), executor, recorder, limits,
+                prepare(operations, snapshot, baseline=baseline, encoding=encoding),
+                executor, recorder, limits,
                 total_rows=report.rows, done=resume.done, tally=resume.tally,
                 counters=client.stats, reporter=progress,
             )  # fmt: skip
@@ -204,8 +206,16 @@ async def plan_job(
     settings: RunSettings, credentials: Credentials, *, each: Callable[[Prepared, Snapshot], None]
 ) -> Report:
     """The plan of a job against one snapshot of the org; nothing is written anywhere."""
-    read_operations(settings.operations)  # an unusable file or header stops here (exit 2)
+    # an unusable file or header, or no row without --allow-empty, stops here (exit 2)
+    check_operations(
+        settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
+    )
     async with client_for(settings, credentials) as client:
         snapshot = await fetch_snapshot(client, settings.base_url)
     check_org(snapshot, settings)
-    return survey(settings.operations, snapshot, each=lambda prepared: each(prepared, snapshot))
+    return survey(
+        settings.operations,
+        snapshot,
+        each=lambda prepared: each(prepared, snapshot),
+        encoding=settings.encoding,
+    )

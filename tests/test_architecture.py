@@ -23,7 +23,7 @@ RULES = {
     "rowrules": {"models", "text"},
     "conflicts": {"models"},
     "csvrows": {"errors", "models", "rowrules", "text"},
-    "jsonlrows": {"models", "rowrules", "text"},
+    "jsonlrows": {"errors", "models", "rowrules", "text"},
     "opsfile": {"conflicts", "csvrows", "errors", "jsonlrows", "models", "rowrules"},
     "options": {"errors"},
     "jobspec": {"errors", "opsfile", "options", "text"},
