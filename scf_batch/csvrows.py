@@ -172,7 +172,7 @@ def csv_header(where: str, reader: Any, lines: Lines) -> list[str | None]:
     line = lines.line
     if len(header) > MAX_COLUMNS:
         raise JobFileError(
-            f"{where}:{line}: the header has {len(header)} cells; at most {MAX_COLUMNS}"
+            f"{where}:{line}: the header has {len(header)} cells; expected at most {MAX_COLUMNS}"
         )
     names = [cell.strip().lower() or None for cell in header]
     if not any(name in COLUMNS for name in names):
