@@ -29,7 +29,7 @@ from scf_batch.exportcmd import export_command
 from scf_batch.htmlreport import write_html
 from scf_batch.jobspec import load_job
 from scf_batch.models import Outcome
-from scf_batch.opsfile import read_operations
+from scf_batch.opsfile import ENCODINGS, check_operations
 from scf_batch.options import RunSettings, build_settings, click_options
 from scf_batch.passfiles import find_pass, input_file, read_results
 from scf_batch.passreport import load_report
@@ -140,7 +140,9 @@ def run_command(job: Path, **flags: Any) -> int:
 
     def body() -> int:
         settings = settings_for(job, flags)
-        read_operations(settings.operations)  # an unreadable file or header: say so first
+        check_operations(  # an unreadable file or header, or no row: say so first
+            settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
+        )
         credentials = credentials_for(settings)
         logs.configure(log_format=settings.log_format, secrets=[credentials.secret])
         if settings.dry_run:
@@ -172,7 +174,9 @@ def plan_command(
 
     def body() -> int:
         settings = settings_for(job, {"base_url": base_url})
-        read_operations(settings.operations)
+        check_operations(
+            settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
+        )
         credentials = credentials_for(settings)
         logs.configure(log_format=settings.log_format, secrets=[credentials.secret])
         report = show_plan(
@@ -231,10 +235,27 @@ def demo_command(job: Path | None, progress: bool | None, log_format: str) -> in
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
 @click.option("--online", is_flag=True, help="Also check every id and name against the org.")
 @click.option("--base-url", default=None, help="Close API base URL (default: spec, then Close).")
-def validate_command(job: Path, output_format: str, online: bool, base_url: str | None) -> int:
+@click.option("--encoding", type=click.Choice(ENCODINGS), default=None, help="[utf-8]")
+@click.option("--allow-empty", is_flag=True, default=None, help="a file without a row is fine")
+def validate_command(
+    job: Path,
+    *,
+    output_format: str,
+    online: bool,
+    base_url: str | None,
+    encoding: str | None,
+    allow_empty: bool | None,
+) -> int:
     """Check a job (spec or operations file) without changing anything; exit 2 on problems."""
     try:
-        report = validate_job(job, online=online, base_url=base_url, environ=os.environ)
+        report = validate_job(
+            job,
+            online=online,
+            base_url=base_url,
+            environ=os.environ,
+            encoding=encoding,
+            allow_empty=allow_empty,
+        )
     except (UsageError, CloseError, CredentialsRefused) as exc:
         code = 3 if isinstance(exc, AuthError | CredentialsRefused) else 2
         if output_format == "json":

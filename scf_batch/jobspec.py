@@ -5,11 +5,19 @@ table in options.py) plus `operations`, `api_key_env` and `name`; paths are rela
 spec's folder.
 Every unknown key, wrong type or out-of-range value is reported (all of them at once) as
 `spec.toml: key: found X; expected Y` in one UsageError.
+
+A spec is data someone else may have written: it is read up to MAX_SPEC_BYTES, anything TOML
+cannot hold (nesting past Python's recursion limit, an integer of thousands of digits) is a
+UsageError, and its `out` must stay under the spec's folder or the current folder (the two
+places the user chose: `jobs/x.toml` may write to `../runs/x` when run from the project), so a
+spec cannot make a run create folders and write files anywhere on the machine; elsewhere is
+for the command line's --out.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
 import tomllib
 from collections.abc import Callable
@@ -66,6 +74,8 @@ def _number(low: float, high: float | None = None) -> Check:
     def check(value: Any) -> Any:
         if not isinstance(value, int | float) or isinstance(value, bool):
             return None
+        if isinstance(value, int) and abs(value) > 1 << 62:  # float() would overflow
+            return None
         fits = math.isfinite(value) and value >= low and (high is None or value <= high)
         return float(value) if fits else None
 
@@ -79,7 +89,7 @@ def _choice(*choices: str) -> Check:
 # what only a spec says: its name, its operations file, the credentials' variable
 SPEC_KEYS: dict[str, tuple[Check, str]] = {
     "name": (_text(r"[^/\\\x00-\x1f]{1,100}"), "a name of 1 to 100 characters, no slashes"),
-    "operations": (_text(r"[^\x00]+"), "the operations file, relative to the spec"),
+    "operations": (_text(r"[^\x00]{1,4096}"), "the operations file, relative to the spec"),
     "api_key_env": (_text(r"[A-Za-z_][A-Za-z0-9_]*"), "an environment variable name"),
     "token_env": (_text(r"[A-Za-z_][A-Za-z0-9_]*"), "an environment variable name"),
 }
@@ -97,7 +107,7 @@ SIMULATOR_KEYS: dict[str, tuple[Check, str]] = {
     "fault_rate": (_number(0, 1), "a number from 0 to 1"),
     "header_style": (_choice("comma", "semicolon", "none"), "comma, semicolon or none"),
     "body_style": (_choice("legacy", "empty", "text"), "legacy, empty or text"),
-    "seed": (_text(r"[^\x00]+"), "a seed file, relative to the spec"),
+    "seed": (_text(r"[^\x00]{1,4096}"), "a seed file, relative to the spec"),
 }
 
 
@@ -105,13 +115,7 @@ def load_job(path: Path) -> JobSpec:
     """Read a job: a `.toml` spec, or an operations file given directly (name from its stem)."""
     if path.suffix.lower() != ".toml":
         return JobSpec(name=operations_stem(path), spec_path=None, operations=path)
-    try:
-        with path.open("rb") as stream:
-            table = tomllib.load(stream)
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read the job spec: {exc.strerror or exc}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: not valid TOML: {exc}") from exc
+    table = _table(path)
     problems: list[str] = []
     values = _checked(path, "", table, RUN_KEYS, tables={"simulator"}, problems=problems)
     simulator = None
@@ -127,8 +131,46 @@ def load_job(path: Path) -> JobSpec:
     api_key_env = values.pop("api_key_env", None)
     token_env = values.pop("token_env", None)
     if "out" in values:
-        values["out"] = str(folder / values["out"])
+        values["out"] = _out(path, values["out"])
     return JobSpec(name, path, operations, api_key_env, token_env, values, simulator)
+
+
+MAX_SPEC_BYTES = 1 << 20  # a spec is a few lines
+
+
+def _table(path: Path) -> dict[str, Any]:
+    """The spec's TOML table; UsageError naming the spec for anything that is not one."""
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(MAX_SPEC_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the job spec: {exc.strerror or exc}") from exc
+    if len(data) > MAX_SPEC_BYTES:
+        raise UsageError(
+            f"{path}: found a job spec over {MAX_SPEC_BYTES} bytes; expected a few lines"
+        )
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: not valid TOML: {exc}") from exc
+    except RecursionError as exc:
+        raise UsageError(
+            f"{path}: not valid TOML here: arrays or tables nested too deeply"
+        ) from exc
+    except ValueError as exc:  # int() refuses a digit string past sys.get_int_max_str_digits()
+        raise UsageError(f"{path}: not valid TOML here: an integer of too many digits") from exc
+
+
+def _out(spec: Path, out: str) -> str:
+    """The spec's run folder, refused unless under the spec's or the current folder (above)."""
+    target = os.path.normpath(os.path.join(os.path.abspath(spec.parent), out))
+    places = (os.path.abspath(spec.parent), os.getcwd())
+    if not any(os.path.commonpath([place, target]) == place for place in places):
+        raise UsageError(
+            f"{spec}: out: found {show(out)}; expected a folder under the spec's folder or the "
+            "current folder. To write the run elsewhere, take out from the spec and give --out"
+        )
+    return str(spec.parent / out)
 
 
 def operations_stem(path: Path) -> str:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 from scf_batch.definitions import FieldDefinition, is_definition, parse_definition
+from scf_batch.errors import JobFileError
 from scf_batch.models import Operation, RowError
 from scf_batch.rowrules import (
+    MAX_BLANK_LINES,
     MAX_VALUE_CHARS,
     ONE_OF_COLUMNS,
     TEXT_COLUMNS,
@@ -25,15 +28,27 @@ BinaryStream = gzip.GzipFile | io.BufferedReader
 MAX_LINE_BYTES = 1 << 20  # a line longer than this is reported, not loaded
 
 
-def jsonl_items(where: str, raw: BinaryStream) -> Iterator[Operation | RowError | FieldDefinition]:
-    """Every non-blank line of the stream as a row, in order; `where` names the file."""
-    row = 0
+def jsonl_items(
+    where: str, raw: BinaryStream, *, encoding: str = "utf-8"
+) -> Iterator[Operation | RowError | FieldDefinition]:
+    """Every non-blank line of the stream as a row, in order; `where` names the file.
+
+    More than MAX_BLANK_LINES blank lines raise JobFileError: bounded time for a file of
+    newlines. `encoding` decodes each line (JSON is UTF-8; the option is for odd exports).
+    """
+    row = blank = 0
     for line, data in enumerate(_jsonl_lines(raw), 1):
         if data is not None and not data.strip():
+            blank += 1
+            if blank > MAX_BLANK_LINES:
+                raise JobFileError(
+                    f"{where}:{line}: found more than {MAX_BLANK_LINES} blank lines; "
+                    "expected an operations file"
+                )
             continue
         row += 1
         bad = RowProblems(where, line)
-        obj = _json_object(data, bad)
+        obj = _json_object(data, bad, encoding)
         if obj is None:
             yield RowError(row, line, tuple(bad.problems))
             continue
@@ -58,25 +73,35 @@ def _jsonl_lines(raw: BinaryStream) -> Iterator[bytes | None]:
         yield None
 
 
-def _json_object(data: bytes | None, bad: RowProblems) -> dict[str, Any] | None:
+def _json_object(data: bytes | None, bad: RowProblems, encoding: str) -> dict[str, Any] | None:
     if data is None:
         bad.add("row", f"a line over {MAX_LINE_BYTES} bytes", "one short JSON object per line")
         return None
     try:
-        text = data.decode("utf-8")
+        text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        bad.add("row", f"bytes that are not UTF-8 (at byte {exc.start + 1})", "UTF-8 text")
+        label = "UTF-8" if encoding == "utf-8" else encoding
+        bad.add("row", f"bytes that are not {label} (at byte {exc.start + 1})", f"{label} text")
         return None
     try:
         obj = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "too deeply nested"
-        bad.add("row", f"JSON that does not parse ({reason})", "one JSON object per line")
+        bad.add("row", f"JSON that does not parse ({_why(exc)})", "one JSON object per line")
         return None
     if not isinstance(obj, dict):
         bad.add("row", f"a JSON {_json_kind(obj)}", "one JSON object per line")
         return None
     return obj
+
+
+def _why(exc: ValueError | RecursionError) -> str:
+    """Why json.loads refused a line, in the user's terms."""
+    if isinstance(exc, json.JSONDecodeError):
+        return exc.msg
+    if isinstance(exc, RecursionError):
+        return "too deeply nested"
+    # int() refuses long digit strings (a guard against quadratic time): only numbers get here
+    return f"a number of more than {sys.get_int_max_str_digits()} digits"
 
 
 def _jsonl_row(row: int, obj: dict[str, Any], bad: RowProblems) -> Operation | RowError:

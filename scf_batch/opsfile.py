@@ -4,21 +4,28 @@ CSV (with a header) or JSONL, each optionally gzip-compressed; the format comes 
 A file that cannot be read at all raises JobFileError (a CSV header no row can be read with:
 JobHeaderError, listing each column at fault once); everything else is a per-row RowError.
 Blank lines (and CSV rows whose cells are all empty) are skipped and not counted as rows.
+
+Bounded whatever the file holds: lines and rows are capped by their readers (csvrows,
+jsonlrows), as are lines without a row, and a gzip stream may inflate to MAX_INFLATED_BYTES at
+most. An absolute cap, not a ratio: real exports of repeated ids compress hundreds of times, so
+a ratio would refuse good files, while no real job comes near the cap (a row is ~100-300 bytes
+and an org holds thousands of field associations, not millions); it holds each pass over a
+hostile 10 MB "zip bomb" to seconds. A larger job can still be given uncompressed.
 """
 
 from __future__ import annotations
 
-import csv
 import gzip
 import hashlib
 import io
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from scf_batch.conflicts import ConflictTracker
-from scf_batch.csvrows import csv_header, csv_items
+from scf_batch.csvrows import csv_header, csv_items, csv_reader
 from scf_batch.definitions import FieldDefinition
 from scf_batch.errors import JobFileError
 from scf_batch.jsonlrows import jsonl_items
@@ -36,6 +43,8 @@ SUFFIXES = {
     ".ndjson.gz": "jsonl",
 }
 UNREADABLE = (OSError, EOFError, zlib.error)  # gzip.BadGzipFile is an OSError
+MAX_INFLATED_BYTES = 256 << 20  # what a .gz may inflate to (see above)
+ENCODINGS = ("utf-8", "cp1252", "latin-1")  # utf-8 also drops a BOM
 
 
 def file_format(path: Path) -> str:
@@ -47,21 +56,41 @@ def file_format(path: Path) -> str:
     raise JobFileError(f"{path}: unknown kind of operations file; expected " + ", ".join(SUFFIXES))
 
 
-def read_items(path: Path) -> Iterator[Item]:
+def read_items(path: Path, *, encoding: str = "utf-8") -> Iterator[Item]:
     """Stream the operations file: one Operation, FieldDefinition (JSONL `define` lines) or
     RowError per data row, in input order.
 
     Missing files, unknown suffixes and unusable CSV headers raise JobFileError at once; a file
-    that turns out unreadable half-way (corrupt gzip) raises it while iterating. A valid row
-    that contradicts an earlier one (conflicts.py) becomes a RowError.
+    that turns out unreadable half-way (corrupt gzip, past a cap) raises it while iterating. A
+    valid row that contradicts an earlier one (conflicts.py) becomes a RowError. `encoding`
+    (one of ENCODINGS) decodes the text; the fingerprint stays on the bytes.
     """
-    kind = _readable_kind(path)
-    return _checked(str(path), _rows(path, kind))
+    if encoding not in ENCODINGS:
+        raise JobFileError(f"encoding: found {encoding!r}; expected one of {', '.join(ENCODINGS)}")
+    kind = _readable_kind(path, encoding)
+    return _checked(str(path), _rows(path, kind, encoding))
 
 
-def read_operations(path: Path) -> Iterator[Operation | RowError]:
+def check_operations(path: Path, *, encoding: str = "utf-8", allow_empty: bool = False) -> None:
+    """Refuse, before anything is sent, a file that cannot be read or holds no row.
+
+    Reads up to the first row only (JobFileError/JobHeaderError as read_operations raises them);
+    a file without a row raises JobFileError unless `allow_empty`: an empty export is more
+    often a broken upstream job than an empty job.
+    """
+    rows = read_items(path, encoding=encoding)
+    with closing(rows):  # type: ignore[type-var]  # a generator: it has close()
+        if next(rows, None) is None and not allow_empty:
+            raise JobFileError(
+                f"{path}: no rows (an empty file, or a header only); expected at least one row. "
+                "If an empty job is fine, give --allow-empty (allow_empty = true in a job spec)"
+            )
+
+
+def read_operations(path: Path, *, encoding: str = "utf-8") -> Iterator[Operation | RowError]:
     """`read_items` without the field definitions: the association rows and the row errors."""
-    return (item for item in read_items(path) if not isinstance(item, FieldDefinition))
+    items = read_items(path, encoding=encoding)
+    return (item for item in items if not isinstance(item, FieldDefinition))
 
 
 def _checked(where: str, rows: Iterator[Item]) -> Iterator[Item]:
@@ -74,26 +103,26 @@ def _checked(where: str, rows: Iterator[Item]) -> Iterator[Item]:
             yield item
 
 
-def _readable_kind(path: Path) -> str:
+def _readable_kind(path: Path, encoding: str) -> str:
     """The file's format, once its first bytes (a CSV: its header) are known to be usable."""
     kind = file_format(path)
     if kind == "csv":
-        with _text(_open_binary(path)) as stream:
-            _guard(path, lambda: csv_header(str(path), csv.reader(stream)))
+        with _text(_open_binary(path), encoding) as stream:
+            _guard(path, lambda: csv_header(str(path), *csv_reader(str(path), stream)))
     else:
         with _open_binary(path) as raw:
             _guard(path, lambda: raw.read(1))
     return kind
 
 
-def _rows(path: Path, kind: str) -> Iterator[Item]:
+def _rows(path: Path, kind: str, encoding: str) -> Iterator[Item]:
     with _open_binary(path) as raw:
         try:
             if kind == "csv":
-                with _text(raw) as stream:
-                    yield from csv_items(str(path), stream)
+                with _text(raw, encoding) as stream:
+                    yield from csv_items(str(path), stream, encoding=encoding)
             else:
-                yield from jsonl_items(str(path), raw)
+                yield from jsonl_items(str(path), raw, encoding=encoding)
         except UNREADABLE as exc:
             raise JobFileError(f"{path}: cannot read: {exc}") from exc
 
@@ -110,18 +139,46 @@ def fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _open_binary(path: Path) -> gzip.GzipFile | io.BufferedReader:
+def _open_binary(path: Path) -> io.BufferedReader:
     try:
         if path.name.lower().endswith(".gz"):
-            return gzip.GzipFile(path, "rb")
+            return io.BufferedReader(_Inflated(path, gzip.GzipFile(path, "rb")), 1 << 16)
         return path.open("rb")
     except OSError as exc:
         raise JobFileError(f"{path}: cannot open: {exc.strerror or exc}") from exc
 
 
-def _text(raw: gzip.GzipFile | io.BufferedReader) -> io.TextIOWrapper:
+class _Inflated(io.RawIOBase):
+    """A gzip stream that raises JobFileError once it has inflated past MAX_INFLATED_BYTES."""
+
+    def __init__(self, path: Path, inner: gzip.GzipFile) -> None:
+        super().__init__()
+        self.path = path
+        self.inner = inner
+        self.total = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self.inner.readinto(buffer)
+        self.total += count
+        if self.total > MAX_INFLATED_BYTES:
+            raise JobFileError(
+                f"{self.path}: found a gzip stream that inflates past {MAX_INFLATED_BYTES >> 20} "
+                "MiB; expected a real operations file (a larger job can be given uncompressed)"
+            )
+        return count
+
+    def close(self) -> None:
+        self.inner.close()
+        super().close()
+
+
+def _text(raw: io.BufferedReader, encoding: str) -> io.TextIOWrapper:
     """Decoded lines; undecodable bytes become lone surrogates so the row can report them."""
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    codec = "utf-8-sig" if encoding == "utf-8" else encoding
+    return io.TextIOWrapper(raw, encoding=codec, errors="surrogateescape", newline="")
 
 
 def _guard(path: Path, read: Callable[[], T]) -> T:

@@ -20,6 +20,7 @@ from scf_batch.errors import UsageError
 
 DEFAULT_BASE_URL = "https://api.close.com/api/v1/"
 LOG_FORMATS = ("auto", "json", "console")
+ENCODINGS = ("utf-8", "cp1252", "latin-1")  # opsfile.ENCODINGS: a test holds them equal
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -76,7 +77,7 @@ class Option:
             return value if ok else None
         if not isinstance(value, int | float) or (self.kind is int and not isinstance(value, int)):
             return None
-        if not math.isfinite(value) or not self._fits(value):
+        if not _finite(value) or not self._fits(value):
             return None
         return float(value) if self.kind is float else value
 
@@ -89,7 +90,8 @@ class Option:
 OPTIONS = (
     Option("base_url", str, DEFAULT_BASE_URL, "Close API base URL (an http:// or https:// URL)",
            pattern=r"https?://\S+"),
-    Option("out", str, None, "run folder, relative to the spec [runs/<job>/]", pattern=r"(?s).+"),
+    Option("out", str, None, "run folder, relative to the spec [runs/<job>/]",
+           pattern=r"[^\x00]{1,4096}"),
     Option("concurrency", int, 16, "requests in flight at most", low=1, high=256),
     Option("rate", float, 20.0, "requests per second per endpoint group", low=0, above=True,
            unit="req/s"),
@@ -113,9 +115,20 @@ OPTIONS = (
            spec=False),
     Option("retry_failed", bool, False,
            "run again only the rows of the last pass that failed, in the same pass", spec=False),
+    Option("encoding", ENCODINGS, "utf-8",
+           "the operations file's text encoding (Excel's plain CSV on Windows: cp1252)"),
+    Option("allow_empty", bool, False, "accept an operations file without a row (exit 0)"),
     Option("log_format", LOG_FORMATS, "auto", "auto: JSON lines off a terminal"),
     Option("progress", bool, None, "a live progress bar (default: on a terminal)"),
 )  # fmt: skip
+
+
+def _finite(value: float) -> bool:
+    """A finite number; an integer past 2**62 is not one here (every bound is far below it,
+    and float() of a thousand-digit TOML integer overflows)."""
+    return abs(value) <= 1 << 62 if isinstance(value, int) else math.isfinite(value)
+
+
 BY_NAME = {option.name: option for option in OPTIONS}
 
 
@@ -180,6 +193,8 @@ class RunSettings:
     restart: bool
     log_format: str
     progress: bool | None
+    encoding: str = "utf-8"
+    allow_empty: bool = False
     retry_failed: bool = False
     row_deadline_s: float = 300.0
 

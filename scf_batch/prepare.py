@@ -46,18 +46,20 @@ def prepare(
     *,
     baseline: Snapshot | None = None,
     project: bool = True,
+    encoding: str = "utf-8",
 ) -> Iterator[Prepared]:
     """Each row of the file, checked, and with a snapshot resolved against it and planned.
 
     Plans start from `baseline`'s associations (default: the snapshot's own): a resumed pass
     plans against the state its first run saw, to label what that run changed. Field
     definitions are planned against the snapshot; with `project`, rows after a definition that
-    creates a field resolve as if it existed (fieldplan.py).
+    creates a field resolve as if it existed (fieldplan.py). `encoding` decodes the file
+    (opsfile.ENCODINGS).
     """
     where = str(path)
     plans = PlanState(baseline or snapshot) if snapshot is not None else None
     fields = FieldPlanner(snapshot, project=project) if snapshot is not None else None
-    for item in read_items(path):
+    for item in read_items(path, encoding=encoding):
         if isinstance(item, RowError):
             yield Prepared(item.row, item.line, item.key, error=item)
             continue
@@ -119,6 +121,13 @@ class Report:
         """How many rows the plan would write for."""
         return sum(self.by_step[kind.value] for kind in StepKind if kind.writes)
 
+    def refuse_empty(self) -> None:
+        """A clean pass over no row is a problem: an empty export must not look like success."""
+        if self.rows == 0 and self.ok:
+            found = "no rows (an empty file, or a header only)"
+            expected = "at least one row, or --allow-empty (allow_empty = true) for an empty job"
+            self.add_problems((Problem(self.path, 1, "rows", found, expected),))
+
     def add_problems(self, problems: tuple[Problem, ...]) -> None:
         """Count problems; keep the first `shown` of them."""
         self.problem_count += len(problems)
@@ -153,6 +162,7 @@ def survey(
     *,
     done: Container[int] = (),
     each: Callable[[Prepared], None] | None = None,
+    encoding: str = "utf-8",
 ) -> Report:
     """Run the preparation pass to the end; rows in `done` are counted but not checked again.
 
@@ -161,7 +171,7 @@ def survey(
     report = Report(str(path), online=snapshot is not None)
     report.org = snapshot.org if snapshot is not None else None
     try:
-        for prepared in prepare(path, snapshot):
+        for prepared in prepare(path, snapshot, encoding=encoding):
             if prepared.row in done:
                 report.rows += 1
                 continue

@@ -19,7 +19,7 @@ from scf_batch.credentials import Credentials, read_credentials
 from scf_batch.errors import UsageError
 from scf_batch.executor import PairExecutor, utc_now
 from scf_batch.fieldphase import define_fields
-from scf_batch.opsfile import fingerprint, read_operations
+from scf_batch.opsfile import check_operations, fingerprint
 from scf_batch.options import RunSettings
 from scf_batch.prepare import Prepared, Report, prepare, survey
 from scf_batch.progress import Reporter
@@ -128,7 +128,10 @@ async def run_job(
 async def _run_locked(
     settings: RunSettings, credentials: Credentials, reporter: Callable[[], Reporter]
 ) -> RunReport:
-    read_operations(settings.operations)  # an unusable file or header stops here (exit 2)
+    # an unusable file or header, or no row without --allow-empty, stops here (exit 2)
+    check_operations(
+        settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
+    )
     digest = fingerprint(settings.operations)
     start, resume = _open_pass(settings, digest)
     async with client_for(settings, credentials) as client:
@@ -152,7 +155,8 @@ async def _run_locked(
             done=resume.done, tally=resume.tally, concurrency=settings.concurrency,
         )  # fmt: skip
         executor = PairExecutor(client, snapshot, policy, resuming=done_before > 0)
-        rows = prepare(settings.operations, snapshot, baseline=baseline, project=False)
+        rows = prepare(settings.operations, snapshot, baseline=baseline, project=False,
+                       encoding=settings.encoding)  # fmt: skip
         limits = Limits(settings.concurrency, settings.limit, settings.max_errors,
                         settings.max_duration_s)  # fmt: skip
         with reporter() as progress:
@@ -200,7 +204,7 @@ def _open_pass(settings: RunSettings, digest: str) -> tuple[PassStart, Resume]:
 
 def _surveyed(settings: RunSettings, snapshot: Snapshot, resume: Resume) -> Report:
     """The preparation pass; invalid rows and unallowed deletes refuse the run (exit 2)."""
-    report = survey(settings.operations, snapshot, done=resume.done)
+    report = survey(settings.operations, snapshot, done=resume.done, encoding=settings.encoding)
     if not report.ok and not settings.skip_invalid:
         raise JobInvalid(report)
     if report.delete_count and not settings.allow_delete:
@@ -223,8 +227,16 @@ async def plan_job(
     settings: RunSettings, credentials: Credentials, *, each: Callable[[Prepared, Snapshot], None]
 ) -> Report:
     """The plan of a job against one snapshot of the org; nothing is written anywhere."""
-    read_operations(settings.operations)  # an unusable file or header stops here (exit 2)
+    # an unusable file or header, or no row without --allow-empty, stops here (exit 2)
+    check_operations(
+        settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
+    )
     async with client_for(settings, credentials) as client:
         snapshot = await fetch_snapshot(client, settings.base_url)
     check_org(snapshot, settings)
-    return survey(settings.operations, snapshot, each=lambda prepared: each(prepared, snapshot))
+    return survey(
+        settings.operations,
+        snapshot,
+        each=lambda prepared: each(prepared, snapshot),
+        encoding=settings.encoding,
+    )

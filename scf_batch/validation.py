@@ -17,26 +17,48 @@ import anyio
 
 from scf_batch.close_client import open_client
 from scf_batch.credentials import Credentials, read_credentials
-from scf_batch.jobspec import load_job
+from scf_batch.jobspec import JobSpec, load_job
 from scf_batch.options import DEFAULT_BASE_URL
 from scf_batch.prepare import Report, survey
 from scf_batch.snapshot import Snapshot, fetch_snapshot
 
 
 def validate_job(
-    job: Path, *, online: bool, base_url: str | None, environ: Mapping[str, str]
+    job: Path,
+    *,
+    online: bool,
+    base_url: str | None,
+    environ: Mapping[str, str],
+    encoding: str | None = None,
+    allow_empty: bool | None = None,
 ) -> Report:
-    """Check a job: offline, or with `online` resolved against the org the key belongs to."""
+    """Check a job: offline, or with `online` resolved against the org the key belongs to.
+
+    `encoding` and `allow_empty` (None: the spec's, then the default) are the run options of
+    the same names; a file without a row is a problem unless an empty job is allowed.
+    """
     spec = load_job(job)
+    encoding = encoding or spec.values.get("encoding") or "utf-8"
+    if allow_empty is None:
+        allow_empty = bool(spec.values.get("allow_empty"))
+    report = _survey(spec, online=online, base_url=base_url, environ=environ, encoding=encoding)
+    if not allow_empty:
+        report.refuse_empty()
+    return report
+
+
+def _survey(
+    spec: JobSpec, *, online: bool, base_url: str | None, environ: Mapping[str, str], encoding: str
+) -> Report:
     if not online:
-        return survey(spec.operations, None)
+        return survey(spec.operations, None, encoding=encoding)
     url = base_url or spec.values.get("base_url") or DEFAULT_BASE_URL
     credentials = read_credentials(
         environ, api_key_env=spec.api_key_env, token_env=spec.token_env, base_url=url
     )
     insecure = bool(spec.values.get("allow_insecure_http"))
     snapshot = anyio.run(_fetch, url, credentials, insecure, backend="asyncio")
-    return survey(spec.operations, snapshot)
+    return survey(spec.operations, snapshot, encoding=encoding)
 
 
 async def _fetch(base_url: str, credentials: Credentials, insecure: bool) -> Snapshot:

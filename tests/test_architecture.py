@@ -23,7 +23,7 @@ RULES = {
     "rowrules": {"models", "text"},
     "conflicts": {"models"},
     "csvrows": {"errors", "models", "rowrules", "text"},
-    "jsonlrows": {"definitions", "models", "rowrules", "text"},
+    "jsonlrows": {"definitions", "errors", "models", "rowrules", "text"},
     "opsfile": {"conflicts", "csvrows", "definitions", "errors", "jsonlrows", "models", "rowrules"},
     "definitions": {"models", "rowrules", "text"},
     "options": {"errors"},

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from scf_batch.csvrows import UTF8_HINT
 from scf_batch.errors import JobFileError, JobHeaderError
 from scf_batch.models import Action, ObjectType, Operation, Problem, Ref, RowError
 from scf_batch.opsfile import fingerprint, read_operations
@@ -196,7 +197,7 @@ def test_invalid_utf8_is_reported_on_its_physical_line(tmp_path: Path) -> None:
     path = write(tmp_path / "ops.csv", data)
     items = read(path)
     assert problems(path) == [
-        f"{path}:3: scf_name: found bytes that are not UTF-8; expected UTF-8 text"
+        f"{path}:3: scf_name: found bytes that are not UTF-8; expected {UTF8_HINT}"
     ]
     assert isinstance(items[1], Operation)
 

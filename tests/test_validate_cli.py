@@ -326,6 +326,8 @@ def test_docs_show_what_validate_prints(
         main(["validate", f"data/examples/{command}"])
         assert capsys.readouterr().out == block
     toml = text.split("```toml\n", 1)[1].split("```", 1)[0]
-    spec = write(tmp_path / "onboarding.toml", toml)
+    monkeypatch.chdir(tmp_path)  # its out (../../runs/...) must stay under the current folder
+    (tmp_path / "data" / "examples").mkdir(parents=True)
+    spec = write(tmp_path / "data" / "examples" / "onboarding.toml", toml)
     assert main(["validate", str(spec), "--format", "json"]) == 2  # its onboarding.csv is absent
     assert "onboarding.csv: cannot open" in capsys.readouterr().out
