@@ -40,6 +40,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small jobs, R = 20 only")
     parser.add_argument("--sections", default="1,2,3,4,5", help="comma-separated, from 1-5")
     parser.add_argument("--contenders", default="", help="section 1 only these (comma-separated)")
+    parser.add_argument("--rates", default="", help="section 1 only these R (comma-separated)")
     parser.add_argument("--results", type=Path, default=HERE / "results", help="JSON folder")
     return parser.parse_args(argv)
 
@@ -49,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     plan = Plan.quick() if args.quick else Plan.full()
     if args.contenders:
         plan.contenders = tuple(args.contenders.split(","))
+    if args.rates:
+        plan.rates = tuple(int(r) for r in args.rates.split(","))
     wanted = [int(s) for s in args.sections.split(",")]
     measures: list[Measure] = []
     started = time.monotonic()
