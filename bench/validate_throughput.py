@@ -1,16 +1,15 @@
-"""Validation throughput and memory, on two generated CSVs side by side (issue 3's goals).
+"""`scf-batch validate` on generated CSVs, whole process through the CLI (issue 12's goal).
 
-    .venv/bin/python bench/validate_throughput.py [--rows 1000000] [--small-rows 100000]
+    .venv/bin/python bench/validate_throughput.py [--rows 100000]
 
-- distinct: every row a different (field, target) pair with its own settings, a million pairs,
-  more than any org has (fields x targets): the conflict check keeps its first 50,000 pairs and
-  then, with bounded memory, only those that repeat (scf_batch/repeats.py).
+- distinct: every row a different (field, target) pair with its own settings: the conflict
+  check keeps its first 50,000 pairs and then, with bounded memory, only those that repeat
+  (scf_batch/repeats.py).
 - repeating: 300 fields x 23 targets whose rows repeat the same settings over and over.
 
-For each: rows/s of a plain `csv.reader` pass and of `check_offline` (what `scf-batch validate`
-and the runner's first pass do) over the same file in the same run, alternating, best of
-`--repeat`; their ratio (goal >= 0.3); then the peak RSS of a fresh process validating the small
-and the large file (goal: large <= 1.2 x small, and under 100 MB).
+For each: wall time from spawning `scf-batch validate FILE` to its exit, and the process's peak
+RSS (from `wait4`). Goal, on the distinct file: <= 5 s and <= 150 MB. A plain `csv.reader` pass
+over the same file in a fresh interpreter is printed alongside, for scale.
 """
 
 from __future__ import annotations
@@ -18,15 +17,14 @@ from __future__ import annotations
 import argparse
 import csv
 import random
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-from scf_batch.validation import check_offline
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from measure import Finished, Proc
 
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 HEADER = [
@@ -111,118 +109,61 @@ def generate_repeating(path: Path, rows: int) -> None:
             writer.writerow([*row_cells, role_list, f"k{row}"])
 
 
-def plain_pass(path: Path) -> int:
-    """What the csv module alone does with the file."""
-    count = 0
-    with path.open(newline="", encoding="utf-8") as stream:
-        for _ in csv.reader(stream):
-            count += 1
-    return count - 1
+PLAIN_READ = "import csv,sys\nfor _ in csv.reader(open(sys.argv[1], newline='')): pass"
+WALL_GOAL_S = 5.0
+RSS_GOAL_MB = 150.0
 
 
-def validate_pass(path: Path) -> int:
-    """The whole offline validation, as `validate` and the runner's first pass do it."""
-    report = check_offline(path)
-    if not report.ok:
-        raise SystemExit(f"unexpected problem: {report.problems[0]}")
-    return report.rows
+def validate_cli(path: Path) -> Finished:
+    """`scf-batch validate FILE` as a user runs it; exit 0 expected (the files are valid)."""
+    finished = Proc([sys.executable, "-m", "scf_batch", "validate", str(path)]).wait()
+    if finished.returncode != 0:
+        raise SystemExit(f"validate exited {finished.returncode}: {finished.stdout[-500:]}")
+    return finished
 
 
-def rates(path: Path, repeat: int) -> tuple[float, float]:
-    """Best rows/s of `repeat` runs of each pass, the two alternating so both meet the same load."""
-    plain = validated = 0.0
-    for _ in range(repeat):
-        plain = max(plain, _rate(plain_pass, path))
-        validated = max(validated, _rate(validate_pass, path))
-    return plain, validated
-
-
-def _rate(function: Callable[[Path], int], path: Path) -> float:
-    started = time.perf_counter()
-    rows = function(path)
-    return rows / (time.perf_counter() - started)
-
-
-def peak_rss_mb() -> float:
-    """This process's peak RSS.
-
-    Linux's VmHWM starts afresh with each exec; ru_maxrss would also count the RSS of the
-    parent that forked us (a bench that has just validated a million distinct pairs).
-    """
-    status = Path("/proc/self/status")
-    if status.exists():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024  # kB
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
-def child_peak_rss_mb(path: Path) -> float:
-    """Peak RSS of a fresh interpreter that validates the whole file."""
-    output = subprocess.run(
-        [sys.executable, __file__, "--child", str(path)], check=True, capture_output=True, text=True
-    ).stdout
-    return float(output.strip())
+def plain_read(path: Path) -> Finished:
+    """A fresh interpreter that only runs `csv.reader` over the file."""
+    return Proc([sys.executable, "-c", PLAIN_READ, str(path)]).wait()
 
 
 def measure(
-    name: str, generate: Callable[[Path, int], None], folder: Path, args: argparse.Namespace
+    name: str, generate: Callable[[Path, int], None], folder: Path, rows: int
 ) -> dict[str, float]:
-    """Throughput on the large file and peak RSS on both sizes, for one kind of file."""
-    small, large = folder / f"{name}-small.csv", folder / f"{name}-large.csv"
-    generate(small, args.small_rows)
-    generate(large, args.rows)
-    plain, validated = rates(large, args.repeat)
+    """Wall and peak RSS of `validate` (best of two runs) and of a plain read, for one file."""
+    path = folder / f"{name}.csv"
+    generate(path, rows)
+    runs = [validate_cli(path) for _ in range(2)]
+    best = min(runs, key=lambda f: f.wall_s)
     return {
-        "MB": large.stat().st_size / 1e6,
-        "plain": plain,
-        "validated": validated,
-        "small": child_peak_rss_mb(small),
-        "large": child_peak_rss_mb(large),
+        "MB": path.stat().st_size / 1e6,
+        "wall_s": best.wall_s,
+        "rss_mb": max(f.peak_rss_mb for f in runs),
+        "plain_s": plain_read(path).wall_s,
     }
 
 
-def report(found: dict[str, dict[str, float]], args: argparse.Namespace) -> None:
-    """One column per file."""
-    distinct, repeating = found["distinct"], found["repeating"]
-
-    def line(label: str, text: Callable[[dict[str, float]], str]) -> None:
-        print(f"{label:<28}{text(distinct):>20}{text(repeating):>20}")
-
-    print(f"{'':<28}{'distinct':>20}{'repeating':>20}")
-    line(f"file ({args.rows:,} rows), MB", lambda f: f"{f['MB']:.0f}")
-    line("csv.reader rows/s", lambda f: f"{f['plain']:,.0f}")
-    line("validate rows/s", lambda f: f"{f['validated']:,.0f}")
-    line("ratio (goal >= 0.3)", lambda f: f"{f['validated'] / f['plain']:.2f}")
-    line(f"peak RSS {args.small_rows:,} rows, MB", lambda f: f"{f['small']:.1f}")
-    line(f"peak RSS {args.rows:,} rows, MB", lambda f: f"{f['large']:.1f}")
-    line("RSS ratio (goal <= 1.2)", lambda f: f"{f['large'] / f['small']:.2f}")
-    line("goals met", lambda f: "yes" if meets_goals(f) else "NO")
-
-
-def meets_goals(found: dict[str, float]) -> bool:
-    """Throughput >= 0.3 x csv.reader; peak RSS flat (<= 1.2x) and under 100 MB."""
-    ratio = found["validated"] / found["plain"]
-    return ratio >= 0.3 and found["large"] <= 1.2 * found["small"] and found["large"] < 100
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--small-rows", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
     args = parser.parse_args()
-    if args.child is not None:
-        validate_pass(args.child)
-        print(peak_rss_mb())
-        return
     with tempfile.TemporaryDirectory() as folder:
         found = {
-            "distinct": measure("distinct", generate_distinct, Path(folder), args),
-            "repeating": measure("repeating", generate_repeating, Path(folder), args),
+            "distinct": measure("distinct", generate_distinct, Path(folder), args.rows),
+            "repeating": measure("repeating", generate_repeating, Path(folder), args.rows),
         }
-    report(found, args)
+    print(f"scf-batch validate, {args.rows:,} rows, whole process")
+    print(f"{'':<30}{'distinct':>14}{'repeating':>14}")
+    for label, key, form in (
+        ("file MB", "MB", "{:.1f}"),
+        ("wall s (goal <= 5)", "wall_s", "{:.2f}"),
+        ("peak RSS MB (goal <= 150)", "rss_mb", "{:.1f}"),
+        ("plain csv.reader process s", "plain_s", "{:.2f}"),
+    ):
+        print(f"{label:<30}" + "".join(f"{form.format(found[k][key]):>14}" for k in found))
+    distinct = found["distinct"]
+    met = distinct["wall_s"] <= WALL_GOAL_S and distinct["rss_mb"] <= RSS_GOAL_MB
+    print(f"{'goals met (distinct)':<30}{'yes' if met else 'NO':>14}")
 
 
 if __name__ == "__main__":

@@ -11,10 +11,13 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from scf_batch.ratelimit import (
+    LATE_TOLERANCE_S,
     Pacer,
     RateLimitInfo,
     Throttle,
     parse_ratelimit,
+    slot_interval_s,
+    slot_taken,
     throttle_for,
     wait_hint_s,
 )
@@ -187,15 +190,18 @@ def test_a_throttle_never_speeds_up_and_fits_the_window(
 
 
 def test_pacer_spaces_a_group_at_its_rate_and_keeps_groups_apart() -> None:
-    """After a request the group waits 1/R; another group is not held."""
+    """After a request the group waits one slot interval (1/R and the margin); another group is
+    not held."""
     clock = FakeClock()
     pacer = Pacer(4.0, clock=clock)
+    interval = slot_interval_s(4.0)
     assert pacer.delay_s("a") == 0.0
     assert pacer.try_acquire("a")
-    assert (pacer.delay_s("a"), pacer.delay_s("b")) == (0.25, 0.0)
+    assert pacer.delay_s("a") == pytest.approx(interval)
+    assert pacer.delay_s("b") == 0.0
     clock.now += 0.1
-    assert pacer.delay_s("a") == pytest.approx(0.15)
-    clock.now += 0.15
+    assert pacer.delay_s("a") == pytest.approx(interval - 0.1)
+    clock.now += interval - 0.1
     assert pacer.delay_s("a") == 0.0
 
 
@@ -221,7 +227,7 @@ def test_try_acquire_takes_a_free_slot_only() -> None:
         False,
         True,
     )
-    clock.now += 0.5
+    clock.now += slot_interval_s(2.0)
     assert pacer.try_acquire("a")
 
 
@@ -243,7 +249,8 @@ def pacer_scripts(draw: st.DrawFn) -> list[tuple[str, str, float]]:
 def test_pacer_never_sends_early_or_during_a_pause(
     script: list[tuple[str, str, float]], rate: float
 ) -> None:
-    """Whatever happens, sends on a group are >= 1/R apart and none falls inside a pause."""
+    """Whatever happens, a group's slots are >= 1/R apart, none falls inside a pause, and each
+    send goes at its slot or at most the late tolerance after it."""
     clock = FakeClock(0.0)
     pacer = Pacer(rate, clock=clock)
     sends: dict[str, list[float]] = {"a": [], "b": []}
@@ -254,8 +261,11 @@ def test_pacer_never_sends_early_or_during_a_pause(
         elif op == "send":
             clock.now += pacer.delay_s(group)
             assert pacer.try_acquire(group)
-            assert not any(start <= clock.now < end - 1e-9 for start, end in pauses[group])
-            sends[group].append(clock.now)
+            slot = pacer.last_slot(group)
+            assert slot is not None
+            assert 0 <= clock.now - slot <= LATE_TOLERANCE_S
+            assert not any(start <= slot < end - 1e-9 for start, end in pauses[group])
+            sends[group].append(slot)
         elif op == "pause":
             pacer.pause(group, amount)
             pauses[group].append((clock.now, clock.now + amount))
@@ -287,10 +297,10 @@ def test_observe_caps_the_pace_until_the_reset_then_restores_it() -> None:
     pacer = Pacer(10.0, clock=clock)
     assert pacer.try_acquire("a")
     pacer.observe("a", RateLimitInfo(10, 3, 2.0))
-    assert pacer.delay_s("a") == 0.5
+    assert pacer.delay_s("a") == pytest.approx(slot_interval_s(2.0))
     clock.now += 2.0
     assert pacer.try_acquire("a")
-    assert pacer.delay_s("a") == pytest.approx(0.1)
+    assert pacer.delay_s("a") == pytest.approx(slot_interval_s(10.0))
 
 
 def test_observe_does_not_loosen_a_cap_on_a_later_lenient_header() -> None:
@@ -300,7 +310,7 @@ def test_observe_does_not_loosen_a_cap_on_a_later_lenient_header() -> None:
     assert pacer.try_acquire("a")
     pacer.observe("a", RateLimitInfo(10, 3, 2.0))
     pacer.observe("a", RateLimitInfo(10, 9, 1.0))
-    assert pacer.delay_s("a") == 0.5
+    assert pacer.delay_s("a") == pytest.approx(slot_interval_s(2.0))
 
 
 def test_observe_ignores_a_missing_header() -> None:
@@ -349,8 +359,113 @@ def test_a_429_lowers_the_pace_once_per_burst_and_it_recovers() -> None:
     pacer.pause("a", 2.0)  # another request of the same burst
     clock.now += 2.0
     assert pacer.try_acquire("a")
-    assert pacer.delay_s("a") == pytest.approx(1 / 8.0)
+    assert pacer.delay_s("a") == pytest.approx(slot_interval_s(8.0))
     assert pacer.delay_s("b") == 0.0
     clock.now += 30.5
     assert pacer.try_acquire("a")
-    assert pacer.delay_s("a") == pytest.approx(1 / 10.0)
+    assert pacer.delay_s("a") == pytest.approx(slot_interval_s(10.0))
+
+
+# --- slots (GCRA): the schedule follows the previous slot, not the waiter's wake-up -----------
+
+
+def test_slot_taken_keeps_the_schedule_for_a_late_wake_and_restarts_after_idle() -> None:
+    """Within the tolerance the slot is the one waited for; beyond it (idle) the slot is now."""
+    assert slot_taken(10.0, 10.0, 0.05) == 10.0
+    assert slot_taken(10.0, 10.0 + LATE_TOLERANCE_S / 2, 0.05) == 10.0
+    assert slot_taken(10.0, 10.0 + 2 * LATE_TOLERANCE_S, 0.05) == 10.0 + 2 * LATE_TOLERANCE_S
+    assert slot_taken(10.0, 15.0, 0.05) == 15.0
+
+
+def test_slot_taken_tolerates_at_most_a_quarter_of_a_short_interval() -> None:
+    """At 1,000/s (1 ms interval) a wake 0.5 ms late already counts as idle."""
+    assert slot_taken(10.0, 10.0002, 0.001) == 10.0
+    assert slot_taken(10.0, 10.0005, 0.001) == 10.0005
+
+
+def test_a_late_wake_does_not_push_later_slots() -> None:
+    """Waking 1 ms after its slot, a request takes that slot, and the next slot is one interval
+    after it, not after the wake-up."""
+    clock = FakeClock()
+    pacer = Pacer(10.0, clock=clock)
+    interval = slot_interval_s(10.0)
+    assert pacer.try_acquire("a")
+    first = clock.now
+    clock.now += interval + 0.001
+    assert pacer.try_acquire("a")
+    assert pacer.last_slot("a") == pytest.approx(first + interval)
+    assert pacer.delay_s("a") == pytest.approx(interval - 0.001)
+
+
+def test_late_wakes_lose_nothing_over_a_long_run() -> None:
+    """1,000 requests that each wake 1.5 ms late end on slot 999: the pace is 1/interval."""
+    clock = FakeClock()
+    pacer = Pacer(100.0, clock=clock)
+    assert pacer.try_acquire("a")
+    start = clock.now
+    for _ in range(999):
+        clock.now += pacer.delay_s("a") + 0.0015
+        assert pacer.try_acquire("a")
+    assert pacer.last_slot("a") == pytest.approx(start + 999 * slot_interval_s(100.0))
+
+
+def test_after_idle_the_next_slot_is_now_and_nothing_bursts() -> None:
+    """After 5 s idle the slot is the send's own time, and the next request still waits a whole
+    interval: no catching up on the slots missed."""
+    clock = FakeClock()
+    pacer = Pacer(10.0, clock=clock)
+    assert pacer.try_acquire("a")
+    clock.now += 5.0
+    assert pacer.try_acquire("a")
+    assert pacer.last_slot("a") == clock.now
+    assert not pacer.try_acquire("a")
+    assert pacer.delay_s("a") == pytest.approx(slot_interval_s(10.0))
+
+
+def test_a_cap_applies_from_the_next_slot() -> None:
+    """A cap that arrives between two slots sets the next one at the capped interval after the
+    last slot."""
+    clock = FakeClock()
+    pacer = Pacer(10.0, clock=clock)
+    assert pacer.try_acquire("a")
+    slot = clock.now
+    clock.now += 0.01
+    pacer.observe("a", RateLimitInfo(10, 1, 1.0))  # fill pace (1 + 1) / 1 s = 2/s
+    assert pacer.delay_s("a") == pytest.approx(slot + slot_interval_s(2.0) - clock.now)
+
+
+def test_no_burst_after_a_pause() -> None:
+    """When a pause ends, one request goes at its end, and the next waits an interval after it."""
+    clock = FakeClock()
+    pacer = Pacer(10.0, clock=clock)
+    assert pacer.try_acquire("a")
+    pacer.pause("a", 3.0)
+    end = clock.now + 3.0
+    clock.now = end + 0.001
+    assert pacer.try_acquire("a")
+    assert pacer.last_slot("a") == end
+    assert not pacer.try_acquire("a")
+    assert pacer.delay_s("a") == pytest.approx(end + slot_interval_s(10.0 * 0.8) - clock.now)
+
+
+@given(
+    rate=st.integers(1, 200),
+    late=st.lists(st.floats(0, 3 * LATE_TOLERANCE_S), min_size=1, max_size=400),
+)
+@example(rate=1, late=[0.0, 0.001, 0.0])  # without the margin the second window holds two
+@example(rate=20, late=[0.0, 0.0015] + [0.0] * 20)
+def test_a_window_opened_by_any_send_never_sees_more_than_the_rate(
+    rate: int, late: list[float]
+) -> None:
+    """Sending as soon as allowed, each waiter waking up to 6 ms late, a 1 s window that opens
+    with any send (the simulator's fixed windows) holds at most R sends: the margin absorbs the
+    lateness the schedule keeps."""
+    clock = FakeClock(0.0)
+    pacer = Pacer(float(rate), clock=clock)
+    sends = []
+    for lateness in late:
+        clock.now += pacer.delay_s("a") + lateness
+        assert pacer.try_acquire("a")
+        sends.append(clock.now)
+    for k, opened in enumerate(sends):
+        assert sum(1 for s in sends[k:] if s < opened + 1.0) <= rate
