@@ -52,6 +52,7 @@ from scf_batch.errors import (
     TransientError,
     UsageError,
 )
+from scf_batch.inflight import InFlightLimit
 from scf_batch.models import Target
 from scf_batch.ratelimit import Pacer, parse_ratelimit, wait_hint_s
 from scf_batch.redact import Scrubber
@@ -140,6 +141,7 @@ class CloseClient:
         scrubber: Scrubber | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         max_wait_s: float | None = None,
+        in_flight: InFlightLimit | None = None,
     ) -> None:
         self._session = session
         self._base_url = base_url if base_url.endswith("/") else base_url + "/"
@@ -149,6 +151,7 @@ class CloseClient:
         self._scrub = scrubber or Scrubber(())
         self.max_body_bytes = max_body_bytes
         self.max_wait_s = max_wait_s
+        self.in_flight = in_flight
 
     def __repr__(self) -> str:
         return f"CloseClient(base_url={self._base_url!r}, timeout_s={self.timeout_s})"
@@ -170,10 +173,10 @@ class CloseClient:
         `ResponseTooLarge`, no answer (timeout, dropped or refused connection, truncated body)
         -> `NetworkError`; by status and exception type only. Bodies come back scrubbed.
         """
-        await self.pacer.acquire(group)
         where = f"{method} {path}"
-        self.stats.sent(group, anyio.current_time())
-        status, headers, raw = await self._send(method, path, where, json=json, params=params)
+        async with self._slot(group):
+            self.stats.sent(group, anyio.current_time())
+            status, headers, raw = await self._send(method, path, where, json=json, params=params)
         self.pacer.observe(group, parse_ratelimit(headers.get("RateLimit")))
         if status == 429:
             # A 429 is a 429 whatever its body: an oversized one is read by its headers alone.
@@ -183,6 +186,22 @@ class CloseClient:
         if 200 <= status < 300:
             return Response(status=status, body=self._scrub(_parse_json(raw)))
         raise _error_for(where, status, raw, headers.get("Location"), self._scrub)
+
+    @asynccontextmanager
+    async def _slot(self, group: str) -> AsyncIterator[None]:
+        """A request's turn: a place in flight (as many as the rate and latency need), then the
+        group's pacing slot; the exchange's latency teaches the in-flight limit."""
+        if self.in_flight is None:
+            await self.pacer.acquire(group)
+            yield
+            return
+        async with self.in_flight:
+            await self.pacer.acquire(group)
+            started = anyio.current_time()
+            try:
+                yield
+            finally:
+                self.in_flight.observe_latency(anyio.current_time() - started)
 
     async def _send(
         self, method: str, path: str, where: str, *, json: Any, params: Any
@@ -341,6 +360,7 @@ async def open_client(
     allow_insecure_http: bool = False,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_wait_s: float | None = None,
+    in_flight: InFlightLimit | None = None,
 ) -> AsyncIterator[CloseClient]:
     """A `CloseClient` on its own aiohttp session; enter it inside the running event loop.
 
@@ -350,6 +370,8 @@ async def open_client(
     each attempt, connection to last byte. `allow_insecure_http` lets plain http:// reach a host
     that is not loopback (a lab). `max_body_bytes` caps each answer's body; `max_wait_s` is the
     longest 429 wait the client accepts before raising `ServerRefusing` (None: no bound).
+    `in_flight` gates every request (pacing wait included) and learns their latency, so a run
+    keeps as many in flight as its rate needs (inflight.py); None: no gate.
     """
     if isinstance(credentials, str):
         credentials = Credentials.api_key(credentials)
@@ -375,6 +397,7 @@ async def open_client(
             scrubber=Scrubber([credentials.secret]),
             max_body_bytes=max_body_bytes,
             max_wait_s=max_wait_s,
+            in_flight=in_flight,
         )
 
 

@@ -19,6 +19,7 @@ from scf_batch.credentials import Credentials, read_credentials
 from scf_batch.errors import UsageError
 from scf_batch.executor import PairExecutor, utc_now
 from scf_batch.fieldphase import define_fields
+from scf_batch.inflight import InFlightLimit
 from scf_batch.opsfile import check_operations, fingerprint
 from scf_batch.options import RunSettings
 from scf_batch.prepare import Prepared, Report, prepare, survey
@@ -102,6 +103,7 @@ def client_for(
         max_connections=settings.concurrency,
         allow_insecure_http=settings.allow_insecure_http,
         max_wait_s=settings.row_deadline_s,
+        in_flight=InFlightLimit(settings.rate_per_s, max_in_flight=settings.concurrency),
     )
 
 

@@ -65,7 +65,17 @@ AFTER_RUN = {
 # the edges: the one HTTP client, pacing, retries, the pipeline, progress and logs
 EDGES = {
     "ratelimit": set(),
-    "close_client": {"__init__", "credentials", "errors", "models", "ratelimit", "redact", "retry"},
+    "inflight": set(),
+    "close_client": {
+        "__init__",
+        "credentials",
+        "errors",
+        "inflight",
+        "models",
+        "ratelimit",
+        "redact",
+        "retry",
+    },
     "attempts": {"errors", "retry"},
     "executor": {"attempts", "errors", "models", "plan", "prepare", "retry", "snapshot"},
     "fieldexec": {
@@ -95,7 +105,8 @@ EDGES = {
 # the one place a run is assembled, and the commands
 ASSEMBLY = {
     "runjob": {
-        "close_client", "credentials", "errors", "executor", "fieldphase", "opsfile", "options",
+        "close_client", "credentials", "errors", "executor", "fieldphase",
+        "inflight", "opsfile", "options",
         "prepare", "progress", "reopen", "results", "retry", "runfolder", "runner", "snapshot",
         "summary",
     },

@@ -41,6 +41,7 @@ from scf_batch.errors import (
     TransientError,
     UsageError,
 )
+from scf_batch.inflight import InFlightLimit
 from scf_batch.models import ObjectType, Target
 from scf_batch.ratelimit import Pacer
 
@@ -742,3 +743,29 @@ async def test_open_client_refuses_a_non_close_variable_for_a_foreign_host() -> 
             "https://evil.example/api/", Credentials.api_key("hunter2", "MY_DB_PASSWORD")
         ):
             pass
+
+
+async def test_an_in_flight_limit_gates_every_request_and_learns_its_latency() -> None:
+    """With an InFlightLimit of 2, at most two requests are at the server at once, and each
+    exchange's latency reaches the limit's estimate."""
+    at_server = peak = 0
+
+    async def handle(_: web.Request) -> web.StreamResponse:
+        nonlocal at_server, peak
+        at_server += 1
+        peak = max(peak, at_server)
+        await anyio.sleep(0.02)
+        at_server -= 1
+        return web.json_response({"id": SCF})
+
+    limit = InFlightLimit(1000.0, max_in_flight=2, initial=2)
+    async with (
+        client_for(handle, in_flight=limit) as (client, seen),
+        anyio.create_task_group() as group,
+    ):
+        for _ in range(8):
+            group.start_soon(client.get_field, SCF)
+    assert (len(seen), peak) == (8, 2)
+    estimate = limit.latency_estimate_s()
+    assert estimate is not None
+    assert estimate >= 0.02
