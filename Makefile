@@ -32,9 +32,10 @@ test-fast: $(STAMP)
 	$(BIN)/ruff check scf_batch tests bench
 	$(BIN)/python -m pytest -m "not slow" -q
 
-# issue 12's table (bench/results/*.json) and the validate goal; under 20 minutes in all.
+# The benchmarks, each printing ratios measured side by side (bench/results/*.json); ~20 minutes.
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/state_aware.py
 	$(BIN)/python bench/validate_throughput.py
 
 # Headless Chromium for the browser test of `report --html` (tests/test_htmlreport.py).
