@@ -8,16 +8,25 @@ through the runner to the executor and the pass recorder -> the summary.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
 
-from scf_batch.close_client import CloseClient, open_client
+from scf_batch.close_client import ClientStats, CloseClient, open_client
 from scf_batch.credentials import Credentials, read_credentials
-from scf_batch.errors import UsageError
+from scf_batch.errors import (
+    CredentialsRefused,
+    LockHeldError,
+    ScfBatchError,
+    ServerRefusing,
+    UsageError,
+)
 from scf_batch.executor import PairExecutor, utc_now
+from scf_batch.exitcodes import ExitCode
 from scf_batch.opsfile import fingerprint, read_operations
 from scf_batch.options import RunSettings
 from scf_batch.prepare import Prepared, Report, prepare, survey
@@ -37,7 +46,7 @@ from scf_batch.runfolder import (
     write_snapshot,
 )
 from scf_batch.runner import Limits, Run
-from scf_batch.snapshot import Snapshot, fetch_snapshot
+from scf_batch.snapshot import Org, Snapshot, fetch_snapshot
 from scf_batch.summary import RunReport
 
 log = structlog.get_logger("scf_batch.runjob")
@@ -124,6 +133,18 @@ async def run_job(
         lock.release()
 
 
+@dataclass
+class Reached:
+    """How far a run got, for the summary.json of a run that ends by an exception."""
+
+    started: float = field(default_factory=time.monotonic)
+    resume: Resume = field(default_factory=Resume)
+    stats: ClientStats | None = None
+    org: Org | None = None
+    total_rows: int = 0
+    report: RunReport | None = None  # the run's own, once it has ended
+
+
 async def _run_locked(
     settings: RunSettings, credentials: Credentials, reporter: Callable[[], Reporter]
 ) -> RunReport:
@@ -138,19 +159,45 @@ async def _run_locked(
     )
     if start.archived is not None:
         log.info("new_pass", number=start.number, previous_kept_in=str(start.archived))
-    resume = Resume()
+    # From here the run belongs to the pass: however it ends, summary.json says how.
+    reached = Reached(total_rows=start.rows_total)
+    try:
+        return await _run_pass(
+            settings, credentials, reporter=reporter, start=start, digest=digest, reached=reached
+        )
+    except BaseException as exc:  # cancelled (SIGINT/SIGTERM) too: the summary, then re-raise
+        _write_failure_summary(settings, start, reached, exc)
+        raise
+
+
+async def _run_pass(
+    settings: RunSettings,
+    credentials: Credentials,
+    *,
+    reporter: Callable[[], Reporter],
+    start: PassStart,
+    digest: str,
+    reached: Reached,
+) -> RunReport:
+    folder, operations = settings.out, settings.operations
+    resume = reached.resume
     if start.continuing:
-        resume = scan_results(folder / "results.jsonl", rows_total=start.rows_total)
+        resume = reached.resume = scan_results(
+            folder / "results.jsonl", rows_total=start.rows_total
+        )
         if resume.truncated_bytes:
             log.warning("torn_results_line_cut", bytes=resume.truncated_bytes)
     async with client_for(settings, credentials) as client:
+        reached.stats = client.stats
         snapshot = await fetch_snapshot(client, settings.base_url)
+        reached.org = snapshot.org
         check_org(snapshot, settings)
         report = survey(operations, snapshot, done=resume.done)
         if not report.ok and not settings.skip_invalid:
             raise JobInvalid(report)
         if report.delete_count and not settings.allow_delete:
             raise DeletesRefused(report, snapshot)
+        reached.total_rows = report.rows
         baseline = _baseline(folder, start, snapshot)
         log.info("start", job=settings.name, org=str(snapshot.org), pass_number=start.number,
                  rows=report.rows, done_before=resume.done.count)  # fmt: skip
@@ -185,8 +232,54 @@ async def _run_locked(
             timeline=client.stats.timeline(rows_by_second=recorder.rows_by_second),
             failed_rows=recorder.failed,
         )  # fmt: skip
+        reached.report = summary
     write_json_atomically(folder / SUMMARY_FILE, summary.to_summary())
     return summary
+
+
+def exit_code_for(exc: BaseException) -> ExitCode:
+    """The exit code a run ended by this exception gets (the CLI prints the message)."""
+    if isinstance(exc, LockHeldError):
+        return ExitCode.LOCKED
+    if isinstance(exc, CredentialsRefused):
+        return ExitCode.ABORTED
+    if isinstance(exc, ServerRefusing):
+        return ExitCode.REFUSING
+    if isinstance(exc, ScfBatchError | OSError):
+        return ExitCode.USAGE
+    return ExitCode.INTERRUPTED  # KeyboardInterrupt, or the cancellation SIGINT/SIGTERM made
+
+
+def _write_failure_summary(
+    settings: RunSettings, start: PassStart, reached: Reached, exc: BaseException
+) -> None:
+    """summary.json of a run of the pass that ended by `exc`: its exit code and why, with the
+    pass's counts as its results hold them (so a monitor never reads an older run's verdict)."""
+    if reached.report is not None:  # the run had ended: a late signal does not change that
+        _write_summary(settings.out, reached.report)
+        return
+    code = exit_code_for(exc)
+    reason = str(exc) if code is not ExitCode.INTERRUPTED else "interrupted before the run began"
+    stats = reached.stats
+    summary = RunReport(
+        exit_code=code, folder=settings.out, job=settings.name, org=reached.org,
+        pass_number=start.number, pass_why=start.why, started_at=start.started_at,
+        total_rows=reached.total_rows, tally=reached.resume.tally,
+        elapsed_s=time.monotonic() - reached.started,
+        requests=stats.requests if stats is not None else 0,
+        rate_limited=stats.rate_limited if stats is not None else 0,
+        rate_per_s=settings.rate_per_s, reason=reason,
+        resumed_rows=reached.resume.done.count,
+        requests_by_group=dict(stats.requests_by_group) if stats is not None else {},
+    )  # fmt: skip
+    _write_summary(settings.out, summary)
+
+
+def _write_summary(folder: Path, summary: RunReport) -> None:
+    try:
+        write_json_atomically(folder / SUMMARY_FILE, summary.to_summary())
+    except OSError as error:  # the run's own error is the one to report
+        log.warning("summary_not_written", error=str(error))
 
 
 def _baseline(folder: Path, start: PassStart, snapshot: Snapshot) -> Snapshot:

@@ -61,8 +61,9 @@ EDGES = {
 # the one place a run is assembled, and the commands
 ASSEMBLY = {
     "runjob": {
-        "close_client", "credentials", "errors", "executor", "opsfile", "options", "prepare",
-        "progress", "reopen", "results", "retry", "runfolder", "runner", "snapshot", "summary",
+        "close_client", "credentials", "errors", "executor", "exitcodes", "opsfile", "options",
+        "prepare", "progress", "reopen", "results", "retry", "runfolder", "runner", "snapshot",
+        "summary",
     },
     "validation": {"close_client", "credentials", "jobspec", "options", "prepare", "snapshot"},
     "demo": {
