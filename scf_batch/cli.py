@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import anyio
@@ -21,7 +23,6 @@ from scf_batch.errors import (
     CredentialsRefused,
     LockHeldError,
     ScfBatchError,
-    ServerRefusing,
     UsageError,
 )
 from scf_batch.exitcodes import ExitCode
@@ -38,7 +39,14 @@ from scf_batch.prepare import Prepared, Report
 from scf_batch.progress import make_reporter
 from scf_batch.resultscsv import verdicts, write_results_csv
 from scf_batch.retryfile import NOT_OK, Selection, select_rows, write_retry
-from scf_batch.runjob import DeletesRefused, JobInvalid, credentials_for, plan_job, run_job
+from scf_batch.runjob import (
+    DeletesRefused,
+    JobInvalid,
+    credentials_for,
+    exit_code_for,
+    plan_job,
+    run_job,
+)
 from scf_batch.sim.command import sim_command
 from scf_batch.snapshot import Snapshot
 from scf_batch.summary import render_summary
@@ -88,16 +96,14 @@ def guarded(body: Callable[[], int]) -> int:
 
 
 def exit_for(exc: ScfBatchError | OSError) -> tuple[ExitCode, str]:
-    """The exit code of an error, and what to add to its message."""
+    """The exit code of an error (the one its run's summary.json records), and what to add to
+    its message."""
+    code = exit_code_for(exc)
     if isinstance(exc, LockHeldError):
-        return ExitCode.LOCKED, "; nothing was changed"
-    if isinstance(exc, CredentialsRefused):
-        return ExitCode.ABORTED, ""
-    if isinstance(exc, ServerRefusing):
-        return ExitCode.REFUSING, ""
+        return code, "; nothing was changed"
     if isinstance(exc, OSError):
-        return ExitCode.USAGE, "; the run folder's checkpoint is kept, rerun to continue"
-    return ExitCode.USAGE, ""
+        return code, "; the run folder's checkpoint is kept, rerun to continue"
+    return code, ""
 
 
 def settings_for(job: Path, flags: dict[str, Any]) -> RunSettings:
@@ -372,7 +378,27 @@ def report_command(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and return its exit code instead of exiting (so tests can call it)."""
+    """Run the CLI and return its exit code instead of exiting (so tests can call it).
+
+    From its first line, SIGTERM is handled as SIGINT is: outside a run (reading the file, the
+    org's snapshot) either one ends the command with a one-line message and exit 130; during a
+    run, the runner takes both over and stops at a checkpoint. Called as the program (`argv`
+    None), both are ignored once the exit code is known, so a late signal cannot change it.
+    """
+    received: list[int] = []
+    previous = signal.signal(signal.SIGTERM, _sigterm_as_sigint(received))
+    try:
+        return _dispatch(argv, received)
+    finally:
+        if argv is None:  # the process exits next
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        else:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _dispatch(argv: Sequence[str] | None, received: list[int]) -> int:
+    """The command's exit code, whatever way it ends."""
     try:
         result = cli.main(
             args=list(argv) if argv is not None else None,
@@ -381,10 +407,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        return 130
+    except click.exceptions.Abort as exc:
+        if not isinstance(exc.__cause__, KeyboardInterrupt):
+            click.echo("Aborted.", err=True)
+            return ExitCode.INTERRUPTED
+        return _interrupted(received)
+    except KeyboardInterrupt:
+        return _interrupted(received)
     except click.ClickException as exc:
         exc.show(file=sys.stderr)
         return exc.exit_code
     return result if isinstance(result, int) else 0
+
+
+def _sigterm_as_sigint(received: list[int]) -> Callable[[int, FrameType | None], None]:
+    """A SIGTERM handler that does what SIGINT's handler of the moment does: raise
+    KeyboardInterrupt, or (inside anyio.run) cancel the main task, which then raises it."""
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+        handler = signal.getsignal(signal.SIGINT)
+        if not callable(handler):  # SIGINT ignored or left to the system: stop all the same
+            raise KeyboardInterrupt
+        handler(signal.SIGINT, frame)
+
+    return on_sigterm
+
+
+def _interrupted(received: list[int]) -> int:
+    """The message and exit code of a command stopped by SIGINT or SIGTERM outside a run."""
+    name = "SIGTERM" if received else "SIGINT"
+    click.echo(
+        f"scf-batch: interrupted by {name}; no write was in flight "
+        "(a run folder keeps its checkpoint: rerun the same command to continue)",
+        err=True,
+    )
+    return ExitCode.INTERRUPTED

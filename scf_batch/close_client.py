@@ -387,7 +387,7 @@ async def open_client(
     # fail_after in request() is the one timeout; aiohttp's own default total (300 s) is off.
     timeout = aiohttp.ClientTimeout(total=None)
     async with aiohttp.ClientSession(
-        headers=headers, connector=connector, timeout=timeout
+        headers=headers, connector=connector, timeout=timeout, middlewares=(_no_silent_resend,)
     ) as session:
         yield CloseClient(
             session,
@@ -399,6 +399,28 @@ async def open_client(
             max_wait_s=max_wait_s,
             in_flight=in_flight,
         )
+
+
+class _DroppedConnection(aiohttp.ClientConnectionError):
+    """A kept-alive connection dropped under a request (which may have been applied)."""
+
+
+async def _no_silent_resend(
+    request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+) -> aiohttp.ClientResponse:
+    """Turn a dropped connection into an error aiohttp does not resend.
+
+    aiohttp quietly sends a GET, PUT or DELETE once more when a kept-alive connection drops
+    under it: past the pacer and the counters, and for a DELETE that was applied, into a 404
+    that reads as "not associated". Every replay is the caller's to decide (after confirming
+    by reading), so the drop surfaces as a NetworkError instead.
+    """
+    try:
+        return await handler(request)
+    except aiohttp.ClientConnectorError:
+        raise  # nothing was sent: aiohttp does not resend these either
+    except (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError) as exc:
+        raise _DroppedConnection(f"connection dropped ({type(exc).__name__})") from exc
 
 
 def _check_options(

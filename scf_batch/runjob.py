@@ -8,16 +8,25 @@ through the runner to the executor and the pass recorder -> the summary.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
 
-from scf_batch.close_client import CloseClient, open_client
+from scf_batch.close_client import ClientStats, CloseClient, open_client
 from scf_batch.credentials import Credentials, read_credentials
-from scf_batch.errors import UsageError
+from scf_batch.errors import (
+    CredentialsRefused,
+    LockHeldError,
+    ScfBatchError,
+    ServerRefusing,
+    UsageError,
+)
 from scf_batch.executor import PairExecutor, utc_now
+from scf_batch.exitcodes import ExitCode
 from scf_batch.fieldphase import define_fields
 from scf_batch.inflight import InFlightLimit
 from scf_batch.opsfile import check_operations, fingerprint
@@ -39,7 +48,7 @@ from scf_batch.runfolder import (
     write_snapshot,
 )
 from scf_batch.runner import Limits, Run
-from scf_batch.snapshot import Snapshot, fetch_snapshot
+from scf_batch.snapshot import Org, Snapshot, fetch_snapshot
 from scf_batch.summary import RunReport
 
 log = structlog.get_logger("scf_batch.runjob")
@@ -127,6 +136,18 @@ async def run_job(
         lock.release()
 
 
+@dataclass
+class Reached:
+    """How far a run got, for the summary.json of a run that ends by an exception."""
+
+    started: float = field(default_factory=time.monotonic)
+    resume: Resume = field(default_factory=Resume)
+    stats: ClientStats | None = None
+    org: Org | None = None
+    total_rows: int = 0
+    report: RunReport | None = None  # the run's own, once it has ended
+
+
 async def _run_locked(
     settings: RunSettings, credentials: Credentials, reporter: Callable[[], Reporter]
 ) -> RunReport:
@@ -135,11 +156,35 @@ async def _run_locked(
         settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
     )
     digest = fingerprint(settings.operations)
-    start, resume = _open_pass(settings, digest)
+    start = _begin_pass(settings, digest)
+    # From here the run belongs to the pass: however it ends, summary.json says how.
+    reached = Reached(total_rows=start.rows_total)
+    try:
+        return await _run_pass(
+            settings, credentials, reporter=reporter, start=start, digest=digest, reached=reached
+        )
+    except BaseException as exc:  # cancelled (SIGINT/SIGTERM) too: the summary, then re-raise
+        _write_failure_summary(settings, start, reached, exc)
+        raise
+
+
+async def _run_pass(
+    settings: RunSettings,
+    credentials: Credentials,
+    *,
+    reporter: Callable[[], Reporter],
+    start: PassStart,
+    digest: str,
+    reached: Reached,
+) -> RunReport:
+    resume = reached.resume = _resumed(settings.out, start)
     async with client_for(settings, credentials) as client:
+        reached.stats = client.stats
         snapshot = await fetch_snapshot(client, settings.base_url)
+        reached.org = snapshot.org
         check_org(snapshot, settings)
         report = _surveyed(settings, snapshot, resume)
+        reached.total_rows = report.rows
         baseline = _baseline(settings.out, start, snapshot)
         log.info("start", job=settings.name, org=str(snapshot.org), pass_number=start.number,
                  rows=report.rows, done_before=resume.done.count)  # fmt: skip
@@ -177,12 +222,13 @@ async def _run_locked(
             timeline=client.stats.timeline(rows_by_second=recorder.rows_by_second),
             failed_rows=recorder.failed,
         )  # fmt: skip
+        reached.report = summary
     write_json_atomically(settings.out / SUMMARY_FILE, summary.to_summary())
     return summary
 
 
-def _open_pass(settings: RunSettings, digest: str) -> tuple[PassStart, Resume]:
-    """The pass this run works on, and what earlier runs of it left."""
+def _begin_pass(settings: RunSettings, digest: str) -> PassStart:
+    """The pass this run works on: the unfinished one, or a new one."""
     folder = settings.out
     if settings.retry_failed:  # the failed rows' lines go; the resume below runs those rows
         reopened = reopen_failed(folder, fingerprint=digest, restart=settings.restart)
@@ -196,12 +242,17 @@ def _open_pass(settings: RunSettings, digest: str) -> tuple[PassStart, Resume]:
     )
     if start.archived is not None:
         log.info("new_pass", number=start.number, previous_kept_in=str(start.archived))
+    return start
+
+
+def _resumed(folder: Path, start: PassStart) -> Resume:
+    """What earlier runs of the pass left (nothing, for a new pass)."""
     if not start.continuing:
-        return start, Resume()
+        return Resume()
     resume = scan_results(folder / RESULTS_FILE, rows_total=start.rows_total)
     if resume.truncated_bytes:
         log.warning("torn_results_line_cut", bytes=resume.truncated_bytes)
-    return start, resume
+    return resume
 
 
 def _surveyed(settings: RunSettings, snapshot: Snapshot, resume: Resume) -> Report:
@@ -212,6 +263,51 @@ def _surveyed(settings: RunSettings, snapshot: Snapshot, resume: Resume) -> Repo
     if report.delete_count and not settings.allow_delete:
         raise DeletesRefused(report, snapshot)
     return report
+
+
+def exit_code_for(exc: BaseException) -> ExitCode:
+    """The exit code a run ended by this exception gets (the CLI prints the message)."""
+    if isinstance(exc, LockHeldError):
+        return ExitCode.LOCKED
+    if isinstance(exc, CredentialsRefused):
+        return ExitCode.ABORTED
+    if isinstance(exc, ServerRefusing):
+        return ExitCode.REFUSING
+    if isinstance(exc, ScfBatchError | OSError):
+        return ExitCode.USAGE
+    return ExitCode.INTERRUPTED  # KeyboardInterrupt, or the cancellation SIGINT/SIGTERM made
+
+
+def _write_failure_summary(
+    settings: RunSettings, start: PassStart, reached: Reached, exc: BaseException
+) -> None:
+    """summary.json of a run of the pass that ended by `exc`: its exit code and why, with the
+    pass's counts as its results hold them (so a monitor never reads an older run's verdict)."""
+    if reached.report is not None:  # the run had ended: a late signal does not change that
+        _write_summary(settings.out, reached.report)
+        return
+    code = exit_code_for(exc)
+    reason = str(exc) if code is not ExitCode.INTERRUPTED else "interrupted before the run began"
+    stats = reached.stats
+    summary = RunReport(
+        exit_code=code, folder=settings.out, job=settings.name, org=reached.org,
+        pass_number=start.number, pass_why=start.why, started_at=start.started_at,
+        total_rows=reached.total_rows, tally=reached.resume.tally,
+        elapsed_s=time.monotonic() - reached.started,
+        requests=stats.requests if stats is not None else 0,
+        rate_limited=stats.rate_limited if stats is not None else 0,
+        rate_per_s=settings.rate_per_s, reason=reason,
+        resumed_rows=reached.resume.done.count,
+        requests_by_group=dict(stats.requests_by_group) if stats is not None else {},
+    )  # fmt: skip
+    _write_summary(settings.out, summary)
+
+
+def _write_summary(folder: Path, summary: RunReport) -> None:
+    try:
+        write_json_atomically(folder / SUMMARY_FILE, summary.to_summary())
+    except OSError as error:  # the run's own error is the one to report
+        log.warning("summary_not_written", error=str(error))
 
 
 def _baseline(folder: Path, start: PassStart, snapshot: Snapshot) -> Snapshot:

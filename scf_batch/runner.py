@@ -13,7 +13,7 @@ import math
 import signal
 import time
 from collections import deque
-from collections.abc import Callable, Container, Iterable
+from collections.abc import AsyncIterator, Callable, Container, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -35,6 +35,7 @@ log = structlog.get_logger("scf_batch.runner")
 PENDING_PER_WORKER = 4
 # rows in a row that gave up on 429s before the run stops (at least the concurrency)
 REFUSAL_BUDGET_ROWS = 5
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 ChainKey = tuple[str, str]
 
 
@@ -119,21 +120,29 @@ class Run:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def execute(self) -> Outcome:
+        # The receiver stays open until the checkpoint is written, so a second signal cannot
+        # cut it short; then the handlers from before the run are back (the receiver's exit
+        # would leave the system's defaults: a later SIGTERM would kill without a word).
+        handlers = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
         try:
-            async with anyio.create_task_group() as outer:
-                outer.start_soon(self._watch_signals)
-                await self._pipeline()
-                outer.cancel_scope.cancel()
+            with anyio.open_signal_receiver(*STOP_SIGNALS) as signals:
+                try:
+                    async with anyio.create_task_group() as outer:
+                        outer.start_soon(self._watch_signals, signals)
+                        await self._pipeline()
+                        outer.cancel_scope.cancel()
+                finally:
+                    # synchronous on purpose: nothing can cancel the final flush and checkpoint
+                    outcome = self._finish()
         finally:
-            # synchronous on purpose: nothing can cancel the final flush and checkpoint
-            outcome = self._finish()
+            for signum, handler in handlers.items():
+                if handler is not None:
+                    signal.signal(signum, handler)
         return outcome
 
-    async def _watch_signals(self) -> None:
-        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-            async for signum in signals:
-                self._stop(ExitCode.INTERRUPTED, f"interrupted by {signal.Signals(signum).name}")
-                return
+    async def _watch_signals(self, signals: AsyncIterator[int]) -> None:
+        async for signum in signals:  # the first one stops the run; later ones change nothing
+            self._stop(ExitCode.INTERRUPTED, f"interrupted by {signal.Signals(signum).name}")
 
     async def _pipeline(self) -> None:
         concurrency = self.limits.concurrency

@@ -105,7 +105,7 @@ EDGES = {
 # the one place a run is assembled, and the commands
 ASSEMBLY = {
     "runjob": {
-        "close_client", "credentials", "errors", "executor", "fieldphase",
+        "close_client", "credentials", "errors", "executor", "exitcodes", "fieldphase",
         "inflight", "opsfile", "options",
         "prepare", "progress", "reopen", "results", "retry", "runfolder", "runner", "snapshot",
         "summary",

@@ -769,3 +769,23 @@ async def test_an_in_flight_limit_gates_every_request_and_learns_its_latency() -
     estimate = limit.latency_estimate_s()
     assert estimate is not None
     assert estimate >= 0.02
+
+
+async def test_a_dropped_kept_alive_connection_is_not_resent_behind_our_back() -> None:
+    """aiohttp would resend a DELETE once when its kept-alive connection drops; the client
+    surfaces the drop as a NetworkError instead, so the caller confirms before any replay."""
+    answered = 0
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        nonlocal answered
+        answered += 1
+        if answered == 2:  # the second request, on the kept-alive connection: dropped
+            assert request.transport is not None
+            request.transport.close()
+        return web.Response(status=204)
+
+    async with client_for(handle) as (client, seen):
+        await client.delete_association(SCF, LEAD)
+        with pytest.raises(NetworkError, match="may have been applied"):
+            await client.delete_association(SCF, LEAD)
+    assert (len(seen), client.stats.requests) == (2, 2)
