@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json as jsonlib
 import math
-import random
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -39,6 +38,7 @@ import anyio
 from yarl import URL
 
 from scf_batch import __version__
+from scf_batch.attempts import Attempts, GaveUp
 from scf_batch.credentials import Credentials, check_destination, is_loopback, safe_url
 from scf_batch.errors import (
     ApiError,
@@ -49,14 +49,13 @@ from scf_batch.errors import (
     ResponseTooLarge,
     ServerError,
     ServerRefusing,
-    TransientError,
     UsageError,
 )
 from scf_batch.inflight import InFlightLimit
 from scf_batch.models import Target
 from scf_batch.ratelimit import Pacer, parse_ratelimit, wait_hint_s
 from scf_batch.redact import Scrubber
-from scf_batch.retry import DEFAULT_429_WAIT_S, RetryPolicy, decide
+from scf_batch.retry import DEFAULT_429_WAIT_S, RetryPolicy
 
 PAGE_LIMIT = 100
 # Page reads are safe to replay, so list_all retries them itself; everything else is one attempt.
@@ -327,25 +326,15 @@ class CloseClient:
     async def _read_page(
         self, path: str, *, group: str, params: Mapping[str, str | int]
     ) -> dict[str, Any]:
-        attempt, started = 0, anyio.current_time()
-        while True:
-            try:
-                resp = await self.request("GET", path, group=group, params=params)
-            except TransientError as exc:
-                elapsed_s = anyio.current_time() - started
-                wait_s = decide(
-                    exc,
-                    attempt=attempt,
-                    elapsed_s=elapsed_s,
-                    policy=LIST_RETRY_POLICY,
-                    rand=random.random(),
-                )
-                if wait_s is None:
-                    raise
-                attempt += not isinstance(exc, RateLimited)
-                await anyio.sleep(wait_s)
-                continue
-            return _object(resp, f"GET {path}")
+        """One page, its read retried under LIST_RETRY_POLICY (the rows' own retry loop)."""
+        attempts = Attempts(LIST_RETRY_POLICY)
+        try:
+            resp = await attempts.run(
+                lambda: self.request("GET", path, group=group, params=params), safe=True
+            )
+        except GaveUp as exc:
+            raise exc.last from None
+        return _object(resp, f"GET {path}")
 
 
 @asynccontextmanager

@@ -212,6 +212,7 @@ class RunSettings:
             "timeout_s": self.timeout_s,
             "skip_invalid": self.skip_invalid,
             "allow_delete": self.allow_delete,
+            "encoding": self.encoding,
         }
 
 

@@ -10,6 +10,8 @@ import errno
 import json
 import os
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -98,28 +100,42 @@ class ResultsWriter:
     def write(self, result: RowResult, *, now: float) -> None:
         line = json.dumps(result_to_dict(result), ensure_ascii=False, separators=(",", ":"))
         data = (line + "\n").encode()
-        self._file.write(data)
-        self._file.flush()
+        with naming(self._path):
+            self._file.write(data)
+            self._file.flush()
         if now - self._last_sync >= self._sync_interval_s:
             self.sync(now=now)
 
     def sync(self, *, now: float) -> None:
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        with naming(self._path):
+            self._file.flush()
+            os.fsync(self._file.fileno())
         self._last_sync = now
 
     def close(self) -> None:
         if not self._file.closed:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-            self._file.close()
+            with naming(self._path):
+                self._file.flush()
+                os.fsync(self._file.fileno())
+                self._file.close()
+
+
+@contextmanager
+def naming(path: Path) -> Iterator[None]:
+    """An OSError raised on an open file (a full disk at write or fsync) names the file."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
 
 
 def write_json_atomically(path: Path, document: object) -> None:
     """Replace `path` with `document` so a reader sees the old file or the new one, never half."""
     tmp = path.with_name(path.name + ".tmp")
     tmp.unlink(missing_ok=True)  # a leftover of a crash, or a planted link: never written through
-    with open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL) as handle:
+    with open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL) as handle, naming(tmp):
         handle.write(json.dumps(document, indent=2).encode() + b"\n")
         handle.flush()
         os.fsync(handle.fileno())

@@ -39,6 +39,11 @@ SNAPSHOT_FILE = "snapshot.json"
 LOCK_FILE = ".lock"
 HISTORY_DIR = "history"
 CHECKPOINT_VERSION = 2
+# Bounds on what the run folder's own files may hold (they may be damaged or planted): a job of
+# more rows than this is not an org's configuration, and the done-rows bitmap stays ≤ 12.5 MB.
+MAX_ROWS = 100_000_000
+MAX_RESULT_LINE_BYTES = 1 << 20
+MAX_CHECKPOINT_BYTES = 1 << 20
 PASS_FILES = (RESULTS_FILE, CHECKPOINT_FILE, SUMMARY_FILE, SNAPSHOT_FILE)
 
 
@@ -131,8 +136,10 @@ def begin_pass(
                 "which input they belong to; rerun with --restart to start over (they are kept "
                 f"under {HISTORY_DIR}/)"
             )
-        archived = archive_pass(folder, 0) if restart and _has_results(folder) else None
-        return PassStart(1, now, continuing=False, archived=archived)
+        # a run that ended before its first checkpoint may have archived the pass before it
+        number = _last_archived(folder) + 1
+        archived = archive_pass(folder, number - 1) if restart and _has_results(folder) else None
+        return PassStart(number, now, continuing=False, archived=archived)
     number = document["pass"]
     if document["complete"] or restart:
         why = "--restart" if restart and not document["complete"] else "the last pass had finished"
@@ -175,12 +182,21 @@ def archive_pass(folder: Path, number: int) -> Path | None:
     return archive
 
 
+def _last_archived(folder: Path) -> int:
+    """The highest pass number kept in history/ (0 when there is none)."""
+    return max((_pass_order(path)[0] for path in _history(folder)), default=0)
+
+
+def _history(folder: Path) -> list[Path]:
+    history = folder / HISTORY_DIR
+    if not history.is_dir():
+        return []
+    return [p for p in history.iterdir() if p.is_dir() and p.name.startswith("pass-")]
+
+
 def passes(folder: Path) -> Iterator[Path]:
     """The folders of every pass kept: the history's in order, then the current one."""
-    history = folder / HISTORY_DIR
-    if history.is_dir():
-        kept = [p for p in history.iterdir() if p.is_dir() and p.name.startswith("pass-")]
-        yield from sorted(kept, key=_pass_order)
+    yield from sorted(_history(folder), key=_pass_order)
     if (folder / CHECKPOINT_FILE).exists():
         yield folder
 
@@ -201,8 +217,8 @@ def scan_results(path: Path, *, rows_total: int) -> Resume:
         return resume
     good_end = 0
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, 1):
-            if not raw.endswith(b"\n"):
+        for number, raw in enumerate(_lines(handle), 1):
+            if not raw.endswith(b"\n") and len(raw) <= MAX_RESULT_LINE_BYTES:
                 break  # the torn last line
             record = _parse_line(raw)
             if record is None or not 1 <= record[0] <= rows_total:
@@ -225,6 +241,12 @@ def scan_results(path: Path, *, rows_total: int) -> Resume:
     return resume
 
 
+def _lines(handle: IO[bytes]) -> Iterator[bytes]:
+    """The file's lines, each read up to the cap (a longer one comes back cut, as damage)."""
+    while raw := handle.readline(MAX_RESULT_LINE_BYTES + 1):
+        yield raw
+
+
 def _parse_line(raw: bytes) -> tuple[int, str, str] | None:
     try:
         record = json.loads(raw)
@@ -244,7 +266,8 @@ def read_checkpoint(folder: Path) -> dict[str, Any] | None:
     if not path.exists():
         return None
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as handle:
+            document = json.loads(handle.read(MAX_CHECKPOINT_BYTES + 1))
     except (OSError, ValueError, RecursionError) as exc:
         raise UsageError(f"{path}: unreadable checkpoint ({exc}); rerun with --restart") from exc
     problem = _checkpoint_problem(document)
@@ -268,13 +291,15 @@ def _checkpoint_problem(document: object) -> str | None:
         (isinstance(document.get("complete"), bool), "no `complete` flag"),
         (isinstance(source, dict) and isinstance(source.get("fingerprint"), str), "no input"),
         (isinstance(document.get("started_at"), str), "no start time"),
-        (_count(document.get("rows_total"), low=0), "no row count"),
+        (_count(document.get("rows_total"), low=0, high=MAX_ROWS), "no row count up to 10^8"),
     )
     return next((problem for fine, problem in checks if not fine), None)
 
 
-def _count(value: object, *, low: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+def _count(value: object, *, low: int, high: int | None = None) -> bool:
+    if not isinstance(value, int) or isinstance(value, bool):
+        return False
+    return value >= low and (high is None or value <= high)
 
 
 def write_checkpoint(folder: Path, document: dict[str, Any]) -> None:

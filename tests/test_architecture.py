@@ -68,6 +68,7 @@ EDGES = {
     "inflight": set(),
     "close_client": {
         "__init__",
+        "attempts",
         "credentials",
         "errors",
         "inflight",

@@ -183,3 +183,46 @@ def test_run_folder_files_are_owner_only_and_never_follow_a_link(tmp_path: Path)
         runfolder.RunLock(tmp_path / "run").acquire()
     assert outside.read_text() == "precious"
     assert (tmp_path / "run" / "summary.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_checkpoint_promising_more_rows_than_a_job_has_is_refused(tmp_path: Path) -> None:
+    """rows_total bounds the done-rows bitmap: 10^15 rows (12.5 TB of bits) is refused."""
+    checkpoint(tmp_path, rows_total=10**15)
+    with pytest.raises(UsageError, match="no row count up to 10"):
+        runfolder.read_checkpoint(tmp_path)
+
+
+def test_a_huge_results_line_is_damage_read_in_bounded_memory(tmp_path: Path) -> None:
+    """A results line past the cap is refused as damage without being read whole."""
+    path = tmp_path / "results.jsonl"
+    write_results(path, result(1))
+    huge = b'{"row": 2, "status": "ok", "outcome": "created", "pad": "' + b"x" * (3 << 20) + b'"}\n'
+    path.write_bytes(path.read_bytes() + huge)
+    with pytest.raises(UsageError, match=r"results\.jsonl:2: found a damaged line"):
+        runfolder.scan_results(path, rows_total=3)
+
+
+def test_a_pass_after_one_that_ended_before_its_checkpoint_keeps_counting(tmp_path: Path) -> None:
+    """history/pass-1 kept and no checkpoint (the run that archived it failed early): the next
+    pass is 2, not 1 again."""
+    (tmp_path / "history" / "pass-1").mkdir(parents=True)
+    start = runfolder.begin_pass(
+        tmp_path, fingerprint="a" * 64, operations=Path("ops.csv"), restart=False, now=NOW
+    )
+    assert (start.number, start.continuing) == (2, False)
+
+
+def test_an_os_error_on_an_open_results_file_names_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk at fsync (an OSError without a file name) is reported with the file's path."""
+    writer = ResultsWriter(tmp_path / "results.jsonl")
+
+    def full_disk(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "fsync", full_disk)
+        with pytest.raises(OSError, match=r"No space left on device: .*results\.jsonl"):
+            writer.sync(now=0.0)
+    writer.close()
