@@ -32,7 +32,7 @@ from scf_batch.jobspec import load_job
 from scf_batch.models import Outcome
 from scf_batch.opsfile import ENCODINGS, check_operations
 from scf_batch.options import RunSettings, build_settings, click_options
-from scf_batch.passfiles import find_pass, input_file, read_results
+from scf_batch.passfiles import find_pass, input_encoding, input_file, read_results
 from scf_batch.passreport import load_report
 from scf_batch.planview import counts_record, plan_json_line, plan_line, plan_summary
 from scf_batch.prepare import Prepared, Report
@@ -321,7 +321,7 @@ def retry_command(
         if out.exists() and out.resolve() == source.resolve():
             raise UsageError(f"-o {out}: found the pass's own input; expected another file")
         rows = select_rows(read_results(files.results), Selection.of(statuses, outcomes))
-        written = write_retry(source, rows, out)
+        written = write_retry(source, rows, out, encoding=input_encoding(files))
         click.echo(f"scf-batch retry: {written.rows} row(s) of pass {files.number} -> {out}")
         for line in written.unreadable:
             click.echo(f"  {source}:{line}: not written: the row cannot be read", err=True)
@@ -367,7 +367,8 @@ def report_command(
         click.echo(render_summary(load_report(files)))
         if csv_out is not None:
             found = verdicts(read_results(files.results))
-            rows = write_results_csv(input_file(files, given), found, csv_out)
+            source = input_file(files, given)
+            rows = write_results_csv(source, found, csv_out, encoding=input_encoding(files))
             click.echo(f"  csv       {rows} row(s) -> {csv_out}")
         if html_out is not None:
             write_html(files.folder, html_out)

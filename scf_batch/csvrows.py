@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from dataclasses import dataclass
 from itertools import chain
 from typing import Any, TextIO
 
@@ -106,16 +107,27 @@ def delimiter_of(header: str) -> str:
     return max(DELIMITERS, key=known)  # on a tie the first: a comma
 
 
-def csv_items(
-    where: str, stream: TextIO, *, encoding: str = "utf-8"
-) -> Iterator[Operation | RowError]:
-    """Every data row of the CSV stream, in order, blank rows skipped; `where` names the file.
+@dataclass(frozen=True, slots=True)
+class CsvRow:
+    """One data row as read: its number, its first line, and its cells or why there are none."""
 
-    More than MAX_BLANK_LINES lines without a row raise JobFileError (a file of blank lines
-    would otherwise take unbounded time). `encoding` names what undecodable bytes are not.
-    """
+    row: int
+    line: int
+    cells: list[str] | None
+    problem: Problem | None = None
+
+
+def csv_rows(where: str, stream: TextIO) -> tuple[list[str | None], Iterator[CsvRow]]:
+    """The header's columns, and every data row's cells, numbered as every reader numbers them:
+    blank rows skipped, a row that does not parse still a row. JobFileError/JobHeaderError for a
+    file no row can be read from; more than MAX_BLANK_LINES lines without a row raise one too
+    (a file of blank lines would otherwise take unbounded time)."""
     reader, lines = csv_reader(where, stream)
     names = csv_header(where, reader, lines)
+    return names, _data_rows(where, reader, lines)
+
+
+def _data_rows(where: str, reader: Any, lines: Lines) -> Iterator[CsvRow]:
     row, end, blank = 0, lines.line, 0
     while True:
         try:
@@ -129,12 +141,28 @@ def csv_items(
                         raise JobFileError(f"{where}:{end}: {_too_many_blank()}")
                     continue
                 row += 1
-                yield _csv_row(where, row, start, names, cells, encoding=encoding)
+                yield CsvRow(row, start, cells)
             return
         except (csv.Error, LineTooLong) as exc:
             row += 1
             start, end = end + 1, lines.line
-            yield _unreadable(where, row, start, exc)
+            yield CsvRow(row, start, None, _unreadable(where, start, exc))
+
+
+def csv_items(
+    where: str, stream: TextIO, *, encoding: str = "utf-8"
+) -> Iterator[Operation | RowError]:
+    """Every data row of the CSV stream, in order, checked; `where` names the file.
+
+    `encoding` names what undecodable bytes are not (in their problem).
+    """
+    names, rows = csv_rows(where, stream)
+    for read in rows:
+        if read.cells is None:
+            assert read.problem is not None
+            yield RowError(read.row, read.line, (read.problem,))
+        else:
+            yield _csv_row(where, read.row, read.line, names, read.cells, encoding=encoding)
 
 
 def _csv_row(
@@ -147,12 +175,12 @@ def _csv_row(
     return csv_row(where, row, line, names, trimmed, encoding=encoding)
 
 
-def _unreadable(where: str, row: int, start: int, exc: csv.Error | LineTooLong) -> RowError:
+def _unreadable(where: str, start: int, exc: csv.Error | LineTooLong) -> Problem:
     if isinstance(exc, LineTooLong):
         line, found = exc.line, exc.found
     else:
         line, found = start, f"CSV that does not parse ({exc})"
-    return RowError(row, start, (Problem(where, line, "row", found, "well-formed CSV"),))
+    return Problem(where, line, "row", found, "well-formed CSV")
 
 
 def _too_many_blank() -> str:

@@ -28,14 +28,10 @@ BinaryStream = gzip.GzipFile | io.BufferedReader
 MAX_LINE_BYTES = 1 << 20  # a line longer than this is reported, not loaded
 
 
-def jsonl_items(
-    where: str, raw: BinaryStream, *, encoding: str = "utf-8"
-) -> Iterator[Operation | RowError | FieldDefinition]:
-    """Every non-blank line of the stream as a row, in order; `where` names the file.
-
-    More than MAX_BLANK_LINES blank lines raise JobFileError: bounded time for a file of
-    newlines. `encoding` decodes each line (JSON is UTF-8; the option is for odd exports).
-    """
+def jsonl_lines(where: str, raw: BinaryStream) -> Iterator[tuple[int, int, bytes | None]]:
+    """(row, line, the line's bytes) for every non-blank line, None for a line past the cap;
+    numbered as every reader numbers them. More than MAX_BLANK_LINES blank lines raise
+    JobFileError: bounded time for a file of newlines."""
     row = blank = 0
     for line, data in enumerate(_jsonl_lines(raw), 1):
         if data is not None and not data.strip():
@@ -47,15 +43,25 @@ def jsonl_items(
                 )
             continue
         row += 1
+        yield row, line, data
+
+
+def jsonl_items(
+    where: str, raw: BinaryStream, *, encoding: str = "utf-8"
+) -> Iterator[Operation | RowError | FieldDefinition]:
+    """Every non-blank line of the stream as a row, in order, checked; `where` names the file.
+
+    `encoding` decodes each line (JSON is UTF-8; the option is for odd exports).
+    """
+    for row, line, data in jsonl_lines(where, raw):
         bad = RowProblems(where, line)
-        obj = _json_object(data, bad, encoding)
+        obj = json_object(data, bad, encoding)
         if obj is None:
             yield RowError(row, line, tuple(bad.problems))
-            continue
-        if is_definition(obj):
+        elif is_definition(obj):
             yield parse_definition(row, obj, bad)
-            continue
-        yield _jsonl_row(row, obj, bad)
+        else:
+            yield _jsonl_row(row, obj, bad)
 
 
 def _jsonl_lines(raw: BinaryStream) -> Iterator[bytes | None]:
@@ -73,7 +79,8 @@ def _jsonl_lines(raw: BinaryStream) -> Iterator[bytes | None]:
         yield None
 
 
-def _json_object(data: bytes | None, bad: RowProblems, encoding: str) -> dict[str, Any] | None:
+def json_object(data: bytes | None, bad: RowProblems, encoding: str) -> dict[str, Any] | None:
+    """The line's JSON object, or None after reporting why it is none."""
     if data is None:
         bad.add("row", f"a line over {MAX_LINE_BYTES} bytes", "one short JSON object per line")
         return None

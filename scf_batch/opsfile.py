@@ -107,19 +107,19 @@ def _readable_kind(path: Path, encoding: str) -> str:
     """The file's format, once its first bytes (a CSV: its header) are known to be usable."""
     kind = file_format(path)
     if kind == "csv":
-        with _text(_open_binary(path), encoding) as stream:
+        with text_stream(open_binary(path), encoding) as stream:
             _guard(path, lambda: csv_header(str(path), *csv_reader(str(path), stream)))
     else:
-        with _open_binary(path) as raw:
+        with open_binary(path) as raw:
             _guard(path, lambda: raw.read(1))
     return kind
 
 
 def _rows(path: Path, kind: str, encoding: str) -> Iterator[Item]:
-    with _open_binary(path) as raw:
+    with open_binary(path) as raw:
         try:
             if kind == "csv":
-                with _text(raw, encoding) as stream:
+                with text_stream(raw, encoding) as stream:
                     yield from csv_items(str(path), stream, encoding=encoding)
             else:
                 yield from jsonl_items(str(path), raw, encoding=encoding)
@@ -139,7 +139,8 @@ def fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _open_binary(path: Path) -> io.BufferedReader:
+def open_binary(path: Path) -> io.BufferedReader:
+    """The file's bytes; a .gz inflated, up to MAX_INFLATED_BYTES."""
     try:
         if path.name.lower().endswith(".gz"):
             return io.BufferedReader(_Inflated(path, gzip.GzipFile(path, "rb")), 1 << 16)
@@ -175,7 +176,7 @@ class _Inflated(io.RawIOBase):
         super().close()
 
 
-def _text(raw: io.BufferedReader, encoding: str) -> io.TextIOWrapper:
+def text_stream(raw: io.BufferedReader, encoding: str) -> io.TextIOWrapper:
     """Decoded lines; undecodable bytes become lone surrogates so the row can report them."""
     codec = "utf-8-sig" if encoding == "utf-8" else encoding
     return io.TextIOWrapper(raw, encoding=codec, errors="surrogateescape", newline="")

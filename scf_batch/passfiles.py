@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from scf_batch.errors import UsageError
-from scf_batch.opsfile import fingerprint
+from scf_batch.opsfile import ENCODINGS, fingerprint
 from scf_batch.results import RESULTS_FILE
 from scf_batch.runfolder import CHECKPOINT_FILE, passes
 
@@ -85,6 +85,13 @@ def input_file(files: PassFiles, given: Path | None = None) -> Path:
             "original with --input FILE"
         )
     return path
+
+
+def input_encoding(files: PassFiles) -> str:
+    """The encoding the pass read its operations file with (utf-8 unless it said otherwise)."""
+    settings = files.checkpoint.get("settings")
+    encoding = settings.get("encoding") if isinstance(settings, dict) else None
+    return encoding if isinstance(encoding, str) and encoding in ENCODINGS else "utf-8"
 
 
 def read_results(path: Path) -> Iterator[dict[str, Any]]:

@@ -8,20 +8,17 @@ csvrows/jsonlrows count them (blank rows skipped; a row that does not parse stil
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 import json
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from scf_batch.csvrows import CsvRow, csv_rows
 from scf_batch.errors import JobFileError
-from scf_batch.jsonlrows import MAX_LINE_BYTES
-from scf_batch.opsfile import UNREADABLE, file_format
-from scf_batch.rowrules import COLUMNS, parse_csv_bool, parse_csv_roles
+from scf_batch.jsonlrows import BinaryStream, json_object, jsonl_lines
+from scf_batch.opsfile import UNREADABLE, file_format, open_binary, text_stream
+from scf_batch.rowrules import COLUMNS, RowProblems, parse_csv_bool, parse_csv_roles
 
 Values = dict[str, object]
 
@@ -45,27 +42,25 @@ class RawFile:
 
 
 @contextmanager
-def open_raw(path: Path) -> Iterator[RawFile]:
-    """The rows of an operations file as written; JobFileError when it cannot be read."""
+def open_raw(path: Path, *, encoding: str = "utf-8") -> Iterator[RawFile]:
+    """The rows of an operations file as written; JobFileError when it cannot be read.
+
+    Read by the very readers `run` reads with (csvrows, jsonlrows: delimiter, encoding, caps and
+    numbering), so a row's number here is its number in results.jsonl.
+    """
     kind = file_format(path)
+    where = str(path)
     with ExitStack() as stack:
+        raw = stack.enter_context(open_binary(path))
         try:
-            raw: gzip.GzipFile | io.BufferedReader
-            if path.name.lower().endswith(".gz"):
-                raw = stack.enter_context(gzip.GzipFile(path, "rb"))
-            else:
-                raw = stack.enter_context(path.open("rb"))
-            columns: tuple[str, ...] = COLUMNS
             if kind == "jsonl":
-                rows = _jsonl_rows(raw)
+                rows = _jsonl_rows(where, raw, encoding)
+                columns: tuple[str, ...] = COLUMNS
             else:
-                text = io.TextIOWrapper(
-                    raw, encoding="utf-8-sig", errors="surrogateescape", newline=""
-                )
-                reader = csv.reader(stack.enter_context(text))
-                columns = _csv_header(reader)
-                rows = _csv_rows(reader, columns)
-        except (csv.Error, *UNREADABLE) as exc:
+                names, read = csv_rows(where, stack.enter_context(text_stream(raw, encoding)))
+                columns = tuple(name or "" for name in names)
+                rows = _csv_rows(read, columns)
+        except UNREADABLE as exc:
             raise JobFileError(f"{path}: cannot read: {exc}") from exc
         yield RawFile(kind, columns, _guarded(path, rows))
 
@@ -78,60 +73,19 @@ def _guarded(path: Path, rows: Iterator[RawRow]) -> Iterator[RawRow]:
         raise JobFileError(f"{path}: cannot read: {exc}") from exc
 
 
-def _csv_header(reader: Iterator[list[str]]) -> tuple[str, ...]:
-    """The header's names as csvrows reads them (trimmed, lower case; '' for a nameless one)."""
-    for cells in reader:
-        if any(cell.strip() for cell in cells):
-            return tuple(cell.strip().lower() for cell in cells)
-    raise csv.Error("no header row")
+def _csv_rows(read: Iterator[CsvRow], columns: tuple[str, ...]) -> Iterator[RawRow]:
+    for one in read:
+        values: Values | None = None
+        if one.cells is not None:
+            cells = zip(columns, one.cells, strict=False)
+            values = {name: cell.strip() for name, cell in cells if name}
+        yield RawRow(one.row, one.line, values)
 
 
-def _csv_rows(reader: Any, columns: tuple[str, ...]) -> Iterator[RawRow]:
-    """Mirrors csvrows.csv_items' numbering: blank rows skipped, a CSV error still a row."""
-    row, end = 0, reader.line_num
-    while True:
-        try:
-            for cells in reader:
-                start, end = end + 1, reader.line_num
-                if not "".join(cells).strip():
-                    continue
-                row += 1
-                values: Values = {
-                    name: cell.strip() for name, cell in zip(columns, cells, strict=False) if name
-                }
-                yield RawRow(row, start, values)
-            return
-        except csv.Error:
-            row += 1
-            start, end = end + 1, reader.line_num
-            yield RawRow(row, start, None)
-
-
-def _jsonl_rows(raw: gzip.GzipFile | io.BufferedReader) -> Iterator[RawRow]:
-    """Mirrors jsonlrows.jsonl_items' numbering: one row per non-blank physical line."""
-    row, line = 0, 0
-    while data := raw.readline(MAX_LINE_BYTES + 1):
-        line += 1
-        if line == 1:
-            data = data.removeprefix(b"\xef\xbb\xbf")
-        if len(data) > MAX_LINE_BYTES and not data.endswith(b"\n"):
-            while data and not data.endswith(b"\n"):  # the rest of a line too long to read
-                data = raw.readline(MAX_LINE_BYTES)
-            row += 1
-            yield RawRow(row, line, None)
-            continue
-        if not data.strip():
-            continue
-        row += 1
-        yield RawRow(row, line, _json_object(data))
-
-
-def _json_object(data: bytes) -> Values | None:
-    try:
-        obj = json.loads(data.decode("utf-8"))
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-        return None
-    return obj if isinstance(obj, dict) else None
+def _jsonl_rows(where: str, raw: BinaryStream, encoding: str) -> Iterator[RawRow]:
+    for row, line, data in jsonl_lines(where, raw):
+        obj = json_object(data, RowProblems(where, line), encoding)
+        yield RawRow(row, line, obj)
 
 
 def as_csv_cells(values: Values) -> dict[str, str]:

@@ -41,10 +41,12 @@ def error_text(record: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def write_results_csv(source: Path, found: dict[int, Verdict], out: Path) -> int:
+def write_results_csv(
+    source: Path, found: dict[int, Verdict], out: Path, *, encoding: str = "utf-8"
+) -> int:
     """Write every row of `source` with its verdict to `out` (a .csv, or .csv.gz); rows written."""
     written = 0
-    with open_raw(source) as raw, open_output(out) as stream:
+    with open_raw(source, encoding=encoding) as raw, open_output(out) as stream:
         columns = [name for name in raw.columns if name]
         writer = csv.writer(stream)
         writer.writerow([*columns, *VERDICT_COLUMNS])

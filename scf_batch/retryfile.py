@@ -67,7 +67,7 @@ class Written:
     unreadable: tuple[int, ...]
 
 
-def write_retry(source: Path, rows: DoneRows, out: Path) -> Written:
+def write_retry(source: Path, rows: DoneRows, out: Path, *, encoding: str = "utf-8") -> Written:
     """Write the rows of `source` whose numbers are in `rows` to `out`, in input order.
 
     The format is `out`'s (its suffix; `.gz` compressed); rows that could not be read at all
@@ -75,7 +75,7 @@ def write_retry(source: Path, rows: DoneRows, out: Path) -> Written:
     """
     kind = file_format(out)
     written, unreadable = 0, []
-    with open_raw(source) as raw, open_output(out) as stream:
+    with open_raw(source, encoding=encoding) as raw, open_output(out) as stream:
         columns = _columns(raw, kind)
         writer = (
             csv.DictWriter(stream, fieldnames=columns, extrasaction="ignore")

@@ -394,3 +394,22 @@ def test_a_run_with_failed_rows_says_how_to_retry_them() -> None:
     text = render_summary(a_report(tally=tally, failed_rows=failed, exit_code=ExitCode.ROWS_FAILED))
     assert "--retry-failed" in text
     assert "scf-batch retry run -o FILE" in text
+
+
+def test_raw_rows_read_a_semicolon_cp1252_file_as_run_numbers_it(tmp_path: Path) -> None:
+    """retry and the results CSV read the input with run's own reader: a `;` CSV saved as
+    cp1252 gives the same rows, numbers and values."""
+    path = tmp_path / "ops.csv"
+    path.write_bytes(
+        "scf_name;object_type;key\r\nCaf\u00e9 Owner;lead;a\r\n\r\nSeats;contact;b\r\n".encode(
+            "cp1252"
+        )
+    )
+    with open_raw(path, encoding="cp1252") as raw:
+        rows = [(r.row, r.line, r.values) for r in raw.rows]
+    assert rows == [
+        (1, 2, {"scf_name": "Caf\u00e9 Owner", "object_type": "lead", "key": "a"}),
+        (2, 4, {"scf_name": "Seats", "object_type": "contact", "key": "b"}),
+    ]
+    ops = list(read_operations(path, encoding="cp1252"))
+    assert [(op.row, op.line) for op in ops] == [(1, 2), (2, 4)]

@@ -54,7 +54,7 @@ RULES = {
 }
 # after a run: the pass's files read back into retry files, reports, CSVs and a page
 AFTER_RUN = {
-    "rawrows": {"errors", "jsonlrows", "opsfile", "rowrules"},
+    "rawrows": {"csvrows", "errors", "jsonlrows", "opsfile", "rowrules"},
     "passfiles": {"errors", "opsfile", "results", "runfolder"},
     "retryfile": {"models", "opsfile", "rawrows", "results", "runfolder"},
     "resultscsv": {"rawrows", "retryfile"},
