@@ -20,7 +20,8 @@ from scf_batch.errors import CredentialsRefused, ScfBatchError
 from scf_batch.exitcodes import ExitCode
 from scf_batch.export import Exported, export_job
 from scf_batch.options import DEFAULT_BASE_URL
-from scf_batch.snapshot import Snapshot, fetch_snapshot
+from scf_batch.orgreader import fetch_snapshot
+from scf_batch.snapshot import Snapshot
 
 
 async def read_org(base_url: str, credentials: Credentials) -> Snapshot:

@@ -18,9 +18,9 @@ from scf_batch.errors import ApiError, AuthError, CloseError
 from scf_batch.executor import utc_now
 from scf_batch.fieldplan import FieldStep, PlannedField, ResolvedDefinition, plan_field
 from scf_batch.models import Outcome, RowResult, Status
+from scf_batch.orgreader import FIELDS_PATH
 from scf_batch.plan import StepKind
 from scf_batch.retry import RetryPolicy
-from scf_batch.snapshot import FIELDS_PATH
 
 MAX_STEPS = 4
 DEFINE_ACTION = "define field"

@@ -46,6 +46,7 @@ def prepare(
     *,
     baseline: Snapshot | None = None,
     project: bool = True,
+    plan: bool = True,
     encoding: str = "utf-8",
 ) -> Iterator[Prepared]:
     """Each row of the file, checked, and with a snapshot resolved against it and planned.
@@ -53,11 +54,12 @@ def prepare(
     Plans start from `baseline`'s associations (default: the snapshot's own): a resumed pass
     plans against the state its first run saw, to label what that run changed. Field
     definitions are planned against the snapshot; with `project`, rows after a definition that
-    creates a field resolve as if it existed (fieldplan.py). `encoding` decodes the file
-    (opsfile.ENCODINGS).
+    creates a field resolve as if it existed (fieldplan.py). Without `plan` rows are resolved
+    but not planned (a run plans each row as it carries it out; only a resumed pass needs the
+    first snapshot's steps, for labels). `encoding` decodes the file (opsfile.ENCODINGS).
     """
     where = str(path)
-    plans = PlanState(baseline or snapshot) if snapshot is not None else None
+    plans = PlanState(baseline or snapshot) if snapshot is not None and plan else None
     fields = FieldPlanner(snapshot, project=project) if snapshot is not None else None
     for item in read_items(path, encoding=encoding):
         if isinstance(item, RowError):
@@ -66,7 +68,7 @@ def prepare(
         if isinstance(item, FieldDefinition):
             yield _defined(item, fields, where)
             continue
-        if fields is None or plans is None:
+        if fields is None:
             yield Prepared(item.row, item.line, item.key, op=item)
             continue
         resolved = fields.snapshot.resolve(item, where)
@@ -74,7 +76,7 @@ def prepare(
             error = RowError(item.row, item.line, resolved, item.key)
             yield Prepared(item.row, item.line, item.key, op=item, error=error)
             continue
-        step = plans.plan(resolved)
+        step = plans.plan(resolved) if plans is not None else None
         yield Prepared(item.row, item.line, item.key, op=item, resolved=resolved, step=step)
 
 

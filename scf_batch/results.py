@@ -7,6 +7,7 @@ planted in the run folder cannot make a run overwrite a file elsewhere.
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 from collections import Counter
@@ -136,7 +137,11 @@ def write_json_atomically(path: Path, document: object) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.unlink(missing_ok=True)  # a leftover of a crash, or a planted link: never written through
     with open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL) as handle, naming(tmp):
-        handle.write(json.dumps(document, indent=2).encode() + b"\n")
+        text = io.TextIOWrapper(handle, encoding="utf-8")
+        json.dump(document, text, indent=2)  # streamed: a large snapshot is never one string
+        text.write("\n")
+        text.flush()
+        text.detach()
         handle.flush()
         os.fsync(handle.fileno())
     tmp.replace(path)

@@ -31,6 +31,7 @@ from scf_batch.fieldphase import define_fields
 from scf_batch.inflight import InFlightLimit
 from scf_batch.opsfile import check_operations, fingerprint
 from scf_batch.options import RunSettings
+from scf_batch.orgreader import fetch_snapshot
 from scf_batch.prepare import Prepared, Report, prepare, survey
 from scf_batch.progress import Reporter
 from scf_batch.reopen import reopen_failed
@@ -48,7 +49,7 @@ from scf_batch.runfolder import (
     write_snapshot,
 )
 from scf_batch.runner import Limits, Run
-from scf_batch.snapshot import Org, Snapshot, fetch_snapshot
+from scf_batch.snapshot import Org, Snapshot
 from scf_batch.summary import RunReport
 
 log = structlog.get_logger("scf_batch.runjob")
@@ -203,7 +204,7 @@ async def _run_pass(
         )  # fmt: skip
         executor = PairExecutor(client, snapshot, policy, resuming=done_before > 0)
         rows = prepare(settings.operations, snapshot, baseline=baseline, project=False,
-                       encoding=settings.encoding)  # fmt: skip
+                       plan=start.continuing, encoding=settings.encoding)  # fmt: skip
         limits = Limits(settings.concurrency, settings.limit, settings.max_errors,
                         settings.max_duration_s)  # fmt: skip
         with reporter() as progress:

@@ -2,8 +2,7 @@
 and custom types; and the resolution of rows' names and ids against it.
 
 Pure: built from the raw JSON Close returns (`from_lists`) or from `snapshot.json`
-(`from_document`); `read_snapshot` only awaits a Reader (the client), so this module imports
-nothing that speaks HTTP.
+(`from_document`); `orgreader.py` reads it from the org.
 """
 
 from __future__ import annotations
@@ -12,13 +11,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from scf_batch.errors import (
-    AuthError,
-    CloseError,
-    CredentialsRefused,
-    ServerRefusing,
-    UsageError,
-)
 from scf_batch.models import (
     Association,
     ObjectType,
@@ -31,24 +23,12 @@ from scf_batch.models import (
 from scf_batch.rowrules import BUILTIN_ROLES
 from scf_batch.text import show
 
-ME_PATH = "me/"
-FIELDS_PATH = "custom_field/shared/"
-ROLES_PATH = "role/"
-ACTIVITY_TYPES_PATH = "custom_activity/"
-OBJECT_TYPES_PATH = "custom_object_type/"
 SNAPSHOT_VERSION = 1
 TYPE_ID_KEYS = {
     ObjectType.CUSTOM_ACTIVITY_TYPE: "custom_activity_type_id",
     ObjectType.CUSTOM_OBJECT_TYPE: "custom_object_type_id",
 }
 Pair = tuple[str, str]  # (field id, target path)
-
-
-class Reader(Protocol):
-    """Reads one Close object, and every object of a Close list, following its pages."""
-
-    async def get_object(self, path: str) -> dict[str, Any]: ...
-    async def list_all(self, path: str) -> list[dict[str, Any]]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,28 +250,3 @@ def _columns(prefix: str) -> tuple[str, str]:
 
 def _dicts(value: object) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-
-
-async def read_snapshot(reader: Reader) -> Snapshot:
-    """Read the org once: `me/`, roles, custom types and every field with its associations."""
-    me = await reader.get_object(ME_PATH)
-    roles = await reader.list_all(ROLES_PATH)
-    activity_types = await reader.list_all(ACTIVITY_TYPES_PATH)
-    object_types = await reader.list_all(OBJECT_TYPES_PATH)
-    fields = await reader.list_all(FIELDS_PATH)
-    return Snapshot.from_lists(me, fields, roles, activity_types, object_types)
-
-
-async def fetch_snapshot(reader: Reader, base_url: str) -> Snapshot:
-    """`read_snapshot`, with refused credentials and an unreachable API as clear errors."""
-    try:
-        return await read_snapshot(reader)
-    except AuthError as exc:
-        raise CredentialsRefused(exc.status) from exc
-    except ServerRefusing:
-        raise  # exit 5: Close asks to wait longer than a run should
-    except CloseError as exc:
-        raise UsageError(
-            f"{base_url}: could not read the org's fields, roles and types ({exc}); "
-            "check --base-url and the network"
-        ) from exc

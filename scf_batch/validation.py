@@ -19,8 +19,9 @@ from scf_batch.close_client import open_client
 from scf_batch.credentials import Credentials, read_credentials
 from scf_batch.jobspec import JobSpec, load_job
 from scf_batch.options import DEFAULT_BASE_URL
+from scf_batch.orgreader import fetch_snapshot
 from scf_batch.prepare import Report, survey
-from scf_batch.snapshot import Snapshot, fetch_snapshot
+from scf_batch.snapshot import Snapshot
 
 
 def validate_job(

@@ -64,6 +64,7 @@ AFTER_RUN = {
 }
 # the edges: the one HTTP client, pacing, retries, the pipeline, progress and logs
 EDGES = {
+    "orgreader": {"errors", "snapshot"},
     "ratelimit": set(),
     "inflight": set(),
     "close_client": {
@@ -88,6 +89,7 @@ EDGES = {
         "plan",
         "retry",
         "snapshot",
+        "orgreader",
     },
     "fieldphase": {
         "errors",
@@ -109,9 +111,8 @@ ASSEMBLY = {
         "close_client", "credentials", "errors", "executor", "exitcodes", "fieldphase",
         "inflight", "opsfile", "options",
         "prepare", "progress", "reopen", "results", "retry", "runfolder", "runner", "snapshot",
-        "summary",
-    },
-    "validation": {"close_client", "credentials", "jobspec", "options", "prepare", "snapshot"},
+        "summary", "orgreader"},
+    "validation": {"close_client", "credentials", "jobspec", "options", "prepare", "snapshot", "orgreader"},
     "demo": {
         "credentials", "errors", "jobspec", "options", "progress", "runjob", "sim", "summary",
     },
@@ -119,8 +120,7 @@ ASSEMBLY = {
 COMMANDS = {
     "exportcmd": {
         "__init__", "close_client", "credentials", "errors", "exitcodes", "export", "logs",
-        "options", "snapshot",
-    },
+        "options", "snapshot", "orgreader"},
     "cli": {
         "__init__", "credentials", "demo", "errors", "exitcodes", "exportcmd", "htmlreport",
         "jobspec", "logs",

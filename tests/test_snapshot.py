@@ -16,7 +16,8 @@ from scf_batch.models import (
     ResolvedOperation,
     Target,
 )
-from scf_batch.snapshot import Org, Snapshot, read_snapshot
+from scf_batch.orgreader import read_snapshot
+from scf_batch.snapshot import Org, Snapshot
 from tests.jobfiles import ACTITYPE, COTYPE, FIELD_1, FIELD_2, ROLE
 
 FIELD_3 = "cf_" + "Q" * 43
