@@ -144,7 +144,10 @@ def _legacy_body_reset(body: bytes) -> float | None:
 # Waits shorter than this are float rounding, not waits.
 WAIT_EPSILON_S = 1e-9
 # After a 429, the group's pace drops to this share of what it was, for this long past the pause.
-BACKOFF_FACTOR = 0.8
+# A tenth: slots already keep a margin, so a 429 without a `RateLimit` header is mostly a request
+# that reached a window's edge late; a fifth cost a header-less run 20 % of its pace for 30 s.
+# Each further 429 (once per burst) lowers it again, so a key far below `--rate` still converges.
+BACKOFF_FACTOR = 0.9
 BACKOFF_S = 30.0
 # A waiter that wakes at most this late (and at most a quarter of an interval) keeps the schedule:
 # its slot stays the one it waited for. Later than that, the group was idle: its slot is now.
@@ -153,7 +156,9 @@ LATE_TOLERANCE_S = 0.002
 # LATE_TOLERANCE_S after their slot, so two sends can be closer than 1/rate; the margin keeps a
 # server window W from seeing more than rate x W of them while the lateness kept plus the jitter
 # between a slot and the request reaching the server stays under W x SLOT_MARGIN (10 ms for Close's
-# shortest 1 s windows; a 2-core machine under load showed 429s at 0.5 %). It costs 1 % of the pace.
+# shortest 1 s windows; a 2-core machine under load showed 429s at 0.5 %). It costs 1 % of the pace,
+# so only a group that has not been told its window (no `RateLimit` header yet) pays it: with the
+# header, `observe` sees the window run out and holds the group until it resets.
 SLOT_MARGIN = 0.01
 
 
@@ -166,6 +171,12 @@ class _GroupState:
     cap_per_s: float | None = None
     cap_until: float = -math.inf
     lock: anyio.Lock | None = None
+    informed: bool = False  # a `RateLimit` header has told the group its window
+
+    def interval_s(self, now: float, base_per_s: float) -> float:
+        """Seconds between two slots at the pace in force (with the margin, unless informed)."""
+        margin = 0.0 if self.informed else SLOT_MARGIN
+        return (1.0 + margin) / self.rate_at(now, base_per_s)
 
     def rate_at(self, now: float, base_per_s: float) -> float:
         """The pace in force at `now`: the base rate, or a lower cap until it expires."""
@@ -177,9 +188,7 @@ class _GroupState:
         """The group's next slot: one interval after its last slot, and not paused."""
         if self.last_slot is None:
             return self.paused_until
-        return max(
-            self.last_slot + slot_interval_s(self.rate_at(now, base_per_s)), self.paused_until
-        )
+        return max(self.last_slot + self.interval_s(now, base_per_s), self.paused_until)
 
 
 def slot_interval_s(rate_per_s: float) -> float:
@@ -265,8 +274,7 @@ class Pacer:
             return False
         now, state = self._clock(), self._state(group)
         next_slot = min(state.next_slot(now, self.rate_per_s), now)  # an ulp ahead is now
-        interval_s = slot_interval_s(state.rate_at(now, self.rate_per_s))
-        state.last_slot = slot_taken(next_slot, now, interval_s)
+        state.last_slot = slot_taken(next_slot, now, state.interval_s(now, self.rate_per_s))
         return True
 
     def last_slot(self, group: str) -> float | None:
@@ -307,6 +315,8 @@ class Pacer:
         """Slow the group down when its `RateLimit` says the window would run out at this pace."""
         now = self._clock()
         state = self._state(group)
+        if info is not None and info.remaining is not None and info.reset_s is not None:
+            state.informed = True
         current = state.rate_at(now, self.rate_per_s)
         throttle = throttle_for(info, rate_per_s=current, reserve=self.reserve)
         if throttle is None:

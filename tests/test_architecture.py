@@ -110,9 +110,12 @@ ASSEMBLY = {
     "runjob": {
         "close_client", "credentials", "errors", "executor", "exitcodes", "fieldphase",
         "inflight", "opsfile", "options",
-        "prepare", "progress", "reopen", "results", "retry", "runfolder", "runner", "snapshot",
-        "summary", "orgreader"},
-    "validation": {"close_client", "credentials", "jobspec", "options", "prepare", "snapshot", "orgreader"},
+        "orgreader", "prepare", "progress", "reopen", "results", "retry", "runfolder", "runner",
+        "snapshot", "summary",
+    },
+    "validation": {
+        "close_client", "credentials", "jobspec", "options", "orgreader", "prepare", "snapshot",
+    },
     "demo": {
         "credentials", "errors", "jobspec", "options", "progress", "runjob", "sim", "summary",
     },

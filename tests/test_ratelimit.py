@@ -11,6 +11,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from scf_batch.ratelimit import (
+    BACKOFF_FACTOR,
     LATE_TOLERANCE_S,
     Pacer,
     RateLimitInfo,
@@ -297,10 +298,10 @@ def test_observe_caps_the_pace_until_the_reset_then_restores_it() -> None:
     pacer = Pacer(10.0, clock=clock)
     assert pacer.try_acquire("a")
     pacer.observe("a", RateLimitInfo(10, 3, 2.0))
-    assert pacer.delay_s("a") == pytest.approx(slot_interval_s(2.0))
+    assert pacer.delay_s("a") == pytest.approx(1 / 2.0)
     clock.now += 2.0
     assert pacer.try_acquire("a")
-    assert pacer.delay_s("a") == pytest.approx(slot_interval_s(10.0))
+    assert pacer.delay_s("a") == pytest.approx(1 / 10.0)
 
 
 def test_observe_does_not_loosen_a_cap_on_a_later_lenient_header() -> None:
@@ -310,7 +311,7 @@ def test_observe_does_not_loosen_a_cap_on_a_later_lenient_header() -> None:
     assert pacer.try_acquire("a")
     pacer.observe("a", RateLimitInfo(10, 3, 2.0))
     pacer.observe("a", RateLimitInfo(10, 9, 1.0))
-    assert pacer.delay_s("a") == pytest.approx(slot_interval_s(2.0))
+    assert pacer.delay_s("a") == pytest.approx(1 / 2.0)
 
 
 def test_observe_ignores_a_missing_header() -> None:
@@ -351,15 +352,15 @@ async def test_acquire_waits_out_a_pause() -> None:
 
 
 def test_a_429_lowers_the_pace_once_per_burst_and_it_recovers() -> None:
-    """After a 429 the group resumes at 0.8 of its pace (a second 429 of the same burst does not
-    lower it again), and returns to the full pace BACKOFF_S after the pause."""
+    """After a 429 the group resumes at BACKOFF_FACTOR of its pace (a second 429 of the same
+    burst does not lower it again), and returns to the full pace BACKOFF_S after the pause."""
     clock = FakeClock()
     pacer = Pacer(10.0, clock=clock)
     pacer.pause("a", 2.0)
     pacer.pause("a", 2.0)  # another request of the same burst
     clock.now += 2.0
     assert pacer.try_acquire("a")
-    assert pacer.delay_s("a") == pytest.approx(slot_interval_s(8.0))
+    assert pacer.delay_s("a") == pytest.approx(slot_interval_s(10.0 * BACKOFF_FACTOR))
     assert pacer.delay_s("b") == 0.0
     clock.now += 30.5
     assert pacer.try_acquire("a")
@@ -431,7 +432,7 @@ def test_a_cap_applies_from_the_next_slot() -> None:
     slot = clock.now
     clock.now += 0.01
     pacer.observe("a", RateLimitInfo(10, 1, 1.0))  # fill pace (1 + 1) / 1 s = 2/s
-    assert pacer.delay_s("a") == pytest.approx(slot + slot_interval_s(2.0) - clock.now)
+    assert pacer.delay_s("a") == pytest.approx(slot + 1 / 2.0 - clock.now)
 
 
 def test_no_burst_after_a_pause() -> None:
@@ -445,7 +446,9 @@ def test_no_burst_after_a_pause() -> None:
     assert pacer.try_acquire("a")
     assert pacer.last_slot("a") == end
     assert not pacer.try_acquire("a")
-    assert pacer.delay_s("a") == pytest.approx(end + slot_interval_s(10.0 * 0.8) - clock.now)
+    assert pacer.delay_s("a") == pytest.approx(
+        end + slot_interval_s(10.0 * BACKOFF_FACTOR) - clock.now
+    )
 
 
 @given(
@@ -469,3 +472,16 @@ def test_a_window_opened_by_any_send_never_sees_more_than_the_rate(
         sends.append(clock.now)
     for k, opened in enumerate(sends):
         assert sum(1 for s in sends[k:] if s < opened + 1.0) <= rate
+
+
+def test_only_a_group_never_told_its_window_keeps_the_margin() -> None:
+    """Slots are 1/rate plus the margin until a `RateLimit` header tells the group its window;
+    from then on `observe` guards the window's end and slots are exactly 1/rate apart."""
+    clock = FakeClock()
+    pacer = Pacer(10.0, clock=clock)
+    assert pacer.try_acquire("blind")
+    assert pacer.delay_s("blind") == pytest.approx(slot_interval_s(10.0))
+    assert pacer.try_acquire("told")
+    pacer.observe("told", RateLimitInfo(100, 90, 5.0))  # plenty left: no cap, but informed
+    assert pacer.delay_s("told") == pytest.approx(1 / 10.0)
+    assert slot_interval_s(10.0) > 1 / 10.0
