@@ -273,6 +273,18 @@ def validate_command(
     return 0 if report.ok else 2
 
 
+# what `retry` and `report` both take: which pass, and where its input went
+PASS_OPTION = click.option(
+    "--pass", "number", type=click.IntRange(1), help="a pass of the history [the last]"
+)
+INPUT_OPTION = click.option(
+    "--input",
+    "given",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="the pass's operations file, when it moved [as the checkpoint records]",
+)
+
+
 @cli.command("retry")
 @click.argument("run", type=click.Path(path_type=Path, file_okay=False))
 @click.option(
@@ -283,7 +295,7 @@ def validate_command(
     required=True,
     help="the operations file to write (.csv/.jsonl[.gz])",
 )
-@click.option("--pass", "number", type=click.IntRange(1), help="a pass of the history [the last]")
+@PASS_OPTION
 @click.option(
     "--status",
     "statuses",
@@ -298,12 +310,7 @@ def validate_command(
     type=click.Choice([o.value for o in Outcome]),
     help="rows of this outcome (repeatable)",
 )
-@click.option(
-    "--input",
-    "given",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="the pass's operations file, when it moved [as the checkpoint records]",
-)
+@INPUT_OPTION
 def retry_command(
     run: Path,
     *,
@@ -334,7 +341,7 @@ def retry_command(
 
 @cli.command("report")
 @click.argument("run", type=click.Path(path_type=Path, file_okay=False))
-@click.option("--pass", "number", type=click.IntRange(1), help="a pass of the history [the last]")
+@PASS_OPTION
 @click.option(
     "--csv",
     "csv_out",
@@ -347,12 +354,7 @@ def retry_command(
     type=click.Path(path_type=Path, dir_okay=False),
     help="also write a self-contained page with charts (viewable with no network)",
 )
-@click.option(
-    "--input",
-    "given",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="the pass's operations file, when it moved [as the checkpoint records]",
-)
+@INPUT_OPTION
 def report_command(
     run: Path,
     number: int | None,

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from scf_batch.errors import UsageError
 from scf_batch.models import Status
-from scf_batch.results import RESULTS_FILE, open_private
+from scf_batch.results import RESULTS_FILE, open_private, replace_durably
 from scf_batch.runfolder import read_checkpoint, write_checkpoint
 
 REOPENED = Status.FAILED.value
@@ -74,12 +74,7 @@ def drop_lines(path: Path, *, status: str) -> int:
     if not dropped:
         tmp.unlink()
         return 0
-    tmp.replace(path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    replace_durably(tmp, path)
     return dropped
 
 

@@ -144,6 +144,11 @@ def write_json_atomically(path: Path, document: object) -> None:
         text.detach()
         handle.flush()
         os.fsync(handle.fileno())
+    replace_durably(tmp, path)
+
+
+def replace_durably(tmp: Path, path: Path) -> None:
+    """Rename a written and fsync'd `tmp` over `path`, and make the rename itself durable."""
     tmp.replace(path)
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
