@@ -19,8 +19,7 @@ import gzip
 import hashlib
 import io
 import zlib
-from collections.abc import Callable, Iterator
-from contextlib import closing
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -56,7 +55,7 @@ def file_format(path: Path) -> str:
     raise JobFileError(f"{path}: unknown kind of operations file; expected " + ", ".join(SUFFIXES))
 
 
-def read_items(path: Path, *, encoding: str = "utf-8") -> Iterator[Item]:
+def read_items(path: Path, *, encoding: str = "utf-8") -> Generator[Item, None, None]:
     """Stream the operations file: one Operation, FieldDefinition (JSONL `define` lines) or
     RowError per data row, in input order.
 
@@ -79,12 +78,15 @@ def check_operations(path: Path, *, encoding: str = "utf-8", allow_empty: bool =
     often a broken upstream job than an empty job.
     """
     rows = read_items(path, encoding=encoding)
-    with closing(rows):  # type: ignore[type-var]  # a generator: it has close()
-        if next(rows, None) is None and not allow_empty:
-            raise JobFileError(
-                f"{path}: no rows (an empty file, or a header only); expected at least one row. "
-                "If an empty job is fine, give --allow-empty (allow_empty = true in a job spec)"
-            )
+    try:
+        empty = next(rows, None) is None
+    finally:
+        rows.close()  # the file is closed now, not when the generator is collected
+    if empty and not allow_empty:
+        raise JobFileError(
+            f"{path}: no rows (an empty file, or a header only); expected at least one row. "
+            "If an empty job is fine, give --allow-empty (allow_empty = true in a job spec)"
+        )
 
 
 def read_operations(path: Path, *, encoding: str = "utf-8") -> Iterator[Operation | RowError]:
@@ -93,7 +95,7 @@ def read_operations(path: Path, *, encoding: str = "utf-8") -> Iterator[Operatio
     return (item for item in items if not isinstance(item, FieldDefinition))
 
 
-def _checked(where: str, rows: Iterator[Item]) -> Iterator[Item]:
+def _checked(where: str, rows: Iterator[Item]) -> Generator[Item, None, None]:
     tracker = ConflictTracker()
     for item in rows:
         if isinstance(item, Operation):

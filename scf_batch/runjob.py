@@ -49,6 +49,7 @@ from scf_batch.runfolder import (
     write_snapshot,
 )
 from scf_batch.runner import Limits, Run
+from scf_batch.runner import Outcome as Ended
 from scf_batch.snapshot import Org, Snapshot
 from scf_batch.summary import RunReport
 
@@ -212,20 +213,37 @@ async def _run_pass(
                       done=resume.done, tally=resume.tally, counters=client.stats,
                       reporter=progress)  # fmt: skip
             ended = await run.execute()
-        summary = RunReport(
-            exit_code=ended.exit_code, folder=settings.out, job=settings.name, org=snapshot.org,
-            pass_number=start.number, pass_why=start.why, started_at=start.started_at,
-            total_rows=report.rows, tally=ended.tally, elapsed_s=ended.elapsed_s,
-            requests=client.stats.requests, rate_limited=client.stats.rate_limited,
-            rate_per_s=settings.rate_per_s, reason=ended.reason, resumed_rows=done_before,
-            retried_rows=executor.retried_rows,
-            requests_by_group=dict(client.stats.requests_by_group),
-            timeline=client.stats.timeline(rows_by_second=recorder.rows_by_second),
-            failed_rows=recorder.failed,
+        summary = reached.report = _summary(
+            settings, start, ended, stats=client.stats, recorder=recorder, org=snapshot.org,
+            rows_total=report.rows, resumed_rows=done_before, retried_rows=executor.retried_rows,
         )  # fmt: skip
-        reached.report = summary
     write_json_atomically(settings.out / SUMMARY_FILE, summary.to_summary())
     return summary
+
+
+def _summary(
+    settings: RunSettings,
+    start: PassStart,
+    ended: Ended,
+    *,
+    stats: ClientStats,
+    recorder: PassRecorder,
+    org: Org | None,
+    rows_total: int,
+    resumed_rows: int,
+    retried_rows: int,
+) -> RunReport:
+    """How the run ended, for summary.json and the printed summary."""
+    return RunReport(
+        exit_code=ended.exit_code, folder=settings.out, job=settings.name, org=org,
+        pass_number=start.number, pass_why=start.why, started_at=start.started_at,
+        total_rows=rows_total, tally=ended.tally, elapsed_s=ended.elapsed_s,
+        requests=stats.requests, rate_limited=stats.rate_limited,
+        rate_per_s=settings.rate_per_s, reason=ended.reason, resumed_rows=resumed_rows,
+        retried_rows=retried_rows, requests_by_group=dict(stats.requests_by_group),
+        timeline=stats.timeline(rows_by_second=recorder.rows_by_second),
+        failed_rows=recorder.failed,
+    )  # fmt: skip
 
 
 def _begin_pass(settings: RunSettings, digest: str) -> PassStart:
