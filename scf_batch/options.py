@@ -143,7 +143,9 @@ def click_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _click_option(option: Option) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    default = "" if option.default is None else f" [{_shown(option.default)}{option.unit}]"
+    unit = f" {option.unit}" if option.unit else ""
+    shown = option.default is not None and option.kind is not bool
+    default = f" [{_shown(option.default)}{unit}]" if shown else ""
     help_text = option.help + default
     if option.name == "progress":
         return click.option("--progress/--no-progress", default=None, help=help_text)
