@@ -15,7 +15,13 @@ from typing import Any
 from scf_batch.errors import UsageError
 from scf_batch.opsfile import ENCODINGS, fingerprint
 from scf_batch.results import RESULTS_FILE
-from scf_batch.runfolder import CHECKPOINT_FILE, passes
+from scf_batch.runfolder import (
+    CHECKPOINT_FILE,
+    MAX_RESULT_LINE_BYTES,
+    MAX_ROWS,
+    bounded_lines,
+    passes,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,14 +105,15 @@ def read_results(path: Path) -> Iterator[dict[str, Any]]:
     if not path.exists():
         return
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, 1):
-            if not raw.endswith(b"\n"):
+        for number, raw in enumerate(bounded_lines(handle), 1):
+            if not raw.endswith(b"\n") and len(raw) <= MAX_RESULT_LINE_BYTES:
                 return  # a torn last line: the run writing it had not finished it
             try:
                 record = json.loads(raw)
             except (ValueError, RecursionError):
                 record = None
-            if not isinstance(record, dict) or not isinstance(record.get("row"), int):
+            row = record.get("row") if isinstance(record, dict) else None
+            if not isinstance(row, int) or isinstance(row, bool) or not 1 <= row <= MAX_ROWS:
                 raise UsageError(
                     f"{path}:{number}: found a damaged line; expected one JSON result per line"
                 )

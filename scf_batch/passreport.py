@@ -44,7 +44,7 @@ def row_result(record: dict[str, Any]) -> RowResult:
     status, outcome = str(record.get("status")), str(record.get("outcome"))
     return RowResult(
         row=record["row"],
-        line=int(record.get("line") or 0),
+        line=record["line"] if isinstance(record.get("line"), int) else 0,
         key=record.get("key"),
         action=str(record.get("action") or ""),
         status=STATUSES.get(status, Status.FAILED),

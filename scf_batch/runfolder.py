@@ -217,7 +217,7 @@ def scan_results(path: Path, *, rows_total: int) -> Resume:
         return resume
     good_end = 0
     with path.open("rb") as handle:
-        for number, raw in enumerate(_lines(handle), 1):
+        for number, raw in enumerate(bounded_lines(handle), 1):
             if not raw.endswith(b"\n") and len(raw) <= MAX_RESULT_LINE_BYTES:
                 break  # the torn last line
             record = _parse_line(raw)
@@ -241,7 +241,7 @@ def scan_results(path: Path, *, rows_total: int) -> Resume:
     return resume
 
 
-def _lines(handle: IO[bytes]) -> Iterator[bytes]:
+def bounded_lines(handle: IO[bytes]) -> Iterator[bytes]:
     """The file's lines, each read up to the cap (a longer one comes back cut, as damage)."""
     while raw := handle.readline(MAX_RESULT_LINE_BYTES + 1):
         yield raw

@@ -62,7 +62,7 @@ class RunReport:
     ) -> RunReport:
         """A pass's report rebuilt from its files: counts from its results (the truth), the
         rest from summary.json, which describes the pass's last run when it ended normally."""
-        fresh = summary is not None and summary.get("rows_done") == tally.done
+        fresh = summary is not None and _usable(summary, tally.done)
         known: Mapping[str, Any] = summary if summary is not None and fresh else {}
         reason = (
             known.get("reason")
@@ -73,9 +73,9 @@ class RunReport:
             exit_code=ExitCode(known.get("exit_code", ExitCode.INTERRUPTED)),
             folder=folder, job=str(checkpoint.get("job", "")),
             org=_org(known.get("org", checkpoint.get("org"))),
-            pass_number=int(checkpoint.get("pass", 0)), pass_why="",
+            pass_number=_count(checkpoint.get("pass"), 0), pass_why="",
             started_at=str(checkpoint.get("started_at", "")),
-            total_rows=int(checkpoint.get("rows_total", tally.done)), tally=tally,
+            total_rows=_count(checkpoint.get("rows_total"), tally.done), tally=tally,
             elapsed_s=float(known.get("elapsed_s", 0.0)), requests=int(known.get("requests", 0)),
             rate_limited=int(known.get("rate_limited", 0)),
             rate_per_s=float(known.get("rate_per_s_ceiling", 0.0)), reason=reason,
@@ -183,3 +183,25 @@ def _failed_lines(report: RunReport) -> list[str]:
             f"or: scf-batch retry {report.folder} -o FILE"
         )
     return lines
+
+
+def _usable(summary: Mapping[str, Any], rows_done: int) -> bool:
+    """A summary.json that describes the pass as its results stand, in the shape it is written."""
+    numbers = ("elapsed_s", "requests", "rate_limited", "rate_per_s_ceiling")
+    counts = ("rows_done_before_this_run", "rows_retried_this_run")
+    return (
+        summary.get("rows_done") == rows_done
+        and summary.get("exit_code") in set(ExitCode)
+        and all(_number(summary.get(name, 0)) for name in numbers + counts)
+        and isinstance(summary.get("requests_by_group", {}), dict)
+        and isinstance(summary.get("timeline", []), list)
+    )
+
+
+def _count(value: object, default: int) -> int:
+    """A whole number from a file that may be damaged; `default` for anything else."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -413,3 +413,44 @@ def test_raw_rows_read_a_semicolon_cp1252_file_as_run_numbers_it(tmp_path: Path)
     ]
     ops = list(read_operations(path, encoding="cp1252"))
     assert [(op.row, op.line) for op in ops] == [(1, 2), (2, 4)]
+
+
+@pytest.mark.parametrize(
+    "summary",
+    [
+        {"rows_done": 1, "exit_code": 7},
+        {"rows_done": 1, "exit_code": 0, "elapsed_s": "x"},
+        {"rows_done": 1, "exit_code": 0, "requests_by_group": []},
+    ],
+)
+def test_report_of_a_pass_with_a_damaged_summary_falls_back_to_its_results(
+    tmp_path: Path, summary: dict[str, Any]
+) -> None:
+    """A summary.json in another shape is not trusted (no traceback): counts come from the
+    results, and the report says the run left no usable summary."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    record = PassRecord("job", 1, "2026-11-30T00:00:00.000+00:00", Path("ops.csv"), "a" * 64,
+                        {}, None, 1)  # fmt: skip
+    write_json_atomically(folder / "checkpoint.json", record.document(
+        rows_done=1, complete=True, now="2026-11-30T00:00:01.000+00:00"))  # fmt: skip
+    line = {"row": 1, "line": "x", "status": "failed", "outcome": "conflict", "key": "k"}
+    (folder / "results.jsonl").write_text(json.dumps(line) + "\n")
+    write_json_atomically(folder / "summary.json", summary)
+    report = load_report(find_pass(folder))
+    assert (report.tally.done, report.failed_rows[0].line) == (1, 0)
+    assert "left no summary" in (report.reason or "")
+
+
+def test_report_refuses_a_results_line_with_an_impossible_row(tmp_path: Path) -> None:
+    """A row number no job has (10^12) is damage, refused with its line, not a bitmap of 125 GB."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    record = PassRecord("job", 1, "2026-11-30T00:00:00.000+00:00", Path("ops.csv"), "a" * 64,
+                        {}, None, 1)  # fmt: skip
+    write_json_atomically(folder / "checkpoint.json", record.document(
+        rows_done=1, complete=True, now="2026-11-30T00:00:01.000+00:00"))  # fmt: skip
+    line = {"row": 10**12, "status": "ok", "outcome": "created"}
+    (folder / "results.jsonl").write_text(json.dumps(line) + "\n")
+    with pytest.raises(UsageError, match=r"results\.jsonl:1: found a damaged line"):
+        load_report(find_pass(folder))
