@@ -33,8 +33,10 @@ from scf_batch.prepare import Prepared
 from scf_batch.retry import RetryPolicy
 from scf_batch.snapshot import Pair, Snapshot
 
-# A row is planned again after each surprise; past this many, the pair keeps changing under us.
-MAX_STEPS = 4
+# A row is planned again after each surprise (a refusal, or a pair read back in another state than
+# planned for); past this many, the pair keeps changing under us. A write whose fate was unknown
+# and that did not land is no surprise: it is replayed, as often as the retry policy allows.
+MAX_SURPRISES = 3
 
 
 class AssociationApi(Protocol):
@@ -106,7 +108,8 @@ class StepRunner:
         self, rop: ResolvedOperation, step: Step, before: Association | None
     ) -> Verdict:
         sent: Step | None = None  # a write that may have been applied
-        for _ in range(MAX_STEPS):
+        surprises = 0
+        while surprises <= MAX_SURPRISES:
             if not step.kind.writes:
                 return _settled(step, sent)
             refused: ApiError | None = None
@@ -123,11 +126,12 @@ class StepRunner:
             else:
                 return ok(step.outcome, step.after, status)
             gone_maybe = refused is not None and refused.status == 404
-            before = await self._read(rop, check_field=gone_maybe)
-            again = plan_step(rop, before)
+            now = await self._read(rop, check_field=gone_maybe)
+            again = plan_step(rop, now)
             if refused is not None and again.kind is step.kind:
-                return failed(Outcome.REJECTED, before, refused)  # not a state problem
-            step = again
+                return failed(Outcome.REJECTED, now, refused)  # not a state problem
+            surprises += refused is not None or now != before
+            before, step = now, again
         return failed(Outcome.GAVE_UP, None, "the association kept changing while this row ran")
 
     async def _send(self, rop: ResolvedOperation, step: Step) -> int:

@@ -451,3 +451,36 @@ async def test_retries_count_only_repeats_after_a_failure() -> None:
     api.faults.append(("before", RateLimited("slow down", retry_after_s=0.01)))
     await perform(api, op(Action.ASSOCIATE), r=limited)
     assert (clean.attempts.retries, limited.attempts.retries) == (0, 1)
+
+
+async def test_writes_that_did_not_land_are_replayed_as_the_retry_policy_allows() -> None:
+    """Five faults in a row before the create lands are no surprise about the pair's state:
+    each is confirmed absent and replayed (within max_retries), and the row ends created."""
+    api = FakeApi()
+    for _ in range(5):
+        api.faults.append(("before", ServerError("unavailable", status=503)))
+    verdict = await perform(api, op(Action.ASSOCIATE), r=runner(api, max_retries=6))
+    assert (Status.OK, Outcome.CREATED) == (verdict.status, verdict.outcome)
+    assert api.calls == ["POST", "GET"] * 5 + ["POST"]
+
+
+async def test_a_pair_that_keeps_changing_under_the_row_gives_up() -> None:
+    """A pair read back in another state than planned for, again and again, ends gave_up."""
+
+    class Flapping(FakeApi):
+        async def create_association(self, scf_id: str, body: dict[str, Any]) -> dict[str, Any]:
+            self.calls.append("POST")
+            self.state[(scf_id, LEAD.path)] = {"required": True, "editable_with_roles": []}
+            raise ApiError("exists", status=400)
+
+        async def update_association(
+            self, scf_id: str, target: Target, body: dict[str, Any]
+        ) -> dict[str, Any]:
+            self.calls.append("PUT")
+            self.state.pop((scf_id, target.path), None)  # someone removed it meanwhile
+            raise ApiError("no association", status=404)
+
+    api = Flapping()
+    verdict = await perform(api, op(Action.ENSURE, required=False))
+    assert (Status.FAILED, Outcome.GAVE_UP) == (verdict.status, verdict.outcome)
+    assert api.calls.count("POST") + api.calls.count("PUT") <= 5
