@@ -430,10 +430,7 @@ def test_report_of_a_pass_with_a_damaged_summary_falls_back_to_its_results(
     results, and the report says the run left no usable summary."""
     folder = tmp_path / "run"
     folder.mkdir()
-    record = PassRecord("job", 1, "2026-11-30T00:00:00.000+00:00", Path("ops.csv"), "a" * 64,
-                        {}, None, 1)  # fmt: skip
-    write_json_atomically(folder / "checkpoint.json", record.document(
-        rows_done=1, complete=True, now="2026-11-30T00:00:01.000+00:00"))  # fmt: skip
+    checkpoint(folder, write(tmp_path / "ops.csv", "x"), complete=True, rows=1)
     line = {"row": 1, "line": "x", "status": "failed", "outcome": "conflict", "key": "k"}
     (folder / "results.jsonl").write_text(json.dumps(line) + "\n")
     write_json_atomically(folder / "summary.json", summary)
@@ -446,10 +443,7 @@ def test_report_refuses_a_results_line_with_an_impossible_row(tmp_path: Path) ->
     """A row number no job has (10^12) is damage, refused with its line, not a bitmap of 125 GB."""
     folder = tmp_path / "run"
     folder.mkdir()
-    record = PassRecord("job", 1, "2026-11-30T00:00:00.000+00:00", Path("ops.csv"), "a" * 64,
-                        {}, None, 1)  # fmt: skip
-    write_json_atomically(folder / "checkpoint.json", record.document(
-        rows_done=1, complete=True, now="2026-11-30T00:00:01.000+00:00"))  # fmt: skip
+    checkpoint(folder, write(tmp_path / "ops.csv", "x"), complete=True, rows=1)
     line = {"row": 10**12, "status": "ok", "outcome": "created"}
     (folder / "results.jsonl").write_text(json.dumps(line) + "\n")
     with pytest.raises(UsageError, match=r"results\.jsonl:1: found a damaged line"):
