@@ -53,7 +53,7 @@ from scf_batch.errors import (
 )
 from scf_batch.inflight import InFlightLimit
 from scf_batch.models import Target
-from scf_batch.ratelimit import Pacer, parse_ratelimit, wait_hint_s
+from scf_batch.ratelimit import Pacer, legacy_key_limit, parse_ratelimit, wait_hint_s
 from scf_batch.redact import Scrubber
 from scf_batch.retry import DEFAULT_429_WAIT_S, RetryPolicy
 
@@ -246,7 +246,7 @@ class CloseClient:
             return ServerRefusing(
                 message, wait_s=hint_s, max_wait_s=bound_s, group=group, body=body
             )
-        self.pacer.pause(group, hint_s or DEFAULT_429_WAIT_S)
+        self.pacer.pause(group, hint_s or DEFAULT_429_WAIT_S, legacy_key_limit(raw))
         wait = f"retry after {hint_s:g} s" if hint_s is not None else "no wait hint"
         return RateLimited(f"{where}: 429 rate limited ({wait})", retry_after_s=hint_s, body=body)
 

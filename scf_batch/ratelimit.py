@@ -11,6 +11,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 
@@ -54,18 +55,24 @@ def parse_ratelimit(value: str | None) -> RateLimitInfo | None:
 def wait_hint_s(headers: Mapping[str, str], body: bytes) -> float | None:
     """How long a 429 asks us to wait: `RateLimit` reset, else `Retry-After`, else the legacy body.
 
-    `Retry-After` as an HTTP-date gives no hint (reading it would need a clock). A wait <= 0 or
-    not finite is no hint; None when nothing usable came (the caller then uses its default).
+    `Retry-After` is whole seconds rounded up: a legacy body's decimal `rate_reset` within that
+    last second (`Retry-After - 1 < rate_reset <= Retry-After`) is the same wait, said precisely,
+    and is taken instead. `Retry-After` as an HTTP-date gives no hint (reading it would need a
+    clock). A wait <= 0 or not finite is no hint; None when nothing usable came (the caller then
+    uses its default).
     """
     info = parse_ratelimit(_header(headers, RATELIMIT_HEADER))
-    for candidate in (
-        info.reset_s if info is not None else None,
-        _number(_header(headers, RETRY_AFTER_HEADER)),
-        _legacy_body_reset(body),
-    ):
-        if candidate is not None and candidate > 0:
-            return candidate
-    return None
+    if info is not None and info.reset_s is not None and info.reset_s > 0:
+        return info.reset_s
+    retry_after = _positive(_number(_header(headers, RETRY_AFTER_HEADER)))
+    body_reset = _positive(_legacy_body_reset(body))
+    if retry_after is not None and body_reset is not None and retry_after - 1 < body_reset:
+        return min(body_reset, retry_after)
+    return retry_after if retry_after is not None else body_reset
+
+
+def _positive(number: float | None) -> float | None:
+    return number if number is not None and number > 0 else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,17 +135,52 @@ def _number(raw: str | None) -> float | None:
     return number if math.isfinite(number) and number >= 0 else None
 
 
+@dataclass(frozen=True, slots=True)
+class KeyLimit:
+    """What a pre-2024 429 body says of the API key's own limit: `limit` requests per `window_s`."""
+
+    limit: int
+    window_s: float
+
+    @property
+    def rate_per_s(self) -> float:
+        return self.limit / self.window_s
+
+
+def legacy_key_limit(body: bytes) -> KeyLimit | None:
+    """`error.rate_limit` per `error.rate_window` of a pre-2024 429 body, when the body says the
+    key's own limit tripped (`rate_limit_type` "key"; the org's limit is shared with other keys,
+    so it tells no pace of ours); None otherwise."""
+    error = _legacy_error(body)
+    if error is None or error.get("rate_limit_type") != "key":
+        return None
+    limit, window = _finite(error.get("rate_limit")), _finite(error.get("rate_window"))
+    if limit is None or window is None or limit < 1 or window <= 0:
+        return None
+    return KeyLimit(limit=int(limit), window_s=window)
+
+
 def _legacy_body_reset(body: bytes) -> float | None:
     """`error.rate_reset` of the pre-2024 429 body; None for any other body, JSON or not."""
+    error = _legacy_error(body)
+    return None if error is None else _finite(error.get("rate_reset"))
+
+
+def _legacy_error(body: bytes) -> dict[str, Any] | None:
+    """The `error` object of a JSON 429 body; None for any other body."""
     try:
         parsed = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return None
     error = parsed.get("error") if isinstance(parsed, dict) else None
-    reset = error.get("rate_reset") if isinstance(error, dict) else None
-    if isinstance(reset, bool) or not isinstance(reset, int | float):
+    return error if isinstance(error, dict) else None
+
+
+def _finite(value: object) -> float | None:
+    """A JSON number that is finite (not a bool); None for anything else."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return float(reset) if math.isfinite(reset) else None
+    return float(value) if math.isfinite(value) else None
 
 
 # Waits shorter than this are float rounding, not waits.
@@ -149,32 +191,46 @@ WAIT_EPSILON_S = 1e-9
 # Each further 429 (once per burst) lowers it again, so a key far below `--rate` still converges.
 BACKOFF_FACTOR = 0.9
 BACKOFF_S = 30.0
-# A waiter that wakes at most this late (and at most a quarter of an interval) keeps the schedule:
-# its slot stays the one it waited for. Later than that, the group was idle: its slot is now.
+# A send's slot is never more than this (and a quarter of an interval) behind the send: a waiter
+# that wakes late keeps the schedule up to it, and one later still, by less than an interval (the
+# event loop was busy), loses only the excess. A send more than an interval late follows idle
+# time: the schedule restarts at it.
 LATE_TOLERANCE_S = 0.002
-# Slots are this much more than 1/rate apart. Sends keep the slots' schedule but may each go up to
-# LATE_TOLERANCE_S after their slot, so two sends can be closer than 1/rate; the margin keeps a
-# server window W from seeing more than rate x W of them while the lateness kept plus the jitter
-# between a slot and the request reaching the server stays under W x SLOT_MARGIN (10 ms for Close's
-# shortest 1 s windows; a 2-core machine under load showed 429s at 0.5 %). It costs 1 % of the pace.
+# Slots are a little more than 1/rate apart: over each server window, JITTER_ALLOWANCE_S more.
+# Sends keep the slots' schedule but may each go up to LATE_TOLERANCE_S after their slot, so two
+# sends can be closer than 1/rate; the allowance keeps a server window W from seeing more than
+# rate x W of them while the lateness kept plus the jitter between a slot and the request reaching
+# the server stays under it (10 ms; a 2-core machine under load showed 429s at half of it). A
+# group's window is 1 s (Close's shortest) until its `RateLimit` reports a longer one (the largest
+# `reset` seen): the margin is 1 % of the pace with 1 s windows, 0.125 % with Close's 8 s ones.
 # Groups told their window by `RateLimit` keep it too: the header says when a window runs out, not
 # how requests in flight will bunch on their way (without it, 1 s of latency jitter met 3 % 429s).
-SLOT_MARGIN = 0.01
+# A 429 that the pace itself did not cause (the group was within its limit: the requests bunched
+# at a window's edge) doubles the group's allowance, up to MAX_JITTER_ALLOWANCE_S.
+JITTER_ALLOWANCE_S = 0.01
+MAX_JITTER_ALLOWANCE_S = 0.08
+DEFAULT_WINDOW_S = 1.0
+# A `reset` above this is not taken as the window's length (a bogus `reset=1e9` keeps a margin).
+MAX_WINDOW_S = 60.0
 
 
 @dataclass(slots=True)
 class _GroupState:
-    """When a group may send next: its last slot, pause end, and a temporary pace cap."""
+    """When a group may send next: its last slot, pause end, a temporary pace cap, the longest
+    window its `RateLimit` has shown, and whether its latest answer carried one."""
 
     last_slot: float | None = None
     paused_until: float = -math.inf
     cap_per_s: float | None = None
     cap_until: float = -math.inf
+    window_s: float = DEFAULT_WINDOW_S
+    allowance_s: float = JITTER_ALLOWANCE_S
+    informed: bool = False
     lock: anyio.Lock | None = None
 
     def interval_s(self, now: float, base_per_s: float) -> float:
         """Seconds between two slots at the pace in force."""
-        return slot_interval_s(self.rate_at(now, base_per_s))
+        return slot_interval_s(self.rate_at(now, base_per_s), self.window_s, self.allowance_s)
 
     def rate_at(self, now: float, base_per_s: float) -> float:
         """The pace in force at `now`: the base rate, or a lower cap until it expires."""
@@ -188,10 +244,26 @@ class _GroupState:
             return self.paused_until
         return max(self.last_slot + self.interval_s(now, base_per_s), self.paused_until)
 
+    def learn(self, info: RateLimitInfo | None) -> None:
+        """Remember whether an answer carried `RateLimit`, and the longest window it showed."""
+        self.informed = info is not None
+        if info is not None and info.reset_s is not None:
+            self.learn_window(info.reset_s)
 
-def slot_interval_s(rate_per_s: float) -> float:
-    """Seconds between two slots of a group at `rate_per_s`: 1/rate plus the safety margin."""
-    return (1.0 + SLOT_MARGIN) / rate_per_s
+    def learn_window(self, window_s: float) -> None:
+        """Keep the longest server window seen (at most `MAX_WINDOW_S`) for the margin."""
+        if self.window_s < window_s <= MAX_WINDOW_S:
+            self.window_s = window_s
+
+
+def slot_interval_s(
+    rate_per_s: float,
+    window_s: float = DEFAULT_WINDOW_S,
+    allowance_s: float = JITTER_ALLOWANCE_S,
+) -> float:
+    """Seconds between two slots of a group at `rate_per_s` whose server windows last
+    `window_s`: 1/rate plus the share of the jitter allowance that falls to one request."""
+    return (1.0 + allowance_s / window_s) / rate_per_s
 
 
 def slot_taken(next_slot: float, now: float, interval_s: float) -> float:
@@ -200,19 +272,24 @@ def slot_taken(next_slot: float, now: float, interval_s: float) -> float:
     Slots follow one another, as GCRA's theoretical arrival times do, so a waiter that wakes a
     little late (the sleep's overshoot) does not push every later slot: it takes the slot it
     waited for. A send later than the tolerance (`LATE_TOLERANCE_S`, at most a quarter of an
-    interval) comes after idle time: the schedule restarts at now, never catching up in a burst.
+    interval) but by less than an interval (a busy event loop) takes the slot the tolerance
+    behind it, losing only the excess; one later still follows idle time, and the schedule
+    restarts at now. Either way no send is more than the tolerance after its slot (which the
+    margin absorbs), and none catches up in a burst.
     """
-    tolerance_s = min(LATE_TOLERANCE_S, interval_s / 4)
-    return next_slot if now - next_slot <= tolerance_s else now
+    if now - next_slot > interval_s:
+        return now
+    return max(next_slot, now - min(LATE_TOLERANCE_S, interval_s / 4))
 
 
 class Pacer:
     """Spaces requests evenly per endpoint group, and holds a group while Close asks it to wait.
 
     One pacer per run, shared by every worker. Per group (e.g. `"GET role/"`) it hands out slots
-    one interval apart (`slot_interval_s`: 1/rate and a 1 % margin), like GCRA with no burst:
-    the next slot follows the previous *slot*, not the time its waiter woke, so sleep overshoot
-    is not lost once per interval (`slot_taken`). After idle time the schedule restarts at now.
+    one interval apart (`slot_interval_s`: 1/rate and 10 ms more per server window), like GCRA
+    with no burst: the next slot follows the previous *slot*, not the time its waiter woke, so
+    sleep overshoot is not lost once per interval (`slot_taken`). After idle time the schedule
+    restarts at now.
     Unlike a fixed `AsyncLimiter(1, 1 / rate)`, the interval can change at run time:
 
     - `acquire(group)`: waits in FIFO order until the group's next slot, one interval (at the
@@ -291,28 +368,47 @@ class Pacer:
                     return
                 await anyio.sleep(self.delay_s(group))
 
-    def pause(self, group: str, seconds: float) -> None:
+    def pause(self, group: str, seconds: float, told: KeyLimit | None = None) -> None:
         """Hold the group until the later of its current pause end and now + seconds.
 
-        A 429 that finds the group running (not already paused) also lowers its pace by
-        `BACKOFF_FACTOR` for `BACKOFF_S` after the pause: without a `RateLimit` header to pace
-        from, resuming at the same pace would only meet the next 429. Concurrent 429s of one
-        burst find the group paused and lower it once.
+        A 429 that finds the group running (not already paused: concurrent 429s of one burst
+        act once) also adjusts its pace:
+
+        - with a `RateLimit` header (the group's latest answer; `observe` paces from it), or a
+          pre-2024 body that `told` the key's limit and the pace is within it: the requests
+          bunched at a window's edge, so the margin's jitter allowance doubles (at most
+          `MAX_JITTER_ALLOWANCE_S`);
+        - a body that told a limit below the pace: the pace drops to it for `BACKOFF_S` after
+          the pause;
+        - with nothing to pace from: the pace drops by `BACKOFF_FACTOR` for `BACKOFF_S` after the
+          pause, as resuming at the same pace would only meet the next 429.
         """
         now = self._clock()
         self.pauses[group] += 1
         state = self._state(group)
         if state.paused_until <= now:
-            lowered = state.rate_at(now, self.rate_per_s) * BACKOFF_FACTOR
-            state.cap_per_s = lowered
-            state.cap_until = now + seconds + BACKOFF_S
+            self._adjust_after_429(state, now, seconds, told)
             self.slowdowns[group] += 1
         self._pause_until(group, now + seconds)
+
+    def _adjust_after_429(
+        self, state: _GroupState, now: float, seconds: float, told: KeyLimit | None
+    ) -> None:
+        current = state.rate_at(now, self.rate_per_s)
+        if told is not None:
+            state.learn_window(told.window_s)
+        lowered = current * BACKOFF_FACTOR if told is None else told.rate_per_s
+        if state.informed or lowered >= current:
+            state.allowance_s = min(2 * state.allowance_s, MAX_JITTER_ALLOWANCE_S)
+            return
+        state.cap_per_s = lowered
+        state.cap_until = now + seconds + BACKOFF_S
 
     def observe(self, group: str, info: RateLimitInfo | None) -> None:
         """Slow the group down when its `RateLimit` says the window would run out at this pace."""
         now = self._clock()
         state = self._state(group)
+        state.learn(info)
         current = state.rate_at(now, self.rate_per_s)
         throttle = throttle_for(info, rate_per_s=current, reserve=self.reserve)
         if throttle is None:

@@ -12,10 +12,14 @@ from hypothesis import strategies as st
 
 from scf_batch.ratelimit import (
     BACKOFF_FACTOR,
+    BACKOFF_S,
     LATE_TOLERANCE_S,
+    MAX_JITTER_ALLOWANCE_S,
+    KeyLimit,
     Pacer,
     RateLimitInfo,
     Throttle,
+    legacy_key_limit,
     parse_ratelimit,
     slot_interval_s,
     slot_taken,
@@ -103,6 +107,10 @@ def test_parse_ratelimit_never_raises(value: str) -> None:
         ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, b"", None),
         ({}, b'{"error": {"message": "API call count exceeded", "rate_reset": 0.13}}', 0.13),
         ({"RateLimit": "limit=1, remaining=0, reset=0"}, b'{"error": {"rate_reset": 2}}', 2.0),
+        ({"Retry-After": "1"}, b'{"error": {"rate_reset": 0.13}}', 0.13),
+        ({"Retry-After": "3"}, b'{"error": {"rate_reset": 2.4}}', 2.4),
+        ({"Retry-After": "3"}, b'{"error": {"rate_reset": 0.2}}', 3.0),
+        ({"Retry-After": "3"}, b'{"error": {"rate_reset": 9}}', 3.0),
         ({"Retry-After": "0"}, b"", None),
         ({"Retry-After": "-3"}, b"", None),
         ({"Retry-After": "inf"}, b"", None),
@@ -117,7 +125,8 @@ def test_parse_ratelimit_never_raises(value: str) -> None:
 def test_wait_hint_prefers_reset_then_retry_after_then_the_legacy_body(
     headers: dict[str, str], body: bytes, expected: float | None
 ) -> None:
-    """The first usable of RateLimit reset, Retry-After, body rate_reset; <= 0 is no hint."""
+    """The first usable of RateLimit reset, Retry-After, body rate_reset; <= 0 is no hint; a
+    body's rate_reset within Retry-After's last (rounded-up) second is the precise wait."""
     assert wait_hint_s(headers, body) == expected
 
 
@@ -264,7 +273,7 @@ def test_pacer_never_sends_early_or_during_a_pause(
             assert pacer.try_acquire(group)
             slot = pacer.last_slot(group)
             assert slot is not None
-            assert 0 <= clock.now - slot <= LATE_TOLERANCE_S
+            assert 0 <= clock.now - slot <= LATE_TOLERANCE_S + 1e-9
             assert not any(start <= slot < end - 1e-9 for start, end in pauses[group])
             sends[group].append(slot)
         elif op == "pause":
@@ -297,11 +306,11 @@ def test_observe_caps_the_pace_until_the_reset_then_restores_it() -> None:
     clock = FakeClock()
     pacer = Pacer(10.0, clock=clock)
     assert pacer.try_acquire("a")
-    pacer.observe("a", RateLimitInfo(10, 3, 2.0))
-    assert pacer.delay_s("a") == pytest.approx(slot_interval_s(2.0))
+    pacer.observe("a", RateLimitInfo(10, 3, 2.0))  # a 2 s window, too
+    assert pacer.delay_s("a") == pytest.approx(slot_interval_s(2.0, 2.0))
     clock.now += 2.0
     assert pacer.try_acquire("a")
-    assert pacer.delay_s("a") == pytest.approx(slot_interval_s(10.0))
+    assert pacer.delay_s("a") == pytest.approx(slot_interval_s(10.0, 2.0))
 
 
 def test_observe_does_not_loosen_a_cap_on_a_later_lenient_header() -> None:
@@ -311,7 +320,7 @@ def test_observe_does_not_loosen_a_cap_on_a_later_lenient_header() -> None:
     assert pacer.try_acquire("a")
     pacer.observe("a", RateLimitInfo(10, 3, 2.0))
     pacer.observe("a", RateLimitInfo(10, 9, 1.0))
-    assert pacer.delay_s("a") == pytest.approx(slot_interval_s(2.0))
+    assert pacer.delay_s("a") == pytest.approx(slot_interval_s(2.0, 2.0))
 
 
 def test_observe_ignores_a_missing_header() -> None:
@@ -367,21 +376,112 @@ def test_a_429_lowers_the_pace_once_per_burst_and_it_recovers() -> None:
     assert pacer.delay_s("a") == pytest.approx(slot_interval_s(10.0))
 
 
+def test_a_429_with_a_ratelimit_header_pauses_without_lowering_the_pace() -> None:
+    """When the 429's own answer carried `RateLimit` (observed first, as the client does), the
+    group waits out the pause and resumes at the full pace: the header, not a guess, paces it."""
+    clock = FakeClock()
+    pacer = Pacer(10.0, clock=clock)
+    pacer.observe("a", RateLimitInfo(20, 0, 2.0))
+    pacer.pause("a", 2.0)
+    clock.now += 2.0
+    assert pacer.try_acquire("a")
+    assert pacer.delay_s("a") == pytest.approx(slot_interval_s(10.0, 2.0))
+    pacer.observe("a", None)  # a later 429 without the header is a guess again
+    clock.now += 5.0
+    pacer.pause("a", 1.0)
+    clock.now += 1.0
+    assert pacer.try_acquire("a")
+    assert pacer.delay_s("a") == pytest.approx(slot_interval_s(10.0 * BACKOFF_FACTOR, 2.0))
+
+
+def test_a_429_at_a_windows_edge_widens_the_margin_up_to_its_cap() -> None:
+    """A 429 while the group ran within its known limit (a `RateLimit` header, or a legacy body
+    naming a key limit at or above the pace) doubles the jitter allowance, at most to
+    MAX_JITTER_ALLOWANCE_S; the pace itself is not lowered."""
+    clock = FakeClock()
+    pacer = Pacer(20.0, clock=clock)
+    pacer.observe("a", RateLimitInfo(20, 15, 0.5))  # informed, no cap; window 1 s (the default)
+    pacer.pause("a", 0.01)
+    clock.now += 0.01
+    assert pacer.try_acquire("a")
+    assert pacer.delay_s("a") == pytest.approx(slot_interval_s(20.0, 1.0, 0.02))
+    for _ in range(5):
+        pacer.pause("b", 0.01, KeyLimit(limit=20, window_s=1.0))
+        clock.now += 0.01
+    assert pacer.try_acquire("b")
+    assert pacer.delay_s("b") == pytest.approx(slot_interval_s(20.0, 1.0, MAX_JITTER_ALLOWANCE_S))
+
+
+def test_a_legacy_body_naming_a_lower_key_limit_sets_the_pace_to_it() -> None:
+    """Without `RateLimit`, a 429 whose body says the key allows 40 per 8 s slows a 20/s group
+    to 5/s (with an 8 s window's margin) until BACKOFF_S after the pause."""
+    clock = FakeClock()
+    pacer = Pacer(20.0, clock=clock)
+    pacer.pause("a", 1.0, KeyLimit(limit=40, window_s=8.0))
+    clock.now += 1.0
+    assert pacer.try_acquire("a")
+    assert pacer.delay_s("a") == pytest.approx(slot_interval_s(5.0, 8.0))
+    clock.now += BACKOFF_S
+    assert pacer.try_acquire("a")
+    assert pacer.delay_s("a") == pytest.approx(slot_interval_s(20.0, 8.0))
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            b'{"error": {"rate_limit": 240, "rate_window": 8, "rate_limit_type": "key"}}',
+            KeyLimit(240, 8.0),
+        ),
+        (b'{"error": {"rate_limit": 240, "rate_window": 8, "rate_limit_type": "org"}}', None),
+        (b'{"error": {"rate_limit": 240, "rate_window": 8}}', None),
+        (b'{"error": {"rate_limit": 0, "rate_window": 8, "rate_limit_type": "key"}}', None),
+        (b'{"error": {"rate_limit": 24, "rate_window": 0, "rate_limit_type": "key"}}', None),
+        (b'{"error": {"rate_limit": true, "rate_window": 1, "rate_limit_type": "key"}}', None),
+        (b"429 Too Many Requests", None),
+        (b"", None),
+    ],
+)
+def test_legacy_key_limit_reads_only_a_keys_own_limit(
+    body: bytes, expected: KeyLimit | None
+) -> None:
+    """Only a body whose `rate_limit_type` is "key" tells our pace (the org's limit is shared)."""
+    assert legacy_key_limit(body) == expected
+
+
+def test_the_margin_shrinks_to_10_ms_per_window_the_header_shows() -> None:
+    """Slots are 1 % apart beyond 1/rate until `RateLimit` shows an 8 s window (reset=8), then
+    0.125 %; a smaller later reset does not shrink the window, nor does one past a minute count."""
+    clock = FakeClock()
+    pacer = Pacer(20.0, clock=clock)
+    assert pacer.try_acquire("a")
+    assert pacer.delay_s("a") == pytest.approx(1.01 / 20)
+    pacer.observe("a", RateLimitInfo(160, 159, 8.0))
+    assert pacer.delay_s("a") == pytest.approx(1.00125 / 20)
+    pacer.observe("a", RateLimitInfo(160, 100, 3.0))
+    pacer.observe("b", RateLimitInfo(9600, 9000, 120.0))  # past MAX_WINDOW_S: not a window
+    assert pacer.delay_s("a") == pytest.approx(1.00125 / 20)
+    assert pacer.try_acquire("b")
+    assert pacer.delay_s("b") == pytest.approx(1.01 / 20)
+
+
 # --- slots (GCRA): the schedule follows the previous slot, not the waiter's wake-up -----------
 
 
 def test_slot_taken_keeps_the_schedule_for_a_late_wake_and_restarts_after_idle() -> None:
-    """Within the tolerance the slot is the one waited for; beyond it (idle) the slot is now."""
+    """Within the tolerance the slot is the one waited for; beyond it by less than an interval
+    (a busy loop) the slot is the tolerance behind the send; after idle time it is the send's."""
     assert slot_taken(10.0, 10.0, 0.05) == 10.0
     assert slot_taken(10.0, 10.0 + LATE_TOLERANCE_S / 2, 0.05) == 10.0
-    assert slot_taken(10.0, 10.0 + 2 * LATE_TOLERANCE_S, 0.05) == 10.0 + 2 * LATE_TOLERANCE_S
+    assert slot_taken(10.0, 10.0 + 2 * LATE_TOLERANCE_S, 0.05) == pytest.approx(10.002)
+    assert slot_taken(10.0, 10.04, 0.05) == pytest.approx(10.04 - LATE_TOLERANCE_S)
     assert slot_taken(10.0, 15.0, 0.05) == 15.0
 
 
 def test_slot_taken_tolerates_at_most_a_quarter_of_a_short_interval() -> None:
-    """At 1,000/s (1 ms interval) a wake 0.5 ms late already counts as idle."""
+    """At 1,000/s (1 ms interval) a slot stays at most 0.25 ms behind its send."""
     assert slot_taken(10.0, 10.0002, 0.001) == 10.0
-    assert slot_taken(10.0, 10.0005, 0.001) == 10.0005
+    assert slot_taken(10.0, 10.0005, 0.001) == pytest.approx(10.00025)
 
 
 def test_a_late_wake_does_not_push_later_slots() -> None:
@@ -440,7 +540,7 @@ def test_no_burst_after_a_pause() -> None:
     clock = FakeClock()
     pacer = Pacer(10.0, clock=clock)
     assert pacer.try_acquire("a")
-    pacer.pause("a", 3.0)
+    pacer.pause("a", 3.0)  # a 429 without `RateLimit`: the pace is lowered too
     end = clock.now + 3.0
     clock.now = end + 0.001
     assert pacer.try_acquire("a")
