@@ -1,9 +1,18 @@
-"""The domain values every other module speaks in: operations, row errors, statuses. No I/O."""
+"""The domain values every other module speaks in: operations, row errors, statuses. No I/O.
+
+Also the two compact containers a file's passes keep per (field, target) pair: `Interned`
+(a value -> a small int) and `PairTable` (exact int keys -> small ints, in flat arrays).
+"""
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Hashable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Generic, TypeVar
+
+H = TypeVar("H", bound=Hashable)
 
 
 class Action(StrEnum):
@@ -171,3 +180,103 @@ class RowResult:
     field_errors: tuple[tuple[str, str], ...] = ()
     duration_ms: int = 0
     finished_at: str = ""
+
+
+class Interned(Generic[H]):
+    """Equal values get one small code (1, 2, ...), so a table can hold the code instead."""
+
+    def __init__(self) -> None:
+        self._codes: dict[H, int] = {}
+        self._values: list[H] = []
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def code(self, value: H) -> int:
+        """The value's code, given the first time it is met."""
+        code = self._codes.get(value)
+        if code is None:
+            self._values.append(value)
+            code = self._codes[value] = len(self._values)
+        return code
+
+    def value(self, code: int) -> H:
+        return self._values[code - 1]
+
+
+MAX_CODE = (1 << 32) - 1
+
+
+def pair_key(first: int, second: int) -> int:
+    """One exact PairTable key from two codes of 1 .. MAX_CODE (a field's and a target's)."""
+    if not (0 < first <= MAX_CODE and 0 < second <= MAX_CODE):
+        raise ValueError(f"pair codes must be 1 .. {MAX_CODE}, got {first}, {second}")
+    return first << 32 | second
+
+
+class PairTable:
+    """A map from keys 1 .. 2**64 - 1 to `columns` ints of 0 .. MAX_CODE each, in flat arrays.
+
+    What a pass remembers per distinct pair: (8 + 4 * columns) bytes a slot at a load of
+    0.5 to 0.75 (open addressing, linear probing), where a dict of tuples of objects costs
+    hundreds of bytes a pair. Keys are exact, never digests: two keys never share an entry.
+    """
+
+    MIN_SLOTS = 1024
+    _MIX = 0x9E3779B97F4A7C15  # Fibonacci hashing: spreads keys that differ in few bits
+
+    def __init__(self, columns: int) -> None:
+        self.columns = columns
+        self._count = 0
+        self._keys, self._values = self._empty(self.MIN_SLOTS)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def _empty(self, slots: int) -> tuple[array[int], array[int]]:
+        return array("Q", bytes(8 * slots)), array("I", bytes(4 * slots * self.columns))
+
+    def _slot(self, key: int) -> int:
+        """Where `key` is, or the empty slot where it would go."""
+        keys = self._keys
+        size = len(keys)
+        slot = ((key * self._MIX) & 0xFFFFFFFFFFFFFFFF) % size
+        while True:
+            found = keys[slot]
+            if found in (key, 0):
+                return slot
+            slot = slot + 1 if slot + 1 < size else 0
+
+    def get(self, key: int) -> tuple[int, ...] | None:
+        """The values stored for `key`, or None when it has none."""
+        slot = self._slot(key)
+        if self._keys[slot] == 0:
+            return None
+        start = slot * self.columns
+        return tuple(self._values[start : start + self.columns])
+
+    def put(self, key: int, values: tuple[int, ...]) -> None:
+        """Store `values` (one per column) for `key` (1 .. 2**64 - 1), replacing any."""
+        if key <= 0:
+            raise ValueError(f"PairTable keys start at 1, got {key}")
+        slot = self._slot(key)
+        if self._keys[slot] == 0:
+            if (self._count + 1) * 4 > len(self._keys) * 3:
+                self._grow()
+                slot = self._slot(key)
+            self._keys[slot] = key
+            self._count += 1
+        start = slot * self.columns
+        self._values[start : start + self.columns] = array("I", values)
+
+    def _grow(self) -> None:
+        """Half as many slots again, every entry moved to its slot there."""
+        old_keys, old_values = self._keys, self._values
+        self._keys, self._values = self._empty(len(old_keys) * 3 // 2)
+        width = self.columns
+        for index, key in enumerate(old_keys):
+            if key:
+                slot = self._slot(key)
+                self._keys[slot] = key
+                start, old = slot * width, index * width
+                self._values[start : start + width] = old_values[old : old + width]
