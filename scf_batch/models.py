@@ -218,65 +218,89 @@ class PairTable:
     """A map from keys 1 .. 2**64 - 1 to `columns` ints of 0 .. MAX_CODE each, in flat arrays.
 
     What a pass remembers per distinct pair: (8 + 4 * columns) bytes a slot at a load of
-    0.5 to 0.75 (open addressing, linear probing), where a dict of tuples of objects costs
+    0.6 to 0.8 (open addressing, linear probing), where a dict of tuples of objects costs
     hundreds of bytes a pair. Keys are exact, never digests: two keys never share an entry.
+    The keys are spread over SHARDS tables that grow one at a time, so growing never holds
+    two copies of the whole table.
     """
 
-    MIN_SLOTS = 1024
+    SHARDS = 64
     _MIX = 0x9E3779B97F4A7C15  # Fibonacci hashing: spreads keys that differ in few bits
 
     def __init__(self, columns: int) -> None:
         self.columns = columns
-        self._count = 0
-        self._keys, self._values = self._empty(self.MIN_SLOTS)
+        self._shards = [_Shard(columns) for _ in range(self.SHARDS)]
 
     def __len__(self) -> int:
-        return self._count
+        return sum(shard.count for shard in self._shards)
 
-    def _empty(self, slots: int) -> tuple[array[int], array[int]]:
-        return array("Q", bytes(8 * slots)), array("I", bytes(4 * slots * self.columns))
+    def _find(self, key: int) -> tuple[_Shard, int]:
+        mixed = (key * self._MIX) & 0xFFFFFFFFFFFFFFFF
+        return self._shards[mixed >> 58], mixed  # the top 6 bits pick one of the 64 shards
 
-    def _slot(self, key: int) -> int:
+    def get(self, key: int) -> tuple[int, ...] | None:
+        """The values stored for `key`, or None when it has none."""
+        shard, mixed = self._find(key)
+        return shard.get(key, mixed)
+
+    def put(self, key: int, values: tuple[int, ...]) -> None:
+        """Store `values` (one per column) for `key` (1 .. 2**64 - 1), replacing any."""
+        if key <= 0:
+            raise ValueError(f"PairTable keys start at 1, got {key}")
+        shard, mixed = self._find(key)
+        shard.put(key, mixed, values)
+
+
+class _Shard:
+    """One open-addressing table of a PairTable: key 0 marks an empty slot."""
+
+    MIN_SLOTS = 64
+    __slots__ = ("columns", "count", "keys", "values")
+
+    def __init__(self, columns: int, slots: int = MIN_SLOTS) -> None:
+        self.columns = columns
+        self.count = 0
+        self.keys = array("Q", bytes(8 * slots))
+        self.values = array("I", bytes(4 * slots * columns))
+
+    def slot(self, key: int, mixed: int) -> int:
         """Where `key` is, or the empty slot where it would go."""
-        keys = self._keys
+        keys = self.keys
         size = len(keys)
-        slot = ((key * self._MIX) & 0xFFFFFFFFFFFFFFFF) % size
+        slot = mixed % size
         while True:
             found = keys[slot]
             if found in (key, 0):
                 return slot
             slot = slot + 1 if slot + 1 < size else 0
 
-    def get(self, key: int) -> tuple[int, ...] | None:
-        """The values stored for `key`, or None when it has none."""
-        slot = self._slot(key)
-        if self._keys[slot] == 0:
+    def get(self, key: int, mixed: int) -> tuple[int, ...] | None:
+        slot = self.slot(key, mixed)
+        if self.keys[slot] == 0:
             return None
         start = slot * self.columns
-        return tuple(self._values[start : start + self.columns])
+        return tuple(self.values[start : start + self.columns])
 
-    def put(self, key: int, values: tuple[int, ...]) -> None:
-        """Store `values` (one per column) for `key` (1 .. 2**64 - 1), replacing any."""
-        if key <= 0:
-            raise ValueError(f"PairTable keys start at 1, got {key}")
-        slot = self._slot(key)
-        if self._keys[slot] == 0:
-            if (self._count + 1) * 4 > len(self._keys) * 3:
+    def put(self, key: int, mixed: int, values: tuple[int, ...]) -> None:
+        slot = self.slot(key, mixed)
+        if self.keys[slot] == 0:
+            if (self.count + 1) * 5 > len(self.keys) * 4:
                 self._grow()
-                slot = self._slot(key)
-            self._keys[slot] = key
-            self._count += 1
+                slot = self.slot(key, mixed)
+            self.keys[slot] = key
+            self.count += 1
         start = slot * self.columns
-        self._values[start : start + self.columns] = array("I", values)
+        self.values[start : start + self.columns] = array("I", values)
 
     def _grow(self) -> None:
-        """Half as many slots again, every entry moved to its slot there."""
-        old_keys, old_values = self._keys, self._values
-        self._keys, self._values = self._empty(len(old_keys) * 3 // 2)
+        """A third more slots, every entry moved to its slot there."""
+        old = _Shard(self.columns, len(self.keys) * 4 // 3)
+        self.keys, old.keys = old.keys, self.keys
+        self.values, old.values = old.values, self.values
         width = self.columns
-        for index, key in enumerate(old_keys):
+        for index, key in enumerate(old.keys):
             if key:
-                slot = self._slot(key)
-                self._keys[slot] = key
-                start, old = slot * width, index * width
-                self._values[start : start + width] = old_values[old : old + width]
+                slot = self.slot(key, (key * PairTable._MIX) & 0xFFFFFFFFFFFFFFFF)
+                self.keys[slot] = key
+                start, before = slot * width, index * width
+                self.values[start : start + width] = old.values[before : before + width]
