@@ -282,6 +282,7 @@ class _Shard:
         return tuple(self.values[start : start + self.columns])
 
     def put(self, key: int, mixed: int, values: tuple[int, ...]) -> None:
+        row = array("I", values)  # raises OverflowError before anything is stored
         slot = self.slot(key, mixed)
         if self.keys[slot] == 0:
             if (self.count + 1) * 5 > len(self.keys) * 4:
@@ -290,7 +291,7 @@ class _Shard:
             self.keys[slot] = key
             self.count += 1
         start = slot * self.columns
-        self.values[start : start + self.columns] = array("I", values)
+        self.values[start : start + self.columns] = row
 
     def _grow(self) -> None:
         """A third more slots, every entry moved to its slot there."""
