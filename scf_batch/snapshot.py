@@ -253,6 +253,9 @@ def org_of(me: Mapping[str, Any] | None, fields: list[dict[str, Any]]) -> Org | 
 
 
 def _associations(fields: Iterable[Mapping[str, Any]]) -> Iterable[tuple[Pair, Association]]:
+    """Each association's pair and settings; equal settings are one object (an org of many
+    associations holds few distinct settings)."""
+    settings_seen: dict[Association, Association] = {}
     for field in fields:
         scf_id = field.get("id")
         if not isinstance(scf_id, str):
@@ -262,7 +265,7 @@ def _associations(fields: Iterable[Mapping[str, Any]]) -> Iterable[tuple[Pair, A
             if target is not None:
                 roles = assoc.get("editable_with_roles") or ()
                 settings = Association(bool(assoc.get("required")), frozenset(map(str, roles)))
-                yield (scf_id, target.path), settings
+                yield (scf_id, target.path), settings_seen.setdefault(settings, settings)
 
 
 def target_of(assoc: Mapping[str, Any]) -> Target | None:
