@@ -16,10 +16,17 @@ of its pair leave (as they would if their writes succeed).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any
 
-from scf_batch.models import Action, Association, Outcome, ResolvedOperation
+from scf_batch.models import (
+    Action,
+    Association,
+    Interned,
+    Outcome,
+    PairTable,
+    ResolvedOperation,
+)
 from scf_batch.snapshot import TYPE_ID_KEYS, Pair, Snapshot
 
 
@@ -140,25 +147,69 @@ def _value(value: Any) -> str:
     return str(value)
 
 
+class Unrecorded(Enum):
+    """No row has left its pair in a state yet (the snapshot's state holds)."""
+
+    TOKEN = 0
+
+
+UNRECORDED = Unrecorded.TOKEN
+
+
+class PairStates:
+    """The state rows have left each pair in, exact and compact: memory flat as a file grows.
+
+    A pair is keyed by its snapshot numbers (`Snapshot.pair_number`, an exact int, never a
+    digest) and holds one 4-byte code of its state (0: absent, n: the n-th distinct settings),
+    so a pair costs ~18 bytes, whatever its ids. A pair the snapshot cannot number (a field
+    created after the snapshot was read) goes in a plain dict: there are as few as definitions.
+    """
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        self._settings: Interned[Association] = Interned()
+        self._codes = PairTable(1)
+        self._unnumbered: dict[Pair, Association | None] = {}
+
+    def __len__(self) -> int:
+        return len(self._codes) + len(self._unnumbered)
+
+    def recorded(self, pair: Pair) -> Association | Unrecorded | None:
+        """The state the rows so far left `pair` in, or UNRECORDED."""
+        number = self._snapshot.pair_number(pair)
+        if number is None:
+            return self._unnumbered.get(pair, UNRECORDED)
+        found = self._codes.get(number)
+        if found is None:
+            return UNRECORDED
+        return self._settings.value(found[0]) if found[0] else None
+
+    def record(self, pair: Pair, state: Association | None) -> None:
+        number = self._snapshot.pair_number(pair)
+        if number is None:
+            self._unnumbered[pair] = state
+            return
+        self._codes.put(number, (0 if state is None else self._settings.code(state),))
+
+
 class PlanState:
     """Plans rows in input order, each against the state its pair's earlier rows leave.
 
-    Starts from `baseline` (a snapshot's associations); memory grows with the distinct pairs the
-    rows touch, which the org bounds (fields x targets), never with rows.
+    Starts from `baseline` (a snapshot's associations); it remembers what rows left each pair
+    they wrote in, in `PairStates` (~18 bytes a distinct pair, never a row).
     """
 
     def __init__(self, baseline: Snapshot) -> None:
         self._baseline = baseline
-        self._pairs: dict[Pair, Association | None] = {}
+        self._pairs = PairStates(baseline)
 
     def current(self, pair: Pair) -> Association | None:
-        if pair in self._pairs:
-            return self._pairs[pair]
-        return self._baseline.association(pair)
+        found = self._pairs.recorded(pair)
+        return self._baseline.association(pair) if found is UNRECORDED else found
 
     def plan(self, rop: ResolvedOperation) -> Step:
         """The row's step, and the pair moved on as if it succeeds."""
         step = plan_step(rop, self.current(rop.pair))
         if step.kind.writes:
-            self._pairs[rop.pair] = step.after
+            self._pairs.record(rop.pair, step.after)
         return step

@@ -19,6 +19,7 @@ from scf_batch.models import (
     Ref,
     ResolvedOperation,
     Target,
+    pair_key,
 )
 from scf_batch.rowrules import BUILTIN_ROLES
 from scf_batch.text import show
@@ -29,6 +30,17 @@ TYPE_ID_KEYS = {
     ObjectType.CUSTOM_OBJECT_TYPE: "custom_object_type_id",
 }
 Pair = tuple[str, str]  # (field id, target path)
+# a target's number in `pair_number`: 1 .. 3 for the plain types, 2n + 2 (2n + 3) for the
+# custom activity (object) type numbered n
+_PLAIN_TARGETS: dict[str, int] = {
+    ObjectType.LEAD: 1,
+    ObjectType.CONTACT: 2,
+    ObjectType.OPPORTUNITY: 3,
+}
+_CUSTOM_TARGETS: dict[str, int] = {
+    ObjectType.CUSTOM_ACTIVITY_TYPE: 2,
+    ObjectType.CUSTOM_OBJECT_TYPE: 3,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +63,7 @@ class Kind:
     name_column: str
     names: dict[str, str | None]
     by_name: dict[str, tuple[str, ...]]
+    numbers: dict[str, int]  # id -> 1, 2, ...: the exact small ints per-pair tables key on
 
     @classmethod
     def of(cls, noun: str, columns: tuple[str, str], objects: Iterable[Mapping[str, Any]]) -> Kind:
@@ -64,7 +77,9 @@ class Kind:
             names[object_id] = name if isinstance(name, str) else None
             if isinstance(name, str):
                 by_name.setdefault(name, []).append(object_id)
-        return cls(noun, *columns, names, {n: tuple(ids) for n, ids in by_name.items()})
+        by_name_ids = {n: tuple(ids) for n, ids in by_name.items()}
+        numbers = {object_id: number for number, object_id in enumerate(names, 1)}
+        return cls(noun, *columns, names, by_name_ids, numbers)
 
     def find(self, ref: Ref, problem: ProblemAt) -> str | None:
         """The id `ref` stands for, or None after reporting why there is none."""
@@ -162,6 +177,25 @@ class Snapshot:
         """The settings of the pair's association, or None when the field is not associated."""
         return self.associations.get(pair)
 
+    def pair_number(self, pair: Pair) -> int | None:
+        """The pair as one exact int (its field's and its target's numbers in this snapshot), or
+        None when the snapshot lacks the field or the custom type (created after it was read)."""
+        scf_id, path = pair
+        field = self.fields.numbers.get(scf_id)
+        target = self._target_number(path)
+        if field is None or target is None:
+            return None
+        return pair_key(field, target)
+
+    def _target_number(self, path: str) -> int | None:
+        kind, _, type_id = path.partition("/")
+        if not type_id:
+            return _PLAIN_TARGETS.get(kind)
+        offset = _CUSTOM_TARGETS.get(kind)
+        types = self.object_types if kind == ObjectType.CUSTOM_OBJECT_TYPE else self.activity_types
+        number = types.numbers.get(type_id)
+        return None if offset is None or number is None else 2 * number + offset
+
     def field_name(self, scf_id: str) -> str | None:
         return self.fields.names.get(scf_id)
 
@@ -219,6 +253,9 @@ def org_of(me: Mapping[str, Any] | None, fields: list[dict[str, Any]]) -> Org | 
 
 
 def _associations(fields: Iterable[Mapping[str, Any]]) -> Iterable[tuple[Pair, Association]]:
+    """Each association's pair and settings; equal settings are one object (an org of many
+    associations holds few distinct settings)."""
+    settings_seen: dict[Association, Association] = {}
     for field in fields:
         scf_id = field.get("id")
         if not isinstance(scf_id, str):
@@ -228,7 +265,7 @@ def _associations(fields: Iterable[Mapping[str, Any]]) -> Iterable[tuple[Pair, A
             if target is not None:
                 roles = assoc.get("editable_with_roles") or ()
                 settings = Association(bool(assoc.get("required")), frozenset(map(str, roles)))
-                yield (scf_id, target.path), settings
+                yield (scf_id, target.path), settings_seen.setdefault(settings, settings)
 
 
 def target_of(assoc: Mapping[str, Any]) -> Target | None:

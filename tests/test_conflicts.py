@@ -151,3 +151,42 @@ def test_a_repeated_row_becomes_the_one_named(tmp_path: Path) -> None:
         f"ensure,{FIELD_1},lead,,false,",
     ]
     assert verdicts(tmp_path, *rows) == ["ok", "ok", "2 (line 3)"]
+
+
+def test_a_conflict_names_rows_and_lines_past_four_billion() -> None:
+    """Rows and lines too large for the tracker's 4-byte columns are still named exactly."""
+    tracker = ConflictTracker()
+    far_row, far_line = (1 << 32) + 5, (1 << 33) + 9
+    first = Operation(far_row, far_line, Action.ASSOCIATE, Ref(id=FIELD_1), ObjectType.LEAD)
+    assert tracker.see(first) is None
+    field, lead = Ref(id=FIELD_1), ObjectType.LEAD
+    clash = tracker.see(Operation(far_row + 1, 1, Action.ASSOCIATE, field, lead, required=True))
+    assert clash is not None
+    assert f"row {far_row} (line {far_line})" in clash[0]
+    disassociate = Operation(7, 8, Action.DISASSOCIATE, Ref(id=FIELD_1), ObjectType.LEAD)
+    assert tracker.see(disassociate) is None
+    update = Operation(9, 10, Action.UPDATE, Ref(id=FIELD_1), ObjectType.LEAD, required=True)
+    clash = tracker.see(update)
+    assert clash is not None
+    assert "row 7 (line 8) disassociates" in clash[0]
+
+
+def test_references_are_told_apart_exactly_as_written() -> None:
+    """An id and a name with the same text, and the same type id under the two custom object
+    types, are different pairs: contradicting settings across them are no conflict."""
+    tracker = ConflictTracker()
+    rows = [
+        (Ref(id=FIELD_1), ObjectType.LEAD, None),
+        (Ref(name=FIELD_1), ObjectType.LEAD, None),
+        (Ref(id=FIELD_1), ObjectType.CUSTOM_ACTIVITY_TYPE, Ref(id=ACTITYPE)),
+        (Ref(id=FIELD_1), ObjectType.CUSTOM_OBJECT_TYPE, Ref(id=ACTITYPE)),
+        (Ref(id=FIELD_1), ObjectType.CUSTOM_OBJECT_TYPE, Ref(name=ACTITYPE)),
+    ]
+    for row, (field, object_type, type_ref) in enumerate(rows, 1):
+        op = Operation(row, row + 1, Action.ASSOCIATE, field, object_type, type_ref, row % 2 == 0)
+        assert tracker.see(op) is None
+    assert len(tracker) == len(rows)
+    again = Operation(9, 10, Action.ASSOCIATE, Ref(name=FIELD_1), ObjectType.LEAD, None, False)
+    clash = tracker.see(again)
+    assert clash is not None
+    assert "row 2 (line 3)" in clash[0]

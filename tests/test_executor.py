@@ -20,7 +20,7 @@ from scf_batch.errors import (
     RateLimited,
     ServerError,
 )
-from scf_batch.executor import StepRunner, Verdict
+from scf_batch.executor import PairExecutor, StepRunner, Verdict
 from scf_batch.models import (
     Action,
     Association,
@@ -33,7 +33,9 @@ from scf_batch.models import (
     Target,
 )
 from scf_batch.plan import plan_step
+from scf_batch.prepare import Prepared
 from scf_batch.retry import RetryPolicy
+from scf_batch.snapshot import Snapshot
 
 pytestmark = pytest.mark.anyio
 
@@ -484,3 +486,57 @@ async def test_a_pair_that_keeps_changing_under_the_row_gives_up() -> None:
     verdict = await perform(api, op(Action.ENSURE, required=False))
     assert (Status.FAILED, Outcome.GAVE_UP) == (verdict.status, verdict.outcome)
     assert api.calls.count("POST") + api.calls.count("PUT") <= 5
+
+
+def executor_for(api: FakeApi, *, resuming: bool = False) -> PairExecutor:
+    """A PairExecutor over a snapshot that knows FIELD and ACTIVITY's type, and no association."""
+    snapshot = Snapshot.from_lists(
+        None,
+        [{"id": FIELD, "name": "F", "associations": []}],
+        [],
+        [{"id": ACTIVITY.type_id, "name": "Call"}],
+        [],
+    )
+    return PairExecutor(api, snapshot, RetryPolicy(max_retries=0), resuming=resuming)
+
+
+def prepared(rop: ResolvedOperation, row: int) -> Prepared:
+    return Prepared(row, row + 1, None, op=rop.op, resolved=rop)
+
+
+async def test_rows_of_a_pair_run_against_what_its_earlier_rows_left() -> None:
+    """The executor remembers each pair's state: a repeat sends nothing, a later update sends
+    only its change, and the other target of the same field is still created."""
+    api = FakeApi()
+    executor = executor_for(api)
+    rows = [
+        op(Action.ASSOCIATE),
+        op(Action.ASSOCIATE),
+        op(Action.UPDATE, required=True),
+        op(Action.ENSURE, target=ACTIVITY, required=True),
+        op(Action.UPDATE, required=True),
+        op(Action.DISASSOCIATE),
+        op(Action.UPDATE, required=False),
+    ]
+    outcomes = [(await executor.execute(prepared(r, n))).outcome for n, r in enumerate(rows, 1)]
+    assert outcomes == [
+        Outcome.CREATED,
+        Outcome.ALREADY_ASSOCIATED,
+        Outcome.UPDATED,
+        Outcome.CREATED,
+        Outcome.UNCHANGED,
+        Outcome.DELETED,
+        Outcome.NOT_ASSOCIATED,
+    ]
+    assert api.calls == ["POST", "PUT", "POST", "DELETE"]
+
+
+async def test_a_field_the_snapshot_lacks_still_chains_its_rows() -> None:
+    """A pair the snapshot cannot number (its field came later) is remembered all the same."""
+    api = FakeApi()
+    api.fields.add(MISSING)
+    executor = executor_for(api)
+    first = await executor.execute(prepared(op(Action.ASSOCIATE, field=MISSING), 1))
+    again = await executor.execute(prepared(op(Action.ASSOCIATE, field=MISSING), 2))
+    assert (first.outcome, again.outcome) == (Outcome.CREATED, Outcome.ALREADY_ASSOCIATED)
+    assert api.calls == ["POST"]

@@ -14,9 +14,9 @@ from scf_batch.models import (
     ResolvedOperation,
     Target,
 )
-from scf_batch.plan import PlanState, StepKind, plan_step
+from scf_batch.plan import UNRECORDED, PairStates, PlanState, StepKind, plan_step
 from scf_batch.snapshot import Snapshot
-from tests.jobfiles import ACTITYPE, FIELD_1
+from tests.jobfiles import ACTITYPE, FIELD_1, FIELD_2
 
 LEAD = Target(ObjectType.LEAD)
 ACTIVITY = Target(ObjectType.CUSTOM_ACTIVITY_TYPE, ACTITYPE)
@@ -120,3 +120,48 @@ def test_the_chain_starts_from_the_snapshot() -> None:
     plans = PlanState(Snapshot.from_lists(None, fields, [], [], []))
     assert plans.plan(rop(Action.ENSURE, True)).kind is StepKind.NOTHING
     assert plans.plan(rop(Action.ENSURE, True, target=ACTIVITY)).kind is StepKind.CREATE
+
+
+def numbered_snapshot() -> Snapshot:
+    """FIELD_1 and FIELD_2 without associations, and the custom activity type ACTITYPE."""
+    fields = [{"id": f, "name": f, "associations": []} for f in (FIELD_1, FIELD_2)]
+    return Snapshot.from_lists(None, fields, [], [{"id": ACTITYPE, "name": "Call"}], [])
+
+
+def test_pairs_the_snapshot_numbers_are_chained_each_on_its_own() -> None:
+    """Each (field, target) keeps its own state: a create on one pair leaves the others absent,
+    and a second associate of the same pair finds it present."""
+    plans = PlanState(numbered_snapshot())
+    other_field = ResolvedOperation(
+        Operation(3, 4, Action.ASSOCIATE, Ref(id=FIELD_2), ObjectType.LEAD), FIELD_2, LEAD
+    )
+    steps = [
+        plans.plan(rop(Action.ASSOCIATE, row=1)),
+        plans.plan(rop(Action.ASSOCIATE, target=ACTIVITY, row=2)),
+        plans.plan(other_field),
+        plans.plan(rop(Action.ASSOCIATE, row=4)),
+        plans.plan(rop(Action.UPDATE, True, target=ACTIVITY, row=5)),
+        plans.plan(rop(Action.ENSURE, True, target=ACTIVITY, row=6)),
+    ]
+    assert [step.kind for step in steps] == [
+        StepKind.CREATE,
+        StepKind.CREATE,
+        StepKind.CREATE,
+        StepKind.NOTHING,
+        StepKind.UPDATE,
+        StepKind.NOTHING,
+    ]
+    assert plans.current((FIELD_1, ACTIVITY.path)) == Association(True, frozenset())
+    assert plans.current((FIELD_2, ACTIVITY.path)) is None
+
+
+def test_pair_states_keep_absent_apart_from_unrecorded() -> None:
+    """A pair a row deleted is recorded as absent, which is not the same as never recorded."""
+    states = PairStates(numbered_snapshot())
+    pair = (FIELD_1, LEAD.path)
+    assert states.recorded(pair) is UNRECORDED
+    states.record(pair, None)
+    assert states.recorded(pair) is None
+    states.record(pair, REQUIRED_ADMIN)
+    assert states.recorded(pair) == REQUIRED_ADMIN
+    assert len(states) == 1
