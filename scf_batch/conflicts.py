@@ -17,9 +17,9 @@ disassociate -> associate, update -> update. References are compared as written:
 by id on one row and by name on another is not recognised as the same (the plan, made against
 the org's snapshot, compares ids).
 
-Memory: a fixed ~30 bytes per distinct pair (`PairTable`), never one per row: a pair is keyed
-exactly by the codes of its references (each distinct reference string is kept once), and
-holds the code of its state, the row and the line that set it.
+Memory: one dict entry per distinct pair (`PairTable`, about 200 bytes), never one per row: a
+pair is keyed exactly by the codes of its references (each distinct reference string is kept
+once), and holds the code of its state, the row and the line that set it.
 """
 
 from __future__ import annotations

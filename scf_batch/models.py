@@ -6,7 +6,6 @@ Also the two compact containers a file's passes keep per (field, target) pair: `
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Hashable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -215,93 +214,32 @@ def pair_key(first: int, second: int) -> int:
 
 
 class PairTable:
-    """A map from keys 1 .. 2**64 - 1 to `columns` ints of 0 .. MAX_CODE each, in flat arrays.
+    """A map from exact int keys (1 ..) to `columns` ints of 0 .. MAX_CODE each.
 
-    What a pass remembers per distinct pair: (8 + 4 * columns) bytes a slot at a load of
-    0.6 to 0.8 (open addressing, linear probing), where a dict of tuples of objects costs
-    hundreds of bytes a pair. Keys are exact, never digests: two keys never share an entry.
-    The keys are spread over SHARDS tables that grow one at a time, so growing never holds
-    two copies of the whole table.
+    What a pass remembers per distinct pair: one dict entry whose value packs the columns into
+    one int (about 100 bytes a pair), where a dict of tuples of objects costs hundreds.
     """
-
-    SHARDS = 64
-    _MIX = 0x9E3779B97F4A7C15  # Fibonacci hashing: spreads keys that differ in few bits
 
     def __init__(self, columns: int) -> None:
         self.columns = columns
-        self._shards = [_Shard(columns) for _ in range(self.SHARDS)]
+        self._packed: dict[int, int] = {}
 
     def __len__(self) -> int:
-        return sum(shard.count for shard in self._shards)
-
-    def _find(self, key: int) -> tuple[_Shard, int]:
-        mixed = (key * self._MIX) & 0xFFFFFFFFFFFFFFFF
-        return self._shards[mixed >> 58], mixed  # the top 6 bits pick one of the 64 shards
+        return len(self._packed)
 
     def get(self, key: int) -> tuple[int, ...] | None:
         """The values stored for `key`, or None when it has none."""
-        shard, mixed = self._find(key)
-        return shard.get(key, mixed)
+        packed = self._packed.get(key)
+        if packed is None:
+            return None
+        return tuple((packed >> (32 * column)) & MAX_CODE for column in range(self.columns))
 
     def put(self, key: int, values: tuple[int, ...]) -> None:
-        """Store `values` (one per column) for `key` (1 .. 2**64 - 1), replacing any."""
+        """Store `values` (one per column, each 0 .. MAX_CODE) for `key` (>= 1), replacing any."""
         if key <= 0:
             raise ValueError(f"PairTable keys start at 1, got {key}")
-        shard, mixed = self._find(key)
-        shard.put(key, mixed, values)
-
-
-class _Shard:
-    """One open-addressing table of a PairTable: key 0 marks an empty slot."""
-
-    MIN_SLOTS = 64
-    __slots__ = ("columns", "count", "keys", "values")
-
-    def __init__(self, columns: int, slots: int = MIN_SLOTS) -> None:
-        self.columns = columns
-        self.count = 0
-        self.keys = array("Q", bytes(8 * slots))
-        self.values = array("I", bytes(4 * slots * columns))
-
-    def slot(self, key: int, mixed: int) -> int:
-        """Where `key` is, or the empty slot where it would go."""
-        keys = self.keys
-        size = len(keys)
-        slot = mixed % size
-        while True:
-            found = keys[slot]
-            if found in (key, 0):
-                return slot
-            slot = slot + 1 if slot + 1 < size else 0
-
-    def get(self, key: int, mixed: int) -> tuple[int, ...] | None:
-        slot = self.slot(key, mixed)
-        if self.keys[slot] == 0:
-            return None
-        start = slot * self.columns
-        return tuple(self.values[start : start + self.columns])
-
-    def put(self, key: int, mixed: int, values: tuple[int, ...]) -> None:
-        row = array("I", values)  # raises OverflowError before anything is stored
-        slot = self.slot(key, mixed)
-        if self.keys[slot] == 0:
-            if (self.count + 1) * 5 > len(self.keys) * 4:
-                self._grow()
-                slot = self.slot(key, mixed)
-            self.keys[slot] = key
-            self.count += 1
-        start = slot * self.columns
-        self.values[start : start + self.columns] = row
-
-    def _grow(self) -> None:
-        """A third more slots, every entry moved to its slot there."""
-        old = _Shard(self.columns, len(self.keys) * 4 // 3)
-        self.keys, old.keys = old.keys, self.keys
-        self.values, old.values = old.values, self.values
-        width = self.columns
-        for index, key in enumerate(old.keys):
-            if key:
-                slot = self.slot(key, (key * PairTable._MIX) & 0xFFFFFFFFFFFFFFFF)
-                self.keys[slot] = key
-                start, before = slot * width, index * width
-                self.values[start : start + width] = old.values[before : before + width]
+        if len(values) != self.columns or not all(0 <= v <= MAX_CODE for v in values):
+            raise OverflowError(
+                f"PairTable values: {self.columns} of 0 .. {MAX_CODE}, got {values}"
+            )
+        self._packed[key] = sum(value << (32 * column) for column, value in enumerate(values))

@@ -15,6 +15,7 @@ of its pair leave (as they would if their writes succeed).
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from typing import Any
@@ -24,7 +25,6 @@ from scf_batch.models import (
     Association,
     Interned,
     Outcome,
-    PairTable,
     ResolvedOperation,
 )
 from scf_batch.snapshot import TYPE_ID_KEYS, Pair, Snapshot
@@ -159,44 +159,50 @@ UNRECORDED = Unrecorded.TOKEN
 class PairStates:
     """The state rows have left each pair in, exact and compact: memory flat as a file grows.
 
-    A pair is keyed by its snapshot numbers (`Snapshot.pair_number`, an exact int, never a
-    digest) and holds one 4-byte code of its state (0: absent, n: the n-th distinct settings),
-    so a pair costs ~18 bytes, whatever its ids. A pair the snapshot cannot number (a field
-    created after the snapshot was read) goes in a plain dict: there are as few as definitions.
+    A pair the snapshot knows has its cell (`Snapshot.pair_index`) in a table of 4-byte codes
+    (0: no row yet, 1: absent, n + 1: the n-th distinct settings), grown up to the highest cell
+    recorded: at most one per (field, target) of the org, whatever the file. A pair the
+    snapshot cannot number (a field created after it was read) goes in a plain dict: there are
+    as few as definitions.
     """
 
     def __init__(self, snapshot: Snapshot) -> None:
         self._snapshot = snapshot
         self._settings: Interned[Association] = Interned()
-        self._codes = PairTable(1)
+        self._codes = array("I")
+        self._recorded = 0
         self._unnumbered: dict[Pair, Association | None] = {}
 
     def __len__(self) -> int:
-        return len(self._codes) + len(self._unnumbered)
+        return self._recorded + len(self._unnumbered)
 
     def recorded(self, pair: Pair) -> Association | Unrecorded | None:
         """The state the rows so far left `pair` in, or UNRECORDED."""
-        number = self._snapshot.pair_number(pair)
-        if number is None:
+        index = self._snapshot.pair_index(pair)
+        if index is None:
             return self._unnumbered.get(pair, UNRECORDED)
-        found = self._codes.get(number)
-        if found is None:
+        code = self._codes[index] if index < len(self._codes) else 0
+        if code == 0:
             return UNRECORDED
-        return self._settings.value(found[0]) if found[0] else None
+        return None if code == 1 else self._settings.value(code - 1)
 
     def record(self, pair: Pair, state: Association | None) -> None:
-        number = self._snapshot.pair_number(pair)
-        if number is None:
+        index = self._snapshot.pair_index(pair)
+        if index is None:
             self._unnumbered[pair] = state
             return
-        self._codes.put(number, (0 if state is None else self._settings.code(state),))
+        if index >= len(self._codes):
+            self._codes.frombytes(bytes(self._codes.itemsize * (index + 1 - len(self._codes))))
+        if self._codes[index] == 0:
+            self._recorded += 1
+        self._codes[index] = 1 if state is None else 1 + self._settings.code(state)
 
 
 class PlanState:
     """Plans rows in input order, each against the state its pair's earlier rows leave.
 
     Starts from `baseline` (a snapshot's associations); it remembers what rows left each pair
-    they wrote in, in `PairStates` (~18 bytes a distinct pair, never a row).
+    they wrote in, in `PairStates` (4 bytes per (field, target) of the org, never a row).
     """
 
     def __init__(self, baseline: Snapshot) -> None:

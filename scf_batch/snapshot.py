@@ -19,7 +19,6 @@ from scf_batch.models import (
     Ref,
     ResolvedOperation,
     Target,
-    pair_key,
 )
 from scf_batch.rowrules import BUILTIN_ROLES
 from scf_batch.text import show
@@ -30,7 +29,7 @@ TYPE_ID_KEYS = {
     ObjectType.CUSTOM_OBJECT_TYPE: "custom_object_type_id",
 }
 Pair = tuple[str, str]  # (field id, target path)
-# a target's number in `pair_number`: 1 .. 3 for the plain types, 2n + 2 (2n + 3) for the
+# a target's number in `pair_index`: 1 .. 3 for the plain types, 2n + 2 (2n + 3) for the
 # custom activity (object) type numbered n
 _PLAIN_TARGETS: dict[str, int] = {
     ObjectType.LEAD: 1,
@@ -177,15 +176,17 @@ class Snapshot:
         """The settings of the pair's association, or None when the field is not associated."""
         return self.associations.get(pair)
 
-    def pair_number(self, pair: Pair) -> int | None:
-        """The pair as one exact int (its field's and its target's numbers in this snapshot), or
-        None when the snapshot lacks the field or the custom type (created after it was read)."""
+    def pair_index(self, pair: Pair) -> int | None:
+        """The pair's cell (0, 1, ...) in a table with one cell per (field, target) this snapshot
+        knows, or None when it lacks the field or the custom type (created after it was read).
+        Exact: two pairs never share a cell, and the table is as large as the org."""
         scf_id, path = pair
         field = self.fields.numbers.get(scf_id)
         target = self._target_number(path)
         if field is None or target is None:
             return None
-        return pair_key(field, target)
+        targets = 2 * max(len(self.activity_types.numbers), len(self.object_types.numbers)) + 3
+        return (field - 1) * targets + target - 1
 
     def _target_number(self, path: str) -> int | None:
         kind, _, type_id = path.partition("/")

@@ -1,4 +1,4 @@
-"""The compact per-pair containers: PairTable (exact int keys -> small ints) and Interned."""
+"""The per-pair containers: PairTable (exact int keys -> a few small ints) and Interned."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 from scf_batch.models import MAX_CODE, Interned, PairTable, pair_key
 
 
-def test_the_table_holds_what_a_dict_would_through_growth_and_overwrites() -> None:
-    """Many keys (far past the first size of every shard), some overwritten: each reads back
-    its last values, and a key never put reads back None."""
+def test_the_table_holds_every_column_of_every_key_through_overwrites() -> None:
+    """Many keys, some overwritten, with values at both ends of a column's range: each reads
+    back its last values column by column, and a key never put reads back None."""
     rng = random.Random(7)
     table, expected = PairTable(3), {}
     keys = [pair_key(f, t) for f in range(1, 3001) for t in (1, 2, 3, 4, 5)]

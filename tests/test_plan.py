@@ -165,3 +165,20 @@ def test_pair_states_keep_absent_apart_from_unrecorded() -> None:
     states.record(pair, REQUIRED_ADMIN)
     assert states.recorded(pair) == REQUIRED_ADMIN
     assert len(states) == 1
+
+
+def test_pair_states_hold_each_pair_of_the_org_in_its_own_cell() -> None:
+    """Every (field, target) the snapshot knows keeps its own state, whichever order the rows
+    come in (the table grows to the highest cell recorded); a pair the snapshot lacks is kept
+    too."""
+    snapshot = numbered_snapshot()
+    states = PairStates(snapshot)
+    targets = [LEAD, Target(ObjectType.CONTACT), Target(ObjectType.OPPORTUNITY), ACTIVITY]
+    pairs = [(scf_id, target.path) for scf_id in snapshot.fields.names for target in targets]
+    settings = [None if n % 3 == 0 else Association(n % 2 == 0, frozenset()) for n in range(8)]
+    for pair, state in reversed(list(zip(pairs, settings, strict=True))):
+        states.record(pair, state)
+    states.record(("cf_created_meanwhile", LEAD.path), REQUIRED_ADMIN)
+    assert [states.recorded(pair) for pair in pairs] == settings
+    assert states.recorded(("cf_created_meanwhile", LEAD.path)) == REQUIRED_ADMIN
+    assert len(states) == len(pairs) + 1

@@ -212,8 +212,9 @@ def test_names_of_fields_and_custom_types() -> None:
 
 
 def test_every_pair_of_the_snapshot_has_its_own_number() -> None:
-    """pair_number is exact: each (field, target) the snapshot knows gets a distinct int, the
-    same every time; a field or custom type it lacks gets None (no number to share)."""
+    """pair_index is exact and org-sized: each (field, target) the snapshot knows gets its own
+    cell, the same every time, below fields x targets; a field or custom type it lacks gets
+    None (no cell to share)."""
     activity_2 = "actitype_" + "B" * 22
     object_2 = "cotype_" + "C" * 22
     snapshot = Snapshot.from_lists(
@@ -230,10 +231,10 @@ def test_every_pair_of_the_snapshot_has_its_own_number() -> None:
         targets.append(Target(ObjectType.CUSTOM_OBJECT_TYPE, type_id))
     pairs = [(scf_id, t.path) for scf_id in snapshot.fields.names for t in targets]
     assert len(pairs) == 3 * len(targets)
-    numbers = [snapshot.pair_number(pair) for pair in pairs]
-    assert None not in numbers
+    numbers = [snapshot.pair_index(pair) for pair in pairs]
+    assert all(n is not None and 0 <= n < len(pairs) for n in numbers)
     assert len(set(numbers)) == len(pairs)
-    assert numbers == [snapshot.pair_number(pair) for pair in pairs]
-    assert snapshot.pair_number(("cf_unknown", "lead")) is None
-    assert snapshot.pair_number((FIELD_1, f"custom_activity_type/{COTYPE}")) is None
-    assert snapshot.pair_number((FIELD_1, "custom_object_type/cotype_unknown")) is None
+    assert numbers == [snapshot.pair_index(pair) for pair in pairs]
+    assert snapshot.pair_index(("cf_unknown", "lead")) is None
+    assert snapshot.pair_index((FIELD_1, f"custom_activity_type/{COTYPE}")) is None
+    assert snapshot.pair_index((FIELD_1, "custom_object_type/cotype_unknown")) is None
