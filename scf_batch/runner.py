@@ -189,7 +189,13 @@ class Run:
                     continue
                 if self._must_stop_admitting(deadline):
                     return
-                await self._slots.acquire()
+                # While there is room, rows go out without a round through the event loop each
+                # (anyio's acquire and send checkpoint even when they need not wait); the
+                # reader yields once the workers are behind, at most 4 x concurrency rows ahead.
+                try:
+                    self._slots.acquire_nowait()
+                except anyio.WouldBlock:
+                    await self._slots.acquire()
                 if self._must_stop_admitting(deadline):
                     self._slots.release()
                     return
@@ -216,7 +222,10 @@ class Run:
                 chain.append(prepared)  # its pair is in flight: run after it, in input order
                 return
             self._chains[key] = deque()
-        await work.send(prepared)
+        try:
+            work.send_nowait(prepared)
+        except anyio.WouldBlock:
+            await work.send(prepared)
 
     # -- workers -----------------------------------------------------------------------------
 
