@@ -231,7 +231,7 @@ class Run:
 
     async def _work(self, work: MemoryObjectReceiveStream[Prepared]) -> None:
         async with work:
-            async for first in work:
+            while (first := await _next_row(work)) is not None:
                 current: Prepared | None = first
                 while current is not None:
                     result = await self._process(current)
@@ -305,6 +305,21 @@ class Run:
             if not complete:  # should not happen: every admitted row ends with a result
                 code = ExitCode.STOPPED_EARLY
         return Outcome(code, self.reason, now - self.started, self.tally)
+
+
+async def _next_row(work: MemoryObjectReceiveStream[Prepared]) -> Prepared | None:
+    """The next row for a worker (None when the reader is done); a row already waiting is taken
+    without a round through the event loop (anyio's receive checkpoints even then)."""
+    try:
+        return work.receive_nowait()
+    except anyio.WouldBlock:
+        pass
+    except anyio.EndOfStream:
+        return None
+    try:
+        return await work.receive()
+    except anyio.EndOfStream:
+        return None
 
 
 def _chain_key(prepared: Prepared) -> ChainKey | None:
