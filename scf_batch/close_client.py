@@ -9,7 +9,9 @@ Hostile or wrong servers are bounded here, before anything reaches the runner or
   past it the attempt fails with `ResponseTooLarge` (transient: the caller's retry policy applies)
   and the connection is dropped, so memory stays bounded at any concurrency and any body size.
 - Every message and kept body built from server text is scrubbed of the credentials in any form
-  (`redact.Scrubber`), 2xx bodies included: a server echoing the key cannot get it written.
+  (`redact.Scrubber`), 2xx bodies included: a server echoing the key cannot get it written. The
+  association writes keep nothing of their answer (its shape is checked, then it is dropped), so
+  theirs is not scrubbed: the hot path of a run does not walk bodies no one reads.
 - A 3xx is not followed (the `Authorization` header goes nowhere else) and says where it pointed.
 - A 429 asking a wait longer than `max_wait_s` raises `ServerRefusing` instead of waiting.
 - `open_client` refuses plain `http://` to a host that is not loopback unless
@@ -163,6 +165,7 @@ class CloseClient:
         group: str,
         json: Any = None,
         params: Mapping[str, str | int] | None = None,
+        scrub: bool = True,
     ) -> Response:
         """Send one request after the group's pacing; a 2xx `Response`, or a `CloseError`.
 
@@ -170,7 +173,9 @@ class CloseClient:
         exceeds `max_wait_s`; 401/402/403 -> `AuthError`, other 4xx -> `ApiError`, 5xx ->
         `ServerError`, 3xx -> `CloseError` (not followed), a body past `max_body_bytes` ->
         `ResponseTooLarge`, no answer (timeout, dropped or refused connection, truncated body)
-        -> `NetworkError`; by status and exception type only. Bodies come back scrubbed.
+        -> `NetworkError`; by status and exception type only. Bodies come back scrubbed, but
+        with `scrub=False` a 2xx body is as the server sent it: only for a caller that checks and
+        drops it (error bodies and messages are scrubbed always).
         """
         where = f"{method} {path}"
         async with self._slot(group):
@@ -183,7 +188,8 @@ class CloseClient:
         if raw is None:
             raise ResponseTooLarge(_too_large(where, status, self.max_body_bytes), status=status)
         if 200 <= status < 300:
-            return Response(status=status, body=self._scrub(_parse_json(raw)))
+            body = _parse_json(raw)
+            return Response(status=status, body=self._scrub(body) if scrub else body)
         raise _error_for(where, status, raw, headers.get("Location"), self._scrub)
 
     @asynccontextmanager
@@ -295,19 +301,22 @@ class CloseClient:
         """The field's association with the target, or None when Close answers 404."""
         return await self._get_or_none(_association_path(scf_id, target), GROUP_GET_ASSOCIATION)
 
-    async def create_association(self, scf_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        """POST a new association (Close answers 201) and return it."""
+    async def create_association(self, scf_id: str, body: dict[str, Any]) -> None:
+        """POST a new association (Close answers 201 with it: checked to be an object, dropped)."""
         path = f"custom_field/shared/{_segment(scf_id)}/association/"
-        resp = await self.request("POST", path, group=GROUP_CREATE_ASSOCIATION, json=body)
-        return _object(resp, f"POST {path}")
+        resp = await self.request(
+            "POST", path, group=GROUP_CREATE_ASSOCIATION, json=body, scrub=False
+        )
+        _object(resp, f"POST {path}")
 
-    async def update_association(
-        self, scf_id: str, target: Target, body: dict[str, Any]
-    ) -> dict[str, Any]:
-        """PUT (a partial update of) `required` / `editable_with_roles`; return the association."""
+    async def update_association(self, scf_id: str, target: Target, body: dict[str, Any]) -> None:
+        """PUT (a partial update of) `required` / `editable_with_roles` (the answer is checked to
+        be an object, then dropped)."""
         path = _association_path(scf_id, target)
-        resp = await self.request("PUT", path, group=GROUP_UPDATE_ASSOCIATION, json=body)
-        return _object(resp, f"PUT {path}")
+        resp = await self.request(
+            "PUT", path, group=GROUP_UPDATE_ASSOCIATION, json=body, scrub=False
+        )
+        _object(resp, f"PUT {path}")
 
     async def delete_association(self, scf_id: str, target: Target) -> None:
         """DELETE the association (Close answers 204)."""

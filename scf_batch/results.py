@@ -21,6 +21,8 @@ from scf_batch.models import RowResult, Status
 
 RESULTS_FILE = "results.jsonl"
 SUMMARY_FILE = "summary.json"
+# One encoder for every result line (json.dumps with options builds a new one per call).
+_LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def result_to_dict(result: RowResult) -> dict[str, Any]:
@@ -99,7 +101,7 @@ class ResultsWriter:
         self._last_sync = 0.0
 
     def write(self, result: RowResult, *, now: float) -> None:
-        line = json.dumps(result_to_dict(result), ensure_ascii=False, separators=(",", ":"))
+        line = _LINE_ENCODER.encode(result_to_dict(result))
         data = (line + "\n").encode()
         with naming(self._path):
             self._file.write(data)

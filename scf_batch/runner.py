@@ -1,10 +1,14 @@
-"""One run: reader -> bounded stream -> workers -> one writer, under the run's limits.
+"""One run: reader -> bounded stream -> workers -> the sink, under the run's limits.
 
 The runner knows two seams only: something that executes a prepared row (`RowExecutor`) and
 somewhere results go (`ResultSink`); `runjob.py` assembles the real ones. Memory is bounded by
 `concurrency`, not by the file: the reader streams prepared rows and admits at most
 `4 * concurrency` rows that are not finished yet. Rows of the same (field, target) form a chain
 that one worker runs in input order; other rows run in parallel.
+
+A worker records its row in the sink the moment the row ends, in the same step of the event
+loop (`ResultSink.write` is synchronous), so the sink has one writer at a time without a writer
+task, and no finished row waits in a buffer where a crash would lose it.
 """
 
 from __future__ import annotations
@@ -147,15 +151,12 @@ class Run:
     async def _pipeline(self) -> None:
         concurrency = self.limits.concurrency
         work_send, work_recv = anyio.create_memory_object_stream[Prepared](concurrency)
-        result_send, result_recv = anyio.create_memory_object_stream[RowResult](concurrency * 2)
         async with anyio.create_task_group() as tg:
             self._scope = tg.cancel_scope
             tg.start_soon(self._read, work_send)
             for _ in range(concurrency):
-                tg.start_soon(self._work, work_recv.clone(), result_send.clone())
+                tg.start_soon(self._work, work_recv.clone())
             work_recv.close()
-            result_send.close()
-            tg.start_soon(self._write, result_recv)
 
     def _stop(self, code: ExitCode, reason: str) -> None:
         """Stop at once: cancel in-flight requests; their rows run again on resume."""
@@ -188,7 +189,13 @@ class Run:
                     continue
                 if self._must_stop_admitting(deadline):
                     return
-                await self._slots.acquire()
+                # While there is room, rows go out without a round through the event loop each
+                # (anyio's acquire and send checkpoint even when they need not wait); the
+                # reader yields once the workers are behind, at most 4 x concurrency rows ahead.
+                try:
+                    self._slots.acquire_nowait()
+                except anyio.WouldBlock:
+                    await self._slots.acquire()
                 if self._must_stop_admitting(deadline):
                     self._slots.release()
                     return
@@ -215,23 +222,22 @@ class Run:
                 chain.append(prepared)  # its pair is in flight: run after it, in input order
                 return
             self._chains[key] = deque()
-        await work.send(prepared)
+        try:
+            work.send_nowait(prepared)
+        except anyio.WouldBlock:
+            await work.send(prepared)
 
     # -- workers -----------------------------------------------------------------------------
 
-    async def _work(
-        self,
-        work: MemoryObjectReceiveStream[Prepared],
-        results: MemoryObjectSendStream[RowResult],
-    ) -> None:
-        async with work, results:
-            async for first in work:
+    async def _work(self, work: MemoryObjectReceiveStream[Prepared]) -> None:
+        async with work:
+            while (first := await _next_row(work)) is not None:
                 current: Prepared | None = first
                 while current is not None:
                     result = await self._process(current)
                     if result is None:
                         return  # the run is stopping: this row stays undone
-                    await results.send(result)
+                    self._record(result)
                     self._slots.release()
                     current = self._next_in_chain(current)
 
@@ -262,22 +268,21 @@ class Run:
         log.debug("row", row=result.row, status=result.status, outcome=result.outcome)
         return result
 
-    # -- writer ------------------------------------------------------------------------------
+    # -- recording ---------------------------------------------------------------------------
 
-    async def _write(self, results: MemoryObjectReceiveStream[RowResult]) -> None:
-        async with results:
-            async for result in results:
-                now = self.clock()
-                self.sink.write(result, now=now)
-                self.tally.add(result.status.value, result.outcome.value)
-                self.reporter.update(self.progress(now), now=now)
-                max_errors = self.limits.max_errors
-                if max_errors is not None and self.tally.failed >= max_errors:
-                    self._stop(ExitCode.REFUSING, f"--max-errors {max_errors} reached")
-                gave_up = result.outcome is RowOutcome.GAVE_UP
-                refusing = self._refusals.see(gave_up=gave_up, status=result.http_status)
-                if refusing is not None:
-                    self._stop(ExitCode.REFUSING, refusing)
+    def _record(self, result: RowResult) -> None:
+        """Write a finished row to the sink and count it; synchronous, so rows never interleave."""
+        now = self.clock()
+        self.sink.write(result, now=now)
+        self.tally.add(result.status.value, result.outcome.value)
+        self.reporter.update(self.progress(now), now=now)
+        max_errors = self.limits.max_errors
+        if max_errors is not None and self.tally.failed >= max_errors:
+            self._stop(ExitCode.REFUSING, f"--max-errors {max_errors} reached")
+        gave_up = result.outcome is RowOutcome.GAVE_UP
+        refusing = self._refusals.see(gave_up=gave_up, status=result.http_status)
+        if refusing is not None:
+            self._stop(ExitCode.REFUSING, refusing)
 
     def progress(self, now: float) -> Progress:
         return Progress(
@@ -300,6 +305,21 @@ class Run:
             if not complete:  # should not happen: every admitted row ends with a result
                 code = ExitCode.STOPPED_EARLY
         return Outcome(code, self.reason, now - self.started, self.tally)
+
+
+async def _next_row(work: MemoryObjectReceiveStream[Prepared]) -> Prepared | None:
+    """The next row for a worker (None when the reader is done); a row already waiting is taken
+    without a round through the event loop (anyio's receive checkpoints even then)."""
+    try:
+        return work.receive_nowait()
+    except anyio.WouldBlock:
+        pass
+    except anyio.EndOfStream:
+        return None
+    try:
+        return await work.receive()
+    except anyio.EndOfStream:
+        return None
 
 
 def _chain_key(prepared: Prepared) -> ChainKey | None:
