@@ -1,6 +1,6 @@
 """The only module that speaks HTTP to Close: one paced attempt per call, aiohttp errors translated.
 
-Every call waits for its endpoint group's slot in the `Pacer`, sends inside `anyio.fail_after`,
+Every call waits for its endpoint group's slot in the `Pacer`, sends within `timeout_s` in all,
 feeds the response's `RateLimit` back to the pacer, and turns anything but a 2xx into the
 `errors` tree. Retries belong to the caller (the runner), except `list_all`'s page reads.
 
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json as jsonlib
 import math
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -36,7 +37,6 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
-import anyio
 from yarl import URL
 
 from scf_batch import __version__
@@ -147,6 +147,8 @@ class CloseClient:
         self._session = session
         self._base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.timeout_s = timeout_s
+        # aiohttp's total: connecting, sending and reading the whole answer, body included
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.pacer = pacer
         self.stats = ClientStats()
         self._scrub = scrubber or Scrubber(())
@@ -179,7 +181,7 @@ class CloseClient:
         """
         where = f"{method} {path}"
         async with self._slot(group):
-            self.stats.sent(group, anyio.current_time())
+            self.stats.sent(group, time.monotonic())
             status, headers, raw = await self._send(method, path, where, json=json, params=params)
         self.pacer.observe(group, parse_ratelimit(headers.get("RateLimit")))
         if status == 429:
@@ -202,27 +204,27 @@ class CloseClient:
             return
         async with self.in_flight:
             await self.pacer.acquire(group)
-            started = anyio.current_time()
+            started = time.monotonic()
             try:
                 yield
             finally:
-                self.in_flight.observe_latency(anyio.current_time() - started)
+                self.in_flight.observe_latency(time.monotonic() - started)
 
     async def _send(
         self, method: str, path: str, where: str, *, json: Any, params: Any
     ) -> tuple[int, Mapping[str, str], bytes | None]:
         """One exchange: status, headers and the body (None when it passed the cap)."""
         try:
-            with anyio.fail_after(self.timeout_s):
-                async with self._session.request(
-                    method,
-                    URL(self._base_url + path, encoded=True),
-                    json=json,
-                    params=params,
-                    allow_redirects=False,
-                ) as resp:
-                    raw = await _read_capped(resp, self.max_body_bytes)
-                    return resp.status, resp.headers, raw
+            async with self._session.request(
+                method,
+                URL(self._base_url + path, encoded=True),
+                json=json,
+                params=params,
+                allow_redirects=False,
+                timeout=self._timeout,
+            ) as resp:
+                raw = await _read_capped(resp, self.max_body_bytes)
+                return resp.status, resp.headers, raw
         except (
             TimeoutError,
             OSError,
@@ -238,7 +240,7 @@ class CloseClient:
         self, where: str, group: str, headers: Mapping[str, str], raw: bytes
     ) -> CloseError:
         """The error for a 429, after pausing its group: `RateLimited` or `ServerRefusing`."""
-        self.stats.refused(anyio.current_time())
+        self.stats.refused(time.monotonic())
         hint_s = wait_hint_s(headers, raw)
         body = _body(raw, self._scrub)
         bound_s = self.max_wait_s
@@ -382,7 +384,7 @@ async def open_client(
         "User-Agent": f"scf-batch/{__version__}",
     }
     connector = aiohttp.TCPConnector(limit=max_connections)
-    # fail_after in request() is the one timeout; aiohttp's own default total (300 s) is off.
+    # request() sets the one timeout per request; aiohttp's own default total (300 s) is off.
     timeout = aiohttp.ClientTimeout(total=None)
     async with aiohttp.ClientSession(
         headers=headers, connector=connector, timeout=timeout, middlewares=(_no_silent_resend,)

@@ -317,6 +317,27 @@ async def test_a_slow_answer_times_out_as_a_network_error() -> None:
     assert "timed out" in str(caught.value)
 
 
+async def test_a_body_trickling_past_the_timeout_times_out_too() -> None:
+    """The timeout bounds the whole exchange: headers at once, then a body that never ends
+    within timeout_s, is a NetworkError, not a wait as long as the server likes."""
+    release = asyncio.Event()
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        await response.write(b'{"id": ')
+        await release.wait()
+        return response
+
+    try:
+        async with client_for(handle, timeout_s=0.3) as (client, _):
+            with pytest.raises(NetworkError) as caught:
+                await client.get_field(SCF)
+    finally:
+        release.set()
+    assert "timed out" in str(caught.value)
+
+
 async def test_the_api_key_appears_in_no_repr_or_message() -> None:
     """Neither the key nor its Basic token shows in reprs, errors, tracebacks or responses."""
     token = base64.b64encode(f"{API_KEY}:".encode()).decode()
