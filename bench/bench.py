@@ -5,10 +5,12 @@
 Every contender is a real process against a real `scf-batch sim` process, measured side by side
 in the same run, so the figures are ratios, not absolute times:
 
-1. efficiency: N creates at R per key per group, latency 80 + U(0, 40) ms; for each contender
-   efficiency = (N/R) / elapsed (whole process, start-up included), the share of requests that
-   met a 429, rows lost. R = 20, 50, 100, and R = 20 with `--header-style none`.
-2. latency: scf-batch at default settings (`--rate R`) with 50, 300 and 1,000 ms of latency.
+1. efficiency: N creates at R per key per group in Close's 8 s windows, latency 80 + U(0, 40) ms;
+   for each contender efficiency = (N/R) / elapsed (whole process, start-up included), the share
+   of requests that met a 429, rows lost. R = 20, 50, 100, R = 20 with `--header-style none`,
+   and R = 20 in the simulator's shortest (1 s) windows.
+2. latency: scf-batch at default settings (`--rate R`) with 50, 300 and 1,000 ms of latency,
+   with the ceiling two round trips leave (reading the org, the last answer).
 3. one org, four keys: four runs at once, combined throughput against the org's 3R.
 4. CPU: rate limit off, scf-batch rows/s against a bare aiohttp loop sending the same POSTs.
 5. memory and resume: peak RSS of `run` for 10k and 200k rows; time to the first request of a

@@ -3,8 +3,7 @@
     .venv/bin/python bench/validate_throughput.py [--rows 100000]
 
 - distinct: every row a different (field, target) pair with its own settings: the conflict
-  check keeps its first 50,000 pairs and then, with bounded memory, only those that repeat
-  (scf_batch/repeats.py).
+  check keeps one dict entry per pair (scf_batch/conflicts.py).
 - repeating: 300 fields x 23 targets whose rows repeat the same settings over and over.
 
 For each: wall time from spawning `scf-batch validate FILE` to its exit, and the process's peak
