@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-import structlog
-
 from scf_batch.attempts import Attempts, GaveUp, UnknownFate
 from scf_batch.errors import ApiError, AuthError, CloseError, ServerRefusing
 from scf_batch.models import (
@@ -216,8 +214,7 @@ class PairExecutor:
         step = plan_step(rop, before)
         if first and self.resuming and prepared.step is not None:
             step = _as_first_planned(step, prepared.step)
-        with structlog.contextvars.bound_contextvars(row=prepared.row):
-            verdict = await StepRunner(self.api, attempts).carry_out(rop, step, before)
+        verdict = await StepRunner(self.api, attempts).carry_out(rop, step, before)
         self._states.record(rop.pair, verdict.after)
         self.retried_rows += attempts.retries > 0
         return RowResult(
