@@ -1,7 +1,7 @@
 """The domain values every other module speaks in: operations, row errors, statuses. No I/O.
 
-Also the two compact containers a file's passes keep per (field, target) pair: `Interned`
-(a value -> a small int) and `PairTable` (exact int keys -> small ints, in flat arrays).
+Also two containers for what a file's passes keep per (field, target) pair: `Interned` (a
+value -> a small int) and `PairTable` (exact int keys -> a few small ints, packed in one).
 """
 
 from __future__ import annotations
@@ -216,8 +216,8 @@ def pair_key(first: int, second: int) -> int:
 class PairTable:
     """A map from exact int keys (1 ..) to `columns` ints of 0 .. MAX_CODE each.
 
-    What a pass remembers per distinct pair: one dict entry whose value packs the columns into
-    one int (about 100 bytes a pair), where a dict of tuples of objects costs hundreds.
+    What the conflict check remembers per distinct pair: one dict entry whose value packs the
+    columns into one int, where a dict of tuples of objects costs several times more.
     """
 
     def __init__(self, columns: int) -> None:
