@@ -6,8 +6,8 @@ import gzip
 import json
 from pathlib import Path
 
+from scf_batch.job.opsfile import read_operations
 from scf_batch.models import Operation, Problem, RowError
-from scf_batch.opsfile import read_operations
 
 FIELD_1 = "cf_" + "a1B2c3D4e5" * 4 + "xyz"
 FIELD_2 = "cf_" + "Z9y8X7w6V5" * 4 + "uts"

@@ -1,217 +1,269 @@
-"""The structure of the package, held by tests: each module's allowed imports, layer by layer.
+"""The structure of the package, held by tests: a rank per package, imports pointing down only.
 
-A module may import only what its line below allows. A new import that is not listed fails,
-as does a listed module that no longer exists and a module that is not listed at all: a change
-of structure is a change to this table, made on purpose and seen in review.
+Each top-level module and each subpackage of `scf_batch` is a unit with a rank. A module may
+import modules of its own unit and of units ranked lower, never higher or level; relative imports
+count as what they resolve to, and subpackages are walked whole. The module graph has no cycle.
+A new or renamed unit is a change to RANKS, made on purpose and seen in review.
 """
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "scf_batch"
 
-# the pure core: values, rules, plans and the file formats; no HTTP, async or logging library
-DOMAIN = {
-    "models": set(),
-    "errors": {"models"},  # for type hints only
-    "exitcodes": set(),
-    "text": set(),
+# lower imports nothing above it; units of the same rank do not import each other
+RANKS = {
+    "__init__": 0,
+    "models": 0,
+    "text": 0,
+    "exitcodes": 0,
+    "redact": 0,
+    "errors": 1,
+    "options": 2,
+    "logs": 2,
+    "job": 3,
+    "plan": 4,
+    "close": 4,
+    "runfolder": 4,
+    "report": 5,
+    "run": 6,
+    "cli": 7,
+    "__main__": 8,
+    # the simulator: its own reading of Close's API, imported only by what starts one
+    "sim": 9,
 }
-RULES = {
-    "rowrules": {"models", "text"},
-    "conflicts": {"models"},
-    "csvrows": {"errors", "models", "rowrules", "text"},
-    "jsonlrows": {"definitions", "errors", "models", "rowrules", "text"},
-    "opsfile": {"conflicts", "csvrows", "definitions", "errors", "jsonlrows", "models", "rowrules"},
-    "definitions": {"models", "rowrules", "text"},
-    "options": {"errors"},
-    "jobspec": {"errors", "opsfile", "options", "text"},
-    "credentials": {"errors"},
-    "redact": set(),
-    "retry": {"errors"},
-    "snapshot": {"errors", "models", "rowrules", "text"},
-    "plan": {"models", "snapshot"},
-    "fieldplan": {"definitions", "models", "plan", "snapshot", "text"},
-    "lacking": {"definitions", "models", "rowrules", "snapshot"},
-    "prepare": {
-        "definitions",
-        "errors",
-        "fieldplan",
-        "lacking",
-        "models",
-        "opsfile",
-        "plan",
-        "snapshot",
-    },
-    "fieldview": {"fieldplan", "plan"},
-    "planview": {"fieldview", "models", "plan", "prepare", "snapshot"},
-    "export": {"definitions", "models", "rowrules", "snapshot"},
-    "results": {"models"},
-    "runfolder": {"errors", "models", "results"},
-    "summary": {"exitcodes", "models", "results", "snapshot"},
-}
-# after a run: the pass's files read back into retry files, reports, CSVs and a page
-AFTER_RUN = {
-    "rawrows": {"csvrows", "errors", "jsonlrows", "opsfile", "rowrules"},
-    "passfiles": {"errors", "opsfile", "results", "runfolder"},
-    "retryfile": {"models", "opsfile", "rawrows", "results", "runfolder"},
-    "resultscsv": {"rawrows", "retryfile"},
-    "reopen": {"errors", "models", "results", "runfolder"},
-    "passreport": {"models", "passfiles", "results", "resultscsv", "runfolder", "summary"},
-    "htmlreport": set(),
-}
-# the edges: the one HTTP client, pacing, retries, the pipeline, progress and logs
-EDGES = {
-    "orgreader": {"errors", "snapshot"},
-    "ratelimit": set(),
-    "inflight": set(),
-    "close_client": {
-        "__init__",
-        "attempts",
-        "credentials",
-        "errors",
-        "inflight",
-        "models",
-        "ratelimit",
-        "redact",
-        "retry",
-    },
-    "attempts": {"errors", "retry"},
-    "executor": {"attempts", "errors", "models", "plan", "prepare", "retry", "snapshot"},
-    "fieldexec": {
-        "attempts",
-        "errors",
-        "executor",
-        "fieldplan",
-        "models",
-        "plan",
-        "retry",
-        "snapshot",
-        "orgreader",
-    },
-    "fieldphase": {
-        "errors",
-        "fieldexec",
-        "fieldplan",
-        "models",
-        "results",
-        "retry",
-        "runfolder",
-        "snapshot",
-    },
-    "runner": {"errors", "exitcodes", "models", "prepare", "progress", "results", "retry"},
-    "progress": set(),
-    "logs": {"redact"},
-}
-# the one place a run is assembled, and the commands
-ASSEMBLY = {
-    "runjob": {
-        "close_client", "credentials", "errors", "executor", "exitcodes", "fieldphase",
-        "inflight", "opsfile", "options",
-        "orgreader", "prepare", "progress", "reopen", "results", "retry", "runfolder", "runner",
-        "snapshot", "summary",
-    },
-    "validation": {
-        "close_client", "credentials", "jobspec", "options", "orgreader", "prepare", "snapshot",
-    },
-    "demo": {
-        "credentials", "errors", "jobspec", "options", "progress", "runjob", "sim", "summary",
-    },
-}  # fmt: skip
-COMMANDS = {
-    "exportcmd": {
-        "__init__", "close_client", "credentials", "errors", "exitcodes", "export", "logs",
-        "options", "snapshot", "orgreader"},
-    "cli": {
-        "__init__", "credentials", "demo", "errors", "exitcodes", "exportcmd", "htmlreport",
-        "jobspec", "logs",
-        "models", "opsfile", "options", "passfiles", "passreport", "planview", "prepare",
-        "progress", "resultscsv", "retryfile", "runjob", "sim", "snapshot", "summary",
-        "validation",
-    },
-    "__main__": {"cli"},
-    "__init__": set(),
-}  # fmt: skip
-ALLOWED = {**DOMAIN, **RULES, **AFTER_RUN, **EDGES, **ASSEMBLY, **COMMANDS}
-PURE = {*DOMAIN, *RULES, *AFTER_RUN}
-IO_LIBRARIES = {"aiohttp", "anyio", "structlog", "aiolimiter", "rich"}
+SIMULATOR_USERS = {"scf_batch.cli.main", "scf_batch.run.demo"}
+# the pure core: values, rules and plans; no HTTP, async, logging or terminal library
+PURE_UNITS = {"models", "text", "exitcodes", "errors", "options", "job", "plan"}
+# of the pure core, only the job's two readers open a file: the operations file and the spec
+FILE_READERS = {"scf_batch.job.opsfile", "scf_batch.job.spec"}
+IO_LIBRARIES = {"aiohttp", "anyio", "structlog", "aiolimiter", "rich", "plotly"}
+FILE_CALLS = {"open", "read_text", "write_text", "read_bytes", "write_bytes", "GzipFile"}
 
 
-def imports(path: Path) -> set[str]:
-    """Every module the file imports, as written (`scf_batch.x.y` or `aiohttp`)."""
+def modules() -> Iterator[tuple[str, Path]]:
+    """Every module of the package, by dotted name (`scf_batch.plan.steps`)."""
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        if parts[-1] == "__init__" and len(parts) > 1:
+            parts = parts[:-1]
+        yield ".".join(parts), path
+
+
+def is_package(path: Path) -> bool:
+    return path.name == "__init__.py"
+
+
+def imports(name: str, path: Path) -> set[str]:
+    """Every module the file imports, relative imports resolved (`from .x import y` included)."""
     found: set[str] = set()
+    here = name.split(".") if is_package(path) else name.split(".")[:-1]
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-            if node.module == "scf_batch":  # `from scf_batch import __version__, logs`
-                found.update(f"scf_batch.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = here[: len(here) - (node.level - 1)] if node.level else []
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            found.add(module)
+            # `from scf_batch.plan import steps` imports the module scf_batch.plan.steps
+            found.update(f"{module}.{alias.name}" for alias in node.names)
     return found
 
 
-def project_imports(path: Path) -> set[str]:
-    """The package's own modules the file imports, by name (`sim` for anything of the sim)."""
-    names = set()
-    for module in imports(path):
-        parts = module.split(".")
-        if parts[0] == "scf_batch" and len(parts) > 1:
-            name = parts[1] if parts[1] != "__version__" else "__init__"
-            names.add(name)
-    return names
+def project_modules() -> dict[str, Path]:
+    return dict(modules())
 
 
-def test_every_module_is_placed_and_every_placed_module_exists() -> None:
-    """A new or renamed module must be added to the table; a listed one must exist."""
-    present = {path.stem for path in PACKAGE.glob("*.py")}
-    assert (present - set(ALLOWED), set(ALLOWED) - present) == (set(), set())
+def project_imports(name: str, path: Path, known: dict[str, Path]) -> set[str]:
+    """The package's own modules the file imports (names that are modules of the package); a
+    package is left out where one of its modules is named (`from scf_batch.plan import steps`)."""
+    found = {module for module in imports(name, path) if module in known and module != name}
+    return {m for m in found if not any(other.startswith(m + ".") for other in found)}
 
 
-def test_each_module_imports_only_what_its_layer_allows() -> None:
-    """No module imports a project module its line does not list (no upward import)."""
-    offenders = {
-        f"{path.stem} imports {name}"
-        for path in PACKAGE.glob("*.py")
-        for name in project_imports(path) - ALLOWED.get(path.stem, set())
-    }
-    assert offenders == set()
+def unit_of(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
 
 
-def test_pure_modules_do_no_io() -> None:
-    """The pure core imports no HTTP, async, logging or terminal library."""
+def test_every_unit_has_a_rank_and_every_rank_a_unit() -> None:
+    """A new or renamed module or subpackage at the top must be ranked; a ranked one must exist."""
+    present = {unit_of(name) for name, _ in modules()}
+    assert (present - set(RANKS), set(RANKS) - present) == (set(), set())
+
+
+def upward_imports(known: dict[str, Path]) -> set[str]:
+    """`a imports b` for every import of a unit ranked at or above the importer's own."""
+    offenders = set()
+    for name, path in known.items():
+        unit = unit_of(name)
+        for module in project_imports(name, path, known):
+            other = unit_of(module)
+            if other == unit or (other == "sim" and name in SIMULATOR_USERS):
+                continue
+            if RANKS[other] >= RANKS[unit]:
+                offenders.add(f"{name} imports {module}")
+    return offenders
+
+
+def test_imports_point_down_only() -> None:
+    """No module imports a unit of its own rank or above (relative and nested imports too)."""
+    assert upward_imports(project_modules()) == set()
+
+
+def cycles(known: dict[str, Path]) -> list[list[str]]:
+    """Import cycles among the package's modules (each found once, from its first module)."""
+    graph = {name: sorted(project_imports(name, path, known)) for name, path in known.items()}
+    graph = {name: [m for m in edges if not _is_parent(m, name)] for name, edges in graph.items()}
+    found: list[list[str]] = []
+    state: dict[str, int] = {}  # 1 on the path, 2 finished
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in graph[node]:
+            if state.get(nxt) == 1:
+                found.append([*path[path.index(nxt) :], nxt])
+            elif nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[node] = 2
+
+    for node in graph:
+        if node not in state:
+            visit(node, [node])
+    return found
+
+
+def _is_parent(module: str, of: str) -> bool:
+    """A package's `__init__` runs before its modules: importing it is not an edge back."""
+    return of.startswith(module + ".")
+
+
+def test_no_import_cycles() -> None:
+    """The module graph is acyclic, within packages too."""
+    assert cycles(project_modules()) == []
+
+
+def test_the_pure_core_uses_no_io_library() -> None:
+    """Values, rules and plans import no HTTP, async, logging or terminal library."""
     offenders = {
         f"{name}: {module}"
-        for name in PURE
-        for module in imports(PACKAGE / f"{name}.py")
+        for name, path in modules()
+        if unit_of(name) in PURE_UNITS
+        for module in imports(name, path)
         if module.split(".")[0] in IO_LIBRARIES
     }
     assert offenders == set()
 
 
+def file_calls(path: Path) -> set[str]:
+    """The file-opening calls a module makes (`open(...)`, `path.read_text()`, ...)."""
+    calls = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if called in FILE_CALLS:
+                calls.add(called)
+    return calls
+
+
+def test_the_pure_core_opens_no_file_but_the_jobs_own_readers() -> None:
+    """Only job.opsfile and job.spec open a file in the pure core: the inputs they read."""
+    openers = {name for name, path in modules() if unit_of(name) in PURE_UNITS and file_calls(path)}
+    assert openers == FILE_READERS
+
+
 def test_only_the_client_speaks_http() -> None:
-    """Outside the simulator, close_client.py is the only module that imports aiohttp."""
+    """Outside the simulator, close.client is the only module that imports aiohttp."""
     users = {
-        path.name
-        for path in PACKAGE.glob("*.py")
-        if any(m.split(".")[0] == "aiohttp" for m in imports(path))
+        name
+        for name, path in modules()
+        if unit_of(name) != "sim" and any(m.split(".")[0] == "aiohttp" for m in imports(name, path))
     }
-    assert users == {"close_client.py"}
+    assert users == {"scf_batch.close.client"}
 
 
 def test_the_simulator_imports_nothing_from_the_client_side() -> None:
     """Every module of scf_batch/sim imports only from scf_batch.sim (an independent reading)."""
     offenders = {
-        f"{path.name}: {name}"
-        for path in (PACKAGE / "sim").rglob("*.py")
-        for name in imports(path)
-        if name.startswith("scf_batch") and not name.startswith("scf_batch.sim")
+        f"{name}: {module}"
+        for name, path in modules()
+        if unit_of(name) == "sim"
+        for module in imports(name, path)
+        if module.startswith("scf_batch") and not module.startswith("scf_batch.sim")
     }
     assert offenders == set()
 
 
-def test_nothing_outside_the_commands_imports_the_simulator() -> None:
-    """Only the command line and the demo start a simulator."""
-    users = {path.stem for path in PACKAGE.glob("*.py") if "sim" in project_imports(path)}
-    assert users == {"cli", "demo"}
+def test_only_the_demo_and_the_sim_command_start_a_simulator() -> None:
+    """Nothing but the command line and the demo imports the simulator."""
+    known = project_modules()
+    users = {
+        name
+        for name, path in known.items()
+        if unit_of(name) != "sim"
+        and any(unit_of(m) == "sim" for m in project_imports(name, path, known))
+    }
+    assert users == SIMULATOR_USERS
+
+
+# -- the rules catch what they are meant to (the checks run on small trees written here) ---------
+
+
+def tree(tmp_path: Path, files: dict[str, str]) -> dict[str, Path]:
+    """A throwaway scf_batch package of the given files, as project_modules() would list it."""
+    known = {}
+    for relative, text in files.items():
+        path = tmp_path / "scf_batch" / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        parts = path.relative_to(tmp_path).with_suffix("").parts
+        if parts[-1] == "__init__" and len(parts) > 1:
+            parts = parts[:-1]
+        known[".".join(parts)] = path
+    return known
+
+
+def test_a_relative_upward_import_is_caught(tmp_path: Path) -> None:
+    """`from ..run import job` inside plan/ is an upward import, though written relative."""
+    known = tree(
+        tmp_path,
+        {
+            "plan/__init__.py": "",
+            "plan/steps.py": "from ..run import job\n",
+            "run/__init__.py": "",
+            "run/job.py": "",
+        },
+    )
+    assert upward_imports(known) == {"scf_batch.plan.steps imports scf_batch.run.job"}
+
+
+def test_an_upward_import_inside_a_nested_subpackage_is_caught(tmp_path: Path) -> None:
+    """A module two folders deep is held to its unit's rank too."""
+    known = tree(
+        tmp_path,
+        {
+            "job/__init__.py": "",
+            "job/deep/__init__.py": "",
+            "job/deep/rows.py": "from scf_batch.report import summary\n",
+            "report/__init__.py": "",
+            "report/summary.py": "",
+        },
+    )
+    assert upward_imports(known) == {"scf_batch.job.deep.rows imports scf_batch.report.summary"}
+
+
+def test_a_cycle_within_a_package_is_caught(tmp_path: Path) -> None:
+    """Two modules of one package that import each other are a cycle, though no rank is broken."""
+    known = tree(
+        tmp_path,
+        {
+            "run/__init__.py": "",
+            "run/a.py": "from scf_batch.run import b\n",
+            "run/b.py": "from . import a\n",
+        },
+    )
+    assert cycles(known) == [["scf_batch.run.a", "scf_batch.run.b", "scf_batch.run.a"]]

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from scf_batch.errors import UsageError
-from scf_batch.jobspec import RUN_KEYS
+from scf_batch.job.spec import RUN_KEYS
 from scf_batch.options import BY_NAME, OPTIONS, RunSettings, build_settings, click_options
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scf_batch.cli import main
+from scf_batch.cli.main import main
 from tests.simproc import sim_process
 
 

@@ -1,0 +1,1 @@
+"""The command line: thin commands that import what they run only when they run it."""

@@ -1,0 +1,1 @@
+"""Close's API: the only HTTP client, its answers checked at the edge, pacing and retries."""

@@ -1,0 +1,228 @@
+"""The job spec (jobs/*.toml) -> JobSpec, or an operations file given directly; pure but reading.
+
+TOML keys are the `run` options with underscores (`max_duration`, `skip_invalid`, ...; the one
+table in options.py) plus `operations`, `api_key_env` and `name`; paths are relative to the
+spec's folder.
+Every unknown key, wrong type or out-of-range value is reported (all of them at once) as
+`spec.toml: key: found X; expected Y` in one UsageError.
+
+A spec is data someone else may have written: it is read up to MAX_SPEC_BYTES, anything TOML
+cannot hold (nesting past Python's recursion limit, an integer of thousands of digits) is a
+UsageError, and its `out` must stay under the spec's folder or the current folder (the two
+places the user chose: `jobs/x.toml` may write to `../runs/x` when run from the project), so a
+spec cannot make a run create folders and write files anywhere on the machine; elsewhere is
+for the command line's --out.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scf_batch.errors import UsageError
+from scf_batch.job.opsfile import SUFFIXES
+from scf_batch.options import OPTIONS
+from scf_batch.text import show
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatorSpec:
+    """The `[simulator]` table: how `scf-batch demo` starts its in-process simulator."""
+
+    rate_limit: int | None = None
+    latency_ms: float | None = None
+    jitter_ms: float | None = None
+    fault_rate: float | None = None
+    header_style: str | None = None
+    body_style: str | None = None
+    seed: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    """A job: the operations file, the credentials' variable, and the run options it sets.
+
+    `values` holds the run options the spec gives (options.py names them), checked; flags and
+    defaults decide the others.
+    """
+
+    name: str
+    spec_path: Path | None
+    operations: Path
+    api_key_env: str | None = None
+    token_env: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    simulator: SimulatorSpec | None = None
+
+
+# key -> (check, what is expected); a check returns the value to store, or None when wrong
+Check = Callable[[Any], Any]
+
+
+def _text(pattern: str) -> Check:
+    shape = re.compile(pattern)
+    return lambda value: value if isinstance(value, str) and shape.fullmatch(value) else None
+
+
+def _number(low: float, high: float | None = None) -> Check:
+    def check(value: Any) -> Any:
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return None
+        if isinstance(value, int) and abs(value) > 1 << 62:  # float() would overflow
+            return None
+        fits = math.isfinite(value) and value >= low and (high is None or value <= high)
+        return float(value) if fits else None
+
+    return check
+
+
+def _choice(*choices: str) -> Check:
+    return lambda value: value if value in choices else None
+
+
+# what only a spec says: its name, its operations file, the credentials' variable
+SPEC_KEYS: dict[str, tuple[Check, str]] = {
+    "name": (_text(r"[^/\\\x00-\x1f]{1,100}"), "a name of 1 to 100 characters, no slashes"),
+    "operations": (_text(r"[^\x00]{1,4096}"), "the operations file, relative to the spec"),
+    "api_key_env": (_text(r"[A-Za-z_][A-Za-z0-9_]*"), "an environment variable name"),
+    "token_env": (_text(r"[A-Za-z_][A-Za-z0-9_]*"), "an environment variable name"),
+}
+RUN_KEYS: dict[str, tuple[Check, str]] = {
+    **SPEC_KEYS,
+    **{o.name: (o.check, o.expected()) for o in OPTIONS if o.spec},
+}
+SIMULATOR_KEYS: dict[str, tuple[Check, str]] = {
+    "rate_limit": (
+        lambda v: v if isinstance(v, int) and not isinstance(v, bool) and v >= 0 else None,
+        "an integer of at least 0 (0 = off)",
+    ),
+    "latency_ms": (_number(0), "a number of milliseconds, at least 0"),
+    "jitter_ms": (_number(0), "a number of milliseconds, at least 0"),
+    "fault_rate": (_number(0, 1), "a number from 0 to 1"),
+    "header_style": (_choice("comma", "semicolon", "none"), "comma, semicolon or none"),
+    "body_style": (_choice("legacy", "empty", "text"), "legacy, empty or text"),
+    "seed": (_text(r"[^\x00]{1,4096}"), "a seed file, relative to the spec"),
+}
+
+
+def load_job(path: Path) -> JobSpec:
+    """Read a job: a `.toml` spec, or an operations file given directly (name from its stem)."""
+    if path.suffix.lower() != ".toml":
+        return JobSpec(name=operations_stem(path), spec_path=None, operations=path)
+    table = _table(path)
+    problems: list[str] = []
+    values = _checked(path, "", table, RUN_KEYS, tables={"simulator"}, problems=problems)
+    simulator = None
+    if "simulator" in table:
+        simulator = _simulator(path, table["simulator"], problems)
+    if "operations" not in table:
+        problems.append(f"{path}: operations: found nothing; expected {RUN_KEYS['operations'][1]}")
+    if problems:
+        raise UsageError("\n".join(problems))
+    folder = path.parent
+    operations = folder / values.pop("operations")
+    name = values.pop("name", None) or path.stem
+    api_key_env = values.pop("api_key_env", None)
+    token_env = values.pop("token_env", None)
+    if "out" in values:
+        values["out"] = _out(path, values["out"])
+    return JobSpec(name, path, operations, api_key_env, token_env, values, simulator)
+
+
+MAX_SPEC_BYTES = 1 << 20  # a spec is a few lines
+
+
+def _table(path: Path) -> dict[str, Any]:
+    """The spec's TOML table; UsageError naming the spec for anything that is not one."""
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(MAX_SPEC_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the job spec: {exc.strerror or exc}") from exc
+    if len(data) > MAX_SPEC_BYTES:
+        raise UsageError(
+            f"{path}: found a job spec over {MAX_SPEC_BYTES} bytes; expected a few lines"
+        )
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: not valid TOML: {exc}") from exc
+    except RecursionError as exc:
+        raise UsageError(
+            f"{path}: not valid TOML here: arrays or tables nested too deeply"
+        ) from exc
+    except ValueError as exc:  # int() refuses a digit string past sys.get_int_max_str_digits()
+        raise UsageError(f"{path}: not valid TOML here: an integer of too many digits") from exc
+
+
+def _out(spec: Path, out: str) -> str:
+    """The spec's run folder, refused unless under the spec's or the current folder (above)."""
+    target = os.path.normpath(os.path.join(os.path.abspath(spec.parent), out))
+    places = (os.path.abspath(spec.parent), os.getcwd())
+    if not any(os.path.commonpath([place, target]) == place for place in places):
+        raise UsageError(
+            f"{spec}: out: found {show(out)}; expected a folder under the spec's folder or the "
+            "current folder. To write the run elsewhere, take out from the spec and give --out"
+        )
+    return str(spec.parent / out)
+
+
+def operations_stem(path: Path) -> str:
+    """`ops.csv.gz` -> `ops`: the file name without its operations-file suffix."""
+    lower = path.name.lower()
+    for suffix in sorted(SUFFIXES, key=len, reverse=True):
+        if lower.endswith(suffix):
+            return path.name[: -len(suffix)] or path.name
+    return path.stem
+
+
+def _checked(
+    path: Path,
+    prefix: str,
+    table: dict[str, Any],
+    keys: dict[str, tuple[Check, str]],
+    *,
+    tables: set[str],
+    problems: list[str],
+) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key in tables:
+            continue
+        if key not in keys:
+            known = ", ".join([*keys, *sorted(tables)])
+            problems.append(f"{path}: {prefix}{key}: found an unknown key; expected one of {known}")
+            continue
+        check, expected = keys[key]
+        checked = check(value)
+        if checked is None:
+            problems.append(f"{path}: {prefix}{key}: found {_found(value)}; expected {expected}")
+        else:
+            values[key] = checked
+    return values
+
+
+def _simulator(path: Path, table: object, problems: list[str]) -> SimulatorSpec | None:
+    if not isinstance(table, dict):
+        problems.append(f"{path}: simulator: found {_found(table)}; expected a table")
+        return None
+    values = _checked(path, "simulator.", table, SIMULATOR_KEYS, tables=set(), problems=problems)
+    if "seed" in values:
+        values["seed"] = path.parent / values["seed"]
+    return SimulatorSpec(**values)
+
+
+def _found(value: object) -> str:
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str | int | float | bool):
+        return show(value)
+    return f"a {type(value).__name__}"

@@ -1,0 +1,160 @@
+"""An org's shared fields and their associations as a job, everything by name. Pure.
+
+`export_job(snapshot, ...)` gives the records of a JSONL job: one definition per field
+(definitions.py), then one `ensure` row per association, with fields, custom types and roles
+by name (built-in roles as their slugs). What cannot be named unambiguously — two fields or
+types with one name, a role without a name — is reported, never guessed, and left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from scf_batch.job.definitions import DEFINE_FIELD, DEFINE_KEY, REFERENCE_COLUMN, REFERENCING_TYPE
+from scf_batch.job.rowrules import BUILTIN_ROLES, TYPE_REFS
+from scf_batch.models import ObjectType
+from scf_batch.plan.snapshot import Kind, Snapshot, target_of
+
+
+@dataclass(slots=True)
+class Exported:
+    """The job's records, and what was left out because it has no unambiguous name."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    definitions: int = 0
+    associations: int = 0
+
+
+def unique_name(kind: Kind, object_id: str) -> str | None:
+    """The object's name when it has one that no other object of its kind shares."""
+    name = kind.names.get(object_id)
+    if name is None or len(kind.by_name.get(name, ())) != 1:
+        return None
+    return name
+
+
+def export_job(
+    snapshot: Snapshot,
+    *,
+    fields: Collection[str] = (),
+    object_types: Collection[str] = (),
+) -> Exported:
+    """The records for the picked fields (names; empty = all) and object types (`lead`, ...,
+    or a custom type's name; empty = all)."""
+    out = Exported()
+    known = snapshot.fields.by_name
+    out.problems.extend(f'--field "{name}": no field of the org has that name'
+                        for name in fields if name not in known)  # fmt: skip
+    associations: list[dict[str, Any]] = []
+    for obj in _field_objects(snapshot):
+        name = unique_name(snapshot.fields, str(obj.get("id")))
+        if fields and obj.get("name") not in fields:
+            continue
+        if name is None:
+            out.problems.append(_ambiguous("field", obj, snapshot.fields))
+            continue
+        rows = list(_association_rows(snapshot, obj, name, object_types, out.problems))
+        if object_types and not rows:
+            continue
+        definition = _definition(snapshot, obj, name, out.problems)
+        if definition is None:
+            continue
+        out.records.append(definition)
+        associations.extend(rows)
+    out.definitions = len(out.records)
+    out.associations = len(associations)
+    out.records.extend(associations)
+    return out
+
+
+def _field_objects(snapshot: Snapshot) -> Iterator[Mapping[str, Any]]:
+    for obj in snapshot.document.get("fields") or ():
+        if isinstance(obj, dict) and isinstance(obj.get("id"), str):
+            yield obj
+
+
+def _ambiguous(noun: str, obj: Mapping[str, Any], kind: Kind) -> str:
+    name = obj.get("name")
+    if not isinstance(name, str):
+        return f"{noun} {obj.get('id')}: has no name; left out"
+    ids = ", ".join(kind.by_name.get(name, ()))
+    return f'{noun} "{name}" ({obj.get("id")}): the name of several ({ids}); left out'
+
+
+def _definition(
+    snapshot: Snapshot, obj: Mapping[str, Any], name: str, problems: list[str]
+) -> dict[str, Any] | None:
+    record: dict[str, Any] = {DEFINE_KEY: DEFINE_FIELD, "scf_name": name, "type": obj.get("type")}
+    if obj.get("type") == "choices":
+        record["choices"] = list(obj.get("choices") or ())
+    record["accepts_multiple_values"] = bool(obj.get("accepts_multiple_values"))
+    if isinstance(obj.get("description"), str):
+        record["description"] = obj["description"]
+    if obj.get("type") == REFERENCING_TYPE:
+        type_id = str(obj.get("referenced_custom_type_id"))
+        type_name = unique_name(snapshot.object_types, type_id)
+        if type_name is None:
+            problems.append(
+                f'field "{name}": references custom object type {type_id}, which has no '
+                "unambiguous name; left out with its associations"
+            )
+            return None
+        record[REFERENCE_COLUMN] = type_name
+    return record
+
+
+def _association_rows(
+    snapshot: Snapshot,
+    obj: Mapping[str, Any],
+    name: str,
+    picked: Collection[str],
+    problems: list[str],
+) -> Iterator[dict[str, Any]]:
+    for assoc in obj.get("associations") or ():
+        target = target_of(assoc)
+        if target is None:
+            continue
+        type_name = None
+        if target.type_id is not None:
+            kind = snapshot.activity_types
+            if target.object_type is ObjectType.CUSTOM_OBJECT_TYPE:
+                kind = snapshot.object_types
+            type_name = unique_name(kind, target.type_id)
+            if type_name is None:
+                problems.append(f'"{name}" → {target.path}: the {kind.noun} has no '
+                                "unambiguous name; left out")  # fmt: skip
+                continue
+        if picked and target.object_type.value not in picked and type_name not in picked:
+            continue
+        roles = _role_names(snapshot, assoc.get("editable_with_roles") or (), name, problems)
+        if roles is None:
+            continue
+        row: dict[str, Any] = {
+            "action": "ensure",
+            "scf_name": name,
+            "object_type": target.object_type.value,
+        }
+        if type_name is not None:
+            row[TYPE_REFS[target.object_type][1]] = type_name
+        row["required"] = bool(assoc.get("required"))
+        row["editable_with_roles"] = roles
+        yield row
+
+
+def _role_names(
+    snapshot: Snapshot, roles: Collection[Any], name: str, problems: list[str]
+) -> list[str] | None:
+    named: list[str] = []
+    for role in map(str, roles):
+        if role in BUILTIN_ROLES:
+            named.append(role)
+            continue
+        role_name = unique_name(snapshot.roles, role)
+        if role_name is None:
+            problems.append(f'"{name}": role {role} has no unambiguous name; association left out')
+            return None
+        named.append(role_name)
+    return named

@@ -1,0 +1,187 @@
+"""The one preparation pass: read -> check -> conflicts -> resolve -> plan, once for each row.
+
+`prepare` yields one `Prepared` per input row, in input order, memory flat however long the
+file; `survey` runs it to the end and counts what `validate`, `plan` and `run` report. Without a
+snapshot the pass is offline: rows are checked but not resolved or planned.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Container, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scf_batch.errors import JobHeaderError
+from scf_batch.job.definitions import FieldDefinition
+from scf_batch.job.opsfile import read_items
+from scf_batch.models import Operation, Problem, ResolvedOperation, RowError
+from scf_batch.plan.fields import FieldPlanner, PlannedField
+from scf_batch.plan.lacking import Lacking
+from scf_batch.plan.snapshot import Org, Snapshot
+from scf_batch.plan.steps import PlanState, Step, StepKind
+
+SHOWN_PROBLEMS = 50
+SHOWN_STEPS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One row after the pass: an invalid row's error, or its operation, resolved and planned."""
+
+    row: int
+    line: int
+    key: str | None
+    op: Operation | None = None
+    resolved: ResolvedOperation | None = None
+    error: RowError | None = None
+    step: Step | None = None
+    definition: FieldDefinition | None = None
+    field_plan: PlannedField | None = None
+
+
+def prepare(
+    path: Path,
+    snapshot: Snapshot | None,
+    *,
+    baseline: Snapshot | None = None,
+    project: bool = True,
+    plan: bool = True,
+    encoding: str = "utf-8",
+) -> Iterator[Prepared]:
+    """Each row of the file, checked, and with a snapshot resolved against it and planned.
+
+    Plans start from `baseline`'s associations (default: the snapshot's own): a resumed pass
+    plans against the state its first run saw, to label what that run changed. Field
+    definitions are planned against the snapshot; with `project`, rows after a definition that
+    creates a field resolve as if it existed (fieldplan.py). Without `plan` rows are resolved
+    but not planned (a run plans each row as it carries it out; only a resumed pass needs the
+    first snapshot's steps, for labels). `encoding` decodes the file (opsfile.ENCODINGS).
+    """
+    where = str(path)
+    plans = PlanState(baseline or snapshot) if snapshot is not None and plan else None
+    fields = FieldPlanner(snapshot, project=project) if snapshot is not None else None
+    for item in read_items(path, encoding=encoding):
+        if isinstance(item, RowError):
+            yield Prepared(item.row, item.line, item.key, error=item)
+            continue
+        if isinstance(item, FieldDefinition):
+            yield _defined(item, fields, where)
+            continue
+        if fields is None:
+            yield Prepared(item.row, item.line, item.key, op=item)
+            continue
+        resolved = fields.snapshot.resolve(item, where)
+        if isinstance(resolved, tuple):
+            error = RowError(item.row, item.line, resolved, item.key)
+            yield Prepared(item.row, item.line, item.key, op=item, error=error)
+            continue
+        step = plans.plan(resolved) if plans is not None else None
+        yield Prepared(item.row, item.line, item.key, op=item, resolved=resolved, step=step)
+
+
+def _defined(definition: FieldDefinition, fields: FieldPlanner | None, where: str) -> Prepared:
+    row, line, key = definition.row, definition.line, definition.key
+    if fields is None:
+        return Prepared(row, line, key, definition=definition)
+    planned = fields.plan(definition, where)
+    error = RowError(row, line, planned.problems, key) if planned.problems else None
+    return Prepared(row, line, key, error=error, definition=definition, field_plan=planned)
+
+
+@dataclass(slots=True)
+class Report:
+    """What one preparation pass found: problems (the first `shown`), counts, and the plan."""
+
+    path: str
+    shown: int = SHOWN_PROBLEMS
+    rows: int = 0
+    invalid_rows: int = 0
+    problem_count: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    by_action: Counter[str] = field(default_factory=Counter)
+    by_object_type: Counter[str] = field(default_factory=Counter)
+    by_step: Counter[str] = field(default_factory=Counter)
+    deletes: list[Prepared] = field(default_factory=list)
+    # the definitions still to run, in input order: few (an org's fields), so kept for the run
+    definitions: list[PlannedField] = field(default_factory=list)
+    online: bool = False
+    org: Org | None = None
+    lacking: Lacking = field(default_factory=Lacking)
+
+    @property
+    def ok(self) -> bool:
+        """No problem found."""
+        return self.problem_count == 0
+
+    @property
+    def delete_count(self) -> int:
+        return self.by_step[StepKind.DELETE.value]
+
+    @property
+    def changes(self) -> int:
+        """How many rows the plan would write for."""
+        return sum(self.by_step[kind.value] for kind in StepKind if kind.writes)
+
+    def refuse_empty(self) -> None:
+        """A clean pass over no row is a problem: an empty export must not look like success."""
+        if self.rows == 0 and self.ok:
+            found = "no rows (an empty file, or a header only)"
+            expected = "at least one row, or --allow-empty (allow_empty = true) for an empty job"
+            self.add_problems((Problem(self.path, 1, "rows", found, expected),))
+
+    def add_problems(self, problems: tuple[Problem, ...]) -> None:
+        """Count problems; keep the first `shown` of them."""
+        self.problem_count += len(problems)
+        room = self.shown - len(self.problems)
+        if room > 0:
+            self.problems.extend(problems[:room])
+
+    def count(self, prepared: Prepared) -> None:
+        """Tally one row."""
+        self.rows += 1
+        if prepared.error is not None:
+            self.invalid_rows += 1
+            self.add_problems(prepared.error.problems)
+            return
+        if prepared.op is not None:
+            self.by_action[prepared.op.action.value] += 1
+            self.by_object_type[prepared.op.object_type.value] += 1
+        if prepared.definition is not None:
+            self.by_action["define field"] += 1
+        if prepared.field_plan is not None and prepared.field_plan.step is not None:
+            self.by_step[prepared.field_plan.step.kind.value] += 1
+            self.definitions.append(prepared.field_plan)
+        if prepared.step is not None:
+            self.by_step[prepared.step.kind.value] += 1
+            if prepared.step.kind is StepKind.DELETE and len(self.deletes) < SHOWN_STEPS:
+                self.deletes.append(prepared)
+
+
+def survey(
+    path: Path,
+    snapshot: Snapshot | None,
+    *,
+    done: Container[int] = (),
+    each: Callable[[Prepared], None] | None = None,
+    encoding: str = "utf-8",
+) -> Report:
+    """Run the preparation pass to the end; rows in `done` are counted but not checked again.
+
+    `each` sees every prepared row that is not done (e.g. to print the plan as it goes).
+    """
+    report = Report(str(path), online=snapshot is not None)
+    report.org = snapshot.org if snapshot is not None else None
+    try:
+        for prepared in prepare(path, snapshot, encoding=encoding):
+            if prepared.row in done:
+                report.rows += 1
+                continue
+            report.count(prepared)
+            if snapshot is not None:
+                report.lacking.see(prepared, snapshot)
+            if each is not None:
+                each(prepared)
+    except JobHeaderError as exc:
+        report.add_problems(exc.problems)
+    return report

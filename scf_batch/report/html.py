@@ -1,0 +1,604 @@
+"""One self-contained HTML page of a pass: header, plotly charts, the failed rows; no network.
+
+The results are streamed: per-row data is folded into per-second, per-bin and per-outcome
+counts, and only the first failed rows (by line) are kept, so memory does not grow with the
+file. plotly.js is inlined and a Content-Security-Policy forbids any fetch, so the page opens
+offline. Everything read from the files is escaped: HTML-escaped in the markup and in chart
+labels (plotly reads labels as a small HTML subset), and `<`, `>`, `&` are written as JSON
+escapes in the embedded figure data.
+"""
+
+from __future__ import annotations
+
+import heapq
+import html
+import json
+import math
+import os
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from importlib import metadata, resources
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import plotly.graph_objects as go  # type: ignore[import-untyped]
+from plotly.offline import get_plotlyjs  # type: ignore[import-untyped]
+
+FAILED_ROWS_SHOWN = 500
+PAUSE_SPANS_SHOWN = 300
+TIMELINE_BARS = 400
+AXIS_LABEL_CHARS = 44
+_NOT_OK = ("failed", "invalid")
+_ACTIONS = ("associate", "update", "disassociate", "ensure")
+_OBJECT_TYPES = ("lead", "contact", "opportunity", "custom_activity_type", "custom_object_type")
+# Latency bins: 1, 1.5, 2, 3, 5, 7 times 10^k ms, which read as round numbers on the axis.
+_STEPS = (1.0, 1.5, 2.0, 3.0, 5.0, 7.0)
+_BIN_EDGES_MS = tuple(s * 10**k for k in range(6) for s in _STEPS)
+_COLOURS = {
+    "created": "#2e9d5b",
+    "updated": "#3b82c4",
+    "deleted": "#8e6cc9",
+    "unchanged": "#9aa5b1",
+    "already_associated": "#b8c2cc",
+    "not_associated": "#d3d9df",
+    "conflict": "#e8833a",
+    "not_found": "#f0b429",
+    "rejected": "#d64545",
+    "gave_up": "#8a1c24",
+    "invalid": "#b565a7",
+}
+_STATUS_COLOURS = {"ok": "#2e9d5b", "failed": "#d64545", "invalid": "#b565a7", "skipped": "#9aa5b1"}
+_VERDICTS = {
+    0: ("ok", "every row ok"),
+    1: ("warn", "finished; some rows failed or were invalid"),
+    3: ("bad", "aborted: the API refused the credentials"),
+    4: ("neutral", "stopped early on purpose; rerun to continue"),
+    5: ("bad", "aborted: too many errors or Close kept refusing; rerun later to continue"),
+    130: ("neutral", "interrupted; rerun to continue"),
+}
+
+
+@dataclass
+class _Tally:
+    """What the charts and the table need from the results, folded row by row."""
+
+    started: datetime | None
+    rows: int = 0
+    retries: int = 0
+    not_ok: int = 0
+    by_action: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    by_object: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    latency_bins: Counter[tuple[str, int]] = field(default_factory=Counter)
+    durations_ms: Counter[int] = field(default_factory=Counter)
+    rows_by_second: Counter[int] = field(default_factory=Counter)
+    # A max-heap on line (negated) holding the first FAILED_ROWS_SHOWN not-ok rows.
+    shown: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        """Fold one result line into the counts."""
+        self.rows += 1
+        self.retries += _int(row.get("retries"))
+        label = outcome_label(row)
+        self.by_action[_text(row.get("action"))][label] += 1
+        self.by_object[_text(row.get("object_type"))][label] += 1
+        if _int(row.get("requests")) > 0:
+            duration_ms = _int(row.get("duration_ms"))
+            self.durations_ms[duration_ms] += 1
+            self.latency_bins[(_text(row.get("status")), _bin_of(duration_ms))] += 1
+        second = self._second_of(row.get("finished_at"))
+        if second is not None:
+            self.rows_by_second[second] += 1
+        if row.get("status") in _NOT_OK:
+            self._keep(row)
+
+    def _keep(self, row: Mapping[str, Any]) -> None:
+        self.not_ok += 1
+        entry = (-_int(row.get("line")), self.not_ok, dict(row))
+        if len(self.shown) < FAILED_ROWS_SHOWN:
+            heapq.heappush(self.shown, entry)
+        elif entry > self.shown[0]:
+            heapq.heapreplace(self.shown, entry)
+
+    def _second_of(self, finished_at: object) -> int | None:
+        if self.started is None or not isinstance(finished_at, str):
+            return None
+        try:
+            return math.floor((datetime.fromisoformat(finished_at) - self.started).total_seconds())
+        except (ValueError, TypeError):  # not a time, or one without its offset
+            return None
+
+    def shown_rows(self) -> list[dict[str, Any]]:
+        """The kept not-ok rows, by line."""
+        return [row for _, _, row in sorted(self.shown, reverse=True)]
+
+
+def render_html(results: Iterable[Mapping[str, Any]], summary: Mapping[str, Any]) -> str:
+    """The page of one pass, from its result lines (streamed once) and its summary."""
+    tally = _Tally(started=_parse_time(summary.get("started_at")))
+    for row in results:
+        tally.add(row)
+    figures = {
+        "chart-timeline": _timeline_figure(summary, tally),
+        "chart-latency": _latency_figure(tally),
+        "chart-groups": _groups_figure(summary),
+        "chart-actions": _outcomes_figure(tally.by_action, _ACTIONS),
+        "chart-objects": _outcomes_figure(tally.by_object, _OBJECT_TYPES),
+    }
+    template = Template(
+        resources.files("scf_batch.report").joinpath("html_template.html").read_text()
+    )
+    return template.substitute(
+        version=html.escape(_version()),
+        title=html.escape(f"scf-batch report: {_text(summary.get('job'))}"),
+        header=_header(summary, tally),
+        timeline_note=html.escape(_timeline_note(summary)),
+        latency_note=html.escape(_latency_note(tally)),
+        groups_note=html.escape(_groups_note(summary)),
+        failed_rows=_failed_rows(tally),
+        footer=html.escape(f"Made by scf-batch {_version()} from results.jsonl and summary.json."),
+        plotlyjs=get_plotlyjs().replace("</script", "<\\/script"),
+        figures=_script_json({key: _figure_json(fig) for key, fig in figures.items()}),
+    )
+
+
+def write_html(pass_dir: Path, out: Path) -> None:
+    """Read a pass's results.jsonl and summary.json from its folder and write the page to out."""
+    summary = json.loads((pass_dir / "summary.json").read_text(encoding="utf-8"))
+    with (pass_dir / "results.jsonl").open(encoding="utf-8") as lines:
+        page = render_html(read_results(lines), summary)
+    partial = out.with_name(out.name + ".partial")
+    partial.write_text(page, encoding="utf-8")
+    os.replace(partial, out)
+
+
+def read_results(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """The result objects of results.jsonl; a torn last line (a crash mid-write) is passed over."""
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(row, dict):
+            yield row
+
+
+def outcome_label(row: Mapping[str, Any]) -> str:
+    """The legend name of a row's outcome: the outcome for ok rows, else `status: outcome`."""
+    status, outcome = _text(row.get("status")), _text(row.get("outcome"))
+    return outcome if status in ("ok", outcome) else f"{status}: {outcome}"
+
+
+def _header(summary: Mapping[str, Any], tally: _Tally) -> str:
+    tone, verdict = _verdict(summary)
+    by_status: Mapping[str, Any] = summary.get("by_status") or {}
+    tiles = [
+        ("", "rows", _int(summary.get("rows_total"))),
+        ("ok", "ok", _int(by_status.get("ok"))),
+        ("bad", "failed", _int(by_status.get("failed"))),
+        ("bad", "invalid", _int(by_status.get("invalid"))),
+        ("", "skipped", _int(by_status.get("skipped"))),
+        ("", "requests", _int(summary.get("requests"))),
+        ("warn", "429 responses", _int(summary.get("rate_limited"))),
+        ("", "retries", tally.retries),
+    ]
+    tile_html = "".join(
+        f'<div class="tile {tone_ if n else ""}"><div class="n">{n:,}</div>'
+        f'<div class="l">{html.escape(label)}</div></div>'
+        for tone_, label, n in tiles
+    )
+    facts = [
+        f"org {_org(summary.get('org'))}",
+        f"pass {_int(summary.get('pass'))}",
+        f"started {_when(summary.get('started_at'))}" if summary.get("started_at") else "",
+        f"took {_duration(float(summary.get('elapsed_s') or 0.0))}",
+    ]
+    return (
+        f'<header class="card"><h1>{html.escape(_text(summary.get("job")))}</h1>'
+        f'<p class="sub">{"".join(f"<span>{html.escape(f)}</span>" for f in facts if f)}</p>'
+        f'<div class="verdict {tone}" id="verdict">{html.escape(verdict)}</div>'
+        f'<div class="tiles">{tile_html}</div></header>'
+    )
+
+
+def _verdict(summary: Mapping[str, Any]) -> tuple[str, str]:
+    code = _int(summary.get("exit_code"))
+    tone, words = _VERDICTS.get(code, ("neutral", "finished"))
+    reason = summary.get("reason")
+    return tone, f"{words}{': ' + str(reason) if reason else ''} (exit {code})"
+
+
+def _org(org: object) -> str:
+    if isinstance(org, Mapping) and org.get("name"):
+        return f"{org['name']} ({_text(org.get('id'))})"
+    return "unknown"
+
+
+def _timeline_figure(summary: Mapping[str, Any], tally: _Tally) -> go.Figure:
+    seconds = _timeline(summary, tally)
+    width_s = _bucket_width_s(seconds)
+    buckets = _coarsen(seconds, width_s)
+    start = tally.started or datetime.fromtimestamp(0, UTC)
+    x = [_plotly_time(start + timedelta(seconds=b["t_s"] + width_s / 2)) for b in buckets]
+    fig = go.Figure()
+    fig.add_bar(x=x, y=[b["rows"] for b in buckets], name="rows finished", marker_color="#7cc49a")
+    if summary.get("timeline"):  # else only rows are known, from the results' finish times
+        _add_requests(fig, x, buckets, width_s)
+        _shade_pauses(fig, _pause_spans(seconds), start)
+    per = "per second" if width_s == 1 else f"per second (mean over {width_s} s)"
+    _style(fig, xaxis_title="time (UTC)", yaxis_title=per)
+    fig.update_layout(bargap=0.05, hovermode="x unified")
+    return fig
+
+
+def _bucket_width_s(seconds: list[dict[str, float]]) -> int:
+    """Seconds per bar: 1 s up to TIMELINE_BARS bars, then a round width that keeps it under."""
+    span_s = seconds[-1]["t_s"] + 1 if seconds else 0
+    for width_s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800):
+        if span_s / width_s <= TIMELINE_BARS:
+            return width_s
+    return 3600
+
+
+def _coarsen(seconds: list[dict[str, float]], width_s: int) -> list[dict[str, float]]:
+    """Buckets of width_s seconds: rows and requests as means per second, 429s as counts."""
+    if width_s == 1:
+        return seconds
+    merged: dict[int, dict[str, float]] = {}
+    for second in seconds:
+        index = int(second["t_s"] // width_s)
+        bucket = merged.setdefault(
+            index, {"t_s": float(index * width_s), "requests": 0, "rate_limited": 0, "rows": 0}
+        )
+        for key in ("requests", "rate_limited", "rows"):
+            bucket[key] += second[key]
+    return [
+        b | {"requests": b["requests"] / width_s, "rows": b["rows"] / width_s}
+        for _, b in sorted(merged.items())
+    ]
+
+
+def _add_requests(
+    fig: go.Figure, x: list[str], buckets: list[dict[str, float]], width_s: int
+) -> None:
+    """Requests per second as a line and the 429 responses as crosses."""
+    fig.add_scatter(
+        x=x,
+        y=[b["requests"] for b in buckets],
+        name="requests sent",
+        mode="lines",
+        line={"color": "#3b82c4", "width": 2},
+    )
+    limited = [(t, b["rate_limited"]) for t, b in zip(x, buckets, strict=True) if b["rate_limited"]]
+    fig.add_scatter(
+        x=[t for t, _ in limited],
+        y=[n for _, n in limited],
+        name="429 responses" + ("" if width_s == 1 else f" (count per {width_s} s)"),
+        mode="markers",
+        marker={"color": "#c8323a", "symbol": "x", "size": 9},
+    )
+
+
+def _shade_pauses(fig: go.Figure, spans: list[tuple[float, float]], start: datetime) -> None:
+    """Shade each pause after 429s, in one update (add_vrect re-validates all shapes each time)."""
+    shade = {"fillcolor": "#c8323a", "opacity": 0.10, "line_width": 0, "layer": "below"}
+    fig.update_layout(
+        shapes=[
+            {
+                "type": "rect",
+                "xref": "x",
+                "yref": "paper",
+                "y0": 0,
+                "y1": 1,
+                **shade,
+                "x0": _plotly_time(start + timedelta(seconds=first)),
+                "x1": _plotly_time(start + timedelta(seconds=last + 1)),
+            }
+            for first, last in spans[:PAUSE_SPANS_SHOWN]
+        ]
+    )
+
+
+def _timeline(summary: Mapping[str, Any], tally: _Tally) -> list[dict[str, float]]:
+    """Per-second buckets from the summary, or rows per second from the results if it has none."""
+    recorded = summary.get("timeline") or []
+    if recorded:
+        return [
+            {key: float(b.get(key) or 0) for key in ("t_s", "requests", "rate_limited", "rows")}
+            for b in recorded
+        ]
+    return [
+        {"t_s": float(s), "requests": 0.0, "rate_limited": 0.0, "rows": float(n)}
+        for s, n in sorted(tally.rows_by_second.items())
+    ]
+
+
+def _pause_spans(buckets: list[dict[str, float]]) -> list[tuple[float, float]]:
+    """Spans from a second with 429s through the quiet seconds that follow it (the pause)."""
+    spans: list[tuple[float, float]] = []
+    for bucket in buckets:
+        t_s, quiet = bucket["t_s"], bucket["requests"] == 0
+        if spans and spans[-1][1] + 1 >= t_s and (bucket["rate_limited"] or quiet):
+            spans[-1] = (spans[-1][0], t_s)
+        elif bucket["rate_limited"]:
+            spans.append((t_s, t_s))
+    return spans
+
+
+def _latency_figure(tally: _Tally) -> go.Figure:
+    bins = sorted({b for _, b in tally.latency_bins})
+    labels = [_bin_label(b) for b in range(bins[0], bins[-1] + 1)] if bins else []
+    fig = go.Figure()
+    for status in sorted({s for s, _ in tally.latency_bins}, key=_status_rank):
+        counts = [tally.latency_bins[(status, b)] for b in range(bins[0], bins[-1] + 1)]
+        fig.add_bar(
+            x=labels,
+            y=counts,
+            name=_label(status),
+            marker_color=_STATUS_COLOURS.get(status, "#52606d"),
+        )
+    _style(fig, xaxis_title="time the row took (from its bin's lower edge)", yaxis_title="rows")
+    fig.update_layout(barmode="stack", bargap=0.08)
+    return fig
+
+
+def _groups_figure(summary: Mapping[str, Any]) -> go.Figure:
+    groups: Mapping[str, Any] = summary.get("requests_by_group") or {}
+    elapsed_s = float(summary.get("elapsed_s") or 0.0)
+    names = sorted(groups, key=lambda g: _int(groups[g]))
+    counts = [_int(groups[g]) for g in names]
+    text = [f"{n:,}" + (f" · {n / elapsed_s:.1f}/s" if elapsed_s >= 1 else "") for n in counts]
+    fig = go.Figure(
+        go.Bar(
+            x=counts,
+            y=[_axis_label(g) for g in names],
+            customdata=[_label(g) for g in names],
+            hovertemplate="%{customdata}: %{x} requests<extra></extra>",
+            orientation="h",
+            text=text,
+            textposition="auto",
+            marker_color="#3b82c4",
+            name="requests",
+        )
+    )
+    _style(fig, xaxis_title="requests", yaxis_title="")
+    fig.update_layout(showlegend=False, yaxis_automargin=True)
+    return fig
+
+
+def _outcomes_figure(counts: Mapping[str, Counter[str]], order: tuple[str, ...]) -> go.Figure:
+    categories = [c for c in order if c in counts] + sorted(set(counts) - set(order))
+    labels = sorted({label for c in counts.values() for label in c}, key=_outcome_rank)
+    fig = go.Figure()
+    for label in labels:
+        fig.add_bar(
+            y=[_axis_label(c or "(none)") for c in categories],
+            x=[counts[c][label] for c in categories],
+            name=_label(label),
+            orientation="h",
+            marker_color=_COLOURS.get(label.rsplit(": ", 1)[-1], "#52606d"),
+        )
+    _style(fig, xaxis_title="rows", yaxis_title="")
+    fig.update_layout(barmode="stack", yaxis_autorange="reversed", yaxis_automargin=True)
+    return fig
+
+
+def _figure_json(fig: go.Figure) -> object:
+    """The figure as plain JSON; one with nothing to draw says so instead of showing bare axes."""
+    if not any(len(trace.x if trace.x is not None else ()) for trace in fig.data):
+        fig.update_layout(
+            xaxis_visible=False,
+            yaxis_visible=False,
+            annotations=[{"text": "nothing to show", "showarrow": False, "font_size": 14}],
+        )
+    return json.loads(fig.to_json())
+
+
+def _style(fig: go.Figure, *, xaxis_title: str, yaxis_title: str) -> None:
+    fig.update_layout(
+        template="plotly_white",
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        font={
+            "family": "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif",
+            "size": 12,
+        },
+        legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom", "traceorder": "normal"},
+        xaxis={"title": {"text": xaxis_title}, "automargin": True},
+        yaxis={"title": {"text": yaxis_title}, "automargin": True},
+    )
+
+
+def _failed_rows(tally: _Tally) -> str:
+    if tally.not_ok == 0:
+        return '<h2>Failed rows</h2><p class="empty" id="no-failed-rows">No row failed.</p>'
+    rows = tally.shown_rows()
+    shown = (
+        f"all {tally.not_ok:,}"
+        if tally.not_ok == len(rows)
+        else f"the first {len(rows):,} by line of {tally.not_ok:,}; results.jsonl has them all"
+    )
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in (
+            "Line",
+            "Key",
+            "Action",
+            "Field",
+            "Target",
+            "Outcome",
+            "HTTP",
+            "Requests",
+            "Error",
+        )
+    )
+    body = "".join(_failed_row(row) for row in rows)
+    return (
+        '<div class="rows-head"><div><h2>Failed rows</h2>'
+        f'<p class="note" id="failed-count">Rows that failed or were invalid: showing {shown}.</p>'
+        '</div><input type="search" id="row-filter" placeholder="Filter rows…"></div>'
+        '<div class="table-wrap"><table id="failed-rows">'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+    )
+
+
+def _failed_row(row: Mapping[str, Any]) -> str:
+    status = _text(row.get("status"))
+    cells = [
+        f'<td class="num">{_int(row.get("line"))}</td>',
+        f"<td><code>{_cell(row.get('key'))}</code></td>",
+        f"<td>{_cell(row.get('action'))}</td>",
+        f"<td>{_cell(row.get('scf_name') or row.get('scf_id'))}</td>",
+        f"<td>{_cell(row.get('target_name') or row.get('target'))}</td>",
+        f'<td><span class="pill {html.escape(status)}">{_cell(outcome_label(row))}</span></td>',
+        f"<td class='num'>{_cell(row.get('http_status'))}</td>",
+        f"<td class='num'>{_int(row.get('requests'))}</td>",
+        f'<td class="err">{_error_html(row.get("error"))}</td>',
+    ]
+    return f"<tr>{''.join(cells)}</tr>"
+
+
+def _error_html(error: object) -> str:
+    if not isinstance(error, Mapping):
+        return _cell(error)
+    fields: Mapping[str, Any] = error.get("field_errors") or {}
+    items = "".join(f"<li>{_cell(k)}: {_cell(v)}</li>" for k, v in fields.items())
+    return _cell(error.get("message")) + (f'<ul class="fe">{items}</ul>' if items else "")
+
+
+def _timeline_note(summary: Mapping[str, Any]) -> str:
+    if not summary.get("timeline"):
+        return "Rows finished in each second (this pass recorded no requests per second)."
+    ceiling = float(summary.get("rate_per_s_ceiling") or 0.0)
+    return (
+        "Rows finished and requests sent in each second; red crosses count 429 responses and "
+        "the shaded spans are the pauses they caused. Requests add up every endpoint group"
+        + (f"; the ceiling, {ceiling:g}/s, holds for each group." if ceiling else ".")
+    )
+
+
+def _latency_note(tally: _Tally) -> str:
+    sent = sum(tally.durations_ms.values())
+    if not sent:
+        return "No row sent a request."
+    p50, p90, p99 = (_percentile(tally.durations_ms, q) for q in (0.5, 0.9, 0.99))
+    quiet = tally.rows - sent
+    return (
+        f"{sent:,} rows that sent requests: median {_ms(p50)}, 90th percentile {_ms(p90)}, "
+        f"99th {_ms(p99)}, including waits after 429s."
+        + (f" {quiet:,} rows needed no request and are left out." if quiet else "")
+    )
+
+
+def _groups_note(summary: Mapping[str, Any]) -> str:
+    ceiling = float(summary.get("rate_per_s_ceiling") or 0.0)
+    pace = f" at up to {ceiling:g} requests/s" if ceiling else ""
+    return f"Each group is paced on its own{pace}; bars show the requests and their average rate."
+
+
+def _percentile(counts: Counter[int], q: float) -> int:
+    rank = q * (sum(counts.values()) - 1)
+    seen = 0
+    for value in sorted(counts):
+        seen += counts[value]
+        if seen > rank:
+            return value
+    return max(counts)
+
+
+def _bin_of(duration_ms: int) -> int:
+    """Index of the latency bin holding duration_ms (bin 0 also holds anything under 1 ms)."""
+    index = sum(1 for edge in _BIN_EDGES_MS if edge <= duration_ms) - 1
+    return max(index, 0)
+
+
+def _bin_label(index: int) -> str:
+    return _ms(int(_BIN_EDGES_MS[min(index, len(_BIN_EDGES_MS) - 1)]))
+
+
+def _ms(value_ms: int) -> str:
+    return f"{value_ms} ms" if value_ms < 1000 else f"{value_ms / 1000:g} s"
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {secs:.0f} s" if minutes else f"{secs:.1f} s"
+
+
+def _script_json(value: object) -> str:
+    """JSON that can sit inside a <script> element: no `<`, `>` or `&` left as such."""
+    text = json.dumps(value, separators=(",", ":"))
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(char, escape)
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def _status_rank(status: str) -> tuple[int, str]:
+    order = list(_STATUS_COLOURS)
+    return (order.index(status) if status in order else len(order), status)
+
+
+def _outcome_rank(label: str) -> tuple[int, str]:
+    outcome = label.rsplit(": ", 1)[-1]
+    order = list(_COLOURS)
+    return (order.index(outcome) if outcome in order else len(order), label)
+
+
+def _axis_label(value: str, most: int = AXIS_LABEL_CHARS) -> str:
+    """A category label short enough to leave the chart room: its start and end are kept."""
+    if len(value) > most:
+        value = value[: most // 2] + "…" + value[len(value) - (most - most // 2 - 1) :]
+    return _label(value)
+
+
+def _label(value: str) -> str:
+    """A chart label: plotly reads labels as a small HTML subset, so escape them as HTML."""
+    return html.escape(value, quote=False)
+
+
+def _cell(value: object) -> str:
+    return "" if value is None else html.escape(str(value))
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) else 0
+
+
+def _parse_time(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _when(value: object) -> str:
+    moment = _parse_time(value)
+    if moment is None:
+        return _text(value)
+    return (moment.astimezone(UTC) if moment.tzinfo else moment).strftime("%d %b %Y %H:%M:%S UTC")
+
+
+def _plotly_time(moment: datetime) -> str:
+    """A UTC time as plotly's date axis reads it (no offset suffix)."""
+    utc = moment.astimezone(UTC) if moment.tzinfo else moment
+    return utc.replace(tzinfo=None).isoformat(sep=" ", timespec="milliseconds")
+
+
+def _version() -> str:
+    try:
+        return metadata.version("scf-batch")
+    except metadata.PackageNotFoundError:
+        return "(unknown version)"
+
+
+__all__ = ["FAILED_ROWS_SHOWN", "outcome_label", "read_results", "render_html", "write_html"]

@@ -1,0 +1,58 @@
+"""The results as a CSV people read in a spreadsheet: the input's own columns, then the verdict.
+
+As Data Loader's success and error files do: each input row, in input order, echoes its cells
+(a JSONL input: the operations columns) followed by `status`, `outcome` and `error`. Results
+are joined to input rows by `row` (results.jsonl is in completion order); a row without a
+result (an unfinished pass) has empty verdict cells. Memory: one short verdict per row.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from scf_batch.job.rawrows import as_csv_cells, open_raw
+from scf_batch.report.retryfile import open_output
+
+VERDICT_COLUMNS = ("status", "outcome", "error")
+Verdict = tuple[str, str, str]
+
+
+def verdicts(records: Iterable[dict[str, Any]]) -> dict[int, Verdict]:
+    """Each row's (status, outcome, error text), from its result line."""
+    return {record["row"]: _verdict(record) for record in records}
+
+
+def _verdict(record: dict[str, Any]) -> Verdict:
+    return (str(record.get("status") or ""), str(record.get("outcome") or ""), error_text(record))
+
+
+def error_text(record: dict[str, Any]) -> str:
+    """The result's error on one line: its message, then each field's error."""
+    error = record.get("error")
+    if not isinstance(error, dict):
+        return ""
+    parts = [str(error["message"])] if error.get("message") else []
+    fields = error.get("field_errors")
+    if isinstance(fields, dict):
+        parts.extend(f"{name}: {text}" for name, text in fields.items())
+    return "; ".join(parts)
+
+
+def write_results_csv(
+    source: Path, found: dict[int, Verdict], out: Path, *, encoding: str = "utf-8"
+) -> int:
+    """Write every row of `source` with its verdict to `out` (a .csv, or .csv.gz); rows written."""
+    written = 0
+    with open_raw(source, encoding=encoding) as raw, open_output(out) as stream:
+        columns = [name for name in raw.columns if name]
+        writer = csv.writer(stream)
+        writer.writerow([*columns, *VERDICT_COLUMNS])
+        for item in raw.rows:
+            cells = as_csv_cells(item.values or {})
+            verdict = found.get(item.row, ("", "", ""))
+            writer.writerow([*(cells.get(name, "") for name in columns), *verdict])
+            written += 1
+    return written

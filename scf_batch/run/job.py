@@ -1,0 +1,359 @@
+"""A job end to end, and the one place its pieces are assembled.
+
+Lock the run folder -> pick the pass -> read the org's snapshot -> the preparation pass (refuse
+invalid rows, unallowed deletes, a key of another org) -> the run pass: prepared rows streamed
+through the runner to the executor and the pass recorder -> the summary.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+
+from scf_batch.close.client import ClientStats, CloseClient, open_client
+from scf_batch.close.credentials import Credentials, read_credentials
+from scf_batch.close.inflight import InFlightLimit
+from scf_batch.close.retry import RetryPolicy
+from scf_batch.errors import (
+    CredentialsRefused,
+    LockHeldError,
+    ScfBatchError,
+    ServerRefusing,
+    UsageError,
+)
+from scf_batch.exitcodes import ExitCode
+from scf_batch.job.opsfile import check_operations, fingerprint
+from scf_batch.options import RunSettings
+from scf_batch.plan.prepare import Prepared, Report, prepare, survey
+from scf_batch.plan.snapshot import Org, Snapshot
+from scf_batch.report.summary import RunReport
+from scf_batch.run.executor import PairExecutor, utc_now
+from scf_batch.run.fieldphase import define_fields
+from scf_batch.run.orgreader import fetch_snapshot
+from scf_batch.run.progress import Reporter
+from scf_batch.run.runner import Limits, Run
+from scf_batch.run.runner import Outcome as Ended
+from scf_batch.runfolder.folder import (
+    PassRecord,
+    PassRecorder,
+    PassStart,
+    Resume,
+    RunLock,
+    begin_pass,
+    read_snapshot_document,
+    scan_results,
+    write_snapshot,
+)
+from scf_batch.runfolder.reopen import reopen_failed
+from scf_batch.runfolder.results import RESULTS_FILE, SUMMARY_FILE, write_json_atomically
+
+log = structlog.get_logger("scf_batch.run.job")
+
+
+class JobInvalid(UsageError):
+    """The job has invalid rows and --skip-invalid was not given; nothing was sent."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__(f"{report.invalid_rows} invalid row(s), {report.problem_count} problem(s)")
+        self.report = report
+
+
+class DeletesRefused(UsageError):
+    """The plan deletes associations (and every value stored in them) without --allow-delete."""
+
+    def __init__(self, report: Report, snapshot: Snapshot) -> None:
+        super().__init__(f"the plan disassociates {report.delete_count} pair(s)")
+        self.report = report
+        self.snapshot = snapshot
+
+
+def check_org(snapshot: Snapshot, settings: RunSettings) -> None:
+    """A job pinned to an org refuses a key of another (or an org it cannot tell)."""
+    wanted_id, wanted_name = settings.organization_id, settings.organization_name
+    if wanted_id is None and wanted_name is None:
+        return
+    org = snapshot.org
+    matches = org is not None and (
+        (wanted_id is None or org.id == wanted_id)
+        and (wanted_name is None or org.name == wanted_name)
+    )
+    if not matches:
+        wanted = " ".join(f'"{v}"' for v in (wanted_name, wanted_id) if v is not None)
+        found = f"the org {org}" if org is not None else "an org that `me/` does not name"
+        raise UsageError(
+            f"organization: found a key of {found}; expected a key of the org {wanted} that "
+            f"the job is pinned to. Nothing was sent: check {settings.api_key_env or 'the key'}"
+        )
+
+
+def credentials_for(settings: RunSettings, environ: Mapping[str, str] = os.environ) -> Credentials:
+    """The key or token the job's variables hold, checked against where it would be sent."""
+    return read_credentials(
+        environ,
+        api_key_env=settings.api_key_env,
+        token_env=settings.token_env,
+        base_url=settings.base_url,
+    )
+
+
+def client_for(
+    settings: RunSettings, credentials: Credentials
+) -> AbstractAsyncContextManager[CloseClient]:
+    """The client a run or a plan uses, with every setting that concerns it."""
+    return open_client(
+        settings.base_url,
+        credentials,
+        timeout_s=settings.timeout_s,
+        rate_per_s=settings.rate_per_s,
+        max_connections=settings.concurrency,
+        allow_insecure_http=settings.allow_insecure_http,
+        max_wait_s=settings.row_deadline_s,
+        in_flight=InFlightLimit(settings.rate_per_s, max_in_flight=settings.concurrency),
+    )
+
+
+async def run_job(
+    settings: RunSettings, credentials: Credentials, *, reporter: Callable[[], Reporter]
+) -> RunReport:
+    """Run a job in its folder; raises UsageError/JobInvalid (exit 2), LockHeldError (75)."""
+    folder = settings.out
+    lock = RunLock(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except OSError as exc:
+        raise UsageError(
+            f"{folder}: cannot use it as the run folder ({exc.strerror}); "
+            "expected a folder you can write to (see --out)"
+        ) from exc
+    try:
+        return await _run_locked(settings, credentials, reporter)
+    finally:
+        lock.release()
+
+
+@dataclass
+class Reached:
+    """How far a run got, for the summary.json of a run that ends by an exception."""
+
+    started: float = field(default_factory=time.monotonic)
+    resume: Resume = field(default_factory=Resume)
+    stats: ClientStats | None = None
+    org: Org | None = None
+    total_rows: int = 0
+    report: RunReport | None = None  # the run's own, once it has ended
+
+
+async def _run_locked(
+    settings: RunSettings, credentials: Credentials, reporter: Callable[[], Reporter]
+) -> RunReport:
+    # an unusable file or header, or no row without --allow-empty, stops here (exit 2)
+    check_operations(
+        settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
+    )
+    digest = fingerprint(settings.operations)
+    start = _begin_pass(settings, digest)
+    # From here the run belongs to the pass: however it ends, summary.json says how.
+    reached = Reached(total_rows=start.rows_total)
+    try:
+        return await _run_pass(
+            settings, credentials, reporter=reporter, start=start, digest=digest, reached=reached
+        )
+    except BaseException as exc:  # cancelled (SIGINT/SIGTERM) too: the summary, then re-raise
+        _write_failure_summary(settings, start, reached, exc)
+        raise
+
+
+async def _run_pass(
+    settings: RunSettings,
+    credentials: Credentials,
+    *,
+    reporter: Callable[[], Reporter],
+    start: PassStart,
+    digest: str,
+    reached: Reached,
+) -> RunReport:
+    resume = reached.resume = _resumed(settings.out, start)
+    async with client_for(settings, credentials) as client:
+        reached.stats = client.stats
+        snapshot = await fetch_snapshot(client, settings.base_url)
+        reached.org = snapshot.org
+        check_org(snapshot, settings)
+        report = _surveyed(settings, snapshot, resume)
+        reached.total_rows = report.rows
+        baseline = _baseline(settings.out, start, snapshot)
+        log.info("start", job=settings.name, org=str(snapshot.org), pass_number=start.number,
+                 rows=report.rows, done_before=resume.done.count)  # fmt: skip
+        record = PassRecord(
+            settings.name, start.number, start.started_at, settings.operations, digest,
+            settings.recorded(), baseline.document["org"], report.rows,
+        )  # fmt: skip
+        recorder = PassRecorder(settings.out, record, rows_done=resume.done.count, utc_now=utc_now)
+        recorder.checkpoint(complete=False, now=0.0)
+        done_before = resume.done.count
+        policy = RetryPolicy(settings.max_retries, row_deadline_s=settings.row_deadline_s)
+        snapshot = await define_fields(
+            report.definitions, snapshot, baseline, client, policy,
+            path=str(settings.operations), sink=recorder,
+            done=resume.done, tally=resume.tally, concurrency=settings.concurrency,
+        )  # fmt: skip
+        executor = PairExecutor(client, snapshot, policy, resuming=done_before > 0)
+        rows = prepare(settings.operations, snapshot, baseline=baseline, project=False,
+                       plan=start.continuing, encoding=settings.encoding)  # fmt: skip
+        limits = Limits(settings.concurrency, settings.limit, settings.max_errors,
+                        settings.max_duration_s)  # fmt: skip
+        with reporter() as progress:
+            run = Run(rows, executor, recorder, limits, total_rows=report.rows,
+                      done=resume.done, tally=resume.tally, counters=client.stats,
+                      reporter=progress)  # fmt: skip
+            ended = await run.execute()
+        summary = reached.report = _summary(
+            settings, start, ended, stats=client.stats, recorder=recorder, org=snapshot.org,
+            rows_total=report.rows, resumed_rows=done_before, retried_rows=executor.retried_rows,
+        )  # fmt: skip
+    write_json_atomically(settings.out / SUMMARY_FILE, summary.to_summary())
+    return summary
+
+
+def _summary(
+    settings: RunSettings,
+    start: PassStart,
+    ended: Ended,
+    *,
+    stats: ClientStats,
+    recorder: PassRecorder,
+    org: Org | None,
+    rows_total: int,
+    resumed_rows: int,
+    retried_rows: int,
+) -> RunReport:
+    """How the run ended, for summary.json and the printed summary."""
+    return RunReport(
+        exit_code=ended.exit_code, folder=settings.out, job=settings.name, org=org,
+        pass_number=start.number, pass_why=start.why, started_at=start.started_at,
+        total_rows=rows_total, tally=ended.tally, elapsed_s=ended.elapsed_s,
+        requests=stats.requests, rate_limited=stats.rate_limited,
+        rate_per_s=settings.rate_per_s, reason=ended.reason, resumed_rows=resumed_rows,
+        retried_rows=retried_rows, requests_by_group=dict(stats.requests_by_group),
+        timeline=stats.timeline(rows_by_second=recorder.rows_by_second),
+        failed_rows=recorder.failed,
+    )  # fmt: skip
+
+
+def _begin_pass(settings: RunSettings, digest: str) -> PassStart:
+    """The pass this run works on: the unfinished one, or a new one."""
+    folder = settings.out
+    if settings.retry_failed:  # the failed rows' lines go; the resume below runs those rows
+        reopened = reopen_failed(folder, fingerprint=digest, restart=settings.restart)
+        log.info("retry_failed", rows=reopened)
+    start = begin_pass(
+        folder,
+        fingerprint=digest,
+        operations=settings.operations,
+        restart=settings.restart,
+        now=utc_now(),
+    )
+    if start.archived is not None:
+        log.info("new_pass", number=start.number, previous_kept_in=str(start.archived))
+    return start
+
+
+def _resumed(folder: Path, start: PassStart) -> Resume:
+    """What earlier runs of the pass left (nothing, for a new pass)."""
+    if not start.continuing:
+        return Resume()
+    resume = scan_results(folder / RESULTS_FILE, rows_total=start.rows_total)
+    if resume.truncated_bytes:
+        log.warning("torn_results_line_cut", bytes=resume.truncated_bytes)
+    return resume
+
+
+def _surveyed(settings: RunSettings, snapshot: Snapshot, resume: Resume) -> Report:
+    """The preparation pass; invalid rows and unallowed deletes refuse the run (exit 2)."""
+    report = survey(settings.operations, snapshot, done=resume.done, encoding=settings.encoding)
+    if not report.ok and not settings.skip_invalid:
+        raise JobInvalid(report)
+    if report.delete_count and not settings.allow_delete:
+        raise DeletesRefused(report, snapshot)
+    return report
+
+
+def exit_code_for(exc: BaseException) -> ExitCode:
+    """The exit code a run ended by this exception gets (the CLI prints the message)."""
+    if isinstance(exc, LockHeldError):
+        return ExitCode.LOCKED
+    if isinstance(exc, CredentialsRefused):
+        return ExitCode.ABORTED
+    if isinstance(exc, ServerRefusing):
+        return ExitCode.REFUSING
+    if isinstance(exc, ScfBatchError | OSError):
+        return ExitCode.USAGE
+    return ExitCode.INTERRUPTED  # KeyboardInterrupt, or the cancellation SIGINT/SIGTERM made
+
+
+def _write_failure_summary(
+    settings: RunSettings, start: PassStart, reached: Reached, exc: BaseException
+) -> None:
+    """summary.json of a run of the pass that ended by `exc`: its exit code and why, with the
+    pass's counts as its results hold them (so a monitor never reads an older run's verdict)."""
+    if reached.report is not None:  # the run had ended: a late signal does not change that
+        _write_summary(settings.out, reached.report)
+        return
+    code = exit_code_for(exc)
+    reason = str(exc) if code is not ExitCode.INTERRUPTED else "interrupted before the run began"
+    stats = reached.stats
+    summary = RunReport(
+        exit_code=code, folder=settings.out, job=settings.name, org=reached.org,
+        pass_number=start.number, pass_why=start.why, started_at=start.started_at,
+        total_rows=reached.total_rows, tally=reached.resume.tally,
+        elapsed_s=time.monotonic() - reached.started,
+        requests=stats.requests if stats is not None else 0,
+        rate_limited=stats.rate_limited if stats is not None else 0,
+        rate_per_s=settings.rate_per_s, reason=reason,
+        resumed_rows=reached.resume.done.count,
+        requests_by_group=dict(stats.requests_by_group) if stats is not None else {},
+    )  # fmt: skip
+    _write_summary(settings.out, summary)
+
+
+def _write_summary(folder: Path, summary: RunReport) -> None:
+    try:
+        write_json_atomically(folder / SUMMARY_FILE, summary.to_summary())
+    except OSError as error:  # the run's own error is the one to report
+        log.warning("summary_not_written", error=str(error))
+
+
+def _baseline(folder: Path, start: PassStart, snapshot: Snapshot) -> Snapshot:
+    """What the pass plans from: its first run's snapshot (kept in snapshot.json), written
+    now when this run starts the pass."""
+    if start.continuing:
+        document = read_snapshot_document(folder)
+        if document is not None:
+            return Snapshot.from_document(document)
+    write_snapshot(folder, snapshot.document)
+    return snapshot
+
+
+async def plan_job(
+    settings: RunSettings, credentials: Credentials, *, each: Callable[[Prepared, Snapshot], None]
+) -> Report:
+    """The plan of a job against one snapshot of the org; nothing is written anywhere."""
+    # an unusable file or header, or no row without --allow-empty, stops here (exit 2)
+    check_operations(
+        settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
+    )
+    async with client_for(settings, credentials) as client:
+        snapshot = await fetch_snapshot(client, settings.base_url)
+    check_org(snapshot, settings)
+    return survey(
+        settings.operations,
+        snapshot,
+        each=lambda prepared: each(prepared, snapshot),
+        encoding=settings.encoding,
+    )

@@ -1,0 +1,112 @@
+"""`scf-batch validate`: one preparation pass over a job, offline or against the org, rendered.
+
+Problems are counted in full but only the first `shown` are kept, so memory stays bounded however
+broken the file is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from scf_batch.close.client import open_client
+from scf_batch.close.credentials import Credentials, read_credentials
+from scf_batch.job.spec import JobSpec, load_job
+from scf_batch.options import DEFAULT_BASE_URL
+from scf_batch.plan.prepare import Report, survey
+from scf_batch.plan.snapshot import Snapshot
+from scf_batch.run.orgreader import fetch_snapshot
+
+
+def validate_job(
+    job: Path,
+    *,
+    online: bool,
+    base_url: str | None,
+    environ: Mapping[str, str],
+    encoding: str | None = None,
+    allow_empty: bool | None = None,
+) -> Report:
+    """Check a job: offline, or with `online` resolved against the org the key belongs to.
+
+    `encoding` and `allow_empty` (None: the spec's, then the default) are the run options of
+    the same names; a file without a row is a problem unless an empty job is allowed.
+    """
+    spec = load_job(job)
+    encoding = encoding or spec.values.get("encoding") or "utf-8"
+    if allow_empty is None:
+        allow_empty = bool(spec.values.get("allow_empty"))
+    report = _survey(spec, online=online, base_url=base_url, environ=environ, encoding=encoding)
+    if not allow_empty:
+        report.refuse_empty()
+    return report
+
+
+def _survey(
+    spec: JobSpec, *, online: bool, base_url: str | None, environ: Mapping[str, str], encoding: str
+) -> Report:
+    if not online:
+        return survey(spec.operations, None, encoding=encoding)
+    url = base_url or spec.values.get("base_url") or DEFAULT_BASE_URL
+    credentials = read_credentials(
+        environ, api_key_env=spec.api_key_env, token_env=spec.token_env, base_url=url
+    )
+    insecure = bool(spec.values.get("allow_insecure_http"))
+    snapshot = anyio.run(_fetch, url, credentials, insecure, backend="asyncio")
+    return survey(spec.operations, snapshot, encoding=encoding)
+
+
+async def _fetch(base_url: str, credentials: Credentials, insecure: bool) -> Snapshot:
+    async with open_client(base_url, credentials, allow_insecure_http=insecure) as client:
+        return await fetch_snapshot(client, base_url)
+
+
+def render_text(report: Report) -> str:
+    """Problems one a line (first `shown`, then a count), or the summary of a clean file."""
+    if not report.ok:
+        lines = [str(problem) for problem in report.problems]
+        hidden = report.problem_count - len(report.problems)
+        if hidden > 0:
+            lines.append(f"... and {hidden} more")
+        if report.lacking:
+            lines.append(report.lacking.render())
+        lines.append(
+            f"{report.path}: {report.problem_count} problem(s) in {report.invalid_rows} of "
+            f"{report.rows} row(s); nothing was sent"
+        )
+        return "\n".join(lines)
+    lines = [f"{report.path}: {report.rows} row(s), no problems"]
+    lines.append("  by action:      " + _counts(report.by_action))
+    lines.append("  by object type: " + _counts(report.by_object_type))
+    if report.online:
+        org = f" {report.org}" if report.org is not None else ""
+        lines.append(f"  every field, type and role exists in the org{org} (checked online)")
+    return "\n".join(lines)
+
+
+def render_json(report: Report) -> str:
+    """The same report as one JSON document."""
+    document: dict[str, Any] = {
+        "path": report.path,
+        "ok": report.ok,
+        "rows": report.rows,
+        "invalid_rows": report.invalid_rows,
+        "by_action": dict(sorted(report.by_action.items())),
+        "by_object_type": dict(sorted(report.by_object_type.items())),
+        "problem_count": report.problem_count,
+        "problems": [{**asdict(problem), "message": str(problem)} for problem in report.problems],
+        "online": "checked" if report.online else "not requested",
+        "org": None if report.org is None else {"id": report.org.id, "name": report.org.name},
+    }
+    # ensure_ascii: a lone surrogate from an undecodable file must not break the output
+    return json.dumps(document, indent=2)
+
+
+def _counts(counter: Counter[str]) -> str:
+    return ", ".join(f"{name} {count}" for name, count in sorted(counter.items())) or "none"

@@ -1,0 +1,48 @@
+"""What the target lacks: custom types and roles a job names, each with the lines needing it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from scf_batch.job.definitions import FieldDefinition
+from scf_batch.models import Action, ObjectType, Operation, Ref
+from scf_batch.plan.lacking import Lacking
+from scf_batch.plan.snapshot import Snapshot
+
+SNAPSHOT = Snapshot.from_lists(
+    None, [], [{"id": "role_" + "a" * 22, "name": "Support"}],
+    [{"id": "actitype_1", "name": "Call"}], [],
+)  # fmt: skip
+
+
+@dataclass
+class Row:
+    op: Operation | None = None
+    definition: FieldDefinition | None = None
+
+
+def op(line: int, object_type: ObjectType, type_name: str | None, roles: tuple[str, ...]) -> Row:
+    type_ref = Ref(name=type_name) if type_name else None
+    return Row(Operation(line, line, Action.ENSURE, Ref(name="F"), object_type, type_ref,
+                         None, roles))  # fmt: skip
+
+
+def test_missing_types_and_roles_are_listed_once_each_with_their_lines() -> None:
+    """Known names, built-in slugs and known roles are not listed; the rest are, by first use."""
+    lacking = Lacking()
+    lacking.see(op(2, ObjectType.CUSTOM_OBJECT_TYPE, "Asset", ("admin", "Support")), SNAPSHOT)
+    lacking.see(op(3, ObjectType.CUSTOM_ACTIVITY_TYPE, "Call", ("Finance",)), SNAPSHOT)
+    lacking.see(op(4, ObjectType.CUSTOM_OBJECT_TYPE, "Asset", ()), SNAPSHOT)
+    parent = FieldDefinition(5, 5, "P", "custom_object", referenced_type="Asset")
+    lacking.see(Row(definition=parent), SNAPSHOT)
+    assert list(lacking.lines()) == [
+        '  custom object type "Asset": line(s) 2, 4, 5',
+        '  role "Finance": line(s) 3',
+    ]
+
+
+def test_nothing_missing_renders_nothing() -> None:
+    """An org with everything the job names gives no block."""
+    lacking = Lacking()
+    lacking.see(op(2, ObjectType.CUSTOM_ACTIVITY_TYPE, "Call", ("Support",)), SNAPSHOT)
+    assert (bool(lacking), lacking.render()) == (False, "")

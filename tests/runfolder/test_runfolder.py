@@ -1,0 +1,228 @@
+"""The run folder: done rows, torn and damaged lines, the lock, passes and their history."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scf_batch.errors import LockHeldError, UsageError
+from scf_batch.models import Outcome, RowResult, Status
+from scf_batch.runfolder import folder as runfolder
+from scf_batch.runfolder.results import ResultsWriter, result_to_dict, write_json_atomically
+
+NOW = "2026-11-30T12:00:00.000+00:00"
+
+
+def result(row: int, status: Status = Status.OK, outcome: Outcome = Outcome.CREATED) -> RowResult:
+    return RowResult(row, row + 1, None, "associate", status, outcome, scf_id="cf_x")
+
+
+def write_results(path: Path, *results: RowResult) -> None:
+    writer = ResultsWriter(path)
+    for one in results:
+        writer.write(one, now=0.0)
+    writer.close()
+
+
+def checkpoint(folder: Path, **changes: Any) -> None:
+    record = runfolder.PassRecord("job", 1, NOW, Path("ops.csv"), "a" * 64, {}, None, 3)
+    document = record.document(rows_done=0, complete=False, now=NOW)
+    runfolder.write_checkpoint(folder, {**document, **changes})
+
+
+def test_done_rows_is_a_set_of_row_numbers() -> None:
+    """DoneRows remembers rows, says False on a second add, and counts them once."""
+    done = runfolder.DoneRows()
+    assert [done.add(5), done.add(5), done.add(1_000_000)] == [True, False, True]
+    assert (5 in done, 6 in done, 1_000_000 in done, -3 in done, done.count) == (
+        True,
+        False,
+        True,
+        False,
+        2,
+    )
+
+
+def test_scan_results_cuts_a_torn_last_line(tmp_path: Path) -> None:
+    """A half-written last line (kill -9 mid-write) is cut off; its row is not counted done."""
+    path = tmp_path / "results.jsonl"
+    write_results(path, result(1), result(2, Status.FAILED, Outcome.CONFLICT))
+    whole = path.read_bytes()
+    torn = json.dumps(result_to_dict(result(3))).encode()[:40]
+    path.write_bytes(whole + torn)
+    resume = runfolder.scan_results(path, rows_total=3)
+    assert (resume.done.count, 3 in resume.done, resume.truncated_bytes) == (2, False, len(torn))
+    assert path.read_bytes() == whole
+    assert dict(resume.tally.by_outcome) == {"ok/created": 1, "failed/conflict": 1}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b'{"row": 1, "status": "ok"\n',  # cut in the middle, then a newline
+        b'{"row": 0, "status": "ok", "outcome": "created"}\n',
+        b'{"row": -5, "status": "ok", "outcome": "created"}\n',
+        b'{"row": 1000000000000, "status": "ok", "outcome": "created"}\n',
+        b'{"row": 99999999999999999999, "status": "ok", "outcome": "created"}\n',
+        b'{"row": true, "status": "ok", "outcome": "created"}\n',
+        b"[" * 100_000 + b"\n",
+    ],
+)
+def test_a_damaged_line_in_the_middle_is_refused_naming_it(tmp_path: Path, damage: bytes) -> None:
+    """Only a last line without its newline is a torn write: any other bad line stops the
+    resume (exit 2) naming its line, and nothing is cut."""
+    path = tmp_path / "results.jsonl"
+    write_results(path, result(1))
+    good = json.dumps(result_to_dict(result(2))).encode() + b"\n"
+    path.write_bytes(path.read_bytes() + damage + good)
+    before = path.read_bytes()
+    with pytest.raises(UsageError, match=r"results\.jsonl:2: found a damaged line"):
+        runfolder.scan_results(path, rows_total=3)
+    assert path.read_bytes() == before
+
+
+def test_scan_results_of_a_missing_file_is_a_fresh_start(tmp_path: Path) -> None:
+    """No results file: nothing done."""
+    assert runfolder.scan_results(tmp_path / "results.jsonl", rows_total=5).done.count == 0
+
+
+def test_lock_is_exclusive(tmp_path: Path) -> None:
+    """A second lock on the same folder fails at once with LockHeldError; release frees it."""
+    first, second = runfolder.RunLock(tmp_path), runfolder.RunLock(tmp_path)
+    first.acquire()
+    with pytest.raises(LockHeldError):
+        second.acquire()
+    first.release()
+    second.acquire()
+    second.release()
+
+
+def test_a_fresh_folder_starts_pass_1(tmp_path: Path) -> None:
+    """No checkpoint, no results: the first pass."""
+    start = runfolder.begin_pass(
+        tmp_path, fingerprint="a" * 64, operations=Path("ops.csv"), restart=False, now=NOW
+    )
+    assert (start.number, start.continuing, start.archived) == (1, False, None)
+
+
+def test_an_unfinished_pass_continues_and_a_changed_input_is_refused(tmp_path: Path) -> None:
+    """An unfinished pass is continued with its row count; another input is refused."""
+    checkpoint(tmp_path)
+    start = runfolder.begin_pass(
+        tmp_path, fingerprint="a" * 64, operations=Path("ops.csv"), restart=False, now=NOW
+    )
+    assert (start.number, start.continuing, start.rows_total) == (1, True, 3)
+    with pytest.raises(UsageError, match="--restart"):
+        runfolder.begin_pass(
+            tmp_path, fingerprint="b" * 64, operations=Path("ops.csv"), restart=False, now=NOW
+        )
+
+
+def test_after_a_finished_pass_the_next_starts_and_the_last_is_kept(tmp_path: Path) -> None:
+    """A complete pass moves to history/pass-1/ and pass 2 starts, even on another input."""
+    checkpoint(tmp_path, complete=True)
+    write_results(tmp_path / "results.jsonl", result(1))
+    start = runfolder.begin_pass(
+        tmp_path, fingerprint="b" * 64, operations=Path("ops.csv"), restart=False, now=NOW
+    )
+    assert (start.number, start.continuing) == (2, False)
+    assert start.archived == tmp_path / "history" / "pass-1"
+    assert sorted(p.name for p in start.archived.iterdir()) == ["checkpoint.json", "results.jsonl"]
+    assert list(runfolder.passes(tmp_path)) == [start.archived]
+
+
+def test_restart_archives_an_unfinished_pass_instead_of_deleting_it(tmp_path: Path) -> None:
+    """--restart moves the unfinished pass to history/ and starts the next."""
+    checkpoint(tmp_path)
+    start = runfolder.begin_pass(
+        tmp_path, fingerprint="b" * 64, operations=Path("ops.csv"), restart=True, now=NOW
+    )
+    assert (start.number, start.why) == (2, "--restart")
+    assert (tmp_path / "history" / "pass-1" / "checkpoint.json").exists()
+
+
+def test_results_without_a_checkpoint_are_refused(tmp_path: Path) -> None:
+    """A deleted checkpoint leaves results nothing ties to an input: refused, not resumed."""
+    write_results(tmp_path / "results.jsonl", result(1))
+    with pytest.raises(UsageError, match=r"without checkpoint\.json"):
+        runfolder.begin_pass(
+            tmp_path, fingerprint="a" * 64, operations=Path("ops.csv"), restart=False, now=NOW
+        )
+
+
+@pytest.mark.parametrize(
+    "document",
+    [{"input": None}, "x", 5, [], {"version": 2, "pass": 1}, {"version": 1}],
+)
+def test_a_checkpoint_of_another_shape_is_a_usage_error(tmp_path: Path, document: Any) -> None:
+    """A checkpoint that is not what this version writes is refused with a message."""
+    (tmp_path / "checkpoint.json").write_text(json.dumps(document))
+    with pytest.raises(UsageError, match=r"checkpoint.json: found .*; expected a checkpoint"):
+        runfolder.read_checkpoint(tmp_path)
+
+
+def test_run_folder_files_are_owner_only_and_never_follow_a_link(tmp_path: Path) -> None:
+    """Files are created 0600; a symbolic link planted where one goes is refused, and the file
+    it points at is left alone."""
+    write_results(tmp_path / "results.jsonl", result(1))
+    assert (tmp_path / "results.jsonl").stat().st_mode & 0o777 == 0o600
+    outside = tmp_path / "outside.txt"
+    outside.write_text("precious")
+    (tmp_path / "run").mkdir()
+    os.symlink(outside, tmp_path / "run" / "results.jsonl")
+    with pytest.raises(OSError, match="symbolic link"):
+        ResultsWriter(tmp_path / "run" / "results.jsonl")
+    os.symlink(outside, tmp_path / "run" / "summary.json.tmp")
+    write_json_atomically(tmp_path / "run" / "summary.json", {"a": 1})
+    os.symlink(outside, tmp_path / "run" / ".lock")
+    with pytest.raises(OSError, match="symbolic link"):
+        runfolder.RunLock(tmp_path / "run").acquire()
+    assert outside.read_text() == "precious"
+    assert (tmp_path / "run" / "summary.json").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_checkpoint_promising_more_rows_than_a_job_has_is_refused(tmp_path: Path) -> None:
+    """rows_total bounds the done-rows bitmap: 10^15 rows (12.5 TB of bits) is refused."""
+    checkpoint(tmp_path, rows_total=10**15)
+    with pytest.raises(UsageError, match="no row count up to 10"):
+        runfolder.read_checkpoint(tmp_path)
+
+
+def test_a_huge_results_line_is_damage_read_in_bounded_memory(tmp_path: Path) -> None:
+    """A results line past the cap is refused as damage without being read whole."""
+    path = tmp_path / "results.jsonl"
+    write_results(path, result(1))
+    huge = b'{"row": 2, "status": "ok", "outcome": "created", "pad": "' + b"x" * (3 << 20) + b'"}\n'
+    path.write_bytes(path.read_bytes() + huge)
+    with pytest.raises(UsageError, match=r"results\.jsonl:2: found a damaged line"):
+        runfolder.scan_results(path, rows_total=3)
+
+
+def test_a_pass_after_one_that_ended_before_its_checkpoint_keeps_counting(tmp_path: Path) -> None:
+    """history/pass-1 kept and no checkpoint (the run that archived it failed early): the next
+    pass is 2, not 1 again."""
+    (tmp_path / "history" / "pass-1").mkdir(parents=True)
+    start = runfolder.begin_pass(
+        tmp_path, fingerprint="a" * 64, operations=Path("ops.csv"), restart=False, now=NOW
+    )
+    assert (start.number, start.continuing) == (2, False)
+
+
+def test_an_os_error_on_an_open_results_file_names_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk at fsync (an OSError without a file name) is reported with the file's path."""
+    writer = ResultsWriter(tmp_path / "results.jsonl")
+
+    def full_disk(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "fsync", full_disk)
+        with pytest.raises(OSError, match=r"No space left on device: .*results\.jsonl"):
+            writer.sync(now=0.0)
+    writer.close()
