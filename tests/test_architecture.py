@@ -12,6 +12,9 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
+from tests import importgraph as graph
+from tests.importgraph import imports, project_imports, unit_of
+
 PACKAGE = Path(__file__).resolve().parent.parent / "scf_batch"
 
 # lower imports nothing above it; units of the same rank do not import each other
@@ -45,48 +48,11 @@ FILE_CALLS = {"open", "read_text", "write_text", "read_bytes", "write_bytes", "G
 
 
 def modules() -> Iterator[tuple[str, Path]]:
-    """Every module of the package, by dotted name (`scf_batch.plan.steps`)."""
-    for path in sorted(PACKAGE.rglob("*.py")):
-        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-        if parts[-1] == "__init__" and len(parts) > 1:
-            parts = parts[:-1]
-        yield ".".join(parts), path
-
-
-def is_package(path: Path) -> bool:
-    return path.name == "__init__.py"
-
-
-def imports(name: str, path: Path) -> set[str]:
-    """Every module the file imports, relative imports resolved (`from .x import y` included)."""
-    found: set[str] = set()
-    here = name.split(".") if is_package(path) else name.split(".")[:-1]
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = here[: len(here) - (node.level - 1)] if node.level else []
-            module = ".".join([*base, *([node.module] if node.module else [])])
-            found.add(module)
-            # `from scf_batch.plan import steps` imports the module scf_batch.plan.steps
-            found.update(f"{module}.{alias.name}" for alias in node.names)
-    return found
+    return graph.modules(PACKAGE)
 
 
 def project_modules() -> dict[str, Path]:
     return dict(modules())
-
-
-def project_imports(name: str, path: Path, known: dict[str, Path]) -> set[str]:
-    """The package's own modules the file imports (names that are modules of the package); a
-    package is left out where one of its modules is named (`from scf_batch.plan import steps`)."""
-    found = {module for module in imports(name, path) if module in known and module != name}
-    return {m for m in found if not any(other.startswith(m + ".") for other in found)}
-
-
-def unit_of(module: str) -> str:
-    parts = module.split(".")
-    return parts[1] if len(parts) > 1 else "__init__"
 
 
 def test_every_unit_has_a_rank_and_every_rank_a_unit() -> None:
