@@ -189,13 +189,7 @@ class Run:
                     continue
                 if self._must_stop_admitting(deadline):
                     return
-                # While there is room, rows go out without a round through the event loop each
-                # (anyio's acquire and send checkpoint even when they need not wait); the
-                # reader yields once the workers are behind, at most 4 x concurrency rows ahead.
-                try:
-                    self._slots.acquire_nowait()
-                except anyio.WouldBlock:
-                    await self._slots.acquire()
+                await self._slots.acquire()  # at most 4 x concurrency rows ahead of the workers
                 if self._must_stop_admitting(deadline):
                     self._slots.release()
                     return
@@ -222,10 +216,7 @@ class Run:
                 chain.append(prepared)  # its pair is in flight: run after it, in input order
                 return
             self._chains[key] = deque()
-        try:
-            work.send_nowait(prepared)
-        except anyio.WouldBlock:
-            await work.send(prepared)
+        await work.send(prepared)
 
     # -- workers -----------------------------------------------------------------------------
 
@@ -308,14 +299,7 @@ class Run:
 
 
 async def _next_row(work: MemoryObjectReceiveStream[Prepared]) -> Prepared | None:
-    """The next row for a worker (None when the reader is done); a row already waiting is taken
-    without a round through the event loop (anyio's receive checkpoints even then)."""
-    try:
-        return work.receive_nowait()
-    except anyio.WouldBlock:
-        pass
-    except anyio.EndOfStream:
-        return None
+    """The next row for a worker (None when the reader is done)."""
     try:
         return await work.receive()
     except anyio.EndOfStream:
