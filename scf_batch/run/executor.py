@@ -198,7 +198,7 @@ class PairExecutor:
         self.resuming = resuming
         self.clock = clock
         self.org_id = snapshot.org.id if snapshot.org is not None else None
-        self._states = PairStates(snapshot)  # 4 bytes per (field, target) of the org
+        self._states = PairStates()
         self.retried_rows = 0
 
     async def execute(self, prepared: Prepared) -> RowResult:
