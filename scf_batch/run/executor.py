@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from scf_batch.close.attempts import Attempts, GaveUp, UnknownFate
+from scf_batch.close.attempts import Attempts
 from scf_batch.close.retry import RetryPolicy
-from scf_batch.errors import ApiError, AuthError, CloseError, ServerRefusing
+from scf_batch.errors import ApiError, AuthError, CloseError, GaveUp, ServerRefusing, UnknownFate
 from scf_batch.models import (
     Association,
     Outcome,

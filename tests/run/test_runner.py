@@ -191,8 +191,17 @@ async def test_memory_of_admitted_rows_is_bounded_by_concurrency(tmp_path: Path)
 
     rows = (row(n, f"cf_{n:043d}") for n in range(1, 400))
     sink = RecordingSink()
-    run = Run(rows, Watching(), sink, Limits(concurrency=2), total_rows=399, done=set(),
-              tally=Tally(), counters=Counters(), reporter=QuietReporter())  # fmt: skip
+    run = Run(
+        rows,
+        Watching(),
+        sink,
+        Limits(concurrency=2),
+        total_rows=399,
+        done=set(),
+        tally=Tally(),
+        counters=Counters(),
+        reporter=QuietReporter(),
+    )
     await run.execute()
     assert len(sink.results) == 399
     assert admitted_at_peak <= 2 * 4
@@ -205,9 +214,14 @@ async def test_rows_that_all_give_up_on_429s_stop_the_run_with_exit_5() -> None:
         async def execute(self, prepared: Prepared) -> RowResult:
             self.started.append(prepared.row)
             return RowResult(
-                prepared.row, prepared.line, None, "ensure", Status.FAILED, Outcome.GAVE_UP,
+                prepared.row,
+                prepared.line,
+                None,
+                "ensure",
+                Status.FAILED,
+                Outcome.GAVE_UP,
                 http_status=429,
-            )  # fmt: skip
+            )
 
     rows = [row(n, f"cf_{n:043d}") for n in range(1, 40)]
     executor = Refused()
