@@ -38,7 +38,11 @@ class Status(StrEnum):
 
 
 class Outcome(StrEnum):
+    """How a row ended. `created` is never the label of a pair that existed before the run: one
+    the snapshot held and someone else removed meanwhile, then created again, is `recreated`."""
+
     CREATED = "created"
+    RECREATED = "recreated"
     UPDATED = "updated"
     DELETED = "deleted"
     UNCHANGED = "unchanged"
@@ -153,7 +157,8 @@ class RowResult:
     """What happened to one input row: the line `results.jsonl` gets for it.
 
     `requests` counts what was sent for the row (0 when the snapshot showed nothing to do),
-    `retries` those of them that repeated a request after a 429 or a transient error.
+    `retries` those of them that repeated a request after a 429 or a transient error; `note`
+    says what the outcome alone does not (a `recreated` pair: removed after the snapshot).
     """
 
     row: int
@@ -175,3 +180,4 @@ class RowResult:
     field_errors: tuple[tuple[str, str], ...] = ()
     duration_ms: int = 0
     finished_at: str = ""
+    note: str | None = None  # what a reader should know of an ok row (e.g. removed meanwhile)
