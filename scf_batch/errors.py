@@ -3,9 +3,13 @@
 ScfBatchError
 ├── UsageError            bad command line, job spec or environment (exit 2)
 │   └── JobFileError      an operations file that cannot be read at all (exit 2)
-│       └── JobHeaderError    its CSV header names unknown, duplicate or too few columns
+│   │   └── JobHeaderError    its CSV header names unknown, duplicate or too few columns
+│   ├── JobInvalid        the job has invalid rows and --skip-invalid was not given
+│   └── DeletesRefused    the plan disassociates pairs and --allow-delete was not given
 ├── LockHeldError         another run holds the run folder (exit 75)
 ├── CredentialsRefused    Close refused the credentials before anything changed (exit 3)
+├── GaveUp                a row's retries or time cap ran out (its outcome: gave_up)
+├── UnknownFate           a write got no clear answer: confirm by reading before replaying
 └── CloseError            anything that happened while talking to Close
     ├── TransientError    worth retrying: 5xx, timeouts, dropped connections
     │   ├── ServerError       5xx answer
@@ -19,10 +23,14 @@ ScfBatchError
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
     from scf_batch.models import Problem
+
+# what refused a job carries for its message: the preparation pass's report, the snapshot
+R = TypeVar("R")
+S = TypeVar("S")
 
 
 class ScfBatchError(Exception):
@@ -45,6 +53,23 @@ class JobHeaderError(JobFileError):
         self.problems = problems
 
 
+class JobInvalid(UsageError, Generic[R]):
+    """The job has invalid rows and --skip-invalid was not given; nothing was sent."""
+
+    def __init__(self, report: R, *, invalid_rows: int, problem_count: int) -> None:
+        super().__init__(f"{invalid_rows} invalid row(s), {problem_count} problem(s)")
+        self.report = report
+
+
+class DeletesRefused(UsageError, Generic[R, S]):
+    """The plan deletes associations (and every value stored in them) without --allow-delete."""
+
+    def __init__(self, report: R, snapshot: S, *, delete_count: int) -> None:
+        super().__init__(f"the plan disassociates {delete_count} pair(s)")
+        self.report = report
+        self.snapshot = snapshot
+
+
 class LockHeldError(ScfBatchError):
     """Another run holds the run folder's lock."""
 
@@ -58,6 +83,18 @@ class CredentialsRefused(ScfBatchError):
             "and its permissions"
         )
         self.status = status
+
+
+class GaveUp(ScfBatchError):
+    """Retries or the row's time cap ran out; carries the last error."""
+
+    def __init__(self, last: CloseError) -> None:
+        super().__init__(str(last))
+        self.last = last
+
+
+class UnknownFate(ScfBatchError):
+    """A write got no clear answer: it may have been applied. Confirm before replaying."""
 
 
 class CloseError(ScfBatchError):

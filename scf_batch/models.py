@@ -6,12 +6,8 @@ value -> a small int) and `PairTable` (exact int keys -> a few small ints, packe
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Generic, TypeVar
-
-H = TypeVar("H", bound=Hashable)
 
 
 class Action(StrEnum):
@@ -42,7 +38,11 @@ class Status(StrEnum):
 
 
 class Outcome(StrEnum):
+    """How a row ended. `created` is never the label of a pair that existed before the run: one
+    the snapshot held and someone else removed meanwhile, then created again, is `recreated`."""
+
     CREATED = "created"
+    RECREATED = "recreated"
     UPDATED = "updated"
     DELETED = "deleted"
     UNCHANGED = "unchanged"
@@ -157,7 +157,8 @@ class RowResult:
     """What happened to one input row: the line `results.jsonl` gets for it.
 
     `requests` counts what was sent for the row (0 when the snapshot showed nothing to do),
-    `retries` those of them that repeated a request after a 429 or a transient error.
+    `retries` those of them that repeated a request after a 429 or a transient error; `note`
+    says what the outcome alone does not (a `recreated` pair: removed after the snapshot).
     """
 
     row: int
@@ -179,67 +180,4 @@ class RowResult:
     field_errors: tuple[tuple[str, str], ...] = ()
     duration_ms: int = 0
     finished_at: str = ""
-
-
-class Interned(Generic[H]):
-    """Equal values get one small code (1, 2, ...), so a table can hold the code instead."""
-
-    def __init__(self) -> None:
-        self._codes: dict[H, int] = {}
-        self._values: list[H] = []
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def code(self, value: H) -> int:
-        """The value's code, given the first time it is met."""
-        code = self._codes.get(value)
-        if code is None:
-            self._values.append(value)
-            code = self._codes[value] = len(self._values)
-        return code
-
-    def value(self, code: int) -> H:
-        return self._values[code - 1]
-
-
-MAX_CODE = (1 << 32) - 1
-
-
-def pair_key(first: int, second: int) -> int:
-    """One exact PairTable key from two codes of 1 .. MAX_CODE (a field's and a target's)."""
-    if not (0 < first <= MAX_CODE and 0 < second <= MAX_CODE):
-        raise ValueError(f"pair codes must be 1 .. {MAX_CODE}, got {first}, {second}")
-    return first << 32 | second
-
-
-class PairTable:
-    """A map from exact int keys (1 ..) to `columns` ints of 0 .. MAX_CODE each.
-
-    What the conflict check remembers per distinct pair: one dict entry whose value packs the
-    columns into one int, where a dict of tuples of objects costs several times more.
-    """
-
-    def __init__(self, columns: int) -> None:
-        self.columns = columns
-        self._packed: dict[int, int] = {}
-
-    def __len__(self) -> int:
-        return len(self._packed)
-
-    def get(self, key: int) -> tuple[int, ...] | None:
-        """The values stored for `key`, or None when it has none."""
-        packed = self._packed.get(key)
-        if packed is None:
-            return None
-        return tuple((packed >> (32 * column)) & MAX_CODE for column in range(self.columns))
-
-    def put(self, key: int, values: tuple[int, ...]) -> None:
-        """Store `values` (one per column, each 0 .. MAX_CODE) for `key` (>= 1), replacing any."""
-        if key <= 0:
-            raise ValueError(f"PairTable keys start at 1, got {key}")
-        if len(values) != self.columns or not all(0 <= v <= MAX_CODE for v in values):
-            raise OverflowError(
-                f"PairTable values: {self.columns} of 0 .. {MAX_CODE}, got {values}"
-            )
-        self._packed[key] = sum(value << (32 * column) for column, value in enumerate(values))
+    note: str | None = None  # what a reader should know of an ok row (e.g. removed meanwhile)

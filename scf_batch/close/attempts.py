@@ -15,21 +15,9 @@ from typing import TypeVar
 import anyio
 
 from scf_batch.close.retry import RetryPolicy, decide
-from scf_batch.errors import CloseError, RateLimited, TransientError
+from scf_batch.errors import GaveUp, RateLimited, TransientError, UnknownFate
 
 T = TypeVar("T")
-
-
-class GaveUp(Exception):
-    """Retries or the row's time cap ran out; carries the last error."""
-
-    def __init__(self, last: CloseError) -> None:
-        super().__init__(str(last))
-        self.last = last
-
-
-class UnknownFate(Exception):
-    """A write got no clear answer: it may have been applied. Confirm before replaying."""
 
 
 class Attempts:

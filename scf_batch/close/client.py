@@ -40,7 +40,7 @@ import aiohttp
 from yarl import URL
 
 from scf_batch import __version__
-from scf_batch.close.attempts import Attempts, GaveUp
+from scf_batch.close.attempts import Attempts
 from scf_batch.close.credentials import Credentials, check_destination, is_loopback, safe_url
 from scf_batch.close.inflight import InFlightLimit
 from scf_batch.close.pacer import Pacer, legacy_key_limit, parse_ratelimit, wait_hint_s
@@ -49,6 +49,7 @@ from scf_batch.errors import (
     ApiError,
     AuthError,
     CloseError,
+    GaveUp,
     NetworkError,
     RateLimited,
     ResponseTooLarge,

@@ -150,12 +150,7 @@ class InFlightLimit:
         )
 
     async def __aenter__(self) -> None:
-        # A free place is taken at once, without a round through the event loop per request;
-        # the pacer's wait and the request itself are the checkpoints that follow.
-        try:
-            self._limiter.acquire_nowait()
-        except anyio.WouldBlock:
-            await self._limiter.acquire()
+        await self._limiter.acquire()
 
     async def __aexit__(
         self,

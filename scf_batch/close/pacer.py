@@ -185,28 +185,17 @@ def _finite(value: object) -> float | None:
 
 # Waits shorter than this are float rounding, not waits.
 WAIT_EPSILON_S = 1e-9
-# After a 429, the group's pace drops to this share of what it was, for this long past the pause.
-# A tenth: slots already keep a margin, so a 429 without a `RateLimit` header is mostly a request
-# that reached a window's edge late; a fifth cost a header-less run 20 % of its pace for 30 s.
-# Each further 429 (once per burst) lowers it again, so a key far below `--rate` still converges.
+# After a 429, the group's pace drops to this share of what it was, for this long past the pause;
+# each further 429 (once per burst) lowers it again.
 BACKOFF_FACTOR = 0.9
 BACKOFF_S = 30.0
-# A send's slot is never more than this (and a quarter of an interval) behind the send: a waiter
-# that wakes late keeps the schedule up to it, and one later still, by less than an interval (the
-# event loop was busy), loses only the excess. A send more than an interval late follows idle
-# time: the schedule restarts at it.
+# A send's slot is never more than this (and a quarter of an interval) behind the send; a send
+# more than an interval late follows idle time: the schedule restarts at it.
 LATE_TOLERANCE_S = 0.002
-# Slots are a little more than 1/rate apart: over each server window, JITTER_ALLOWANCE_S more.
-# Sends keep the slots' schedule but may each go up to LATE_TOLERANCE_S after their slot, so two
-# sends can be closer than 1/rate; the allowance keeps a server window W from seeing more than
-# rate x W of them while the lateness kept plus the jitter between a slot and the request reaching
-# the server stays under it (10 ms; a 2-core machine under load showed 429s at half of it). A
-# group's window is 1 s (Close's shortest) until its `RateLimit` reports a longer one (the largest
-# `reset` seen): the margin is 1 % of the pace with 1 s windows, 0.125 % with Close's 8 s ones.
-# Groups told their window by `RateLimit` keep it too: the header says when a window runs out, not
-# how requests in flight will bunch on their way (without it, 1 s of latency jitter met 3 % 429s).
-# A 429 that the pace itself did not cause (the group was within its limit: the requests bunched
-# at a window's edge) doubles the group's allowance, up to MAX_JITTER_ALLOWANCE_S.
+# Slots are a little more than 1/rate apart: over each server window, JITTER_ALLOWANCE_S more,
+# so a window W never sees more than rate x W sends. A group's window is 1 s (Close's shortest)
+# until its `RateLimit` reports a longer one (the largest `reset` seen). A 429 the pace did not
+# cause doubles the group's allowance, up to MAX_JITTER_ALLOWANCE_S.
 JITTER_ALLOWANCE_S = 0.01
 MAX_JITTER_ALLOWANCE_S = 0.08
 DEFAULT_WINDOW_S = 1.0
@@ -357,16 +346,10 @@ class Pacer:
         return self._state(group).last_slot
 
     async def acquire(self, group: str) -> None:
-        """Wait for the group's next slot, then take it.
-
-        A free slot that no one is queued for is taken at once, without a round through the
-        event loop (as anyio's own `acquire` would take a free lock, minus the checkpoint).
-        """
+        """Wait for the group's next slot, then take it (waiters queue in order)."""
         state = self._state(group)
         if state.lock is None:
             state.lock = anyio.Lock()
-        if not state.lock.locked() and self.try_acquire(group):
-            return
         async with state.lock:
             # Re-check after each sleep: a pause or slowdown may have moved the slot meanwhile.
             while True:

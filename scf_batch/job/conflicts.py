@@ -17,19 +17,20 @@ disassociate -> associate, update -> update. References are compared as written:
 by id on one row and by name on another is not recognised as the same (the plan, made against
 the org's snapshot, compares ids).
 
-Memory: one dict entry per distinct pair (`PairTable`, about 200 bytes), never one per row: a
-pair is keyed exactly by the codes of its references (each distinct reference string is kept
-once), and holds the code of its state, the row and the line that set it.
+Memory: one dict entry per distinct pair, never one per row: a pair is keyed by its references
+as written, and holds its state with the row and the line that set it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scf_batch.models import MAX_CODE, Action, Interned, Operation, PairTable, pair_key
+from scf_batch.models import Action, Operation
 
 # what a row declares of a pair: (action, required, roles); None = not named by the row
 Declared = tuple[Action, bool | None, frozenset[str] | None]
+# a pair as written: its field reference and its target (object type and custom type reference)
+WrittenPair = tuple[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,19 +64,16 @@ class ConflictTracker:
     """Remembers, per (field, target) pair, the state the rows read so far leave it in."""
 
     def __init__(self) -> None:
-        self._refs: Interned[str] = Interned()  # references as written, and targets
-        self._states: Interned[Declared] = Interned()
-        self._pairs = PairTable(3)  # pair -> (state code, row, line)
-        self._far: dict[int, tuple[int, int]] = {}  # (row, line) of pairs set past 2**32 - 1
+        self._pairs: dict[WrittenPair, PairState] = {}
 
     def __len__(self) -> int:
         return len(self._pairs)
 
     def see(self, op: Operation) -> tuple[str, str] | None:
         """Record a valid row; return (found, expected) when it contradicts an earlier row."""
-        key = self._key(op)
+        key = written_pair(op)
         new = declared_state(op)
-        old = self._get(key)
+        old = self._pairs.get(key)
         if old is not None:
             clash = _clash(new, old)
             if clash is not None:
@@ -85,35 +83,18 @@ class ConflictTracker:
                 required = old.required if new.required is None else new.required
                 roles = old.roles if new.roles is None else new.roles
                 new = PairState(new.action, required, roles, new.row, new.line)
-        self._put(key, new)
+        self._pairs[key] = new
         return None
 
-    def _key(self, op: Operation) -> int:
-        """The pair as written, exactly: the codes of its field reference and of its target."""
-        field = ("i" + op.field.id) if op.field.id is not None else ("n" + (op.field.name or ""))
-        target = op.object_type.value
-        if op.type_ref is not None:  # no object type holds "\0": the split stays unambiguous
-            ref = op.type_ref
-            target += "\0" + (("i" + ref.id) if ref.id is not None else ("n" + (ref.name or "")))
-        return pair_key(self._refs.code(field), self._refs.code(target))
 
-    def _get(self, key: int) -> PairState | None:
-        found = self._pairs.get(key)
-        if found is None:
-            return None
-        code, row, line = found
-        if row == MAX_CODE:
-            row, line = self._far[key]
-        return PairState(*self._states.value(code), row, line)
-
-    def _put(self, key: int, state: PairState) -> None:
-        code = self._states.code(state.declared)
-        if state.row < MAX_CODE and state.line < MAX_CODE:
-            self._far.pop(key, None)
-            self._pairs.put(key, (code, state.row, state.line))
-        else:  # a file of four billion lines: the table's 4-byte columns cannot hold them
-            self._far[key] = (state.row, state.line)
-            self._pairs.put(key, (code, MAX_CODE, MAX_CODE))
+def written_pair(op: Operation) -> WrittenPair:
+    """The pair as written, exactly: an id and a name never meet (`i…` vs `n…`)."""
+    field = ("i" + op.field.id) if op.field.id is not None else ("n" + (op.field.name or ""))
+    target = op.object_type.value
+    if op.type_ref is not None:  # no object type holds "\0": the split stays unambiguous
+        ref = op.type_ref
+        target += "\0" + (("i" + ref.id) if ref.id is not None else ("n" + (ref.name or "")))
+    return field, target
 
 
 def declared_state(op: Operation) -> PairState:

@@ -29,17 +29,6 @@ TYPE_ID_KEYS = {
     ObjectType.CUSTOM_OBJECT_TYPE: "custom_object_type_id",
 }
 Pair = tuple[str, str]  # (field id, target path)
-# a target's number in `pair_index`: 1 .. 3 for the plain types, 2n + 2 (2n + 3) for the
-# custom activity (object) type numbered n
-_PLAIN_TARGETS: dict[str, int] = {
-    ObjectType.LEAD: 1,
-    ObjectType.CONTACT: 2,
-    ObjectType.OPPORTUNITY: 3,
-}
-_CUSTOM_TARGETS: dict[str, int] = {
-    ObjectType.CUSTOM_ACTIVITY_TYPE: 2,
-    ObjectType.CUSTOM_OBJECT_TYPE: 3,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +51,6 @@ class Kind:
     name_column: str
     names: dict[str, str | None]
     by_name: dict[str, tuple[str, ...]]
-    numbers: dict[str, int]  # id -> 1, 2, ...: the exact small ints per-pair tables key on
 
     @classmethod
     def of(cls, noun: str, columns: tuple[str, str], objects: Iterable[Mapping[str, Any]]) -> Kind:
@@ -77,8 +65,7 @@ class Kind:
             if isinstance(name, str):
                 by_name.setdefault(name, []).append(object_id)
         by_name_ids = {n: tuple(ids) for n, ids in by_name.items()}
-        numbers = {object_id: number for number, object_id in enumerate(names, 1)}
-        return cls(noun, *columns, names, by_name_ids, numbers)
+        return cls(noun, *columns, names, by_name_ids)
 
     def find(self, ref: Ref, problem: ProblemAt) -> str | None:
         """The id `ref` stands for, or None after reporting why there is none."""
@@ -175,27 +162,6 @@ class Snapshot:
     def association(self, pair: Pair) -> Association | None:
         """The settings of the pair's association, or None when the field is not associated."""
         return self.associations.get(pair)
-
-    def pair_index(self, pair: Pair) -> int | None:
-        """The pair's cell (0, 1, ...) in a table with one cell per (field, target) this snapshot
-        knows, or None when it lacks the field or the custom type (created after it was read).
-        Exact: two pairs never share a cell, and the table is as large as the org."""
-        scf_id, path = pair
-        field = self.fields.numbers.get(scf_id)
-        target = self._target_number(path)
-        if field is None or target is None:
-            return None
-        targets = 2 * max(len(self.activity_types.numbers), len(self.object_types.numbers)) + 3
-        return (field - 1) * targets + target - 1
-
-    def _target_number(self, path: str) -> int | None:
-        kind, _, type_id = path.partition("/")
-        if not type_id:
-            return _PLAIN_TARGETS.get(kind)
-        offset = _CUSTOM_TARGETS.get(kind)
-        types = self.object_types if kind == ObjectType.CUSTOM_OBJECT_TYPE else self.activity_types
-        number = types.numbers.get(type_id)
-        return None if offset is None or number is None else 2 * number + offset
 
     def field_name(self, scf_id: str) -> str | None:
         return self.fields.names.get(scf_id)

@@ -15,7 +15,6 @@ of its pair leave (as they would if their writes succeed).
 
 from __future__ import annotations
 
-from array import array
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from typing import Any
@@ -23,7 +22,6 @@ from typing import Any
 from scf_batch.models import (
     Action,
     Association,
-    Interned,
     Outcome,
     ResolvedOperation,
 )
@@ -157,57 +155,33 @@ UNRECORDED = Unrecorded.TOKEN
 
 
 class PairStates:
-    """The state rows have left each pair in, exact and compact: memory flat as a file grows.
+    """The state rows have left each pair in: one entry per pair a row has touched, at most one
+    per (field, target) of the org (and the fields created meanwhile), whatever the file."""
 
-    A pair the snapshot knows has its cell (`Snapshot.pair_index`) in a table of 4-byte codes
-    (0: no row yet, 1: absent, n + 1: the n-th distinct settings), grown up to the highest cell
-    recorded: at most one per (field, target) of the org, whatever the file. A pair the
-    snapshot cannot number (a field created after it was read) goes in a plain dict: there are
-    as few as definitions.
-    """
-
-    def __init__(self, snapshot: Snapshot) -> None:
-        self._snapshot = snapshot
-        self._settings: Interned[Association] = Interned()
-        self._codes = array("I")
-        self._recorded = 0
-        self._unnumbered: dict[Pair, Association | None] = {}
+    def __init__(self) -> None:
+        self._states: dict[Pair, Association | None] = {}
 
     def __len__(self) -> int:
-        return self._recorded + len(self._unnumbered)
+        return len(self._states)
 
     def recorded(self, pair: Pair) -> Association | Unrecorded | None:
         """The state the rows so far left `pair` in, or UNRECORDED."""
-        index = self._snapshot.pair_index(pair)
-        if index is None:
-            return self._unnumbered.get(pair, UNRECORDED)
-        code = self._codes[index] if index < len(self._codes) else 0
-        if code == 0:
-            return UNRECORDED
-        return None if code == 1 else self._settings.value(code - 1)
+        return self._states.get(pair, UNRECORDED)
 
     def record(self, pair: Pair, state: Association | None) -> None:
-        index = self._snapshot.pair_index(pair)
-        if index is None:
-            self._unnumbered[pair] = state
-            return
-        if index >= len(self._codes):
-            self._codes.frombytes(bytes(self._codes.itemsize * (index + 1 - len(self._codes))))
-        if self._codes[index] == 0:
-            self._recorded += 1
-        self._codes[index] = 1 if state is None else 1 + self._settings.code(state)
+        self._states[pair] = state
 
 
 class PlanState:
     """Plans rows in input order, each against the state its pair's earlier rows leave.
 
     Starts from `baseline` (a snapshot's associations); it remembers what rows left each pair
-    they wrote in, in `PairStates` (4 bytes per (field, target) of the org, never a row).
+    they wrote in, in `PairStates` (an entry per pair, never per row).
     """
 
     def __init__(self, baseline: Snapshot) -> None:
         self._baseline = baseline
-        self._pairs = PairStates(baseline)
+        self._pairs = PairStates()
 
     def current(self, pair: Pair) -> Association | None:
         found = self._pairs.recorded(pair)

@@ -39,6 +39,7 @@ _STEPS = (1.0, 1.5, 2.0, 3.0, 5.0, 7.0)
 _BIN_EDGES_MS = tuple(s * 10**k for k in range(6) for s in _STEPS)
 _COLOURS = {
     "created": "#2e9d5b",
+    "recreated": "#5fb37f",
     "updated": "#3b82c4",
     "deleted": "#8e6cc9",
     "unchanged": "#9aa5b1",

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from scf_batch.close.attempts import Attempts, GaveUp, UnknownFate
+from scf_batch.close.attempts import Attempts
 from scf_batch.close.retry import RetryPolicy
-from scf_batch.errors import ApiError, AuthError, CloseError, ServerRefusing
+from scf_batch.errors import ApiError, AuthError, CloseError, GaveUp, ServerRefusing, UnknownFate
 from scf_batch.models import (
     Association,
     Outcome,
@@ -50,6 +50,9 @@ class AssociationApi(Protocol):
     async def get_field(self, scf_id: str) -> dict[str, Any] | None: ...
 
 
+REMOVED_MEANWHILE = "the pair was in the snapshot and was removed after it, by someone else"
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """How a row ended, and the state it leaves its pair in (as far as is known)."""
@@ -60,6 +63,7 @@ class Verdict:
     http_status: int | None = None
     error: str | None = None
     field_errors: tuple[tuple[str, str], ...] = ()
+    note: str | None = None
 
 
 def ok(outcome: Outcome, after: Association | None, status: int | None = None) -> Verdict:
@@ -108,9 +112,10 @@ class StepRunner:
     ) -> Verdict:
         sent: Step | None = None  # a write that may have been applied
         surprises = 0
+        removed = False  # read back absent where the row's plan had the pair present
         while surprises <= MAX_SURPRISES:
             if not step.kind.writes:
-                return _settled(step, sent)
+                return _settled(step, sent, removed=removed)
             refused: ApiError | None = None
             try:
                 status = await self._send(rop, step)
@@ -123,9 +128,10 @@ class StepRunner:
                     return failed(Outcome.REJECTED, before, exc)
                 refused = exc
             else:
-                return ok(step.outcome, step.after, status)
+                return _landed(step, status, removed=removed)
             gone_maybe = refused is not None and refused.status == 404
             now = await self._read(rop, check_field=gone_maybe)
+            removed = removed or (before is not None and now is None)
             again = plan_step(rop, now)
             if refused is not None and again.kind is step.kind:
                 return failed(Outcome.REJECTED, now, refused)  # not a state problem
@@ -164,11 +170,19 @@ class StepRunner:
         return Association(bool(found.get("required")), frozenset(map(str, roles)))
 
 
-def _settled(step: Step, sent: Step | None) -> Verdict:
+def _landed(step: Step, status: int | None, *, removed: bool) -> Verdict:
+    """The verdict of a write that landed; a create of a pair someone removed after the
+    snapshot is `recreated`, and its note says so."""
+    if removed and step.kind is StepKind.CREATE:
+        return Verdict(Status.OK, Outcome.RECREATED, step.after, status, note=REMOVED_MEANWHILE)
+    return ok(step.outcome, step.after, status)
+
+
+def _settled(step: Step, sent: Step | None, *, removed: bool) -> Verdict:
     """The verdict of a step that sends nothing; after a write of unknown fate that left the
     pair as that write would, the write's own outcome (it landed)."""
     if sent is not None and step.kind is StepKind.NOTHING and step.after == sent.after:
-        return ok(sent.outcome, sent.after)
+        return _landed(sent, None, removed=removed)
     if step.kind is StepKind.FAIL:
         return failed(step.outcome, step.after, step.reason)
     return ok(step.outcome, step.after)
@@ -198,7 +212,7 @@ class PairExecutor:
         self.resuming = resuming
         self.clock = clock
         self.org_id = snapshot.org.id if snapshot.org is not None else None
-        self._states = PairStates(snapshot)  # 4 bytes per (field, target) of the org
+        self._states = PairStates()
         self.retried_rows = 0
 
     async def execute(self, prepared: Prepared) -> RowResult:
@@ -237,6 +251,7 @@ class PairExecutor:
             field_errors=verdict.field_errors,
             duration_ms=round((self.clock() - started) * 1000),
             finished_at=utc_now(),
+            note=verdict.note,
         )
 
 

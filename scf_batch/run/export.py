@@ -40,17 +40,30 @@ def write_jsonl(path: Path, records: list[dict[str, object]]) -> None:
 
 
 @click.command("export")
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
-              help="the JSONL job to write")  # fmt: skip
-@click.option("--api-key-env", default=DEFAULT_API_KEY_ENV, show_default=True,
-              help="the environment variable holding the org's API key")  # fmt: skip
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="the JSONL job to write",
+)
+@click.option(
+    "--api-key-env",
+    default=DEFAULT_API_KEY_ENV,
+    show_default=True,
+    help="the environment variable holding the org's API key",
+)
 @click.option("--base-url", default=DEFAULT_BASE_URL, show_default=True, help="Close API base URL")
 @click.option("--field", "fields", multiple=True, help="export only this field (repeatable)")
-@click.option("--object-type", "object_types", multiple=True,
-              help="only associations with this object type (lead, ..., or a custom type's "
-                   "name; repeatable)")  # fmt: skip
-@click.option("--skip-ambiguous", is_flag=True,
-              help="leave out what has no unambiguous name (else: exit 2)")  # fmt: skip
+@click.option(
+    "--object-type",
+    "object_types",
+    multiple=True,
+    help="only associations with this object type (lead, ..., or a custom type's name; repeatable)",
+)
+@click.option(
+    "--skip-ambiguous", is_flag=True, help="leave out what has no unambiguous name (else: exit 2)"
+)
 def export_command(
     *,
     output: Path,

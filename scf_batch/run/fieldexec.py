@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from scf_batch.close.attempts import Attempts, GaveUp, UnknownFate
+from scf_batch.close.attempts import Attempts
 from scf_batch.close.retry import RetryPolicy
-from scf_batch.errors import ApiError, AuthError, CloseError
+from scf_batch.errors import ApiError, AuthError, CloseError, GaveUp, UnknownFate
 from scf_batch.models import Outcome, RowResult, Status
 from scf_batch.plan.fields import FieldStep, PlannedField, ResolvedDefinition, plan_field
 from scf_batch.plan.steps import StepKind

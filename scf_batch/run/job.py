@@ -22,6 +22,8 @@ from scf_batch.close.inflight import InFlightLimit
 from scf_batch.close.retry import RetryPolicy
 from scf_batch.errors import (
     CredentialsRefused,
+    DeletesRefused,
+    JobInvalid,
     LockHeldError,
     ScfBatchError,
     ServerRefusing,
@@ -53,24 +55,19 @@ from scf_batch.runfolder.folder import (
 from scf_batch.runfolder.reopen import reopen_failed
 from scf_batch.runfolder.results import RESULTS_FILE, SUMMARY_FILE, write_json_atomically
 
+# the refusals stay importable from here, where a run raises them (the CLI catches them)
+__all__ = [
+    "DeletesRefused",
+    "JobInvalid",
+    "check_org",
+    "client_for",
+    "credentials_for",
+    "exit_code_for",
+    "plan_job",
+    "run_job",
+]
+
 log = structlog.get_logger("scf_batch.run.job")
-
-
-class JobInvalid(UsageError):
-    """The job has invalid rows and --skip-invalid was not given; nothing was sent."""
-
-    def __init__(self, report: Report) -> None:
-        super().__init__(f"{report.invalid_rows} invalid row(s), {report.problem_count} problem(s)")
-        self.report = report
-
-
-class DeletesRefused(UsageError):
-    """The plan deletes associations (and every value stored in them) without --allow-delete."""
-
-    def __init__(self, report: Report, snapshot: Snapshot) -> None:
-        super().__init__(f"the plan disassociates {report.delete_count} pair(s)")
-        self.report = report
-        self.snapshot = snapshot
 
 
 def check_org(snapshot: Snapshot, settings: RunSettings) -> None:
@@ -188,35 +185,76 @@ async def _run_pass(
         report = _surveyed(settings, snapshot, resume)
         reached.total_rows = report.rows
         baseline = _baseline(settings.out, start, snapshot)
-        log.info("start", job=settings.name, org=str(snapshot.org), pass_number=start.number,
-                 rows=report.rows, done_before=resume.done.count)  # fmt: skip
+        log.info(
+            "start",
+            job=settings.name,
+            org=str(snapshot.org),
+            pass_number=start.number,
+            rows=report.rows,
+            done_before=resume.done.count,
+        )
         record = PassRecord(
-            settings.name, start.number, start.started_at, settings.operations, digest,
-            settings.recorded(), baseline.document["org"], report.rows,
-        )  # fmt: skip
+            settings.name,
+            start.number,
+            start.started_at,
+            settings.operations,
+            digest,
+            settings.recorded(),
+            baseline.document["org"],
+            report.rows,
+        )
         recorder = PassRecorder(settings.out, record, rows_done=resume.done.count, utc_now=utc_now)
         recorder.checkpoint(complete=False, now=0.0)
         done_before = resume.done.count
         policy = RetryPolicy(settings.max_retries, row_deadline_s=settings.row_deadline_s)
         snapshot = await define_fields(
-            report.definitions, snapshot, baseline, client, policy,
-            path=str(settings.operations), sink=recorder,
-            done=resume.done, tally=resume.tally, concurrency=settings.concurrency,
-        )  # fmt: skip
+            report.definitions,
+            snapshot,
+            baseline,
+            client,
+            policy,
+            path=str(settings.operations),
+            sink=recorder,
+            done=resume.done,
+            tally=resume.tally,
+            concurrency=settings.concurrency,
+        )
         executor = PairExecutor(client, snapshot, policy, resuming=done_before > 0)
-        rows = prepare(settings.operations, snapshot, baseline=baseline, project=False,
-                       plan=start.continuing, encoding=settings.encoding)  # fmt: skip
-        limits = Limits(settings.concurrency, settings.limit, settings.max_errors,
-                        settings.max_duration_s)  # fmt: skip
+        rows = prepare(
+            settings.operations,
+            snapshot,
+            baseline=baseline,
+            project=False,
+            plan=start.continuing,
+            encoding=settings.encoding,
+        )
+        limits = Limits(
+            settings.concurrency, settings.limit, settings.max_errors, settings.max_duration_s
+        )
         with reporter() as progress:
-            run = Run(rows, executor, recorder, limits, total_rows=report.rows,
-                      done=resume.done, tally=resume.tally, counters=client.stats,
-                      reporter=progress)  # fmt: skip
+            run = Run(
+                rows,
+                executor,
+                recorder,
+                limits,
+                total_rows=report.rows,
+                done=resume.done,
+                tally=resume.tally,
+                counters=client.stats,
+                reporter=progress,
+            )
             ended = await run.execute()
         summary = reached.report = _summary(
-            settings, start, ended, stats=client.stats, recorder=recorder, org=snapshot.org,
-            rows_total=report.rows, resumed_rows=done_before, retried_rows=executor.retried_rows,
-        )  # fmt: skip
+            settings,
+            start,
+            ended,
+            stats=client.stats,
+            recorder=recorder,
+            org=snapshot.org,
+            rows_total=report.rows,
+            resumed_rows=done_before,
+            retried_rows=executor.retried_rows,
+        )
     write_json_atomically(settings.out / SUMMARY_FILE, summary.to_summary())
     return summary
 
@@ -235,15 +273,26 @@ def _summary(
 ) -> RunReport:
     """How the run ended, for summary.json and the printed summary."""
     return RunReport(
-        exit_code=ended.exit_code, folder=settings.out, job=settings.name, org=org,
-        pass_number=start.number, pass_why=start.why, started_at=start.started_at,
-        total_rows=rows_total, tally=ended.tally, elapsed_s=ended.elapsed_s,
-        requests=stats.requests, rate_limited=stats.rate_limited,
-        rate_per_s=settings.rate_per_s, reason=ended.reason, resumed_rows=resumed_rows,
-        retried_rows=retried_rows, requests_by_group=dict(stats.requests_by_group),
+        exit_code=ended.exit_code,
+        folder=settings.out,
+        job=settings.name,
+        org=org,
+        pass_number=start.number,
+        pass_why=start.why,
+        started_at=start.started_at,
+        total_rows=rows_total,
+        tally=ended.tally,
+        elapsed_s=ended.elapsed_s,
+        requests=stats.requests,
+        rate_limited=stats.rate_limited,
+        rate_per_s=settings.rate_per_s,
+        reason=ended.reason,
+        resumed_rows=resumed_rows,
+        retried_rows=retried_rows,
+        requests_by_group=dict(stats.requests_by_group),
         timeline=stats.timeline(rows_by_second=recorder.rows_by_second),
         failed_rows=recorder.failed,
-    )  # fmt: skip
+    )
 
 
 def _begin_pass(settings: RunSettings, digest: str) -> PassStart:
@@ -278,9 +327,11 @@ def _surveyed(settings: RunSettings, snapshot: Snapshot, resume: Resume) -> Repo
     """The preparation pass; invalid rows and unallowed deletes refuse the run (exit 2)."""
     report = survey(settings.operations, snapshot, done=resume.done, encoding=settings.encoding)
     if not report.ok and not settings.skip_invalid:
-        raise JobInvalid(report)
+        raise JobInvalid(
+            report, invalid_rows=report.invalid_rows, problem_count=report.problem_count
+        )
     if report.delete_count and not settings.allow_delete:
-        raise DeletesRefused(report, snapshot)
+        raise DeletesRefused(report, snapshot, delete_count=report.delete_count)
     return report
 
 
@@ -309,16 +360,23 @@ def _write_failure_summary(
     reason = str(exc) if code is not ExitCode.INTERRUPTED else "interrupted before the run began"
     stats = reached.stats
     summary = RunReport(
-        exit_code=code, folder=settings.out, job=settings.name, org=reached.org,
-        pass_number=start.number, pass_why=start.why, started_at=start.started_at,
-        total_rows=reached.total_rows, tally=reached.resume.tally,
+        exit_code=code,
+        folder=settings.out,
+        job=settings.name,
+        org=reached.org,
+        pass_number=start.number,
+        pass_why=start.why,
+        started_at=start.started_at,
+        total_rows=reached.total_rows,
+        tally=reached.resume.tally,
         elapsed_s=time.monotonic() - reached.started,
         requests=stats.requests if stats is not None else 0,
         rate_limited=stats.rate_limited if stats is not None else 0,
-        rate_per_s=settings.rate_per_s, reason=reason,
+        rate_per_s=settings.rate_per_s,
+        reason=reason,
         resumed_rows=reached.resume.done.count,
         requests_by_group=dict(stats.requests_by_group) if stats is not None else {},
-    )  # fmt: skip
+    )
     _write_summary(settings.out, summary)
 
 

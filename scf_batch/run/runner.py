@@ -116,6 +116,9 @@ class Run:
         self.halting = False
         self.in_flight = 0
         self.admitted = 0
+        self.wrote = 0  # rows of this run that sent a request: what --limit counts
+        self.unsettled = 0  # admitted rows not finished yet (each may still write)
+        self._settled = anyio.Event()
         self._chains: dict[ChainKey, deque[Prepared]] = {}
         self._slots = anyio.Semaphore(limits.concurrency * PENDING_PER_WORKER)
         self._scope: anyio.CancelScope | None = None
@@ -187,27 +190,29 @@ class Run:
                     if skipped % 1000 == 0:
                         await anyio.lowlevel.checkpoint()
                     continue
-                if self._must_stop_admitting(deadline):
+                if await self._must_stop_admitting(deadline):
                     return
-                # While there is room, rows go out without a round through the event loop each
-                # (anyio's acquire and send checkpoint even when they need not wait); the
-                # reader yields once the workers are behind, at most 4 x concurrency rows ahead.
-                try:
-                    self._slots.acquire_nowait()
-                except anyio.WouldBlock:
-                    await self._slots.acquire()
-                if self._must_stop_admitting(deadline):
+                await self._slots.acquire()  # at most 4 x concurrency rows ahead of the workers
+                if await self._must_stop_admitting(deadline):
                     self._slots.release()
                     return
                 self.admitted += 1
+                self.unsettled += 1
                 await self._admit(prepared, work)
 
-    def _must_stop_admitting(self, deadline: float) -> bool:
+    async def _must_stop_admitting(self, deadline: float) -> bool:
         if self.halting:
             return True
         limit = self.limits.limit
-        if limit is not None and self.admitted >= limit:
-            self._halt(f"--limit {limit} reached")
+        if limit is not None:
+            # exact: a row is admitted only while the rows that wrote plus those that still may
+            # stay under the limit; rows that need no write are not counted
+            while self.wrote < limit <= self.wrote + self.unsettled and not self.halting:
+                await self._settled.wait()
+            if self.wrote >= limit:
+                self._halt(f"--limit {limit} reached: {limit} row(s) that write were run")
+                return True
+        if self.halting:
             return True
         if self.clock() >= deadline:
             self._halt(f"--max-duration {self.limits.max_duration_s:g}s reached")
@@ -222,10 +227,7 @@ class Run:
                 chain.append(prepared)  # its pair is in flight: run after it, in input order
                 return
             self._chains[key] = deque()
-        try:
-            work.send_nowait(prepared)
-        except anyio.WouldBlock:
-            await work.send(prepared)
+        await work.send(prepared)
 
     # -- workers -----------------------------------------------------------------------------
 
@@ -250,6 +252,7 @@ class Run:
             return chain.popleft()
         for _ in chain:  # halting: these rows stay undone and run on resume
             self._slots.release()
+            self._settle()
         del self._chains[key]
         return None
 
@@ -275,6 +278,8 @@ class Run:
         now = self.clock()
         self.sink.write(result, now=now)
         self.tally.add(result.status.value, result.outcome.value)
+        self.wrote += result.requests > 0
+        self._settle()
         self.reporter.update(self.progress(now), now=now)
         max_errors = self.limits.max_errors
         if max_errors is not None and self.tally.failed >= max_errors:
@@ -283,6 +288,12 @@ class Run:
         refusing = self._refusals.see(gave_up=gave_up, status=result.http_status)
         if refusing is not None:
             self._stop(ExitCode.REFUSING, refusing)
+
+    def _settle(self) -> None:
+        """One admitted row is finished (or dropped): a reader waiting on --limit re-checks."""
+        self.unsettled -= 1
+        self._settled.set()
+        self._settled = anyio.Event()
 
     def progress(self, now: float) -> Progress:
         return Progress(
@@ -308,14 +319,7 @@ class Run:
 
 
 async def _next_row(work: MemoryObjectReceiveStream[Prepared]) -> Prepared | None:
-    """The next row for a worker (None when the reader is done); a row already waiting is taken
-    without a round through the event loop (anyio's receive checkpoints even then)."""
-    try:
-        return work.receive_nowait()
-    except anyio.WouldBlock:
-        pass
-    except anyio.EndOfStream:
-        return None
+    """The next row for a worker (None when the reader is done)."""
     try:
         return await work.receive()
     except anyio.EndOfStream:

@@ -30,6 +30,7 @@ def result_to_dict(result: RowResult) -> dict[str, Any]:
     error: dict[str, Any] | None = None
     if result.error is not None or result.field_errors:
         error = {"message": result.error, "field_errors": dict(result.field_errors)}
+    note = {"note": result.note} if result.note is not None else {}
     return {
         "row": result.row,
         "line": result.line,
@@ -49,6 +50,7 @@ def result_to_dict(result: RowResult) -> dict[str, Any]:
         "error": error,
         "duration_ms": result.duration_ms,
         "finished_at": result.finished_at,
+        **note,
     }
 
 

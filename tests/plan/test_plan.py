@@ -157,7 +157,7 @@ def test_pairs_the_snapshot_numbers_are_chained_each_on_its_own() -> None:
 
 def test_pair_states_keep_absent_apart_from_unrecorded() -> None:
     """A pair a row deleted is recorded as absent, which is not the same as never recorded."""
-    states = PairStates(numbered_snapshot())
+    states = PairStates()
     pair = (FIELD_1, LEAD.path)
     assert states.recorded(pair) is UNRECORDED
     states.record(pair, None)
@@ -167,12 +167,11 @@ def test_pair_states_keep_absent_apart_from_unrecorded() -> None:
     assert len(states) == 1
 
 
-def test_pair_states_hold_each_pair_of_the_org_in_its_own_cell() -> None:
-    """Every (field, target) the snapshot knows keeps its own state, whichever order the rows
-    come in (the table grows to the highest cell recorded); a pair the snapshot lacks is kept
-    too."""
+def test_pair_states_keep_each_pair_of_the_org_apart() -> None:
+    """Every (field, target) keeps its own state, whichever order the rows come in; a pair the
+    snapshot lacks (a field created meanwhile) is kept too."""
     snapshot = numbered_snapshot()
-    states = PairStates(snapshot)
+    states = PairStates()
     targets = [LEAD, Target(ObjectType.CONTACT), Target(ObjectType.OPPORTUNITY), ACTIVITY]
     pairs = [(scf_id, target.path) for scf_id in snapshot.fields.names for target in targets]
     settings = [None if n % 3 == 0 else Association(n % 2 == 0, frozenset()) for n in range(8)]

@@ -209,32 +209,3 @@ def test_names_of_fields_and_custom_types() -> None:
     assert CATALOG.field_name(FIELD_1) == "Owner"
     assert CATALOG.target_name(Target(ObjectType.CUSTOM_ACTIVITY_TYPE, ACTITYPE)) == "Call review"
     assert CATALOG.target_name(Target(ObjectType.LEAD)) is None
-
-
-def test_every_pair_of_the_snapshot_has_its_own_number() -> None:
-    """pair_index is exact and org-sized: each (field, target) the snapshot knows gets its own
-    cell, the same every time, below fields x targets; a field or custom type it lacks gets
-    None (no cell to share)."""
-    activity_2 = "actitype_" + "B" * 22
-    object_2 = "cotype_" + "C" * 22
-    snapshot = Snapshot.from_lists(
-        ME,
-        FIELDS,
-        ROLES,
-        [*ACTIVITY_TYPES, {"id": activity_2, "name": "Demo"}],
-        [*OBJECT_TYPES, {"id": object_2, "name": "Asset"}],
-    )
-    targets = [Target(t) for t in (ObjectType.LEAD, ObjectType.CONTACT, ObjectType.OPPORTUNITY)]
-    for type_id in (ACTITYPE, activity_2):
-        targets.append(Target(ObjectType.CUSTOM_ACTIVITY_TYPE, type_id))
-    for type_id in (COTYPE, object_2):
-        targets.append(Target(ObjectType.CUSTOM_OBJECT_TYPE, type_id))
-    pairs = [(scf_id, t.path) for scf_id in snapshot.fields.names for t in targets]
-    assert len(pairs) == 3 * len(targets)
-    numbers = [snapshot.pair_index(pair) for pair in pairs]
-    assert all(n is not None and 0 <= n < len(pairs) for n in numbers)
-    assert len(set(numbers)) == len(pairs)
-    assert numbers == [snapshot.pair_index(pair) for pair in pairs]
-    assert snapshot.pair_index(("cf_unknown", "lead")) is None
-    assert snapshot.pair_index((FIELD_1, f"custom_activity_type/{COTYPE}")) is None
-    assert snapshot.pair_index((FIELD_1, "custom_object_type/cotype_unknown")) is None

@@ -56,12 +56,28 @@ KEY = "api_bench_key_1"
 CHAIN_PAIRS = 260
 CONCURRENCY = 4
 SIM_ARGS = (
-    "--fault-rate", "0.15", "--header-style", "none", "--rate-limit", "12",
-    "--latency-ms", "5", "--jitter-ms", "10", "--random-seed", "13",
-)  # fmt: skip
+    "--fault-rate",
+    "0.15",
+    "--header-style",
+    "none",
+    "--rate-limit",
+    "12",
+    "--latency-ms",
+    "5",
+    "--jitter-ms",
+    "10",
+    "--random-seed",
+    "13",
+)
 CLI_ARGS = (
-    "--concurrency", str(CONCURRENCY), "--rate", "30", "--max-retries", "12", "--allow-delete",
-)  # fmt: skip
+    "--concurrency",
+    str(CONCURRENCY),
+    "--rate",
+    "30",
+    "--max-retries",
+    "12",
+    "--allow-delete",
+)
 KILLS = 6
 SOFT = (signal.SIGTERM, signal.SIGINT)
 SNAPSHOT_GROUPS = frozenset(

@@ -7,6 +7,7 @@ fresh snapshot) and carries the step out; a stale belief makes the write meet an
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -29,13 +30,15 @@ from scf_batch.models import (
     Outcome,
     Ref,
     ResolvedOperation,
+    RowResult,
     Status,
     Target,
 )
 from scf_batch.plan.prepare import Prepared
 from scf_batch.plan.snapshot import Snapshot
 from scf_batch.plan.steps import plan_step
-from scf_batch.run.executor import PairExecutor, StepRunner, Verdict
+from scf_batch.run.executor import REMOVED_MEANWHILE, PairExecutor, StepRunner, Verdict
+from scf_batch.runfolder.results import result_to_dict
 
 pytestmark = pytest.mark.anyio
 
@@ -399,13 +402,24 @@ async def test_ensure_updates_when_different() -> None:
     assert api.calls == ["PUT"]
 
 
-async def test_ensure_of_an_association_removed_since_the_snapshot_creates_it() -> None:
-    """ensure whose PUT meets a 404 reads, finds the pair gone and creates it."""
+async def test_ensure_of_an_association_removed_since_the_snapshot_is_recreated() -> None:
+    """ensure whose PUT meets a 404 reads, finds the pair gone and creates it again: labelled
+    `recreated` (never `created`, as the pair existed before the run), with a note saying it
+    was removed after the snapshot."""
     api = FakeApi()
     stale = Association(False, frozenset())
     verdict = await perform(api, op(Action.ENSURE, required=True), before=stale)
-    assert (Status.OK, Outcome.CREATED) == (verdict.status, verdict.outcome)
+    assert (Status.OK, Outcome.RECREATED) == (verdict.status, verdict.outcome)
+    assert verdict.note == REMOVED_MEANWHILE
     assert api.calls == ["PUT", "GET", "GET field", "POST"]
+
+
+async def test_ensure_of_a_pair_absent_from_the_snapshot_is_created_without_a_note() -> None:
+    """A create of a pair the snapshot did not hold stays `created`, with no note."""
+    api = FakeApi()
+    verdict = await perform(api, op(Action.ENSURE, required=True), before=None)
+    assert (Status.OK, Outcome.CREATED, None) == (verdict.status, verdict.outcome, verdict.note)
+    assert api.calls == ["POST"]
 
 
 async def test_ensure_leaves_a_matching_association_unchanged() -> None:
@@ -540,3 +554,14 @@ async def test_a_field_the_snapshot_lacks_still_chains_its_rows() -> None:
     again = await executor.execute(prepared(op(Action.ASSOCIATE, field=MISSING), 2))
     assert (first.outcome, again.outcome) == (Outcome.CREATED, Outcome.ALREADY_ASSOCIATED)
     assert api.calls == ["POST"]
+
+
+def test_the_result_line_of_a_recreated_pair_says_it_was_removed_after_the_snapshot() -> None:
+    """A row's note reaches its result line; a row without one keeps the line as it was."""
+    base = RowResult(
+        row=1, line=2, key=None, action="ensure", status=Status.OK, outcome=Outcome.CREATED
+    )
+    recreated = replace(base, outcome=Outcome.RECREATED, note=REMOVED_MEANWHILE)
+    assert "note" not in result_to_dict(base)
+    line = result_to_dict(recreated)
+    assert (line["outcome"], line["note"]) == ("recreated", REMOVED_MEANWHILE)

@@ -75,8 +75,15 @@ def test_export_then_replay_makes_the_target_equal_the_source_and_a_rerun_writes
     job = tmp_path / "migration.jsonl"
     with sim_process("--rate-limit", "20") as sim:
         base = ["--base-url", sim.base_url]
-        exported = cli("export", "-o", str(job), "--api-key-env", "CLOSE_SOURCE_KEY", *base,
-                       env={"CLOSE_SOURCE_KEY": SOURCE_KEY})  # fmt: skip
+        exported = cli(
+            "export",
+            "-o",
+            str(job),
+            "--api-key-env",
+            "CLOSE_SOURCE_KEY",
+            *base,
+            env={"CLOSE_SOURCE_KEY": SOURCE_KEY},
+        )
         assert exported.returncode == 0, exported.stderr
         assert "25 field definition(s) and 48 association(s)" in exported.stdout
         target_env = {"CLOSE_API_KEY": TARGET_KEY}
@@ -120,8 +127,9 @@ def test_exported_file_names_everything_by_name(tmp_path: Path) -> None:
     """The exported job holds no id: fields, types and roles are names or built-in slugs."""
     job = tmp_path / "m.jsonl"
     with sim_process() as sim:
-        done = cli("export", "-o", str(job), "--base-url", sim.base_url,
-                   env={"CLOSE_API_KEY": SOURCE_KEY})  # fmt: skip
+        done = cli(
+            "export", "-o", str(job), "--base-url", sim.base_url, env={"CLOSE_API_KEY": SOURCE_KEY}
+        )
     assert done.returncode == 0, done.stderr
     text = job.read_text(encoding="utf-8")
     assert re.findall(r"\b(?:cf|role|actitype|cotype|orga)_[0-9A-Za-z]{20,}", text) == []

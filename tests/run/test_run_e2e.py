@@ -162,7 +162,8 @@ def test_rerun_of_a_finished_job_sends_nothing(tmp_path: Path) -> None:
 
 
 def test_limit_stops_early_with_exit_4_then_resume_finishes(tmp_path: Path) -> None:
-    """--limit 5 runs five rows and exits 4; the same command without it finishes the rest."""
+    """--limit 5 runs five rows that write and exits 4, its summary saying what it counted; the
+    same command without it finishes the rest."""
     with sim_process() as sim:
         pairs = all_pairs(sim.state())
         job = write_csv(
@@ -171,6 +172,7 @@ def test_limit_stops_early_with_exit_4_then_resume_finishes(tmp_path: Path) -> N
         out = tmp_path / "run"
         canary = run_cli(job, sim.base_url, out, "--limit", "5")
         assert canary.returncode == 4, canary.stderr
+        assert "--limit 5 reached: 5 row(s) that write" in canary.stdout + canary.stderr
         assert len(results(out)) == 5
         rest = run_cli(job, sim.base_url, out)
         assert rest.returncode == 0, rest.stderr

@@ -61,13 +61,19 @@ class RecordingSink:
 
 
 class FakeExecutor:
-    """Executes rows after a short wait; `fail` rows fail, `raise_at` rows raise."""
+    """Executes rows after a short wait; `fail` rows fail, `raise_at` rows raise, `idle` rows
+    need no write (they send no request)."""
 
     def __init__(
-        self, *, fail: Collection[int] = (), raise_at: dict[int, Exception] | None = None
+        self,
+        *,
+        fail: Collection[int] = (),
+        raise_at: dict[int, Exception] | None = None,
+        idle: Collection[int] = (),
     ) -> None:
         self.fail = fail
         self.raise_at = raise_at or {}
+        self.idle = idle
         self.started: list[int] = []
 
     async def execute(self, prepared: Prepared) -> RowResult:
@@ -77,7 +83,11 @@ class FakeExecutor:
         # later rows of a pair finish sooner: only the chain keeps them in order
         await anyio.sleep(0.002 * (10 - prepared.row % 10))
         status = Status.FAILED if prepared.row in self.fail else Status.OK
-        return RowResult(prepared.row, prepared.line, None, "ensure", status, Outcome.UPDATED)
+        if prepared.row in self.idle:
+            return RowResult(prepared.row, prepared.line, None, "ensure", status, Outcome.UNCHANGED)
+        return RowResult(
+            prepared.row, prepared.line, None, "ensure", status, Outcome.UPDATED, requests=1
+        )
 
 
 def row(number: int, field: str = FIELD_1, object_type: ObjectType = ObjectType.LEAD) -> Prepared:
@@ -156,11 +166,38 @@ async def test_close_refusing_stops_the_run_with_exit_5() -> None:
 
 
 async def test_limit_stops_early_with_exit_4() -> None:
-    """--limit N admits N rows, records them and stops with exit 4."""
+    """--limit N runs N rows that write, records them and stops with exit 4."""
     rows = [row(n, object_type=t) for n, t in enumerate(ObjectType, 1)]
     sink = RecordingSink()
     ended = await run_of(rows, FakeExecutor(), sink, limit=2).execute()
     assert (ended.exit_code, len(sink.results), sink.closed) == (ExitCode.STOPPED_EARLY, 2, False)
+    assert ended.reason is not None
+    assert "2 row(s) that write" in ended.reason
+
+
+@pytest.mark.parametrize("concurrency", [1, 4, 16])
+async def test_limit_counts_rows_that_write_exactly(concurrency: int) -> None:
+    """--limit N ends after exactly N rows that write, however many run at once; rows that need
+    no write before them run too and are not counted."""
+    rows = [row(n, field=f"cf_{n}") for n in range(1, 41)]
+    idle = {1, 2, 3, 5, 8, 9, 10, 20}
+    sink = RecordingSink()
+    executor = FakeExecutor(idle=idle)
+    ended = await run_of(rows, executor, sink, limit=5, concurrency=concurrency).execute()
+    wrote = sorted(r.row for r in sink.results if r.requests > 0)
+    assert ended.exit_code == ExitCode.STOPPED_EARLY
+    assert len(wrote) == 5
+    assert len(executor.started) == len(sink.results)
+    assert {r.row for r in sink.results} - set(wrote) <= idle
+
+
+async def test_a_limit_above_the_rows_that_write_lets_the_run_finish() -> None:
+    """Rows that need no write never use up --limit: a run with fewer writes ends complete."""
+    rows = [row(n, field=f"cf_{n}") for n in range(1, 11)]
+    sink = RecordingSink()
+    executor = FakeExecutor(idle=set(range(1, 9)))
+    ended = await run_of(rows, executor, sink, limit=3).execute()
+    assert (ended.exit_code, len(sink.results), sink.closed) == (ExitCode.OK, 10, True)
 
 
 async def test_max_errors_stops_with_exit_5() -> None:
@@ -191,8 +228,17 @@ async def test_memory_of_admitted_rows_is_bounded_by_concurrency(tmp_path: Path)
 
     rows = (row(n, f"cf_{n:043d}") for n in range(1, 400))
     sink = RecordingSink()
-    run = Run(rows, Watching(), sink, Limits(concurrency=2), total_rows=399, done=set(),
-              tally=Tally(), counters=Counters(), reporter=QuietReporter())  # fmt: skip
+    run = Run(
+        rows,
+        Watching(),
+        sink,
+        Limits(concurrency=2),
+        total_rows=399,
+        done=set(),
+        tally=Tally(),
+        counters=Counters(),
+        reporter=QuietReporter(),
+    )
     await run.execute()
     assert len(sink.results) == 399
     assert admitted_at_peak <= 2 * 4
@@ -205,9 +251,14 @@ async def test_rows_that_all_give_up_on_429s_stop_the_run_with_exit_5() -> None:
         async def execute(self, prepared: Prepared) -> RowResult:
             self.started.append(prepared.row)
             return RowResult(
-                prepared.row, prepared.line, None, "ensure", Status.FAILED, Outcome.GAVE_UP,
+                prepared.row,
+                prepared.line,
+                None,
+                "ensure",
+                Status.FAILED,
+                Outcome.GAVE_UP,
                 http_status=429,
-            )  # fmt: skip
+            )
 
     rows = [row(n, f"cf_{n:043d}") for n in range(1, 40)]
     executor = Refused()
