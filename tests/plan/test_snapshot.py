@@ -164,16 +164,19 @@ class FakeReader:
 @pytest.mark.anyio
 async def test_read_snapshot_asks_for_each_collection_once() -> None:
     """read_snapshot asks for me/ and the four lists once each and builds the same snapshot."""
+    fields = [field for field in FIELDS if "id" in field]  # the edge refuses an item without one
     reader = FakeReader(
         {
             "me/": ME,
-            "custom_field/shared/": FIELDS,
+            "custom_field/shared/": fields,
             "role/": ROLES,
             "custom_activity/": ACTIVITY_TYPES,
             "custom_object_type/": OBJECT_TYPES,
         }
     )
-    assert await read_snapshot(reader) == CATALOG
+    assert await read_snapshot(reader) == Snapshot.from_lists(
+        ME, fields, ROLES, ACTIVITY_TYPES, OBJECT_TYPES
+    )
     assert sorted(reader.asked) == sorted(
         ["me/", "custom_field/shared/", "role/", "custom_activity/", "custom_object_type/"]
     )
