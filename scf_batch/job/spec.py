@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from scf_batch.errors import UsageError
-from scf_batch.job.opsfile import SUFFIXES
+from scf_batch.job.opsfile import SUFFIXES, require_regular
 from scf_batch.options import OPTIONS
 from scf_batch.text import show
 
@@ -140,6 +140,7 @@ MAX_SPEC_BYTES = 1 << 20  # a spec is a few lines
 
 def _table(path: Path) -> dict[str, Any]:
     """The spec's TOML table; UsageError naming the spec for anything that is not one."""
+    require_regular(path, "job spec")
     try:
         with path.open("rb") as stream:
             data = stream.read(MAX_SPEC_BYTES + 1)
