@@ -46,8 +46,11 @@ def export_job(
     or a custom type's name; empty = all)."""
     out = Exported()
     known = snapshot.fields.by_name
-    out.problems.extend(f'--field "{name}": no field of the org has that name'
-                        for name in fields if name not in known)  # fmt: skip
+    out.problems.extend(
+        f'--field "{name}": no field of the org has that name'
+        for name in fields
+        if name not in known
+    )
     associations: list[dict[str, Any]] = []
     for obj in _field_objects(snapshot):
         name = unique_name(snapshot.fields, str(obj.get("id")))
@@ -124,8 +127,9 @@ def _association_rows(
                 kind = snapshot.object_types
             type_name = unique_name(kind, target.type_id)
             if type_name is None:
-                problems.append(f'"{name}" → {target.path}: the {kind.noun} has no '
-                                "unambiguous name; left out")  # fmt: skip
+                problems.append(
+                    f'"{name}" → {target.path}: the {kind.noun} has no unambiguous name; left out'
+                )
                 continue
         if picked and target.object_type.value not in picked and type_name not in picked:
             continue
