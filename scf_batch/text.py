@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import json
+from collections.abc import Iterable
 
 MAX_SHOWN_CHARS = 60
 
@@ -14,3 +16,14 @@ def show(value: object) -> str:
         text = text[: MAX_SHOWN_CHARS - 3] + "…"
     # A lone surrogate (undecodable input) cannot be printed; show its escape instead.
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def did_you_mean(found: str, candidates: Iterable[str], *, limit: int = 3) -> str:
+    """`did you mean "A" or "B"?` for the candidates closest to `found` (difflib), else ""."""
+    names = {str(name) for name in candidates}
+    close = difflib.get_close_matches(found, sorted(names), n=limit, cutoff=0.6)
+    if not close:
+        folded = {name.casefold(): name for name in names}
+        close = difflib.get_close_matches(found.casefold(), sorted(folded), n=limit, cutoff=0.6)
+        close = [folded[name] for name in close]
+    return f"did you mean {' or '.join(show(name) for name in close)}?" if close else ""
