@@ -100,7 +100,7 @@ def test_operations_file_given_directly(tmp_path: Path, name: str, stem: str) ->
     [
         (
             'operations = "o.csv"\nconcurency = 4',
-            "concurency: found an unknown key; expected one of name",
+            'concurency: found an unknown key; expected a known key: did you mean "concurrency"?',
         ),
         (
             'operations = "o.csv"\nconcurrency = 0',

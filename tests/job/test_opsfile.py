@@ -635,3 +635,14 @@ def test_a_symlink_to_dev_zero_is_refused_and_one_to_a_file_is_read(tmp_path: Pa
     link = tmp_path / "link.csv"
     link.symlink_to(real)
     check_operations(link)
+
+
+def test_a_misspelt_column_suggests_the_closest_column(tmp_path: Path) -> None:
+    """`object_tpye` in a header is answered with "did you mean "object_type"?"."""
+    path = csv_of(tmp_path, "x,lead", header="scf_name,object_tpye")
+    with pytest.raises(JobHeaderError) as caught:
+        read_operations(path)
+    assert str(caught.value.problems[0]) == (
+        f'{path}:1: "object_tpye": found an unknown column; expected a known column: '
+        'did you mean "object_type" or "custom_object_type_id"?'
+    )
