@@ -103,6 +103,11 @@ def export_command(
 
 
 def _write(exported: Exported, output: Path, snapshot: Snapshot, *, skip_ambiguous: bool) -> int:
+    if exported.unmatched:
+        for unmatched in exported.unmatched:
+            click.echo(f"scf-batch export: {unmatched}", err=True)
+        click.echo("scf-batch export: a filter matches nothing; nothing was written", err=True)
+        return ExitCode.USAGE
     for problem in exported.problems:
         click.echo(f"scf-batch export: {problem}", err=True)
     if exported.problems and not skip_ambiguous:
