@@ -1,9 +1,10 @@
 """Scrub secrets, and the forms a server or a log may carry them in, from anything written.
 
 A secret leaks in more shapes than its own text: a server that echoes the `Authorization` header
-shows `base64(key + ":")`, one that decodes it shows the key, a URL shows it percent-encoded and
-a JSON text shows it escaped. `Scrubber` replaces each of these forms with `***`, in strings and
-in the keys and values of nested dicts, lists and tuples. Base64 forms are matched with and
+shows `base64(key + ":")`, one that decodes it shows the key, a URL shows it percent-encoded (by
+any common encoder's safe set, hex in either case) and a JSON text shows it escaped. `Scrubber`
+replaces each of these forms with `***`, in strings and in the keys and values of nested dicts,
+lists and tuples. Base64 forms are matched with and
 without their `=` padding, so an unpadded echo is caught too. A subtree nested deeper than
 `MAX_DEPTH` (only a hostile server sends one; Close objects are a few levels deep) is replaced
 whole, so scrubbing never recurses without bound. Pure: no I/O, no logging library.
@@ -20,6 +21,10 @@ from urllib.parse import quote, quote_plus
 
 REDACTED = "***"
 MAX_DEPTH = 100
+# What common URL encoders leave unescaped: none, urllib's default "/", JavaScript's
+# encodeURIComponent and encodeURI, and a whole URL's reserved characters (RFC 3986).
+URL_SAFE_SETS = ("", "/", "/:", "!'()*~", ";,/?:@&=+$!'()*~#", ":/?#[]@!$&'()*+,;=~")
+_PERCENT_ESCAPE = re.compile("%[0-9A-F]{2}")
 
 
 def secret_forms(secret: str) -> tuple[str, ...]:
@@ -28,18 +33,20 @@ def secret_forms(secret: str) -> tuple[str, ...]:
         return ()
     # surrogatepass: an environment value with undecodable bytes must not crash the scrubber.
     raw = secret.encode("utf-8", "surrogatepass")
-    encoded = [
-        secret,
-        *(_b64(raw + b":")),
-        *(_b64(raw)),
-        quote(raw, safe=""),
-        quote_plus(raw, safe=""),
-    ]
+    percent = [quote(raw, safe=safe) for safe in URL_SAFE_SETS]
+    percent += [quote_plus(raw, safe=safe) for safe in URL_SAFE_SETS]
+    percent += [_lower_hex(form) for form in percent]
+    encoded = [secret, *(_b64(raw + b":")), *(_b64(raw)), *percent]
     escaped = [json.dumps(form)[1:-1] for form in encoded]
     escaped += [json.dumps(form, ensure_ascii=False)[1:-1] for form in encoded]
     slashed = [form.replace("/", "\\/") for form in encoded + escaped]
     forms = {form for form in encoded + escaped + slashed if form}
     return tuple(sorted(forms, key=lambda form: (-len(form), form)))
+
+
+def _lower_hex(form: str) -> str:
+    """A percent-encoded form with lower-case hex digits, as some servers write it."""
+    return _PERCENT_ESCAPE.sub(lambda match: match.group(0).lower(), form)
 
 
 def _b64(data: bytes) -> tuple[str, ...]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+import urllib.parse
 from urllib.parse import quote
 
 import pytest
@@ -98,3 +100,42 @@ def test_no_form_survives_anywhere_in_a_text(secret: str, before: str, after: st
     text = before + secret + after + token + before
     scrubbed = Scrubber([secret]).text(text)
     assert [form for form in (secret, token.rstrip("=")) if form in scrubbed] == []
+
+
+HOSTILE_KEYS = ("api_a/b+c%d&e=f#g?h:i", "api_ключ/é+ü", "api_/:/:/", "api_x y~z*(1)")
+
+
+def _encodings(key: str) -> dict[str, str]:
+    """Every encoding of `key` a URL or a JSON text may carry, by name."""
+    raw = key.encode()
+    return {
+        "plain": key,
+        "quote default safe /": urllib.parse.quote(key),
+        "quote safe ''": urllib.parse.quote(key, safe=""),
+        "quote safe /:": urllib.parse.quote(key, safe="/:"),
+        "quote lower-case hex": re.sub("%[0-9A-F]{2}", _lower, urllib.parse.quote(key)),
+        "quote_plus": urllib.parse.quote_plus(key),
+        "quote_plus safe /": urllib.parse.quote_plus(key, safe="/"),
+        "urlencode": urllib.parse.urlencode({"k": key}).removeprefix("k="),
+        "json ascii": json.dumps(key)[1:-1],
+        "json unicode": json.dumps(key, ensure_ascii=False)[1:-1],
+        "json slashes": json.dumps(key)[1:-1].replace("/", "\\/"),
+        "json of quote": json.dumps(urllib.parse.quote(key))[1:-1],
+        "base64 key:": base64.b64encode(raw + b":").decode(),
+        "base64 key: unpadded": base64.b64encode(raw + b":").decode().rstrip("="),
+        "urlsafe base64 key:": base64.urlsafe_b64encode(raw + b":").decode(),
+        "base64 key": base64.b64encode(raw).decode(),
+    }
+
+
+def _lower(match: re.Match[str]) -> str:
+    return match.group(0).lower()
+
+
+@pytest.mark.parametrize("key", HOSTILE_KEYS)
+def test_every_url_and_json_encoding_of_a_hostile_key_is_scrubbed(key: str) -> None:
+    """Keys holding / + % & = # ? : and non-ASCII are scrubbed in each URL and JSON encoding."""
+    scrubber = Scrubber([key])
+    for name, form in _encodings(key).items():
+        text = scrubber.text(f"echo <{form}> done")
+        assert text == "echo <***> done", name

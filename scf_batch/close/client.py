@@ -64,6 +64,11 @@ PAGE_LIMIT = 100
 # Page reads are safe to replay, so list_all retries them itself; everything else is one attempt.
 LIST_RETRY_POLICY = RetryPolicy(max_retries=4, row_deadline_s=120.0)
 _BODY_EXCERPT_CHARS = 300
+# Bounds on one list read: an org holds thousands of fields at most (100 pages); a server that
+# pages forever, or hands the same page again, is stopped well before memory or patience runs out.
+MAX_LIST_PAGES = 1_000
+MAX_LIST_ITEMS = 50_000
+MAX_LIST_SECONDS = 900.0
 # A page of 100 shared fields is ~100-300 KB (a field with its associations is 1-3 KB, a choice
 # ~30 bytes); 8 MiB still fits 100 fields carrying ~2,500 choices each, ~30x a large real page,
 # while 16 workers each at the cap hold 128 MiB of bytes at worst.
@@ -156,6 +161,9 @@ class CloseClient:
         self.max_body_bytes = max_body_bytes
         self.max_wait_s = max_wait_s
         self.in_flight = in_flight
+        self.max_list_pages = MAX_LIST_PAGES
+        self.max_list_items = MAX_LIST_ITEMS
+        self.max_list_s = MAX_LIST_SECONDS
 
     def __repr__(self) -> str:
         return f"CloseClient(base_url={self._base_url!r}, timeout_s={self.timeout_s})"
@@ -268,16 +276,43 @@ class CloseClient:
         """
         group = f"GET {path}"
         items: list[dict[str, Any]] = []
-        while True:
+        started = time.monotonic()
+        previous: list[dict[str, Any]] | None = None
+        for pages in range(1, self.max_list_pages + 1):
             params = {"_skip": len(items), "_limit": PAGE_LIMIT}
             page = await self._read_page(path, group=group, params=params)
             data = page.get("data")
             if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
                 # page is already scrubbed: request() scrubs every body it returns.
                 raise CloseError(f"GET {path}: expected a list of objects in 'data'", body=page)
+            if data and data == previous:
+                raise CloseError(
+                    f"GET {path}: page {pages} (from item {len(items)}) repeats the page before "
+                    "it while 'has_more' is true; not an answer Close gives (check --base-url)"
+                )
             items.extend(data)
             if not data or page.get("has_more") is not True:
                 return items
+            previous = data
+            self._check_list_bounds(path, pages, len(items), time.monotonic() - started)
+        raise CloseError(
+            f"GET {path}: still 'has_more' after {self.max_list_pages:,} pages "
+            f"({len(items):,} items); not an answer Close gives (check --base-url)"
+        )
+
+    def _check_list_bounds(self, path: str, pages: int, items: int, elapsed_s: float) -> None:
+        """CloseError once a list read passes its bound on items or time."""
+        if items > self.max_list_items:
+            raise CloseError(
+                f"GET {path}: {items:,} items after {pages:,} pages, more than the "
+                f"{self.max_list_items:,} an org holds; not an answer Close gives "
+                "(check --base-url)"
+            )
+        if elapsed_s > self.max_list_s:
+            raise CloseError(
+                f"GET {path}: still paging after {elapsed_s:,.0f} s ({pages:,} pages, "
+                f"{items:,} items), longer than the {self.max_list_s:g} s a list may take"
+            )
 
     async def get_object(self, path: str) -> dict[str, Any]:
         """One object (e.g. `me/`), its page read retried like a list's."""

@@ -29,7 +29,7 @@ from scf_batch.job.rowrules import (
     parse_csv_roles,
 )
 from scf_batch.models import Operation, Problem, RowError
-from scf_batch.text import show
+from scf_batch.text import did_you_mean, show
 
 MAX_LINE_CHARS = 1 << 20  # one physical line; a real row is a few hundred characters
 MAX_ROW_CHARS = 1 << 20  # one row, when quoted cells spread it over several lines
@@ -216,7 +216,9 @@ def csv_header(where: str, reader: Any, lines: Lines) -> list[str | None]:
             continue
         if name not in COLUMNS or not is_unicode(name):
             names[position] = None
-            problems.append(Problem(where, line, show(name), "an unknown column", ONE_OF_COLUMNS))
+            close = did_you_mean(name, COLUMNS)
+            expected = f"a known column: {close}" if close else ONE_OF_COLUMNS
+            problems.append(Problem(where, line, show(name), "an unknown column", expected))
         elif names.index(name) < position:
             problems.append(Problem(where, line, name, "the column twice", "each column once"))
     if "object_type" not in names:

@@ -22,8 +22,16 @@ from scf_batch.text import show
 DEFINE_KEY = "define"
 DEFINE_FIELD = "field"
 FIELD_TYPES = (
-    "text", "number", "date", "datetime", "choices", "user", "contact", "custom_object", "hidden",
-)  # fmt: skip
+    "text",
+    "number",
+    "date",
+    "datetime",
+    "choices",
+    "user",
+    "contact",
+    "custom_object",
+    "hidden",
+)
 MULTI_VALUE_TYPES = ("user", "choices", "contact", "custom_object")
 REFERENCING_TYPE = "custom_object"
 REFERENCE_COLUMN = "referenced_custom_object_type_name"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import stat
 import zlib
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
@@ -132,6 +133,7 @@ def _rows(path: Path, kind: str, encoding: str) -> Iterator[Item]:
 def fingerprint(path: Path) -> str:
     """sha256 of the file's bytes (as stored, compressed or not), read in chunks."""
     digest = hashlib.sha256()
+    require_regular(path)
     try:
         with path.open("rb") as stream:
             while chunk := stream.read(1 << 20):
@@ -141,8 +143,34 @@ def fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
+def require_regular(path: Path, what: str = "operations file") -> None:
+    """JobFileError unless `path` is a regular file (or a symlink to one), checked before it is
+    opened: a FIFO, a device (`/dev/zero`) or a directory would hang or never end a read."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # missing or unreadable: opening it says so, in the caller's words
+    if not stat.S_ISREG(mode):
+        raise JobFileError(
+            f"{path}: found {_file_kind(mode)}; expected the {what} as a regular file "
+            "(or a symlink to one)"
+        )
+
+
+def _file_kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((name for test, name in kinds if test(mode)), "a special file")
+
+
 def open_binary(path: Path) -> io.BufferedReader:
     """The file's bytes; a .gz inflated, up to MAX_INFLATED_BYTES."""
+    require_regular(path)
     try:
         if path.name.lower().endswith(".gz"):
             return io.BufferedReader(_Inflated(path, gzip.GzipFile(path, "rb")), 1 << 16)

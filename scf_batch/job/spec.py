@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from scf_batch.errors import UsageError
-from scf_batch.job.opsfile import SUFFIXES
+from scf_batch.job.opsfile import SUFFIXES, require_regular
 from scf_batch.options import OPTIONS
-from scf_batch.text import show
+from scf_batch.text import did_you_mean, show
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +140,7 @@ MAX_SPEC_BYTES = 1 << 20  # a spec is a few lines
 
 def _table(path: Path) -> dict[str, Any]:
     """The spec's TOML table; UsageError naming the spec for anything that is not one."""
+    require_regular(path, "job spec")
     try:
         with path.open("rb") as stream:
             data = stream.read(MAX_SPEC_BYTES + 1)
@@ -196,8 +197,8 @@ def _checked(
         if key in tables:
             continue
         if key not in keys:
-            known = ", ".join([*keys, *sorted(tables)])
-            problems.append(f"{path}: {prefix}{key}: found an unknown key; expected one of {known}")
+            expected_keys = _keys(key, keys, tables)
+            problems.append(f"{path}: {prefix}{_key(key)}: found an unknown key; {expected_keys}")
             continue
         check, expected = keys[key]
         checked = check(value)
@@ -206,6 +207,18 @@ def _checked(
         else:
             values[key] = checked
     return values
+
+
+def _key(key: str) -> str:
+    """A key as found: bare when it is a plain name, else quoted and escaped."""
+    return key if key.isidentifier() else show(key)
+
+
+def _keys(key: str, keys: dict[str, tuple[Check, str]], tables: set[str]) -> str:
+    """What would be valid: the closest keys to `key` when some are close, else all of them."""
+    close = did_you_mean(key, [*keys, *tables])
+    listed = ", ".join([*keys, *sorted(tables)])
+    return f"expected a known key: {close}" if close else f"expected one of {listed}"
 
 
 def _simulator(path: Path, table: object, problems: list[str]) -> SimulatorSpec | None:

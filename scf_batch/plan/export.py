@@ -8,7 +8,7 @@ types with one name, a role without a name — is reported, never guessed, and l
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +16,7 @@ from scf_batch.job.definitions import DEFINE_FIELD, DEFINE_KEY, REFERENCE_COLUMN
 from scf_batch.job.rowrules import BUILTIN_ROLES, TYPE_REFS
 from scf_batch.models import ObjectType
 from scf_batch.plan.snapshot import Kind, Snapshot, target_of
+from scf_batch.text import did_you_mean, show
 
 
 @dataclass(slots=True)
@@ -24,6 +25,7 @@ class Exported:
 
     records: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    unmatched: list[str] = field(default_factory=list)  # --field/--object-type matching nothing
     definitions: int = 0
     associations: int = 0
 
@@ -36,6 +38,12 @@ def unique_name(kind: Kind, object_id: str) -> str | None:
     return name
 
 
+def _no_match(option: str, name: str, why: str, candidates: Iterable[str]) -> str:
+    """`--field "Industy": no field of the org has that name; did you mean "Industry"?`"""
+    close = did_you_mean(name, candidates)
+    return f"{option} {show(name)}: {why}" + (f"; {close}" if close else "")
+
+
 def export_job(
     snapshot: Snapshot,
     *,
@@ -46,8 +54,18 @@ def export_job(
     or a custom type's name; empty = all)."""
     out = Exported()
     known = snapshot.fields.by_name
-    out.problems.extend(f'--field "{name}": no field of the org has that name'
-                        for name in fields if name not in known)  # fmt: skip
+    out.unmatched.extend(
+        _no_match("--field", name, "no field of the org has that name", known)
+        for name in fields
+        if name not in known
+    )
+    targets = [kind.value for kind in ObjectType]
+    targets += [*snapshot.activity_types.by_name, *snapshot.object_types.by_name]
+    out.unmatched.extend(
+        _no_match("--object-type", name, "no object type or custom type has that name", targets)
+        for name in object_types
+        if name not in targets
+    )
     associations: list[dict[str, Any]] = []
     for obj in _field_objects(snapshot):
         name = unique_name(snapshot.fields, str(obj.get("id")))
@@ -124,8 +142,9 @@ def _association_rows(
                 kind = snapshot.object_types
             type_name = unique_name(kind, target.type_id)
             if type_name is None:
-                problems.append(f'"{name}" → {target.path}: the {kind.noun} has no '
-                                "unambiguous name; left out")  # fmt: skip
+                problems.append(
+                    f'"{name}" → {target.path}: the {kind.noun} has no unambiguous name; left out'
+                )
                 continue
         if picked and target.object_type.value not in picked and type_name not in picked:
             continue

@@ -15,6 +15,7 @@ from scf_batch.job.definitions import FieldDefinition
 from scf_batch.job.rowrules import BUILTIN_ROLES
 from scf_batch.models import ObjectType, Operation, Ref
 from scf_batch.plan.snapshot import Kind, Snapshot
+from scf_batch.text import did_you_mean, show
 
 SHOWN_LINES = 10
 
@@ -34,6 +35,7 @@ class Missing:
 
     lines: list[int] = field(default_factory=list)
     rows: int = 0
+    suggestion: str = ""  # "did you mean ...?" when the org has a close name
 
     def add(self, line: int) -> None:
         self.rows += 1
@@ -69,9 +71,14 @@ class Lacking:
 
     def _check(self, kind: Kind, ref: Ref, line: int) -> None:
         known = ref.id in kind.names if ref.id is not None else ref.name in kind.by_name
-        if not known:
-            label = ref.id if ref.id is not None else f'"{ref.name}"'
-            self.missing.setdefault((kind.noun, label), Missing()).add(line)
+        if known:
+            return
+        label = show(ref.id) if ref.id is not None else show(ref.name)
+        missing = self.missing.get((kind.noun, label))
+        if missing is None:
+            close = did_you_mean(ref.name, kind.by_name) if ref.name is not None else ""
+            missing = self.missing[kind.noun, label] = Missing(suggestion=close)
+        missing.add(line)
 
     def __bool__(self) -> bool:
         return bool(self.missing)
@@ -83,7 +90,8 @@ class Lacking:
             more = f" and {missing.rows - len(missing.lines)} more" * (
                 missing.rows > len(missing.lines)
             )
-            yield f"  {noun} {label}: line(s) {shown}{more}"
+            suggestion = f" ({missing.suggestion})" if missing.suggestion else ""
+            yield f"  {noun} {label}: line(s) {shown}{more}{suggestion}"
 
     def render(self) -> str:
         """The block validate and plan print; empty when nothing is missing."""

@@ -21,7 +21,7 @@ from scf_batch.models import (
     ResolvedOperation,
     Target,
 )
-from scf_batch.text import show
+from scf_batch.text import did_you_mean, show
 
 SNAPSHOT_VERSION = 1
 TYPE_ID_KEYS = {
@@ -72,7 +72,9 @@ class Kind:
         if ref.id is not None:
             if ref.id in self.names:
                 return ref.id
-            problem(self.id_column, f"{show(ref.id)}, no {self.noun} of the org", self.known())
+            problem(
+                self.id_column, f"{show(ref.id)}, no {self.noun} of the org", self.known(ref.id)
+            )
             return None
         name = ref.name or ""
         found = self.by_name.get(name, ())
@@ -80,7 +82,7 @@ class Kind:
             return found[0]
         if not found:
             found_text = f"{show(name)}, the name of no {self.noun} of the org"
-            problem(self.name_column, found_text, self.known())
+            problem(self.name_column, found_text, self.known(name))
         else:
             problem(
                 self.name_column,
@@ -89,10 +91,13 @@ class Kind:
             )
         return None
 
-    def known(self) -> str:
-        """What would be valid, with a few examples."""
+    def known(self, found: str = "") -> str:
+        """What would be valid: the closest names to `found` when some are close, else a few."""
         if not self.by_name:
             return f"a {self.noun} that exists (the org has none)"
+        suggestion = did_you_mean(found, self.by_name) if found else ""
+        if suggestion:
+            return f"a {self.noun} of the org: {suggestion}"
         names = sorted(self.by_name)
         listed = ", ".join(show(name) for name in names[:5])
         more = f" and {len(names) - 5} more" if len(names) > 5 else ""

@@ -19,6 +19,7 @@ from scf_batch.plan.fieldview import field_line, field_record
 from scf_batch.plan.prepare import Prepared, Report
 from scf_batch.plan.snapshot import Snapshot
 from scf_batch.plan.steps import Change, StepKind, describe_changes
+from scf_batch.text import quoted
 
 SIGNS = {
     StepKind.CREATE: "+",
@@ -36,8 +37,8 @@ def names(rop: ResolvedOperation, snapshot: Snapshot) -> tuple[str, str]:
     target = rop.target.object_type.value
     type_name = snapshot.target_name(rop.target)
     if rop.target.type_id is not None:
-        target = f'{target} "{type_name}"' if type_name else rop.target.path
-    return f'"{field}"', target
+        target = f"{target} {quoted(type_name)}" if type_name else rop.target.path
+    return quoted(field), target
 
 
 def plan_line(prepared: Prepared, snapshot: Snapshot, *, everything: bool = False) -> str | None:

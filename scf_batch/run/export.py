@@ -15,7 +15,12 @@ import click
 
 from scf_batch import logs
 from scf_batch.close.client import open_client
-from scf_batch.close.credentials import DEFAULT_API_KEY_ENV, Credentials, read_credentials
+from scf_batch.close.credentials import (
+    DEFAULT_API_KEY_ENV,
+    DEFAULT_TOKEN_ENV,
+    Credentials,
+    read_credentials,
+)
 from scf_batch.errors import CredentialsRefused, ScfBatchError
 from scf_batch.exitcodes import ExitCode
 from scf_batch.options import DEFAULT_BASE_URL
@@ -49,9 +54,15 @@ def write_jsonl(path: Path, records: list[dict[str, object]]) -> None:
 )
 @click.option(
     "--api-key-env",
-    default=DEFAULT_API_KEY_ENV,
-    show_default=True,
+    default=None,
+    show_default=DEFAULT_API_KEY_ENV,
     help="the environment variable holding the org's API key",
+)
+@click.option(
+    "--token-env",
+    default=None,
+    show_default=DEFAULT_TOKEN_ENV,
+    help="the environment variable holding an OAuth access token (instead of an API key)",
 )
 @click.option("--base-url", default=DEFAULT_BASE_URL, show_default=True, help="Close API base URL")
 @click.option("--field", "fields", multiple=True, help="export only this field (repeatable)")
@@ -67,7 +78,8 @@ def write_jsonl(path: Path, records: list[dict[str, object]]) -> None:
 def export_command(
     *,
     output: Path,
-    api_key_env: str,
+    api_key_env: str | None,
+    token_env: str | None,
     base_url: str,
     fields: tuple[str, ...],
     object_types: tuple[str, ...],
@@ -76,7 +88,7 @@ def export_command(
     """Write an org's shared fields (definitions) and associations as a job, all by name."""
     try:
         credentials = read_credentials(
-            os.environ, api_key_env=api_key_env, token_env=None, base_url=base_url
+            os.environ, api_key_env=api_key_env, token_env=token_env, base_url=base_url
         )
         logs.configure(log_format="auto", secrets=[credentials.secret])
         snapshot = anyio.run(read_org, base_url, credentials, backend="asyncio")
@@ -91,6 +103,11 @@ def export_command(
 
 
 def _write(exported: Exported, output: Path, snapshot: Snapshot, *, skip_ambiguous: bool) -> int:
+    if exported.unmatched:
+        for unmatched in exported.unmatched:
+            click.echo(f"scf-batch export: {unmatched}", err=True)
+        click.echo("scf-batch export: a filter matches nothing; nothing was written", err=True)
+        return ExitCode.USAGE
     for problem in exported.problems:
         click.echo(f"scf-batch export: {problem}", err=True)
     if exported.problems and not skip_ambiguous:

@@ -6,6 +6,7 @@ from typing import Any, Protocol
 
 import anyio
 
+from scf_batch.close.answers import FIELDS_PATH, check_list, check_me
 from scf_batch.errors import (
     AuthError,
     CloseError,
@@ -16,7 +17,7 @@ from scf_batch.errors import (
 from scf_batch.plan.snapshot import Snapshot
 
 ME_PATH = "me/"
-FIELDS_PATH = "custom_field/shared/"
+__all__ = ["FIELDS_PATH", "fetch_snapshot", "read_snapshot"]
 ROLES_PATH = "role/"
 ACTIVITY_TYPES_PATH = "custom_activity/"
 OBJECT_TYPES_PATH = "custom_object_type/"
@@ -39,10 +40,14 @@ async def read_snapshot(reader: Reader) -> Snapshot:
     found: dict[str, dict[str, Any]] = {}
 
     async def read_list(path: str) -> None:
-        lists[path] = await reader.list_all(path)
+        items = await reader.list_all(path)
+        check_list(path, items)
+        lists[path] = items
 
     async def read_me() -> None:
-        found[ME_PATH] = await reader.get_object(ME_PATH)
+        me = await reader.get_object(ME_PATH)
+        check_me(me)
+        found[ME_PATH] = me
 
     try:
         async with anyio.create_task_group() as group:

@@ -17,11 +17,13 @@ import anyio
 
 from scf_batch.close.client import open_client
 from scf_batch.close.credentials import Credentials, read_credentials
+from scf_batch.errors import UsageError
 from scf_batch.job.spec import JobSpec, load_job
 from scf_batch.options import DEFAULT_BASE_URL
 from scf_batch.plan.prepare import Report, survey
 from scf_batch.plan.snapshot import Snapshot
 from scf_batch.run.orgreader import fetch_snapshot
+from scf_batch.text import show
 
 
 def validate_job(
@@ -59,7 +61,25 @@ def _survey(
     )
     insecure = bool(spec.values.get("allow_insecure_http"))
     snapshot = anyio.run(_fetch, url, credentials, insecure, backend="asyncio")
+    _check_pin(snapshot, spec)
     return survey(spec.operations, snapshot, encoding=encoding)
+
+
+def _check_pin(snapshot: Snapshot, spec: JobSpec) -> None:
+    """A spec pinned to an org (`organization_id`/`_name`) refuses a key of another, as run does."""
+    wanted_id = spec.values.get("organization_id")
+    wanted_name = spec.values.get("organization_name")
+    if wanted_id is None and wanted_name is None:
+        return
+    org = snapshot.org
+    if org is not None and wanted_id in (None, org.id) and wanted_name in (None, org.name):
+        return
+    wanted = " ".join(show(v) for v in (wanted_name, wanted_id) if v is not None)
+    found = f"the org {org}" if org is not None else "an org that `me/` does not name"
+    raise UsageError(
+        f"organization: found a key of {found}; expected a key of the org {wanted} that the "
+        "job is pinned to; nothing was validated against it"
+    )
 
 
 async def _fetch(base_url: str, credentials: Credentials, insecure: bool) -> Snapshot:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -99,7 +100,7 @@ def test_operations_file_given_directly(tmp_path: Path, name: str, stem: str) ->
     [
         (
             'operations = "o.csv"\nconcurency = 4',
-            "concurency: found an unknown key; expected one of name",
+            'concurency: found an unknown key; expected a known key: did you mean "concurrency"?',
         ),
         (
             'operations = "o.csv"\nconcurrency = 0',
@@ -226,3 +227,15 @@ def test_arbitrary_specs_load_or_raise_usage_errors(pairs: dict[str, str]) -> No
         except UsageError:
             return
         assert isinstance(job, JobSpec)
+
+
+def test_a_spec_that_is_a_fifo_or_a_device_is_refused_at_once(tmp_path: Path) -> None:
+    """A job spec that is a FIFO or a symlink to /dev/zero is a UsageError, not a hang."""
+    fifo = tmp_path / "job.toml"
+    os.mkfifo(fifo)
+    with pytest.raises(UsageError, match=r"found a FIFO \(named pipe\); expected the job spec"):
+        load_job(fifo)
+    zero = tmp_path / "zero.toml"
+    zero.symlink_to("/dev/zero")
+    with pytest.raises(UsageError, match="found a character device; expected the job spec"):
+        load_job(zero)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from scf_batch.errors import JobFileError, JobHeaderError
 from scf_batch.job.csvrows import UTF8_HINT
-from scf_batch.job.opsfile import fingerprint, read_operations
+from scf_batch.job.opsfile import check_operations, fingerprint, read_operations
 from scf_batch.models import Action, ObjectType, Operation, Problem, Ref, RowError
 from tests.jobfiles import (
     ACTITYPE,
@@ -610,3 +611,38 @@ def test_pure_modules_import_nothing_that_speaks_http() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", ["job.csv", "job.jsonl"])
+def test_a_fifo_named_like_an_operations_file_is_refused_at_once(tmp_path: Path, name: str) -> None:
+    """A FIFO named `job.csv` is a JobFileError naming it a FIFO, without opening (and hanging)."""
+    fifo = tmp_path / name
+    os.mkfifo(fifo)
+    with pytest.raises(JobFileError, match=r"job\.\w+: found a FIFO \(named pipe\); expected"):
+        check_operations(fifo)
+    with pytest.raises(JobFileError, match="found a FIFO"):
+        fingerprint(fifo)
+
+
+def test_a_symlink_to_dev_zero_is_refused_and_one_to_a_file_is_read(tmp_path: Path) -> None:
+    """A symlink to /dev/zero is refused as a character device; one to a regular file reads."""
+    zero = tmp_path / "zero.csv"
+    zero.symlink_to("/dev/zero")
+    with pytest.raises(JobFileError, match=r"zero\.csv: found a character device; expected"):
+        check_operations(zero)
+    real = tmp_path / "real.csv"
+    real.write_text("scf_name,object_type,action\nIndustry,lead,ensure\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    check_operations(link)
+
+
+def test_a_misspelt_column_suggests_the_closest_column(tmp_path: Path) -> None:
+    """`object_tpye` in a header is answered with "did you mean "object_type"?"."""
+    path = csv_of(tmp_path, "x,lead", header="scf_name,object_tpye")
+    with pytest.raises(JobHeaderError) as caught:
+        read_operations(path)
+    assert str(caught.value.problems[0]) == (
+        f'{path}:1: "object_tpye": found an unknown column; expected a known column: '
+        'did you mean "object_type" or "custom_object_type_id"?'
+    )

@@ -74,8 +74,17 @@ def test_fields_and_object_types_can_be_picked() -> None:
     assert [r["scf_name"] for r in only_risk.records] == ["Risk"] * 3
     assets = export_job(SOURCE, object_types=["Asset"])
     assert [r["scf_name"] for r in assets.records] == ["Parent", "Parent"]
-    assert export_job(SOURCE, fields=["Nope"]).problems == [
+    assert export_job(SOURCE, fields=["Nope"]).unmatched == [
         '--field "Nope": no field of the org has that name'
+    ]
+
+
+def test_filters_that_match_nothing_are_refused_with_suggestions() -> None:
+    """`--field Rsik` and `--object-type leads` match nothing: each is named, with the closest."""
+    exported = export_job(SOURCE, fields=["Rsik"], object_types=["leads"])
+    assert exported.unmatched == [
+        '--field "Rsik": no field of the org has that name; did you mean "Risk"?',
+        '--object-type "leads": no object type or custom type has that name; did you mean "lead"?',
     ]
 
 

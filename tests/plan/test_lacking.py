@@ -46,3 +46,26 @@ def test_nothing_missing_renders_nothing() -> None:
     lacking = Lacking()
     lacking.see(op(2, ObjectType.CUSTOM_ACTIVITY_TYPE, "Call", ("Support",)), SNAPSHOT)
     assert (bool(lacking), lacking.render()) == (False, "")
+
+
+def test_a_misspelt_role_or_type_suggests_the_org_s_closest_name() -> None:
+    """`Sales Manger` and `Discovery Cal` are listed with "did you mean" the org's close names."""
+    roles = [{"id": "role_" + "b" * 22, "name": "Sales Manager"}]
+    snapshot = Snapshot.from_lists(
+        None, [], roles, [{"id": "actitype_2", "name": "Discovery Call"}], []
+    )
+    lacking = Lacking()
+    lacking.see(
+        op(2, ObjectType.CUSTOM_ACTIVITY_TYPE, "Discovery Cal", ("Sales Manger",)), snapshot
+    )
+    assert list(lacking.lines()) == [
+        '  custom activity type "Discovery Cal": line(s) 2 (did you mean "Discovery Call"?)',
+        '  role "Sales Manger": line(s) 2 (did you mean "Sales Manager"?)',
+    ]
+
+
+def test_a_missing_name_with_control_characters_is_shown_escaped() -> None:
+    """A name holding ESC, BEL and CR is listed escaped, so it cannot drive the terminal."""
+    lacking = Lacking()
+    lacking.see(op(2, ObjectType.CUSTOM_OBJECT_TYPE, "\x1b]0;pwn\x07\r", ()), SNAPSHOT)
+    assert list(lacking.lines()) == ['  custom object type "\\u001b]0;pwn\\u0007\\r": line(s) 2']

@@ -94,9 +94,18 @@ def test_unknown_field_id_and_name() -> None:
         f'ops.csv:7: scf_id: found "{unknown_id}", no shared custom field of the org; '
         'expected a shared custom field of the org, e.g. "Owner", "Region"'
     ]
-    assert messages(CATALOG.resolve(op(Ref(name="Owenr")), "ops.csv")) == [
-        'ops.csv:7: scf_name: found "Owenr", the name of no shared custom field of the org; '
+    assert messages(CATALOG.resolve(op(Ref(name="Xyzzy")), "ops.csv")) == [
+        'ops.csv:7: scf_name: found "Xyzzy", the name of no shared custom field of the org; '
         'expected a shared custom field of the org, e.g. "Owner", "Region"'
+    ]
+
+
+@pytest.mark.parametrize(("typo", "meant"), [("Owenr", "Owner"), ("region", "Region")])
+def test_a_misspelt_field_name_suggests_the_closest(typo: str, meant: str) -> None:
+    """A name close to one of the org's (a typo, another case) is answered with "did you mean"."""
+    assert messages(CATALOG.resolve(op(Ref(name=typo)), "ops.csv")) == [
+        f'ops.csv:7: scf_name: found "{typo}", the name of no shared custom field of the org; '
+        f'expected a shared custom field of the org: did you mean "{meant}"?'
     ]
 
 
@@ -164,16 +173,19 @@ class FakeReader:
 @pytest.mark.anyio
 async def test_read_snapshot_asks_for_each_collection_once() -> None:
     """read_snapshot asks for me/ and the four lists once each and builds the same snapshot."""
+    fields = [field for field in FIELDS if "id" in field]  # the edge refuses an item without one
     reader = FakeReader(
         {
             "me/": ME,
-            "custom_field/shared/": FIELDS,
+            "custom_field/shared/": fields,
             "role/": ROLES,
             "custom_activity/": ACTIVITY_TYPES,
             "custom_object_type/": OBJECT_TYPES,
         }
     )
-    assert await read_snapshot(reader) == CATALOG
+    assert await read_snapshot(reader) == Snapshot.from_lists(
+        ME, fields, ROLES, ACTIVITY_TYPES, OBJECT_TYPES
+    )
     assert sorted(reader.asked) == sorted(
         ["me/", "custom_field/shared/", "role/", "custom_activity/", "custom_object_type/"]
     )
