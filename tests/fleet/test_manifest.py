@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from scf_batch.cli.fleet import fleet_command
 from scf_batch.errors import UsageError
 from scf_batch.fleet.manifest import load_manifest, parse_shard
 
@@ -100,3 +102,23 @@ def test_a_bad_shard_is_a_usage_error() -> None:
     assert parse_shard("3/4") == (3, 4)
     with pytest.raises(UsageError, match="expected I/N"):
         parse_shard("4/4")
+
+
+def test_fleet_validate_lists_the_shards_orgs_and_refuses_a_bad_manifest(tmp_path: Path) -> None:
+    """`fleet validate` lists the selected orgs with their key variable's state (never its
+    value) and exits 2 naming the line of a bad key."""
+    path = write(tmp_path, GOOD)
+    runner = CliRunner()
+    good = runner.invoke(
+        fleet_command,
+        ["validate", str(path), "--shard", "1/2"],
+        env={"CLOSE_TOKEN_GLOBEX": "s3"},
+        standalone_mode=False,
+    )
+    assert (good.return_value, good.output.splitlines()[0].split("\t")[0]) == (0, "globex")
+    assert "(set)" in good.output
+    assert "s3" not in good.output
+    path.write_text(GOOD.replace("parallel = 4", "paralel = 4"))
+    bad = runner.invoke(fleet_command, ["validate", str(path)], standalone_mode=False)
+    assert bad.return_value == 2
+    assert f"{path}:3: paralel: found an unknown key (did you mean parallel?)" in bad.output
