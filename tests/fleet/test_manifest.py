@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from scf_batch.cli.fleet import fleet_command
 from scf_batch.errors import UsageError
 from scf_batch.fleet.manifest import load_manifest, parse_shard
+from scf_batch.fleet.settings import org_settings
 
 GOOD = """\
 job = "standard.jsonl"
@@ -122,3 +123,22 @@ def test_fleet_validate_lists_the_shards_orgs_and_refuses_a_bad_manifest(tmp_pat
     bad = runner.invoke(fleet_command, ["validate", str(path)], standalone_mode=False)
     assert bad.return_value == 2
     assert f"{path}:3: paralel: found an unknown key (did you mean parallel?)" in bad.output
+
+
+def test_an_orgs_settings_put_its_run_in_its_own_folder_with_its_key_pin_and_rate(
+    tmp_path: Path,
+) -> None:
+    """Each org's run goes to <out>/<name>/ with the manifest's key variable, pin and options."""
+    manifest = load_manifest(write(tmp_path, GOOD))
+    acme, globex = (org_settings(manifest, org) for org in manifest.orgs)
+    assert (acme.out, acme.api_key_env, acme.organization_id, acme.rate_per_s) == (
+        tmp_path / "runs/fleet/acme",
+        "CLOSE_KEY_ACME",
+        "orga_acme",
+        20.0,
+    )
+    assert (globex.out, globex.token_env, globex.rate_per_s) == (
+        tmp_path / "runs/fleet/globex",
+        "CLOSE_TOKEN_GLOBEX",
+        10.0,
+    )
