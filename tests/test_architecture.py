@@ -33,10 +33,11 @@ RANKS = {
     "runfolder": 4,
     "report": 5,
     "run": 6,
-    "cli": 7,
-    "__main__": 8,
+    "fleet": 7,
+    "cli": 8,
+    "__main__": 9,
     # the simulator: its own reading of Close's API, imported only by what starts one
-    "sim": 9,
+    "sim": 10,
 }
 SIMULATOR_USERS = {"scf_batch.cli.main", "scf_batch.run.demo"}
 # the pure core: values, rules and plans; no HTTP, async, logging or terminal library

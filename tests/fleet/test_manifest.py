@@ -1,0 +1,144 @@
+"""The fleet manifest: orgs by name, options checked by the job spec's checks, errors by line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from scf_batch.cli.fleet import fleet_command
+from scf_batch.errors import UsageError
+from scf_batch.fleet.manifest import load_manifest, parse_shard
+from scf_batch.fleet.settings import org_settings
+
+GOOD = """\
+job = "standard.jsonl"
+out = "runs/fleet"
+parallel = 4
+
+[defaults]
+rate = 20
+
+[[org]]
+name = "acme"
+api_key_env = "CLOSE_KEY_ACME"
+organization_id = "orga_acme"
+
+[[org]]
+name = "globex"
+token_env = "CLOSE_TOKEN_GLOBEX"
+job = "globex.jsonl"
+rate = 10
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "standard.jsonl").write_text("{}\n")
+    (tmp_path / "globex.jsonl").write_text("{}\n")
+    path = tmp_path / "fleet.toml"
+    path.write_text(text)
+    return path
+
+
+def problems(path: Path) -> str:
+    with pytest.raises(UsageError) as caught:
+        load_manifest(path)
+    return str(caught.value)
+
+
+def test_a_good_manifest_gives_each_org_its_job_key_pin_and_options(tmp_path: Path) -> None:
+    """Defaults reach every org, an org's own option and job override them, the pin is kept."""
+    manifest = load_manifest(write(tmp_path, GOOD))
+    acme, globex = manifest.orgs
+    assert (manifest.out, manifest.parallel) == (tmp_path / "runs/fleet", 4)
+    assert (acme.job, acme.api_key_env, acme.organization_id, acme.options["rate"]) == (
+        tmp_path / "standard.jsonl",
+        "CLOSE_KEY_ACME",
+        "orga_acme",
+        20.0,
+    )
+    assert (globex.job, globex.token_env, globex.options["rate"]) == (
+        tmp_path / "globex.jsonl",
+        "CLOSE_TOKEN_GLOBEX",
+        10.0,
+    )
+
+
+def test_an_unknown_key_is_named_with_its_line_and_a_suggestion(tmp_path: Path) -> None:
+    """A misspelt org key is reported as path:line with "did you mean"."""
+    path = write(tmp_path, GOOD.replace('api_key_env = "CLOSE_KEY_ACME"', 'api_key_evn = "X"'))
+    assert (
+        f"{path}:10: org.api_key_evn: found an unknown key (did you mean api_key_env?)"
+        in problems(path)
+    )
+
+
+def test_duplicate_names_and_a_missing_job_are_refused_by_line(tmp_path: Path) -> None:
+    """A second org of the same name and an org job that does not exist are both reported."""
+    path = write(tmp_path, GOOD.replace('"globex"', '"acme"').replace("globex.jsonl", "nope.jsonl"))
+    found = problems(path)
+    assert f'{path}:14: name: found "acme" twice' in found
+    assert f"{path}:16: job: found no file" in found
+
+
+def test_a_bad_option_value_uses_the_job_specs_check(tmp_path: Path) -> None:
+    """An out-of-range rate in [defaults] is refused with the option table's expectation."""
+    path = write(tmp_path, GOOD.replace("rate = 20", "rate = -1"))
+    assert f"{path}:6: rate: found -1" in problems(path)
+
+
+def test_shards_split_the_orgs_by_position_modulo_n(tmp_path: Path) -> None:
+    """Shards 0..N-1 together take every org exactly once, by manifest position mod N."""
+    orgs = "".join(f'[[org]]\nname = "o{i}"\napi_key_env = "K{i}"\n' for i in range(10))
+    manifest = load_manifest(write(tmp_path, 'job = "standard.jsonl"\n' + orgs))
+    shards = [[o.name for o in manifest.select(shard=(i, 4))] for i in range(4)]
+    assert shards[1] == ["o1", "o5", "o9"]
+    assert sorted(n for s in shards for n in s) == sorted(o.name for o in manifest.orgs)
+    assert [o.name for o in manifest.select(("o3",))] == ["o3"]
+
+
+def test_a_bad_shard_is_a_usage_error() -> None:
+    """--shard must be I/N with I below N."""
+    assert parse_shard("3/4") == (3, 4)
+    with pytest.raises(UsageError, match="expected I/N"):
+        parse_shard("4/4")
+
+
+def test_fleet_validate_lists_the_shards_orgs_and_refuses_a_bad_manifest(tmp_path: Path) -> None:
+    """`fleet validate` lists the selected orgs with their key variable's state (never its
+    value) and exits 2 naming the line of a bad key."""
+    path = write(tmp_path, GOOD)
+    runner = CliRunner()
+    good = runner.invoke(
+        fleet_command,
+        ["validate", str(path), "--shard", "1/2"],
+        env={"CLOSE_TOKEN_GLOBEX": "s3"},
+        standalone_mode=False,
+    )
+    assert (good.return_value, good.output.splitlines()[0].split("\t")[0]) == (0, "globex")
+    assert "(set)" in good.output
+    assert "s3" not in good.output
+    path.write_text(GOOD.replace("parallel = 4", "paralel = 4"))
+    bad = runner.invoke(fleet_command, ["validate", str(path)], standalone_mode=False)
+    assert bad.return_value == 2
+    assert f"{path}:3: paralel: found an unknown key (did you mean parallel?)" in bad.output
+
+
+def test_an_orgs_settings_put_its_run_in_its_own_folder_with_its_key_pin_and_rate(
+    tmp_path: Path,
+) -> None:
+    """Each org's run goes to <out>/<name>/ with the manifest's key variable, pin and options."""
+    manifest = load_manifest(write(tmp_path, GOOD))
+    acme, globex = (org_settings(manifest, org) for org in manifest.orgs)
+    assert (acme.out, acme.api_key_env, acme.organization_id, acme.rate_per_s) == (
+        tmp_path / "runs/fleet/acme",
+        "CLOSE_KEY_ACME",
+        "orga_acme",
+        20.0,
+    )
+    assert (globex.out, globex.token_env, globex.rate_per_s) == (
+        tmp_path / "runs/fleet/globex",
+        "CLOSE_TOKEN_GLOBEX",
+        10.0,
+    )
