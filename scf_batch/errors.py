@@ -19,7 +19,9 @@ ScfBatchError
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
+
+from scf_batch.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     from scf_batch.models import Problem
@@ -27,6 +29,8 @@ if TYPE_CHECKING:
 
 class ScfBatchError(Exception):
     """Root of every error scf-batch raises on purpose."""
+
+    exit_code: ClassVar[ExitCode] = ExitCode.USAGE
 
 
 class UsageError(ScfBatchError):
@@ -48,9 +52,13 @@ class JobHeaderError(JobFileError):
 class LockHeldError(ScfBatchError):
     """Another run holds the run folder's lock."""
 
+    exit_code: ClassVar[ExitCode] = ExitCode.LOCKED
+
 
 class CredentialsRefused(ScfBatchError):
     """Close refused the credentials before anything was changed (exit 3)."""
+
+    exit_code: ClassVar[ExitCode] = ExitCode.ABORTED
 
     def __init__(self, status: int | None) -> None:
         super().__init__(
@@ -107,6 +115,8 @@ class ServerRefusing(CloseError):
     with exit 5 and a message saying what the server asked; `group` is the endpoint group.
     """
 
+    exit_code: ClassVar[ExitCode] = ExitCode.REFUSING
+
     def __init__(
         self,
         message: str,
@@ -125,6 +135,8 @@ class ServerRefusing(CloseError):
 
 class AuthError(CloseError):
     """401/402/403: the credentials or plan do not allow this; the run stops."""
+
+    exit_code: ClassVar[ExitCode] = ExitCode.ABORTED
 
 
 class ApiError(CloseError):

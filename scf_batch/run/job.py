@@ -21,13 +21,9 @@ from scf_batch.close.credentials import Credentials, read_credentials
 from scf_batch.close.inflight import InFlightLimit
 from scf_batch.close.retry import RetryPolicy
 from scf_batch.errors import (
-    CredentialsRefused,
-    LockHeldError,
-    ScfBatchError,
-    ServerRefusing,
     UsageError,
 )
-from scf_batch.exitcodes import ExitCode
+from scf_batch.exitcodes import ExitCode, exit_code_for
 from scf_batch.job.opsfile import check_operations, fingerprint
 from scf_batch.options import RunSettings
 from scf_batch.plan.prepare import Prepared, Report, prepare, survey
@@ -282,19 +278,6 @@ def _surveyed(settings: RunSettings, snapshot: Snapshot, resume: Resume) -> Repo
     if report.delete_count and not settings.allow_delete:
         raise DeletesRefused(report, snapshot)
     return report
-
-
-def exit_code_for(exc: BaseException) -> ExitCode:
-    """The exit code a run ended by this exception gets (the CLI prints the message)."""
-    if isinstance(exc, LockHeldError):
-        return ExitCode.LOCKED
-    if isinstance(exc, CredentialsRefused):
-        return ExitCode.ABORTED
-    if isinstance(exc, ServerRefusing):
-        return ExitCode.REFUSING
-    if isinstance(exc, ScfBatchError | OSError):
-        return ExitCode.USAGE
-    return ExitCode.INTERRUPTED  # KeyboardInterrupt, or the cancellation SIGINT/SIGTERM made
 
 
 def _write_failure_summary(
