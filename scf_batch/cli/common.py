@@ -25,8 +25,8 @@ def guarded(body: Callable[[], int], *, show: Callable[[str], None] | None = Non
     """
     try:
         return body()
-    except BrokenPipeError:
-        raise  # the CLI's dispatch ends a closed pipe quietly
+    except BrokenPipeError:  # before click's own handler, which exits 1
+        return pipe_closed()
     except (ScfBatchError, OSError) as exc:  # OSError: e.g. the disk filled up mid-run
         explained = explain(exc)
         if explained is not None:
@@ -115,3 +115,14 @@ def settings_for(job: Path, flags: dict[str, Any]) -> RunSettings:
         token_env=spec.token_env,
         environ=os.environ,
     )
+
+
+def pipe_closed() -> int:
+    """The reader of stdout went away (`| head`): end quietly with 141, as shell tools do.
+
+    stdout is pointed at /dev/null so the interpreter's last flush does not complain.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return ExitCode.BROKEN_PIPE

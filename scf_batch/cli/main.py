@@ -8,7 +8,6 @@ import none of them. A new command (or command group) is one more line in COMMAN
 from __future__ import annotations
 
 import importlib
-import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -19,6 +18,7 @@ import click
 from click.shell_completion import CompletionItem
 
 from scf_batch import __version__
+from scf_batch.cli.common import pipe_closed
 from scf_batch.exitcodes import ExitCode
 
 
@@ -116,7 +116,7 @@ def _dispatch(argv: Sequence[str] | None, received: list[int]) -> int:
     except KeyboardInterrupt:
         return _interrupted(received, args)
     except BrokenPipeError:
-        return _pipe_closed()
+        return pipe_closed()
     return code
 
 
@@ -135,17 +135,6 @@ def _invoke(args: list[str]) -> int:
         exc.show(file=sys.stderr)
         return exc.exit_code
     return result if isinstance(result, int) else 0
-
-
-def _pipe_closed() -> int:
-    """The reader of stdout went away (`| head`): end quietly with 141, as shell tools do.
-
-    stdout is pointed at /dev/null so the interpreter's last flush does not complain.
-    """
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
-    return ExitCode.BROKEN_PIPE
 
 
 def _sigterm_as_sigint(received: list[int]) -> Callable[[int, FrameType | None], None]:
