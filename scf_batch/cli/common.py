@@ -11,11 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from scf_batch import logs
 from scf_batch.errors import ScfBatchError, UsageError
 from scf_batch.exitcodes import ExitCode, exit_code_for
 
 if TYPE_CHECKING:
     from scf_batch.options import RunSettings
+    from scf_batch.report.summary import RunReport
+
+SHOWN_FAILED_ROWS = 50  # the summary event names at most this many failed rows
+WRITES = {"created", "updated", "deleted"}
 
 
 def guarded(body: Callable[[], int], *, show: Callable[[str], None] | None = None) -> int:
@@ -32,11 +37,14 @@ def guarded(body: Callable[[], int], *, show: Callable[[str], None] | None = Non
         if explained is not None:
             return explained
         message = f"{exc}{_hint(exc)}"
+        code = exit_code_for(exc)
         if show is not None:
             show(message)
+        elif logs.renders_json():  # off a terminal, the last line is the summary event too
+            log_summary(code, error=message)
         else:
             click.echo(f"scf-batch: {message}", err=True)
-        return exit_code_for(exc)
+        return code
 
 
 def explain(exc: BaseException) -> int | None:
@@ -126,3 +134,52 @@ def pipe_closed() -> int:
     os.dup2(devnull, sys.stdout.fileno())
     os.close(devnull)
     return ExitCode.BROKEN_PIPE
+
+
+def log_summary(code: int, **fields: Any) -> None:
+    """The canonical last line of a command off a terminal: its exit code and what it means."""
+    import structlog  # noqa: PLC0415 (logs.configure has imported it)
+
+    meaning = ExitCode(code).meaning if code in ExitCode else ""
+    structlog.get_logger("scf_batch").info(
+        "summary", exit_code=int(code), meaning=meaning, **fields
+    )
+
+
+def report_summary(report: RunReport) -> None:
+    """A run's summary event, off a terminal: counts, failed rows, drift repaired, why it
+    stopped; on a terminal the text summary printed beside it is enough."""
+    if not logs.renders_json():
+        return
+    tally = report.tally
+    written = sum(n for key, n in tally.by_outcome.items() if _wrote(key))
+    failed = [
+        {"row": r.row, "line": r.line, "key": r.key, "outcome": str(r.outcome)}
+        for r in report.failed_rows[:SHOWN_FAILED_ROWS]
+    ]
+    log_summary(
+        report.exit_code,
+        job=report.job,
+        org_id=report.org.id if report.org is not None else None,
+        org_name=report.org.name if report.org is not None else None,
+        pass_number=report.pass_number,
+        rows_total=report.total_rows,
+        rows_done=tally.done,
+        by_status=dict(sorted(tally.by_status.items())),
+        by_outcome=dict(sorted(tally.by_outcome.items())),
+        rows_written=written,
+        drift_repaired=written if report.pass_number > 1 else 0,
+        failed_rows=failed,
+        failed_rows_total=len(report.failed_rows),
+        stop_reason=report.reason,
+        elapsed_s=round(report.elapsed_s, 3),
+        requests=report.requests,
+        rate_limited=report.rate_limited,
+        run_folder=str(report.folder),
+    )
+
+
+def _wrote(status_outcome: str) -> bool:
+    """Whether a tally's `status/outcome` key counts rows that changed the org."""
+    status, _, outcome = status_outcome.partition("/")
+    return status == "ok" and outcome in WRITES

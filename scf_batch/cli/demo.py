@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from scf_batch.cli.common import guarded
+from scf_batch.cli.common import guarded, report_summary
 from scf_batch.options import click_options_for
 
 
@@ -39,6 +39,7 @@ def demo_command(job: Path | None, progress: bool | None, log_format: str | None
         report = anyio.run(lambda: run_demo(spec_path, progress=progress), backend="asyncio")
         click.echo(render_summary(report))
         click.echo(f"  run folder {report.folder.resolve()}")
+        report_summary(report)
         return report.exit_code
 
     return guarded(body)

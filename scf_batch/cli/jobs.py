@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from scf_batch.cli.common import guarded, settings_for
+from scf_batch.cli.common import guarded, report_summary, settings_for
 from scf_batch.exitcodes import ExitCode
 from scf_batch.options import click_options, click_options_for
 
@@ -58,6 +58,7 @@ def run_command(job: Path, **flags: Any) -> int:
             backend="asyncio",
         )
         click.echo(render_summary(report))
+        report_summary(report)
         return int(report.exit_code)
 
     return guarded(body)

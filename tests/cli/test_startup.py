@@ -178,3 +178,49 @@ def test_help_names_close_base_url_and_every_default() -> None:
     shown = CliRunner().invoke(run_command, ["--help"], terminal_width=200).output
     assert "$CLOSE_BASE_URL" in shown
     assert all("[default: " in help_text(option) for option in OPTIONS)
+
+
+def test_off_a_terminal_every_stderr_line_is_json_ending_with_the_summary_event(
+    sim: SimProcess, tmp_path: Path
+) -> None:
+    """A run with stderr not a terminal writes only JSON objects there, org as two fields, and
+    ends with one summary event carrying the exit code, its meaning and the counts."""
+    sim.reset()
+    out = str(tmp_path / "run")
+    run = ["run", "data/examples/onboarding.csv", "--base-url", sim.base_url, "--out", out]
+    command = [sys.executable, "-m", "scf_batch", *run, "--no-progress"]
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "CLOSE_API_KEY": TARGET_KEY},
+        timeout=120,
+        check=False,
+    )
+    events = [json.loads(line) for line in done.stderr.splitlines()]
+    start = next(event for event in events if event["event"] == "start")
+    last = events[-1]
+    assert (start["org_name"], start["org_id"].startswith("orga_")) == ("Acme Target", True)
+    assert last["event"] == "summary"
+    assert (last["exit_code"], last["meaning"]) == (done.returncode, "every row ok")
+    assert last["rows_done"] == last["rows_total"] == 13
+    assert last["org_name"] == "Acme Target"
+
+
+def test_off_a_terminal_an_error_ends_with_the_summary_event(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An error after the logs are set up (a run folder that is a file) is the summary event,
+    with exit 2, its meaning and the message, not a text line among JSON ones."""
+    from scf_batch.cli.main import main  # noqa: PLC0415
+
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    monkeypatch.setenv("CLOSE_API_KEY", TARGET_KEY)
+    argv = ["run", "data/examples/migration.jsonl", "--out", str(afile), "--log-format", "json"]
+    assert main(argv) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    event = json.loads(line)
+    assert (event["event"], event["exit_code"]) == ("summary", 2)
+    assert "cannot use it as the run folder" in event["error"]
