@@ -140,7 +140,7 @@ def log_summary(code: int, **fields: Any) -> None:
     """The canonical last line of a command off a terminal: its exit code and what it means."""
     import structlog  # noqa: PLC0415 (logs.configure has imported it)
 
-    meaning = ExitCode(code).meaning if code in ExitCode else ""
+    meaning = ExitCode(code).meaning if code in set(ExitCode) else ""
     structlog.get_logger("scf_batch").info(
         "summary", exit_code=int(code), meaning=meaning, **fields
     )

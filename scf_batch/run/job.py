@@ -184,8 +184,9 @@ async def _run_pass(
         report = _surveyed(settings, snapshot, resume)
         reached.total_rows = report.rows
         baseline = _baseline(settings.out, start, snapshot)
-        log.info("start", job=settings.name, org_id=snapshot.org.id, org_name=snapshot.org.name,
-                 pass_number=start.number, rows=report.rows,
+        org = snapshot.org
+        log.info("start", job=settings.name, org_id=org.id if org else None,
+                 org_name=org.name if org else None, pass_number=start.number, rows=report.rows,
                  done_before=resume.done.count)  # fmt: skip
         record = PassRecord(
             settings.name, start.number, start.started_at, settings.operations, digest,
