@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from scf_batch import logs
-from scf_batch.errors import ScfBatchError, UsageError
+from scf_batch.errors import JobHeaderError, ScfBatchError, UsageError
 from scf_batch.exitcodes import ExitCode, exit_code_for
 
 if TYPE_CHECKING:
@@ -49,6 +49,11 @@ def guarded(body: Callable[[], int], *, show: Callable[[str], None] | None = Non
 
 def explain(exc: BaseException) -> int | None:
     """The long form of a refusal to run (its rows listed), or None for a one-line error."""
+    if isinstance(exc, JobHeaderError):  # each column at fault, as `validate` lists them
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"scf-batch: {exc}; nothing was sent", err=True)
+        return exc.exit_code
     if "scf_batch.run.job" not in sys.modules:  # only run and plan raise these; they loaded it
         return None
     from scf_batch.run.job import DeletesRefused, JobInvalid  # noqa: PLC0415

@@ -77,10 +77,12 @@ def render_text(report: Report) -> str:
             lines.append(f"... and {hidden} more")
         if report.lacking:
             lines.append(report.lacking.render())
-        lines.append(
-            f"{report.path}: {report.problem_count} problem(s) in {report.invalid_rows} of "
-            f"{report.rows} row(s); nothing was sent"
+        where = (
+            f"in {report.invalid_rows} of {report.rows} row(s)"
+            if report.invalid_rows
+            else "in the header"
         )
+        lines.append(f"{report.path}: {report.problem_count} problem(s) {where}; nothing was sent")
         return "\n".join(lines)
     lines = [f"{report.path}: {report.rows} row(s), no problems"]
     lines.append("  by action:      " + _counts(report.by_action))

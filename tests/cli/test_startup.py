@@ -224,3 +224,22 @@ def test_off_a_terminal_an_error_ends_with_the_summary_event(
     event = json.loads(line)
     assert (event["event"], event["exit_code"]) == ("summary", 2)
     assert "cannot use it as the run folder" in event["error"]
+
+
+def test_run_on_a_bad_header_says_what_validate_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`run` of a CSV with a misspelt column names the column and what is expected, in the
+    very words `validate` prints, and says the problems are in the header."""
+    from scf_batch.cli.main import main  # noqa: PLC0415
+
+    job = tmp_path / "typo_col.csv"
+    job.write_text("scf_name,object_tpye\nIndustry,lead\n", encoding="utf-8")
+    monkeypatch.setenv("CLOSE_API_KEY", TARGET_KEY)
+    assert main(["validate", str(job)]) == 2
+    validated = capsys.readouterr().out.splitlines()
+    assert main(["run", str(job), "--out", str(tmp_path / "run")]) == 2
+    said = capsys.readouterr().err
+    assert '"object_tpye"' in validated[0]
+    assert validated[0] in said.splitlines()
+    assert validated[-1].endswith("problem(s) in the header; nothing was sent")
