@@ -15,7 +15,7 @@ import structlog
 
 from scf_batch.redact import REDACTED, Scrubber
 
-__all__ = ["REDACTED", "Redactor", "configure", "renders_json", "use_json"]
+__all__ = ["REDACTED", "Redactor", "configure", "forget", "renders_json", "use_json"]
 
 # Values rendered as they are; anything else is turned into its text first, so the secret in
 # an object's str/repr (an exception, a URL) is scrubbed before the renderer calls them.
@@ -83,3 +83,8 @@ def configure(
 def renders_json() -> bool:
     """Whether the logs of this process are JSON lines (so a command's last words must be one)."""
     return _rendering["json"]
+
+
+def forget() -> None:
+    """Back to no configuration chosen: the start of a command (tests run many per process)."""
+    _rendering["json"] = False

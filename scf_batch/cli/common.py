@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from scf_batch import logs
 from scf_batch.errors import JobHeaderError, ScfBatchError, UsageError
 from scf_batch.exitcodes import ExitCode, exit_code_for
 
@@ -40,7 +39,7 @@ def guarded(body: Callable[[], int], *, show: Callable[[str], None] | None = Non
         code = exit_code_for(exc)
         if show is not None:
             show(message)
-        elif logs.renders_json():  # off a terminal, the last line is the summary event too
+        elif logs_are_json():  # off a terminal, the last line is the summary event too
             log_summary(code, error=message)
         else:
             click.echo(f"scf-batch: {message}", err=True)
@@ -154,7 +153,7 @@ def log_summary(code: int, **fields: Any) -> None:
 def report_summary(report: RunReport) -> None:
     """A run's summary event, off a terminal: counts, failed rows, drift repaired, why it
     stopped; on a terminal the text summary printed beside it is enough."""
-    if not logs.renders_json():
+    if not logs_are_json():
         return
     tally = report.tally
     written = sum(n for key, n in tally.by_outcome.items() if _wrote(key))
@@ -188,3 +187,17 @@ def _wrote(status_outcome: str) -> bool:
     """Whether a tally's `status/outcome` key counts rows that changed the org."""
     status, _, outcome = status_outcome.partition("/")
     return status == "ok" and outcome in WRITES
+
+
+def logs_are_json() -> bool:
+    """Whether this command set its logs to JSON lines (structlog, and so logs, is imported
+    only by a command that configures them: --help and offline commands never do)."""
+    logs = sys.modules.get("scf_batch.logs")
+    return logs is not None and bool(logs.renders_json())
+
+
+def forget_logs() -> None:
+    """A new command chooses its log format afresh (tests run many commands per process)."""
+    logs = sys.modules.get("scf_batch.logs")
+    if logs is not None:
+        logs.forget()

@@ -18,7 +18,7 @@ import click
 from click.shell_completion import CompletionItem
 
 from scf_batch import __version__
-from scf_batch.cli.common import pipe_closed
+from scf_batch.cli.common import forget_logs, pipe_closed
 from scf_batch.exitcodes import ExitCode
 
 
@@ -95,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     None), both are ignored once the exit code is known, so a late signal cannot change it.
     """
     received: list[int] = []
+    forget_logs()
     signal.signal(signal.SIGINT, signal.default_int_handler)
     previous = signal.signal(signal.SIGTERM, _sigterm_as_sigint(received))
     try:
