@@ -1,5 +1,5 @@
 """`python -m scf_batch` runs the same CLI as the `scf-batch` script."""
 
-from scf_batch.cli.main import main
+from scf_batch.cli import main
 
 raise SystemExit(main())

@@ -23,7 +23,9 @@ ScfBatchError
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
+
+from scf_batch.exitcodes import ExitCode
 
 if TYPE_CHECKING:
     from scf_batch.models import Problem
@@ -35,6 +37,8 @@ S = TypeVar("S")
 
 class ScfBatchError(Exception):
     """Root of every error scf-batch raises on purpose."""
+
+    exit_code: ClassVar[ExitCode] = ExitCode.USAGE
 
 
 class UsageError(ScfBatchError):
@@ -73,9 +77,13 @@ class DeletesRefused(UsageError, Generic[R, S]):
 class LockHeldError(ScfBatchError):
     """Another run holds the run folder's lock."""
 
+    exit_code: ClassVar[ExitCode] = ExitCode.LOCKED
+
 
 class CredentialsRefused(ScfBatchError):
     """Close refused the credentials before anything was changed (exit 3)."""
+
+    exit_code: ClassVar[ExitCode] = ExitCode.ABORTED
 
     def __init__(self, status: int | None) -> None:
         super().__init__(
@@ -144,6 +152,8 @@ class ServerRefusing(CloseError):
     with exit 5 and a message saying what the server asked; `group` is the endpoint group.
     """
 
+    exit_code: ClassVar[ExitCode] = ExitCode.REFUSING
+
     def __init__(
         self,
         message: str,
@@ -162,6 +172,8 @@ class ServerRefusing(CloseError):
 
 class AuthError(CloseError):
     """401/402/403: the credentials or plan do not allow this; the run stops."""
+
+    exit_code: ClassVar[ExitCode] = ExitCode.ABORTED
 
 
 class ApiError(CloseError):

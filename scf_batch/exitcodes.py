@@ -1,4 +1,9 @@
-"""The exit codes users and cron jobs rely on (the README's "Exit codes")."""
+"""The exit codes users and cron jobs rely on (the README's "Exit codes"), what each means, and
+the one error -> exit code mapping every command uses.
+
+Each error class of `errors.py` declares its code (`exit_code`), so the mapping reads it here
+without this module importing the tree (it ranks below it).
+"""
 
 from enum import IntEnum
 
@@ -12,3 +17,39 @@ class ExitCode(IntEnum):
     REFUSING = 5  # --max-errors reached, or Close kept refusing
     LOCKED = 75
     INTERRUPTED = 130
+    BROKEN_PIPE = 141  # the reader of our output went away (128 + SIGPIPE), as shell tools do
+
+    @property
+    def meaning(self) -> str:
+        """What the code says, in the words of the README's table."""
+        return MEANINGS[self]
+
+
+MEANINGS = {
+    ExitCode.OK: "every row ok",
+    ExitCode.ROWS_FAILED: "some rows failed",
+    ExitCode.USAGE: "usage error: bad command line, job spec, environment or file",
+    ExitCode.ABORTED: "Close refused the credentials",
+    ExitCode.STOPPED_EARLY: "stopped early on purpose (--limit or --max-duration)",
+    ExitCode.REFUSING: "stopped: --max-errors reached, or Close kept refusing",
+    ExitCode.LOCKED: "another run holds the run folder",
+    ExitCode.INTERRUPTED: "interrupted by SIGINT or SIGTERM",
+    ExitCode.BROKEN_PIPE: "the output's reader closed the pipe",
+}
+
+
+def exit_code_for(exc: BaseException) -> ExitCode:
+    """The exit code a command ended by this exception gets (the caller prints the message).
+
+    The project's errors carry their code; an OSError (a full disk, a closed pipe) is the
+    environment's; anything else that ends a command (KeyboardInterrupt, the cancellation a
+    signal made) is an interruption.
+    """
+    declared = getattr(exc, "exit_code", None)
+    if isinstance(declared, ExitCode):
+        return declared
+    if isinstance(exc, BrokenPipeError):
+        return ExitCode.BROKEN_PIPE
+    if isinstance(exc, OSError):
+        return ExitCode.USAGE
+    return ExitCode.INTERRUPTED

@@ -15,11 +15,13 @@ import structlog
 
 from scf_batch.redact import REDACTED, Scrubber
 
-__all__ = ["REDACTED", "Redactor", "configure", "use_json"]
+__all__ = ["REDACTED", "Redactor", "configure", "forget", "renders_json", "use_json"]
 
 # Values rendered as they are; anything else is turned into its text first, so the secret in
 # an object's str/repr (an exception, a URL) is scrubbed before the renderer calls them.
 _PLAIN = (str, int, float, bool, type(None), dict, list, tuple)
+# what the last `configure` chose: JSON lines (then every line on stderr is one JSON object)
+_rendering = {"json": False}
 
 
 class Redactor:
@@ -58,7 +60,8 @@ def configure(
     """Configure structlog for this process; call once per command."""
     out = stream if stream is not None else sys.stderr
     renderer: Any
-    if use_json(log_format, out):
+    _rendering["json"] = use_json(log_format, out)
+    if _rendering["json"]:
         renderer = structlog.processors.JSONRenderer()
     else:
         renderer = structlog.dev.ConsoleRenderer(colors=out.isatty())
@@ -75,3 +78,13 @@ def configure(
         logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=False,
     )
+
+
+def renders_json() -> bool:
+    """Whether the logs of this process are JSON lines (so a command's last words must be one)."""
+    return _rendering["json"]
+
+
+def forget() -> None:
+    """Back to no configuration chosen: the start of a command (tests run many per process)."""
+    _rendering["json"] = False

@@ -19,8 +19,9 @@ import click
 from scf_batch.errors import UsageError
 
 DEFAULT_BASE_URL = "https://api.close.com/api/v1/"
+BASE_URL_ENV = "CLOSE_BASE_URL"  # the base URL when neither the flag nor the spec gives one
 LOG_FORMATS = ("auto", "json", "console")
-ENCODINGS = ("utf-8", "cp1252", "latin-1")  # opsfile.ENCODINGS: a test holds them equal
+ENCODINGS = ("utf-8", "cp1252", "latin-1")  # utf-8 also drops a BOM; job.opsfile reads these
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -29,7 +30,8 @@ class Option:
     """One run option. `kind` is int, float, bool, str or a tuple of choices.
 
     `low`/`high` bound numbers (`above`: the low bound itself is not allowed); `unit` follows
-    the value in help texts; `cli`/`spec`: where the option may be given.
+    the value in help texts; `cli`/`spec`: where the option may be given; `shown_default`: the
+    default in words, when the value alone would not say it (None, or one that depends).
     """
 
     name: str
@@ -43,6 +45,7 @@ class Option:
     cli: bool = True
     spec: bool = True
     pattern: str | None = None
+    shown_default: str | None = None
 
     @property
     def flag(self) -> str:
@@ -88,43 +91,128 @@ class Option:
 
 
 OPTIONS = (
-    Option("base_url", str, DEFAULT_BASE_URL, "Close API base URL (an http:// or https:// URL)",
-           pattern=r"https?://\S+"),
-    Option("out", str, None, "run folder, relative to the spec [runs/<job>/]",
-           pattern=r"[^\x00]{1,4096}"),
-    Option("concurrency", int, 64,
-           "requests in flight at most (fewer when the rate and latency need fewer)",
-           low=1, high=256),
-    Option("rate", float, 20.0, "requests per second per endpoint group", low=0, above=True,
-           unit="req/s"),
-    Option("max_retries", int, 5, "retries per row of 5xx and network errors (429s apart)",
-           low=0, high=100),
+    Option(
+        "base_url",
+        str,
+        DEFAULT_BASE_URL,
+        "Close API base URL (an http:// or https:// URL)",
+        pattern=r"https?://\S+",
+        shown_default=f"the spec's, then ${BASE_URL_ENV}, then {DEFAULT_BASE_URL}",
+    ),
+    Option(
+        "out",
+        str,
+        None,
+        "run folder, relative to the spec",
+        pattern=r"[^\x00]{1,4096}",
+        shown_default="runs/<job>/",
+    ),
+    Option(
+        "concurrency",
+        int,
+        64,
+        "requests in flight at most (fewer when the rate and latency need fewer)",
+        low=1,
+        high=256,
+    ),
+    Option(
+        "rate",
+        float,
+        20.0,
+        "requests per second per endpoint group",
+        low=0,
+        above=True,
+        unit="req/s",
+    ),
+    Option(
+        "max_retries",
+        int,
+        5,
+        "retries per row of 5xx and network errors (429s apart)",
+        low=0,
+        high=100,
+    ),
     Option("timeout", float, 30.0, "seconds per request", low=0, above=True, unit="s"),
-    Option("limit", int, None,
-           "canary: stop after N rows that write (rows needing no write do not count; exit 4)",
-           low=1),
-    Option("max_errors", int, None, "stop after N failed rows (exit 5)", low=1),
-    Option("max_duration", float, None, "stop admitting rows after S seconds (exit 4)",
-           low=0, above=True, unit="s"),
+    Option(
+        "limit",
+        int,
+        None,
+        "canary: stop after N rows that write (rows needing no write do not count; exit 4)",
+        low=1,
+        shown_default="no limit",
+    ),
+    Option(
+        "max_errors",
+        int,
+        None,
+        "stop after N failed rows (exit 5)",
+        low=1,
+        shown_default="no limit",
+    ),
+    Option(
+        "max_duration",
+        float,
+        None,
+        "stop admitting rows after S seconds (exit 4)",
+        low=0,
+        above=True,
+        unit="s",
+        shown_default="no limit",
+    ),
     Option("skip_invalid", bool, False, "record invalid rows as invalid and run the rest"),
-    Option("allow_delete", bool, False,
-           "let disassociate rows run: they delete every value stored in that field"),
+    Option(
+        "allow_delete",
+        bool,
+        False,
+        "let disassociate rows run: they delete every value stored in that field",
+    ),
     Option("dry_run", bool, False, "print the plan and send nothing"),
     Option("allow_insecure_http", bool, False, "allow http:// to a host that is not loopback"),
-    Option("organization_id", str, None, "the org the key must belong to (orga_...)",
-           pattern=r"orga_[0-9A-Za-z]{1,64}"),
-    Option("organization_name", str, None, "the name of the org the key must belong to",
-           pattern=r"(?s).{1,200}"),
-    Option("restart", bool, False, "archive the current pass to history/ and start a new one",
-           spec=False),
-    Option("retry_failed", bool, False,
-           "run again only the rows of the last pass that failed, in the same pass", spec=False),
-    Option("encoding", ENCODINGS, "utf-8",
-           "the operations file's text encoding (Excel's plain CSV on Windows: cp1252)"),
+    Option(
+        "organization_id",
+        str,
+        None,
+        "the org the key must belong to (orga_...)",
+        pattern=r"orga_[0-9A-Za-z]{1,64}",
+        shown_default="any org",
+    ),
+    Option(
+        "organization_name",
+        str,
+        None,
+        "the name of the org the key must belong to",
+        pattern=r"(?s).{1,200}",
+        shown_default="any org",
+    ),
+    Option(
+        "restart",
+        bool,
+        False,
+        "archive the current pass to history/ and start a new one",
+        spec=False,
+    ),
+    Option(
+        "retry_failed",
+        bool,
+        False,
+        "run again only the rows of the last pass that failed, in the same pass",
+        spec=False,
+    ),
+    Option(
+        "encoding",
+        ENCODINGS,
+        "utf-8",
+        "the operations file's text encoding (Excel's plain CSV on Windows: cp1252)",
+    ),
     Option("allow_empty", bool, False, "accept an operations file without a row (exit 0)"),
-    Option("log_format", LOG_FORMATS, "auto", "auto: JSON lines off a terminal"),
-    Option("progress", bool, None, "a live progress bar (default: on a terminal)"),
-)  # fmt: skip
+    Option(
+        "log_format",
+        LOG_FORMATS,
+        "auto",
+        "log lines on stderr: json, console, or auto (JSON lines off a terminal)",
+    ),
+    Option("progress", bool, None, "a live progress bar on stderr", shown_default="on a terminal"),
+)
 
 
 def _finite(value: float) -> bool:
@@ -144,15 +232,43 @@ def click_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def click_options_for(*names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a click command with the named options of the table, in the table's order."""
+    unknown = set(names) - set(BY_NAME)
+    if unknown:
+        raise ValueError(f"not in the options table: {', '.join(sorted(unknown))}")
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(OPTIONS):
+            if option.name in names:
+                command = _click_option(option)(command)
+        return command
+
+    return decorate
+
+
+def help_text(option: Option) -> str:
+    """The option's help as --help shows it: what it does, then its default with its unit."""
+    if option.shown_default is not None:
+        default = option.shown_default
+    elif option.kind is bool:
+        default = "off"
+    else:
+        default = _shown(option.default) + (f" {option.unit}" if option.unit else "")
+    return f"{option.help} [default: {default}]"
+
+
+def environment_base_url(environ: Mapping[str, str]) -> str:
+    """The base URL when neither the flag nor the spec gives one: $CLOSE_BASE_URL, or Close."""
+    return environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+
+
 def _click_option(option: Option) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    unit = f" {option.unit}" if option.unit else ""
-    shown = option.default is not None and option.kind is not bool
-    default = f" [{_shown(option.default)}{unit}]" if shown else ""
-    help_text = option.help + default
+    described = help_text(option)
     if option.name == "progress":
-        return click.option("--progress/--no-progress", default=None, help=help_text)
+        return click.option("--progress/--no-progress", default=None, help=described)
     if option.kind is bool:
-        return click.option(option.flag, is_flag=True, default=None, help=help_text)
+        return click.option(option.flag, is_flag=True, default=None, help=described)
     kind: Any
     if isinstance(option.kind, tuple):
         kind = click.Choice(option.kind)
@@ -162,7 +278,7 @@ def _click_option(option: Option) -> Callable[[Callable[..., Any]], Callable[...
         kind = click.FloatRange(option.low, option.high, min_open=option.above)
     else:
         kind = click.STRING
-    return click.option(option.flag, type=kind, default=None, help=help_text)
+    return click.option(option.flag, type=kind, default=None, help=described)
 
 
 def _int(value: float | None) -> int | None:
@@ -228,8 +344,10 @@ def build_settings(
     flags: Mapping[str, Any],
     api_key_env: str | None = None,
     token_env: str | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> RunSettings:
-    """Flags (None = not given) override the spec's values, which override the defaults.
+    """Flags (None = not given) override the spec's values, which override the environment
+    ($CLOSE_BASE_URL, for the base URL), which overrides the defaults.
 
     Flags are checked here against the same table as the spec's values (click has already
     checked the ones from the command line; this catches any other caller).
@@ -242,6 +360,8 @@ def build_settings(
             value = spec_values.get(option.name)
         if isinstance(value, Path):
             value = str(value)
+        if value is None and option.name == "base_url" and environ is not None:
+            value = environ.get(BASE_URL_ENV) or None
         if value is None:
             value = option.default
         elif option.check(value) is None:

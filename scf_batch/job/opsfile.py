@@ -31,6 +31,7 @@ from scf_batch.job.definitions import FieldDefinition
 from scf_batch.job.jsonlrows import jsonl_items
 from scf_batch.job.rowrules import conflict_error
 from scf_batch.models import Operation, RowError
+from scf_batch.options import ENCODINGS
 
 T = TypeVar("T")
 Item = Operation | RowError | FieldDefinition
@@ -44,7 +45,6 @@ SUFFIXES = {
 }
 UNREADABLE = (OSError, EOFError, zlib.error)  # gzip.BadGzipFile is an OSError
 MAX_INFLATED_BYTES = 256 << 20  # what a .gz may inflate to (see above)
-ENCODINGS = ("utf-8", "cp1252", "latin-1")  # utf-8 also drops a BOM
 
 
 def file_format(path: Path) -> str:

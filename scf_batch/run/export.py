@@ -1,4 +1,5 @@
-"""`scf-batch export -o FILE`: read an org once and write its fields and associations as a job.
+"""What `scf-batch export -o FILE` does (its command is cli/export.py): read an org once and
+write its fields and associations as a job.
 
 The I/O around export.py: the key from the environment variable the user names (so a source and
 a target key can live side by side), one snapshot, the records written as JSONL.
@@ -15,15 +16,8 @@ import click
 
 from scf_batch import logs
 from scf_batch.close.client import open_client
-from scf_batch.close.credentials import (
-    DEFAULT_API_KEY_ENV,
-    DEFAULT_TOKEN_ENV,
-    Credentials,
-    read_credentials,
-)
-from scf_batch.errors import CredentialsRefused, ScfBatchError
+from scf_batch.close.credentials import Credentials, read_credentials
 from scf_batch.exitcodes import ExitCode
-from scf_batch.options import DEFAULT_BASE_URL
 from scf_batch.plan.export import Exported, export_job
 from scf_batch.plan.snapshot import Snapshot
 from scf_batch.run.orgreader import fetch_snapshot
@@ -44,38 +38,7 @@ def write_jsonl(path: Path, records: list[dict[str, object]]) -> None:
     os.replace(tmp, path)
 
 
-@click.command("export")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
-    required=True,
-    help="the JSONL job to write",
-)
-@click.option(
-    "--api-key-env",
-    default=None,
-    show_default=DEFAULT_API_KEY_ENV,
-    help="the environment variable holding the org's API key",
-)
-@click.option(
-    "--token-env",
-    default=None,
-    show_default=DEFAULT_TOKEN_ENV,
-    help="the environment variable holding an OAuth access token (instead of an API key)",
-)
-@click.option("--base-url", default=DEFAULT_BASE_URL, show_default=True, help="Close API base URL")
-@click.option("--field", "fields", multiple=True, help="export only this field (repeatable)")
-@click.option(
-    "--object-type",
-    "object_types",
-    multiple=True,
-    help="only associations with this object type (lead, ..., or a custom type's name; repeatable)",
-)
-@click.option(
-    "--skip-ambiguous", is_flag=True, help="leave out what has no unambiguous name (else: exit 2)"
-)
-def export_command(
+def export_org(
     *,
     output: Path,
     api_key_env: str | None,
@@ -85,19 +48,13 @@ def export_command(
     object_types: tuple[str, ...],
     skip_ambiguous: bool,
 ) -> int:
-    """Write an org's shared fields (definitions) and associations as a job, all by name."""
-    try:
-        credentials = read_credentials(
-            os.environ, api_key_env=api_key_env, token_env=token_env, base_url=base_url
-        )
-        logs.configure(log_format="auto", secrets=[credentials.secret])
-        snapshot = anyio.run(read_org, base_url, credentials, backend="asyncio")
-    except CredentialsRefused as exc:
-        click.echo(f"scf-batch export: {exc}", err=True)
-        return ExitCode.ABORTED
-    except ScfBatchError as exc:
-        click.echo(f"scf-batch export: {exc}", err=True)
-        return ExitCode.USAGE
+    """Write an org's shared fields (definitions) and associations as a job, all by name; the
+    exit code (errors are raised, for the CLI's one error path)."""
+    credentials = read_credentials(
+        os.environ, api_key_env=api_key_env, token_env=token_env, base_url=base_url
+    )
+    logs.configure(log_format="auto", secrets=[credentials.secret])
+    snapshot = anyio.run(read_org, base_url, credentials, backend="asyncio")
     exported = export_job(snapshot, fields=fields, object_types=object_types)
     return _write(exported, output, snapshot, skip_ambiguous=skip_ambiguous)
 

@@ -21,15 +21,11 @@ from scf_batch.close.credentials import Credentials, read_credentials
 from scf_batch.close.inflight import InFlightLimit
 from scf_batch.close.retry import RetryPolicy
 from scf_batch.errors import (
-    CredentialsRefused,
     DeletesRefused,
     JobInvalid,
-    LockHeldError,
-    ScfBatchError,
-    ServerRefusing,
     UsageError,
 )
-from scf_batch.exitcodes import ExitCode
+from scf_batch.exitcodes import ExitCode, exit_code_for
 from scf_batch.job.opsfile import check_operations, fingerprint
 from scf_batch.options import RunSettings
 from scf_batch.plan.prepare import Prepared, Report, prepare, survey
@@ -185,10 +181,12 @@ async def _run_pass(
         report = _surveyed(settings, snapshot, resume)
         reached.total_rows = report.rows
         baseline = _baseline(settings.out, start, snapshot)
+        org = snapshot.org
         log.info(
             "start",
             job=settings.name,
-            org=str(snapshot.org),
+            org_id=org.id if org else None,
+            org_name=org.name if org else None,
             pass_number=start.number,
             rows=report.rows,
             done_before=resume.done.count,
@@ -333,19 +331,6 @@ def _surveyed(settings: RunSettings, snapshot: Snapshot, resume: Resume) -> Repo
     if report.delete_count and not settings.allow_delete:
         raise DeletesRefused(report, snapshot, delete_count=report.delete_count)
     return report
-
-
-def exit_code_for(exc: BaseException) -> ExitCode:
-    """The exit code a run ended by this exception gets (the CLI prints the message)."""
-    if isinstance(exc, LockHeldError):
-        return ExitCode.LOCKED
-    if isinstance(exc, CredentialsRefused):
-        return ExitCode.ABORTED
-    if isinstance(exc, ServerRefusing):
-        return ExitCode.REFUSING
-    if isinstance(exc, ScfBatchError | OSError):
-        return ExitCode.USAGE
-    return ExitCode.INTERRUPTED  # KeyboardInterrupt, or the cancellation SIGINT/SIGTERM made
 
 
 def _write_failure_summary(

@@ -106,7 +106,7 @@ class LogReporter:
             in_flight=progress.in_flight,
             requests=progress.requests,
             rate_limited=progress.rate_limited,
-            rows_per_s=round(progress.done / progress.elapsed_s, 2) if progress.elapsed_s else 0,
+            rows_per_s=round(progress.done / progress.elapsed_s) if progress.elapsed_s else 0,
         )
 
 

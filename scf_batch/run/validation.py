@@ -15,14 +15,12 @@ from typing import Any
 
 import anyio
 
-from scf_batch.close.client import open_client
 from scf_batch.close.credentials import Credentials, read_credentials
 from scf_batch.errors import UsageError
 from scf_batch.job.spec import JobSpec, load_job
-from scf_batch.options import DEFAULT_BASE_URL
+from scf_batch.options import environment_base_url
 from scf_batch.plan.prepare import Report, survey
 from scf_batch.plan.snapshot import Snapshot
-from scf_batch.run.orgreader import fetch_snapshot
 from scf_batch.text import show
 
 
@@ -55,7 +53,7 @@ def _survey(
 ) -> Report:
     if not online:
         return survey(spec.operations, None, encoding=encoding)
-    url = base_url or spec.values.get("base_url") or DEFAULT_BASE_URL
+    url = base_url or spec.values.get("base_url") or environment_base_url(environ)
     credentials = read_credentials(
         environ, api_key_env=spec.api_key_env, token_env=spec.token_env, base_url=url
     )
@@ -83,6 +81,9 @@ def _check_pin(snapshot: Snapshot, spec: JobSpec) -> None:
 
 
 async def _fetch(base_url: str, credentials: Credentials, insecure: bool) -> Snapshot:
+    from scf_batch.close.client import open_client  # noqa: PLC0415 (offline runs skip aiohttp)
+    from scf_batch.run.orgreader import fetch_snapshot  # noqa: PLC0415
+
     async with open_client(base_url, credentials, allow_insecure_http=insecure) as client:
         return await fetch_snapshot(client, base_url)
 
@@ -96,10 +97,12 @@ def render_text(report: Report) -> str:
             lines.append(f"... and {hidden} more")
         if report.lacking:
             lines.append(report.lacking.render())
-        lines.append(
-            f"{report.path}: {report.problem_count} problem(s) in {report.invalid_rows} of "
-            f"{report.rows} row(s); nothing was sent"
+        where = (
+            f"in {report.invalid_rows} of {report.rows} row(s)"
+            if report.invalid_rows
+            else "in the header"
         )
+        lines.append(f"{report.path}: {report.problem_count} problem(s) {where}; nothing was sent")
         return "\n".join(lines)
     lines = [f"{report.path}: {report.rows} row(s), no problems"]
     lines.append("  by action:      " + _counts(report.by_action))

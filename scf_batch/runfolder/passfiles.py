@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from scf_batch.errors import UsageError
-from scf_batch.job.opsfile import ENCODINGS, fingerprint
+from scf_batch.job.opsfile import fingerprint
+from scf_batch.options import ENCODINGS
 from scf_batch.runfolder.folder import (
     CHECKPOINT_FILE,
     MAX_RESULT_LINE_BYTES,

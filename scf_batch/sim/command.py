@@ -61,9 +61,19 @@ from scf_batch.sim.store import SeedError
     help="Share of requests answered 500/502/503/504 or dropped (some after applying).",
 )
 @click.option(
-    "--header-style", type=click.Choice(HEADER_STYLES), default="comma", show_default=True
+    "--header-style",
+    type=click.Choice(HEADER_STYLES),
+    default="comma",
+    show_default=True,
+    help="The RateLimit header: comma-separated, semicolon-separated, or none at all.",
 )
-@click.option("--body-style", type=click.Choice(BODY_STYLES), default="legacy", show_default=True)
+@click.option(
+    "--body-style",
+    type=click.Choice(BODY_STYLES),
+    default="legacy",
+    show_default=True,
+    help="The 429 body: Close's deprecated JSON (legacy), none (empty), or plain text.",
+)
 @click.option(
     "--random-seed", type=int, default=None, help="Make faults, jitter and ids repeatable."
 )

@@ -27,7 +27,7 @@ from scf_batch.errors import ScfBatchError
 from scf_batch.job import csvrows, jsonlrows, opsfile
 from scf_batch.job.rowrules import COLUMNS
 from scf_batch.job.spec import RUN_KEYS, SIMULATOR_KEYS, JobSpec, load_job
-from scf_batch.options import build_settings
+from scf_batch.options import ENCODINGS, build_settings
 from scf_batch.runfolder.folder import CHECKPOINT_FILE, read_checkpoint, scan_results
 
 MAX_PEAK_BYTES = 4 << 20
@@ -148,7 +148,7 @@ def read_all(path: Path, *, encoding: str) -> None:
 @given(
     data=operations_bytes(),
     name=st.sampled_from(SUFFIXES),
-    encoding=st.sampled_from(opsfile.ENCODINGS),
+    encoding=st.sampled_from(ENCODINGS),
     header=st.booleans(),
 )
 def test_any_operations_file_ends_in_rows_or_a_usage_error(

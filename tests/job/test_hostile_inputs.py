@@ -309,7 +309,7 @@ def test_validate_takes_the_encoding_flag(tmp_path: Path) -> None:
 
 def test_an_unknown_encoding_is_a_job_file_error(tmp_path: Path) -> None:
     """read_operations accepts only the listed encodings, the same list as the option's."""
-    assert opsfile.ENCODINGS == ENCODINGS == BY_NAME["encoding"].kind
+    assert ENCODINGS == BY_NAME["encoding"].kind  # opsfile reads the same tuple
     with pytest.raises(JobFileError, match="encoding: found 'utf-7'"):
         read_operations(write(tmp_path / "ops.csv", HEADER + ROW_1), encoding="utf-7")
 

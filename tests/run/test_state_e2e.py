@@ -182,8 +182,9 @@ def test_a_job_pinned_to_one_org_refuses_a_key_of_another_with_nothing_sent(
         spec.write_text(f'operations = "job.csv"\norganization_id = "{org_id}"\n')
         refused = run_cli(spec, sim.base_url, tmp_path / "run", api_key=SOURCE_KEY)
         assert refused.returncode == 2
-        assert '"Acme Source"' in refused.stderr
-        assert org_id in refused.stderr
+        said = json.loads(refused.stderr.splitlines()[-1])["error"]  # off a terminal: the summary
+        assert '"Acme Source"' in said
+        assert org_id in said
         assert writes_sent(sim.stats()) == {}
         assert run_cli(spec, sim.base_url, tmp_path / "run").returncode == 0
 

@@ -1,0 +1,178 @@
+"""`run`, `plan` and `validate`: the commands that read a job. Each imports the pipeline only
+when it runs; `validate` offline imports no HTTP client."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from scf_batch.cli.common import guarded, report_summary, settings_for
+from scf_batch.exitcodes import ExitCode
+from scf_batch.options import click_options, click_options_for
+
+if TYPE_CHECKING:
+    from scf_batch.close.credentials import Credentials
+    from scf_batch.options import RunSettings
+    from scf_batch.plan.prepare import Report
+
+FORMAT_HELP = "what to print on stdout: text for a person, json for a program [default: text]"
+
+
+@click.command("run")
+@click.argument("job", type=click.Path(path_type=Path))
+@click_options
+def run_command(job: Path, **flags: Any) -> int:
+    """Run JOB: a job spec (jobs/*.toml) or an operations file (.csv/.jsonl[.gz]).
+
+    Continues the pass an earlier run left unfinished; after a finished pass, starts a new one
+    against a fresh snapshot of the org, which sends no write unless the org drifted.
+    """
+
+    def body() -> int:
+        import anyio  # noqa: PLC0415 (imported when the command runs)
+
+        from scf_batch import logs  # noqa: PLC0415
+        from scf_batch.job.opsfile import check_operations  # noqa: PLC0415
+        from scf_batch.report.summary import render_summary  # noqa: PLC0415
+        from scf_batch.run.job import credentials_for, run_job  # noqa: PLC0415
+        from scf_batch.run.progress import make_reporter  # noqa: PLC0415
+
+        settings = settings_for(job, flags)
+        check_operations(  # an unreadable file or header, or no row: say so first
+            settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
+        )
+        credentials = credentials_for(settings)
+        logs.configure(log_format=settings.log_format, secrets=[credentials.secret])
+        if settings.dry_run:
+            plan = show_plan(settings, credentials, everything=False, output_format="text")
+            click.echo("dry run: nothing was sent")
+            return ExitCode.OK if plan.ok else ExitCode.USAGE
+        report = anyio.run(
+            lambda: run_job(
+                settings, credentials, reporter=lambda: make_reporter(settings.progress)
+            ),
+            backend="asyncio",
+        )
+        click.echo(render_summary(report))
+        report_summary(report)
+        return int(report.exit_code)
+
+    return guarded(body)
+
+
+@click.command("plan")
+@click.argument("job", type=click.Path(path_type=Path))
+@click.option("--all", "everything", is_flag=True, help="list rows with nothing to do too")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help=FORMAT_HELP,
+)
+@click.option("--exit-code", is_flag=True, help="exit 1 when the plan would change something")
+@click_options_for("base_url")
+def plan_command(
+    job: Path, everything: bool, output_format: str, exit_code: bool, base_url: str | None
+) -> int:
+    """Show what `run` would change, row by row, from one snapshot of the org (read-only)."""
+
+    def body() -> int:
+        from scf_batch import logs  # noqa: PLC0415
+        from scf_batch.job.opsfile import check_operations  # noqa: PLC0415
+        from scf_batch.run.job import credentials_for  # noqa: PLC0415
+
+        settings = settings_for(job, {"base_url": base_url})
+        check_operations(
+            settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
+        )
+        credentials = credentials_for(settings)
+        logs.configure(log_format=settings.log_format, secrets=[credentials.secret])
+        report = show_plan(
+            settings, credentials, everything=everything, output_format=output_format
+        )
+        if not report.ok:
+            return ExitCode.USAGE
+        return ExitCode.ROWS_FAILED if exit_code and report.changes else ExitCode.OK
+
+    return guarded(body)
+
+
+def show_plan(
+    settings: RunSettings, credentials: Credentials, *, everything: bool, output_format: str
+) -> Report:
+    """Print the plan as it is made, then its counts."""
+    import anyio  # noqa: PLC0415
+
+    from scf_batch.plan.prepare import Prepared  # noqa: PLC0415
+    from scf_batch.plan.snapshot import Snapshot  # noqa: PLC0415
+    from scf_batch.plan.view import (  # noqa: PLC0415
+        counts_record,
+        plan_json_line,
+        plan_line,
+        plan_summary,
+    )
+    from scf_batch.run.job import plan_job  # noqa: PLC0415
+
+    def each(prepared: Prepared, snapshot: Snapshot) -> None:
+        if output_format == "json":
+            click.echo(plan_json_line(prepared, snapshot))
+            return
+        line = plan_line(prepared, snapshot, everything=everything)
+        if line is not None:
+            click.echo(line)
+
+    report = anyio.run(lambda: plan_job(settings, credentials, each=each), backend="asyncio")
+    if output_format == "json":
+        click.echo(json.dumps({"summary": counts_record(report)}))
+    else:
+        click.echo(plan_summary(report))
+    return report
+
+
+@click.command("validate")
+@click.argument("job", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help=FORMAT_HELP,
+)
+@click.option(
+    "--online", is_flag=True, help="also check every id and name against the org [default: off]"
+)
+@click_options_for("base_url", "encoding", "allow_empty")
+def validate_command(
+    job: Path,
+    *,
+    output_format: str,
+    online: bool,
+    base_url: str | None,
+    encoding: str | None,
+    allow_empty: bool | None,
+) -> int:
+    """Check a job (spec or operations file) without changing anything; exit 2 on problems."""
+
+    def body() -> int:
+        from scf_batch.run.validation import render_json, render_text, validate_job  # noqa: PLC0415
+
+        report = validate_job(
+            job,
+            online=online,
+            base_url=base_url,
+            environ=os.environ,
+            encoding=encoding,
+            allow_empty=allow_empty,
+        )
+        click.echo(render_json(report) if output_format == "json" else render_text(report))
+        return ExitCode.OK if report.ok else ExitCode.USAGE
+
+    def show_json(message: str) -> None:
+        click.echo(json.dumps({"path": str(job), "ok": False, "error": message}, indent=2))
+
+    return guarded(body, show=show_json if output_format == "json" else None)
