@@ -17,16 +17,20 @@ from scf_batch.sim import SimConfig, running
 # A key of the "Acme Target" org in the simulator's default seed: not a secret.
 DEMO_API_KEY = "api_target_key_1"
 DEMO_SPEC = Path("jobs") / "demo.toml"
+# Inside an installed wheel the demo job and its data sit under scf_batch/_data/; in the clone,
+# at the repository root.
+_PACKAGE = Path(__file__).resolve().parents[1]
+INSTALLED_ROOT = _PACKAGE / "_data"
 HeaderStyle = Literal["comma", "semicolon", "none"]
 BodyStyle = Literal["legacy", "empty", "text"]
 
 
 def find_demo_spec(explicit: Path | None) -> Path:
-    """The demo job: as given, else ./jobs/demo.toml, else the one beside the package."""
+    """The demo job: as given, else ./jobs/demo.toml, else the installed one, else the clone's."""
     candidates = (
         [explicit]
         if explicit is not None
-        else [Path.cwd() / DEMO_SPEC, Path(__file__).resolve().parents[2] / DEMO_SPEC]
+        else [Path.cwd() / DEMO_SPEC, INSTALLED_ROOT / DEMO_SPEC, _PACKAGE.parent / DEMO_SPEC]
     )
     for candidate in candidates:
         if candidate.is_file():

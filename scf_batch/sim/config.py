@@ -14,9 +14,11 @@ BodyStyle = Literal["legacy", "empty", "text"]
 HEADER_STYLES = ("comma", "semicolon", "none")
 BODY_STYLES = ("legacy", "empty", "text")
 
-# The repository's seed; when scf_batch runs from a wheel the file is absent and the same seed
-# is built in memory (see simulator.load_seed).
-DEFAULT_SEED_PATH = Path(__file__).resolve().parents[2] / "data" / "sim" / "seed.json"
+# The seed: inside an installed wheel under scf_batch/_data/, else the clone's data/sim/seed.json.
+_PACKAGE = Path(__file__).resolve().parents[1]
+_INSTALLED_ROOT = _PACKAGE / "_data"
+_DATA_ROOT = _INSTALLED_ROOT if _INSTALLED_ROOT.is_dir() else _PACKAGE.parent
+DEFAULT_SEED_PATH = _DATA_ROOT / "data" / "sim" / "seed.json"
 LIVE_FIELDS = (
     "rate_limit", "rate_window_s", "latency_ms", "jitter_ms", "fault_rate",
     "header_style", "body_style",
