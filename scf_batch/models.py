@@ -243,3 +243,12 @@ class PairTable:
                 f"PairTable values: {self.columns} of 0 .. {MAX_CODE}, got {values}"
             )
         self._packed[key] = sum(value << (32 * column) for column, value in enumerate(values))
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaField:
+    """One entry of an object's custom field schema (display order): regular or shared."""
+
+    id: str
+    name: str
+    is_shared: bool
