@@ -15,6 +15,7 @@ import anyio
 import click
 
 from scf_batch import __version__, logs
+from scf_batch.cli.show import show_command
 from scf_batch.close.credentials import Credentials, is_close_or_loopback
 from scf_batch.errors import (
     AuthError,
@@ -61,6 +62,7 @@ def cli() -> None:
 
 cli.add_command(sim_command)
 cli.add_command(export_command)
+cli.add_command(show_command)
 
 
 def guarded(body: Callable[[], int]) -> int:
