@@ -19,7 +19,7 @@ from scf_batch.close.credentials import DEFAULT_API_KEY_ENV, Credentials, read_c
 from scf_batch.errors import CredentialsRefused, ScfBatchError
 from scf_batch.exitcodes import ExitCode
 from scf_batch.options import DEFAULT_BASE_URL
-from scf_batch.plan.export import Exported, export_job
+from scf_batch.plan.export import Exported, export_job, split_for_csv
 from scf_batch.plan.snapshot import Snapshot
 from scf_batch.run.orgreader import fetch_snapshot
 
@@ -49,6 +49,10 @@ def write_jsonl(path: Path, records: list[dict[str, object]]) -> None:
 @click.option("--object-type", "object_types", multiple=True,
               help="only associations with this object type (lead, ..., or a custom type's "
                    "name; repeatable)")  # fmt: skip
+@click.option("--format", "output_format", type=click.Choice(("jsonl", "csv")), default="jsonl",
+              show_default=True,
+              help="csv: the associations as an operations CSV, the definitions as JSONL "
+                   "beside it (FILE with .definitions.jsonl)")  # fmt: skip
 @click.option("--skip-ambiguous", is_flag=True,
               help="leave out what has no unambiguous name (else: exit 2)")  # fmt: skip
 def export_command(
@@ -59,6 +63,7 @@ def export_command(
     fields: tuple[str, ...],
     object_types: tuple[str, ...],
     skip_ambiguous: bool,
+    output_format: str = "jsonl",
 ) -> int:
     """Write an org's shared fields (definitions) and associations as a job, all by name."""
     try:
@@ -74,7 +79,33 @@ def export_command(
         click.echo(f"scf-batch export: {exc}", err=True)
         return ExitCode.USAGE
     exported = export_job(snapshot, fields=fields, object_types=object_types)
+    if output_format == "csv" and not exported.problems:
+        return _write_csv(exported, output, snapshot)
     return _write(exported, output, snapshot, skip_ambiguous=skip_ambiguous)
+
+
+def definitions_beside(output: Path) -> Path:
+    """Where `--format csv` puts the definitions: `org.csv` -> `org.definitions.jsonl`."""
+    return output.with_name(output.name.removesuffix(".csv") + ".definitions.jsonl")
+
+
+def _write_csv(exported: Exported, output: Path, snapshot: Snapshot) -> int:
+    definitions, text = split_for_csv(exported.records)
+    beside = definitions_beside(output)
+    try:
+        write_jsonl(beside, definitions)
+        tmp = output.with_name(output.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, output)
+    except OSError as exc:
+        click.echo(f"scf-batch export: {output}: cannot write ({exc.strerror})", err=True)
+        return ExitCode.USAGE
+    org = f" of {snapshot.org}" if snapshot.org is not None else ""
+    click.echo(
+        f"scf-batch export: wrote {exported.associations} association(s){org} to {output} and "
+        f"{exported.definitions} field definition(s) to {beside}; run the definitions first"
+    )
+    return ExitCode.OK
 
 
 def _write(exported: Exported, output: Path, snapshot: Snapshot, *, skip_ambiguous: bool) -> int:
