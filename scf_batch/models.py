@@ -181,3 +181,12 @@ class RowResult:
     duration_ms: int = 0
     finished_at: str = ""
     note: str | None = None  # what a reader should know of an ok row (e.g. removed meanwhile)
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaField:
+    """One entry of an object's custom field schema (display order): regular or shared."""
+
+    id: str
+    name: str
+    is_shared: bool

@@ -43,6 +43,14 @@ from scf_batch.options import click_options_for, environment_base_url
     "repeatable) [default: all]",
 )
 @click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(("jsonl", "csv")),
+    default="jsonl",
+    help="csv: the associations as an operations CSV a spreadsheet edits, the definitions as "
+    "JSONL beside it (FILE.definitions.jsonl) [default: jsonl]",
+)
+@click.option(
     "--skip-ambiguous",
     is_flag=True,
     help="leave out what has no unambiguous name, instead of exit 2 [default: off]",
@@ -56,6 +64,7 @@ def export_command(
     fields: tuple[str, ...],
     object_types: tuple[str, ...],
     skip_ambiguous: bool,
+    output_format: str,
 ) -> int:
     """Write an org's shared fields (definitions) and associations as a job, all by name."""
 
@@ -70,6 +79,7 @@ def export_command(
             fields=fields,
             object_types=object_types,
             skip_ambiguous=skip_ambiguous,
+            output_format=output_format,
         )
 
     return guarded(body)

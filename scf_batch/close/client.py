@@ -57,7 +57,7 @@ from scf_batch.errors import (
     ServerRefusing,
     UsageError,
 )
-from scf_batch.models import Target
+from scf_batch.models import ObjectType, SchemaField, Target
 from scf_batch.redact import Scrubber
 
 PAGE_LIMIT = 100
@@ -361,6 +361,19 @@ class CloseClient:
         path = _association_path(scf_id, target)
         await self.request("DELETE", path, group=GROUP_DELETE_ASSOCIATION)
 
+    async def get_schema(self, target: Target) -> list[SchemaField]:
+        """The object's custom field schema (regular and shared fields, display order)."""
+        path = _schema_path(target)
+        body = await self._read_page(path, group=GROUP_GET_SCHEMA, params={})
+        return _schema_fields(body, f"GET {path}")
+
+    async def put_schema(self, target: Target, field_ids: list[str]) -> None:
+        """PUT the object's field order (the answer is checked to be a schema, then dropped)."""
+        path = _schema_path(target)
+        body = {"fields": [{"id": field_id} for field_id in field_ids]}
+        resp = await self.request("PUT", path, group=GROUP_PUT_SCHEMA, json=body, scrub=False)
+        _schema_fields(_object(resp, f"PUT {path}"), f"PUT {path}")
+
     async def _get_or_none(self, path: str, group: str) -> dict[str, Any] | None:
         try:
             resp = await self.request("GET", path, group=group)
@@ -499,6 +512,38 @@ def _association_path(scf_id: str, target: Target) -> str:
     parts = [target.object_type.value] + ([target.type_id] if target.type_id is not None else [])
     tail = "/".join(_segment(part) for part in parts)
     return f"custom_field/shared/{_segment(scf_id)}/association/{tail}/"
+
+
+GROUP_GET_SCHEMA = "GET custom_field_schema/{object_type}/"
+GROUP_PUT_SCHEMA = "PUT custom_field_schema/{object_type}/"
+_SCHEMA_WORDS = {
+    ObjectType.CUSTOM_ACTIVITY_TYPE: "activity",
+    ObjectType.CUSTOM_OBJECT_TYPE: "custom_object",
+}
+
+
+def _schema_path(target: Target) -> str:
+    """`custom_field_schema/lead/`, `.../activity/<id>/`, `.../custom_object/<id>/`."""
+    if target.type_id is None:
+        return f"custom_field_schema/{_segment(target.object_type.value)}/"
+    word = _SCHEMA_WORDS[target.object_type]
+    return f"custom_field_schema/{word}/{_segment(target.type_id)}/"
+
+
+def _schema_fields(body: dict[str, Any], where: str) -> list[SchemaField]:
+    """A schema answer's fields, checked at the edge: each an object with a string `id`."""
+    raw = body.get("fields")
+    if not isinstance(raw, list) or not all(
+        isinstance(f, dict) and isinstance(f.get("id"), str) for f in raw
+    ):
+        shape = '{"fields": [{"id": ...}, ...]}'
+        raise CloseError(f"{where}: expected {shape}, got fields={str(raw)[:200]}")
+    return [_schema_field(f) for f in raw]
+
+
+def _schema_field(raw: dict[str, Any]) -> SchemaField:
+    is_shared = raw.get("is_shared") is True
+    return SchemaField(id=raw["id"], name=str(raw.get("name", raw["id"])), is_shared=is_shared)
 
 
 def _no_answer(exc: BaseException) -> str:

@@ -8,6 +8,9 @@ types with one name, a role without a name — is reported, never guessed, and l
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -177,3 +180,31 @@ def _role_names(
             return None
         named.append(role_name)
     return named
+
+
+CSV_COLUMNS = (
+    "action",
+    "scf_name",
+    "object_type",
+    "custom_activity_type_name",
+    "custom_object_type_name",
+    "required",
+    "editable_with_roles",
+)
+
+
+def split_for_csv(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
+    """`--format csv`: the records a CSV cannot hold (definitions, as JSONL beside it) and the
+    associations as an operations CSV a spreadsheet user edits (roles as a JSON array)."""
+    kept = [record for record in records if DEFINE_KEY in record]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for record in records:
+        if DEFINE_KEY in record:
+            continue
+        row = {column: record.get(column, "") for column in CSV_COLUMNS}
+        row["required"] = "true" if record.get("required") else "false"
+        row["editable_with_roles"] = json.dumps(record.get("editable_with_roles") or [])
+        writer.writerow(row)
+    return kept, out.getvalue()

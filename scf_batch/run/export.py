@@ -18,24 +18,7 @@ from scf_batch import logs
 from scf_batch.close.client import open_client
 from scf_batch.close.credentials import Credentials, read_credentials
 from scf_batch.exitcodes import ExitCode
-from scf_batch.plan.export import Exported, export_job
-from scf_batch.plan.snapshot import Snapshot
-from scf_batch.run.orgreader import fetch_snapshot
-
-
-async def read_org(base_url: str, credentials: Credentials) -> Snapshot:
-    """One snapshot of the org the key belongs to."""
-    async with open_client(base_url, credentials, timeout_s=30.0) as client:
-        return await fetch_snapshot(client, base_url)
-
-
-def write_jsonl(path: Path, records: list[dict[str, object]]) -> None:
-    """Write the records one a line, replacing `path` only once they are all written."""
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
+from scf_batch.plan.export import Exported, export_job, split_for_csv
 
 
 def export_org(
@@ -47,6 +30,7 @@ def export_org(
     fields: tuple[str, ...],
     object_types: tuple[str, ...],
     skip_ambiguous: bool,
+    output_format: str = "jsonl",
 ) -> int:
     """Write an org's shared fields (definitions) and associations as a job, all by name; the
     exit code (errors are raised, for the CLI's one error path)."""
@@ -56,15 +40,42 @@ def export_org(
     logs.configure(log_format="auto", secrets=[credentials.secret])
     snapshot = anyio.run(read_org, base_url, credentials, backend="asyncio")
     exported = export_job(snapshot, fields=fields, object_types=object_types)
-    return _write(exported, output, snapshot, skip_ambiguous=skip_ambiguous)
+    if not _writable(exported, skip_ambiguous=skip_ambiguous):
+        return ExitCode.USAGE
+    org = f" of {snapshot.org}" if snapshot.org is not None else ""
+    try:
+        if output_format == "csv":
+            beside = _write_csv(exported, output)
+            message = (
+                f"wrote {exported.associations} association(s){org} to {output} and "
+                f"{exported.definitions} field definition(s) to {beside}; run the definitions "
+                "first"
+            )
+        else:
+            write_jsonl(output, exported.records)
+            message = (
+                f"wrote {exported.definitions} field definition(s) and "
+                f"{exported.associations} association(s){org} to {output}"
+            )
+    except OSError as exc:
+        click.echo(f"scf-batch export: {output}: cannot write ({exc.strerror})", err=True)
+        return ExitCode.USAGE
+    click.echo(f"scf-batch export: {message}")
+    return ExitCode.OK
 
 
-def _write(exported: Exported, output: Path, snapshot: Snapshot, *, skip_ambiguous: bool) -> int:
+def definitions_beside(output: Path) -> Path:
+    """Where `--format csv` puts the definitions: `org.csv` -> `org.definitions.jsonl`."""
+    return output.with_name(output.name.removesuffix(".csv") + ".definitions.jsonl")
+
+
+def _writable(exported: Exported, *, skip_ambiguous: bool) -> bool:
+    """Whether the export may be written; says why not (a filter matching nothing, a problem)."""
     if exported.unmatched:
         for unmatched in exported.unmatched:
             click.echo(f"scf-batch export: {unmatched}", err=True)
         click.echo("scf-batch export: a filter matches nothing; nothing was written", err=True)
-        return ExitCode.USAGE
+        return False
     for problem in exported.problems:
         click.echo(f"scf-batch export: {problem}", err=True)
     if exported.problems and not skip_ambiguous:
@@ -74,15 +85,16 @@ def _write(exported: Exported, output: Path, snapshot: Snapshot, *, skip_ambiguo
             "to leave it out",
             err=True,
         )
-        return ExitCode.USAGE
-    try:
-        write_jsonl(output, exported.records)
-    except OSError as exc:
-        click.echo(f"scf-batch export: {output}: cannot write ({exc.strerror})", err=True)
-        return ExitCode.USAGE
-    org = f" of {snapshot.org}" if snapshot.org is not None else ""
-    click.echo(
-        f"scf-batch export: wrote {exported.definitions} field definition(s) and "
-        f"{exported.associations} association(s){org} to {output}"
-    )
-    return ExitCode.OK
+        return False
+    return True
+
+
+def _write_csv(exported: Exported, output: Path) -> Path:
+    """The associations as an operations CSV at `output`, the definitions as JSONL beside it."""
+    definitions, text = split_for_csv(exported.records)
+    beside = definitions_beside(output)
+    write_jsonl(beside, definitions)
+    tmp = output.with_name(output.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, output)
+    return beside

@@ -134,6 +134,8 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("DELETE", routes.ASSOCIATION): lambda c: scf.delete_association(
         c.org, c.route.scf_id, c.key, c.user
     ),
+    ("GET", routes.SCHEMA): lambda c: scf.get_schema(c.org, c.key),
+    ("PUT", routes.SCHEMA): lambda c: scf.put_schema(c.org, c.key, c.body),
     ("GET", routes.ME): lambda c: scf.me(c.org),
     ("GET", routes.ROLES): _list(lambda org: org.roles),
     ("GET", routes.ACTIVITY_TYPES): _list(lambda org: org.activity_types),

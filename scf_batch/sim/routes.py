@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scf_batch.sim.store import TYPE_ID_KEYS, AssocKey
+from scf_batch.sim.store import TYPE_ID_KEYS, AssocKey, parse_schema_path
 
 FIELDS = "custom_field/shared/"
 FIELD = "custom_field/shared/{scf_id}/"
@@ -15,6 +15,7 @@ ME = "me/"
 ROLES = "role/"
 ACTIVITY_TYPES = "custom_activity/"
 OBJECT_TYPES = "custom_object_type/"
+SCHEMA = "custom_field_schema/{object_type}/"
 NO_ROUTE = "(no route)"
 
 METHODS: dict[str, tuple[str, ...]] = {
@@ -26,6 +27,7 @@ METHODS: dict[str, tuple[str, ...]] = {
     ROLES: ("GET",),
     ACTIVITY_TYPES: ("GET",),
     OBJECT_TYPES: ("GET",),
+    SCHEMA: ("GET", "PUT"),
 }
 GROUPS: dict[tuple[str, str], str] = {
     (method, template): f"{method} {template}"
@@ -59,6 +61,8 @@ def resolve(tail: str) -> Route | None:
     lookup = LOOKUPS.get(parts)
     if lookup is not None:
         return Route(lookup)
+    if parts[0] == "custom_field_schema":
+        return _schema_route(parts[1:])
     if parts[:2] != ("custom_field", "shared"):
         return None
     return _field_route(parts[2:])
@@ -73,6 +77,15 @@ def _field_route(rest: tuple[str, ...]) -> Route | None:
         return Route(ASSOCIATIONS, rest[0])
     key = association_key(rest[2:])
     return None if key is None else Route(ASSOCIATION, rest[0], key)
+
+
+def _schema_route(rest: tuple[str, ...]) -> Route | None:
+    """`custom_field_schema/lead/`, `.../activity/<id>/`, `.../custom_object/<id>/`."""
+    try:
+        key = parse_schema_path("/".join(rest))
+    except ValueError:
+        return None
+    return Route(SCHEMA, association=key)
 
 
 def association_key(parts: tuple[str, ...]) -> AssocKey | None:

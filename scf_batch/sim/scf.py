@@ -155,6 +155,9 @@ def delete_field(org: Org, scf_id: str) -> Reply:
     """DELETE custom_field/shared/{id}/: the field and all its associations; 200 `{}`."""
     find_field(org, scf_id)
     del org.fields[scf_id]
+    for ids in org.schemas.values():
+        if scf_id in ids:
+            ids.remove(scf_id)
     return 200, {}
 
 
@@ -238,6 +241,7 @@ def associate(org: Org, scf_id: str, body: dict[str, Any], user_id: str) -> Repl
         raise invalid(errors)
     association = Association(str(object_type), type_id, roles, required)
     scf.associations[(str(object_type), type_id)] = association
+    org.schemas.setdefault((str(object_type), type_id), []).append(scf.id)
     scf.touch(user_id)
     return 201, association.to_json()
 
@@ -270,6 +274,7 @@ def delete_association(org: Org, scf_id: str, key: AssocKey, user_id: str) -> Re
     """DELETE .../association/{object_type}/: 204 without a body."""
     scf, _ = _find_association(org, scf_id, key)
     del scf.associations[key]
+    org.schemas[key].remove(scf_id)
     scf.touch(user_id)
     return 204, None
 
@@ -339,3 +344,51 @@ def list_lookups(
         return {**item, "organization_id": org.id}
 
     return page(list(items.values()), query, render, has_more_key=has_more_key)
+
+
+# --- custom field schemas (display order) -------------------------------------------------------
+
+
+def get_schema(org: Org, key: AssocKey) -> Reply:
+    """GET custom_field_schema/{object_type}/: the object's fields, regular and shared, in
+    display order; an unknown custom type is a 404."""
+    _check_schema_object(org, key)
+    return 200, {"fields": [_schema_entry(org, i) for i in org.schemas.get(key, [])]}
+
+
+def put_schema(org: Org, key: AssocKey, body: dict[str, Any]) -> Reply:
+    """PUT custom_field_schema/{object_type}/: `{"fields": [{"id"}, ...]}` reorders; the ids
+    left out follow in their current order; an id not on the object is a 400."""
+    _check_schema_object(org, key)
+    current = org.schemas.get(key, [])
+    wanted = _check_schema_ids(body.get("fields"), set(current))
+    org.schemas[key] = wanted + [i for i in current if i not in set(wanted)]
+    return get_schema(org, key)
+
+
+def _check_schema_object(org: Org, key: AssocKey) -> None:
+    if key[1] is not None and key[1] not in org.type_ids(key[0]):
+        raise not_found("Custom field schema")
+
+
+def _check_schema_ids(fields: object, belongs: set[str]) -> list[str]:
+    shape = 'must be a list of objects {"id": ...}'
+    if not isinstance(fields, list) or not all(isinstance(f, dict) for f in fields):
+        raise invalid({"fields": shape})
+    ids = [f.get("id") for f in fields]
+    if not all(isinstance(i, str) for i in ids):
+        raise invalid({"fields": shape})
+    unknown = [str(i) for i in ids if i not in belongs]
+    if unknown:
+        raise invalid({"fields": f"not fields of this object: {', '.join(unknown)}"})
+    if len(set(ids)) != len(ids):
+        raise invalid({"fields": "names a field more than once"})
+    return [str(i) for i in ids]
+
+
+def _schema_entry(org: Org, field_id: str) -> dict[str, Any]:
+    shared = org.fields.get(field_id)
+    if shared is not None:
+        return {"id": shared.id, "name": shared.name, "type": shared.type, "is_shared": True}
+    regular = org.regular_fields[field_id]
+    return {"id": regular.id, "name": regular.name, "type": regular.type, "is_shared": False}

@@ -110,6 +110,17 @@ SOURCE_ONLY = ("Churn Risk", "Parent Contract", "Onboarding Owner")
 TARGET_CHOICES = {"Industry": ["SaaS", "Manufacturing", "Retail"]}
 TARGET_DESCRIPTIONS = {"Health Score": "Customer health score"}
 
+# Regular (not shared) custom fields, the same in both orgs: (name, type, object_type, type name).
+# They sit in the objects' schemas, so a test can show that reordering keeps their places.
+REGULAR_FIELDS = (
+    ("Lead Source", "choices", "lead", None),
+    ("Region", "text", "lead", None),
+    ("Job Title Level", "choices", "contact", None),
+    ("Forecast Note", "text", "opportunity", None),
+    ("Call Duration", "number", "custom_activity_type", "Discovery Call"),
+    ("SKU", "text", "custom_object_type", "Subscription"),
+)
+
 
 @dataclass(frozen=True)
 class OrgIds:
@@ -145,6 +156,56 @@ class OrgIds:
         return association
 
 
+def schema_order(names: list[str], regular: list[str], *, source: bool) -> list[str]:
+    """An object's display order by name. The source's is deliberate: shared fields by name
+    from Z to A, its first regular field on top and the others in the middle; the target's is
+    what it has by default, regular fields first (its shared ones follow as they get associated)."""
+    if not source:
+        return list(regular)
+    shared = sorted(names, reverse=True)
+    middle = len(shared) // 2
+    return regular[:1] + shared[:middle] + regular[1:] + shared[middle:]
+
+
+def build_schemas(
+    ids: OrgIds, fields: list[dict[str, Any]], regular: list[dict[str, Any]], *, source: bool
+) -> list[dict[str, Any]]:
+    """Every object's schema, by the schema URL's object type, listing ids."""
+    paths = ["lead", "contact", "opportunity"]
+    paths += [f"activity/{i}" for i in ids.activity_types.values()]
+    paths += [f"custom_object/{i}" for i in ids.object_types.values()]
+    schemas = []
+    for path in paths:
+        on = [f for f in fields if path in {_schema_path(a) for a in f["associations"]}]
+        mine = [f for f in regular if _schema_path(f) == path]
+        order = schema_order([f["name"] for f in on], [f["name"] for f in mine], source=source)
+        by_name = {f["name"]: f["id"] for f in on + mine}
+        if order:
+            schemas.append({"object_type": path, "fields": [by_name[n] for n in order]})
+    return schemas
+
+
+def _schema_path(thing: dict[str, Any]) -> str:
+    """The schema URL's object type for an association or a regular field."""
+    if thing["object_type"] == "custom_activity_type":
+        return f"activity/{thing['custom_activity_type_id']}"
+    if thing["object_type"] == "custom_object_type":
+        return f"custom_object/{thing['custom_object_type_id']}"
+    return str(thing["object_type"])
+
+
+def build_regular(slug: str, ids: OrgIds) -> list[dict[str, Any]]:
+    """The org's regular fields in the seed's shape."""
+    regular = []
+    for fname, ftype, object_type, type_name in REGULAR_FIELDS:
+        item: dict[str, Any] = {"id": stable_id("cf_", slug, "regular", fname), "name": fname}
+        item["type"] = ftype
+        item.update(ids.association((object_type, type_name, False, ())))
+        del item["editable_with_roles"], item["required"]
+        regular.append(item)
+    return regular
+
+
 def build_org(slug: str, name: str, *, source: bool) -> dict[str, Any]:
     """One org of the seed; names are shared between orgs, ids are not. The source has every
     field with its associations; the target lacks SOURCE_ONLY, differs as TARGET_CHOICES and
@@ -175,6 +236,7 @@ def build_org(slug: str, name: str, *, source: bool) -> dict[str, Any]:
         if ftype == "custom_object":
             scf["referenced_custom_type_id"] = ids.object_types[REFERENCED_TYPES[fname]]
         fields.append(scf)
+    regular = build_regular(slug, ids)
     return {
         "id": ids.org,
         "name": name,
@@ -192,6 +254,8 @@ def build_org(slug: str, name: str, *, source: bool) -> dict[str, Any]:
         "custom_activity_types": [{"id": i, "name": n} for n, i in ids.activity_types.items()],
         "custom_object_types": [{"id": i, "name": n} for n, i in ids.object_types.items()],
         "shared_custom_fields": fields,
+        "regular_custom_fields": regular,
+        "custom_field_schemas": build_schemas(ids, fields, regular, source=source),
     }
 
 

@@ -1,7 +1,8 @@
 """The simulated orgs and their shared custom fields: loaded from a seed, dumped for `/_sim/state`.
 
 Pure data, no HTTP. Associations are keyed by (object_type, custom type id or None), so a lookup
-from a URL is one dict access.
+from a URL is one dict access. Each object also has a schema: the ids of its fields, regular and
+shared, in display order (`custom_field_schema/{object_type}/`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ REFERENCING_TYPE = "custom_object"  # its fields carry `referenced_custom_type_i
 BUILTIN_ROLES = ("admin", "superuser", "user", "restricted_user")
 
 AssocKey = tuple[str, str | None]
+# the schema URL's word for each custom type: `activity/<id>`, `custom_object/<id>`
+SCHEMA_WORDS = {"custom_activity_type": "activity", "custom_object_type": "custom_object"}
 
 
 class SeedError(ValueError):
@@ -97,6 +100,29 @@ class SharedField:
 
 
 @dataclass(slots=True)
+class RegularField:
+    """A custom field of one object only (not shared): it takes part in that object's schema."""
+
+    id: str
+    name: str
+    type: str
+    key: AssocKey
+
+    def to_json(self) -> dict[str, Any]:
+        """The regular field in the seed's shape: its object named like an association."""
+        body: dict[str, Any] = {"id": self.id, "name": self.name, "type": self.type}
+        body["object_type"] = self.key[0]
+        if self.key[1] is not None:
+            body[TYPE_ID_KEYS[self.key[0]]] = self.key[1]
+        return body
+
+
+def schema_path(key: AssocKey) -> str:
+    """`lead` or `activity/actitype_x`: an object's segment in `custom_field_schema/.../`."""
+    return key[0] if key[1] is None else f"{SCHEMA_WORDS[key[0]]}/{key[1]}"
+
+
+@dataclass(slots=True)
 class Org:
     id: str
     name: str
@@ -107,6 +133,8 @@ class Org:
     activity_types: dict[str, dict[str, Any]]
     object_types: dict[str, dict[str, Any]]
     fields: dict[str, SharedField]
+    regular_fields: dict[str, RegularField] = field(default_factory=dict)
+    schemas: dict[AssocKey, list[str]] = field(default_factory=dict)
 
     @property
     def user_id(self) -> str:
@@ -129,7 +157,18 @@ class Org:
             "custom_activity_types": [dict(t) for t in self.activity_types.values()],
             "custom_object_types": [dict(t) for t in self.object_types.values()],
             "shared_custom_fields": [f.to_json() for f in self.fields.values()],
+            "regular_custom_fields": [f.to_json() for f in self.regular_fields.values()],
+            "custom_field_schemas": [
+                {"object_type": schema_path(key), "fields": list(ids)}
+                for key, ids in self.schemas.items()
+                if ids
+            ],
         }
+
+    def schema_ids(self, key: AssocKey) -> set[str]:
+        """The ids that belong on an object: its regular fields and the shared ones associated."""
+        ids = {f.id for f in self.regular_fields.values() if f.key == key}
+        return ids | {f.id for f in self.fields.values() if key in f.associations}
 
 
 def read_seed(path: Path) -> dict[str, Any]:
@@ -158,7 +197,8 @@ def _load_org(raw: dict[str, Any]) -> Org:
     ]
     default_user = str(users[0]["id"])
     fields = [_load_field(f, org_id, default_user) for f in raw.get("shared_custom_fields", [])]
-    return Org(
+    regular = [_load_regular(f) for f in raw.get("regular_custom_fields", [])]
+    org = Org(
         id=org_id,
         name=str(raw["name"]),
         api_keys=[str(k) for k in raw.get("api_keys", [])],
@@ -168,7 +208,47 @@ def _load_org(raw: dict[str, Any]) -> Org:
         activity_types={str(t["id"]): dict(t) for t in raw.get("custom_activity_types", [])},
         object_types={str(t["id"]): dict(t) for t in raw.get("custom_object_types", [])},
         fields={f.id: f for f in fields},
+        regular_fields={f.id: f for f in regular},
     )
+    _load_schemas(org, raw.get("custom_field_schemas", []))
+    return org
+
+
+def _load_regular(raw: dict[str, Any]) -> RegularField:
+    object_type = str(raw["object_type"])
+    key_name = TYPE_ID_KEYS.get(object_type)
+    key = (object_type, str(raw[key_name]) if key_name else None)
+    return RegularField(id=str(raw["id"]), name=str(raw["name"]), type=str(raw["type"]), key=key)
+
+
+def _load_schemas(org: Org, raw_schemas: list[dict[str, Any]]) -> None:
+    """The seed's orders first; every field that belongs but is not named follows, regular
+    fields before shared ones, in seed order (so a seed without schemas still has one)."""
+    by_path = {str(s["object_type"]): [str(i) for i in s["fields"]] for s in raw_schemas}
+    keys: dict[AssocKey, None] = {}
+    for path in by_path:
+        keys[parse_schema_path(path)] = None
+    for regular in org.regular_fields.values():
+        keys[regular.key] = None
+    for scf in org.fields.values():
+        keys.update(dict.fromkeys(scf.associations))
+    for key in keys:
+        belongs = org.schema_ids(key)
+        named = [i for i in by_path.get(schema_path(key), []) if i in belongs]
+        rest = [f.id for f in org.regular_fields.values() if f.key == key]
+        rest += [f.id for f in org.fields.values() if key in f.associations]
+        org.schemas[key] = named + [i for i in rest if i not in set(named)]
+
+
+def parse_schema_path(path: str) -> AssocKey:
+    """The inverse of schema_path; a malformed one is a ValueError (a seed error)."""
+    word, _, type_id = path.partition("/")
+    for object_type, schema_word in SCHEMA_WORDS.items():
+        if word == schema_word and type_id:
+            return object_type, type_id
+    if word in OBJECT_TYPES[:3] and not type_id:
+        return word, None
+    raise ValueError(f"not a schema object type: {path!r}")
 
 
 def _load_field(raw: dict[str, Any], org_id: str, user_id: str) -> SharedField:
