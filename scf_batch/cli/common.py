@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from scf_batch.errors import JobHeaderError, ScfBatchError, UsageError
+from scf_batch.errors import DeletesRefused, JobHeaderError, JobInvalid, ScfBatchError, UsageError
 from scf_batch.exitcodes import ExitCode, exit_code_for
 
 if TYPE_CHECKING:
@@ -53,10 +53,6 @@ def explain(exc: BaseException) -> int | None:
             click.echo(str(problem), err=True)
         click.echo(f"scf-batch: {exc}; nothing was sent", err=True)
         return exc.exit_code
-    if "scf_batch.run.job" not in sys.modules:  # only run and plan raise these; they loaded it
-        return None
-    from scf_batch.run.job import DeletesRefused, JobInvalid  # noqa: PLC0415
-
     if isinstance(exc, JobInvalid):
         from scf_batch.run.validation import render_text  # noqa: PLC0415
 

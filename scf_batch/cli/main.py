@@ -41,7 +41,7 @@ COMMANDS = {
     "export": Entry("scf_batch.cli.export:export_command", "Write an org's associations as a job."),
     "demo": Entry("scf_batch.cli.demo:demo_command", "Run the demo job against the simulator."),
     "sim": Entry("scf_batch.sim.command:sim_command", "Run the Close simulator until Ctrl-C."),
-    "show": Entry("scf_batch.cli.show:show_command", "Show an org's fields and targets (read-only)."),
+    "show": Entry("scf_batch.cli.show:show_command", "Show an org's fields by target (read-only)."),
     "fleet": Entry("scf_batch.cli.fleet:fleet_command", "Validate, plan, run or report many orgs."),
 }
 # commands whose interruption leaves a run folder to continue

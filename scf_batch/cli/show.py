@@ -4,27 +4,17 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
-import anyio
 import click
-from rich.console import Console
-from rich.table import Table
 
-from scf_batch import logs
-from scf_batch.close.credentials import DEFAULT_API_KEY_ENV, read_credentials
-from scf_batch.errors import CredentialsRefused, ScfBatchError
+from scf_batch.cli.common import guarded
+from scf_batch.close.credentials import DEFAULT_API_KEY_ENV, DEFAULT_TOKEN_ENV
 from scf_batch.exitcodes import ExitCode
-from scf_batch.options import DEFAULT_BASE_URL
-from scf_batch.plan.show import (
-    TABLE_HEADERS,
-    ShownRow,
-    filter_rows,
-    render_csv,
-    render_json,
-    show_rows,
-    table_cells,
-)
-from scf_batch.run.export import read_org
+from scf_batch.options import click_options_for, environment_base_url
+
+if TYPE_CHECKING:
+    from scf_batch.plan.show import ShownRow
 
 FORMATS = ("table", "csv", "json")
 
@@ -46,47 +36,68 @@ FORMATS = ("table", "csv", "json")
 )
 @click.option(
     "--api-key-env",
-    default=DEFAULT_API_KEY_ENV,
-    show_default=True,
-    help="the environment variable holding the org's API key",
+    default=None,
+    help=f"the environment variable holding the org's API key [default: {DEFAULT_API_KEY_ENV}]",
 )
-@click.option("--base-url", default=DEFAULT_BASE_URL, show_default=True, help="Close API base URL")
+@click.option(
+    "--token-env",
+    default=None,
+    help="the environment variable holding an OAuth access token, instead of an API key "
+    f"[default: {DEFAULT_TOKEN_ENV}]",
+)
+@click_options_for("base_url")
 def show_command(
     *,
     output_format: str | None,
     fields: tuple[str, ...],
     object_types: tuple[str, ...],
-    api_key_env: str,
-    base_url: str,
+    api_key_env: str | None,
+    token_env: str | None,
+    base_url: str | None,
 ) -> int:
     """The org at a glance: every shared field x target with its settings, by name."""
-    try:
+
+    def body() -> int:
+        import anyio  # noqa: PLC0415 (imported when it runs)
+
+        from scf_batch import logs  # noqa: PLC0415
+        from scf_batch.close.credentials import read_credentials  # noqa: PLC0415
+        from scf_batch.plan.show import (  # noqa: PLC0415
+            filter_rows,
+            render_csv,
+            render_json,
+            show_rows,
+        )
+        from scf_batch.run.export import read_org  # noqa: PLC0415
+
+        url = base_url or environment_base_url(os.environ)
         credentials = read_credentials(
-            os.environ, api_key_env=api_key_env, token_env=None, base_url=base_url
+            os.environ, api_key_env=api_key_env, token_env=token_env, base_url=url
         )
         logs.configure(log_format="auto", secrets=[credentials.secret])
-        snapshot = anyio.run(read_org, base_url, credentials, backend="asyncio")
-    except CredentialsRefused as exc:
-        click.echo(f"scf-batch show: {exc}", err=True)
-        return ExitCode.ABORTED
-    except ScfBatchError as exc:
-        click.echo(f"scf-batch show: {exc}", err=True)
-        return ExitCode.USAGE
-    rows, problems = filter_rows(show_rows(snapshot), fields=fields, object_types=object_types)
-    for problem in problems:
-        click.echo(f"scf-batch show: {problem}", err=True)
-    if problems:
-        return ExitCode.USAGE
-    chosen = output_format or ("table" if sys.stdout.isatty() else "csv")
-    if chosen == "table":
-        _print_table(rows)
-    else:
-        click.echo(render_csv(rows) if chosen == "csv" else render_json(rows), nl=False)
-    return ExitCode.OK
+        snapshot = anyio.run(read_org, url, credentials, backend="asyncio")
+        rows, problems = filter_rows(show_rows(snapshot), fields=fields, object_types=object_types)
+        for problem in problems:
+            click.echo(f"scf-batch show: {problem}", err=True)
+        if problems:
+            return ExitCode.USAGE
+        chosen = output_format or ("table" if sys.stdout.isatty() else "csv")
+        if chosen == "table":
+            _print_table(rows)
+        else:
+            click.echo(render_csv(rows) if chosen == "csv" else render_json(rows), nl=False)
+        return ExitCode.OK
+
+    return guarded(body)
 
 
 def _print_table(rows: list[ShownRow]) -> None:
     """A rich table that wraps to the terminal's width (plain text when piped)."""
+    from rich.console import Console  # noqa: PLC0415 (imported when it runs)
+    from rich.table import Table  # noqa: PLC0415
+
+    from scf_batch.plan.show import TABLE_HEADERS, table_cells  # noqa: PLC0415
+
     table = Table()
     for header in TABLE_HEADERS:
         # names stay whole; settings and choices wrap to fit the width

@@ -19,6 +19,23 @@ from scf_batch.close.client import open_client
 from scf_batch.close.credentials import Credentials, read_credentials
 from scf_batch.exitcodes import ExitCode
 from scf_batch.plan.export import Exported, export_job, split_for_csv
+from scf_batch.plan.snapshot import Snapshot
+from scf_batch.run.orgreader import fetch_snapshot
+
+
+async def read_org(base_url: str, credentials: Credentials) -> Snapshot:
+    """One snapshot of the org the key belongs to."""
+    async with open_client(base_url, credentials, timeout_s=30.0) as client:
+        return await fetch_snapshot(client, base_url)
+
+
+def write_jsonl(path: Path, records: list[dict[str, object]]) -> None:
+    """Write the records one a line, replacing `path` only once they are all written."""
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
 
 
 def export_org(

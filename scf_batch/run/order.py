@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from scf_batch.close.attempts import Attempts, GaveUp
+from scf_batch.close.attempts import Attempts
 from scf_batch.close.retry import RetryPolicy
-from scf_batch.errors import ApiError, AuthError, CloseError
+from scf_batch.errors import ApiError, AuthError, CloseError, GaveUp
 from scf_batch.job.order import FieldOrder
 from scf_batch.models import Outcome, RowResult, SchemaField, Status, Target
 from scf_batch.plan.order import reorder
