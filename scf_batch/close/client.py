@@ -400,7 +400,7 @@ class CloseClient:
 @asynccontextmanager
 async def open_client(
     base_url: str,
-    credentials: Credentials | str,
+    credentials: Credentials,
     *,
     timeout_s: float = 30.0,
     rate_per_s: float = 20.0,
@@ -413,17 +413,15 @@ async def open_client(
 ) -> AsyncIterator[CloseClient]:
     """A `CloseClient` on its own aiohttp session; enter it inside the running event loop.
 
-    `credentials` from `credentials.read_credentials` (a bare string is taken as an API key: a
-    transitional path for older callers). `pacer` lets a run share one pacer (and its counters)
-    with the caller; without it the client makes its own at `rate_per_s`. `timeout_s` bounds
+    `credentials` from `credentials.read_credentials` (or `Credentials.api_key` in tests).
+    `pacer` lets a run share one pacer (and its counters) with the caller; without it the client
+    makes its own at `rate_per_s`. `timeout_s` bounds
     each attempt, connection to last byte. `allow_insecure_http` lets plain http:// reach a host
     that is not loopback (a lab). `max_body_bytes` caps each answer's body; `max_wait_s` is the
     longest 429 wait the client accepts before raising `ServerRefusing` (None: no bound).
     `in_flight` gates every request (pacing wait included) and learns their latency, so a run
     keeps as many in flight as its rate needs (inflight.py); None: no gate.
     """
-    if isinstance(credentials, str):
-        credentials = Credentials.api_key(credentials)
     _check_options(base_url, allow_insecure_http, timeout_s, max_body_bytes, max_wait_s)
     if credentials.source:
         check_destination(credentials.source, base_url)

@@ -100,7 +100,10 @@ async def client_for(
 ) -> AsyncIterator[tuple[CloseClient, list[Seen]]]:
     """A client on a fresh test server; a high default rate so pacing stays out of the way."""
     options.setdefault("rate_per_s", 1000.0)
-    async with serve(handler) as (url, seen), open_client(url, API_KEY, **options) as client:
+    async with (
+        serve(handler) as (url, seen),
+        open_client(url, Credentials.api_key(API_KEY), **options) as client,
+    ):
         yield client, seen
 
 
@@ -432,7 +435,7 @@ async def test_a_refused_connection_is_a_network_error() -> None:
     """Nothing listening on the port raises NetworkError, not an aiohttp exception."""
     async with serve(reply(200, {})) as (url, _):
         pass  # the server is gone once its block ends: its port now refuses connections
-    async with open_client(url, API_KEY) as client:
+    async with open_client(url, Credentials.api_key(API_KEY)) as client:
         with pytest.raises(NetworkError, match="was not sent"):
             await client.get_field(SCF)
 
@@ -469,7 +472,7 @@ async def test_a_2xx_without_an_object_body_is_a_close_error() -> None:
 async def test_open_client_refuses_a_base_url_that_is_not_http(base_url: str) -> None:
     """A base URL without an http(s) scheme and host is a usage error, before any request."""
     with pytest.raises(UsageError, match="base_url"):
-        async with open_client(base_url, API_KEY):
+        async with open_client(base_url, Credentials.api_key(API_KEY)):
             pass
 
 
@@ -725,7 +728,7 @@ async def test_a_429_within_max_wait_stays_rate_limited() -> None:
 async def test_plain_http_to_another_machine_is_refused(base_url: str) -> None:
     """http:// to a non-loopback host is a UsageError naming the URL and the fix."""
     with pytest.raises(UsageError) as caught:
-        async with open_client(base_url, API_KEY):
+        async with open_client(base_url, Credentials.api_key(API_KEY)):
             pass
     assert base_url in str(caught.value)
     assert "--allow-insecure-http" in str(caught.value)
@@ -736,20 +739,24 @@ async def test_plain_http_to_another_machine_is_refused(base_url: str) -> None:
 )
 async def test_plain_http_to_loopback_is_allowed(base_url: str) -> None:
     """http:// to 127.0.0.0/8, ::1 or localhost opens a client."""
-    async with open_client(base_url, API_KEY) as client:
+    async with open_client(base_url, Credentials.api_key(API_KEY)) as client:
         assert isinstance(client, CloseClient)
 
 
 async def test_allow_insecure_http_lets_a_lab_through() -> None:
     """allow_insecure_http=True opens a client on http:// to another host."""
-    async with open_client("http://10.1.2.3/api/v1/", API_KEY, allow_insecure_http=True) as c:
+    async with open_client(
+        "http://10.1.2.3/api/v1/", Credentials.api_key(API_KEY), allow_insecure_http=True
+    ) as c:
         assert isinstance(c, CloseClient)
 
 
 async def test_a_base_url_with_a_password_is_refused_without_showing_it() -> None:
     """A base URL holding user info is refused; the message shows the URL without it."""
     with pytest.raises(UsageError) as caught:
-        async with open_client("https://u:hunter2@api.close.com/api/v1/", API_KEY):
+        async with open_client(
+            "https://u:hunter2@api.close.com/api/v1/", Credentials.api_key(API_KEY)
+        ):
             pass
     assert "hunter2" not in str(caught.value)
     assert "https://api.close.com/api/v1/" in str(caught.value)

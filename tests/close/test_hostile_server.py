@@ -13,6 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from scf_batch.close.client import CloseClient, open_client
+from scf_batch.close.credentials import Credentials
 from scf_batch.errors import CloseError, UsageError
 from scf_batch.run.orgreader import fetch_snapshot
 
@@ -47,7 +48,7 @@ async def hostile(answers: dict[str, Any]) -> AsyncIterator[tuple[CloseClient, s
     app.router.add_route("GET", "/api/v1/{tail:.*}", entry)
     async with TestServer(app) as server:
         url = str(server.make_url("/api/v1/"))
-        async with open_client(url, API_KEY, rate_per_s=10_000.0) as client:
+        async with open_client(url, Credentials.api_key(API_KEY), rate_per_s=10_000.0) as client:
             yield client, url
 
 

@@ -11,6 +11,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from scf_batch.close.client import CloseClient, open_client
+from scf_batch.close.credentials import Credentials
 from scf_batch.errors import ApiError, CloseError
 from scf_batch.models import ObjectType, SchemaField, Target
 from scf_batch.sim import SimConfig, create_app
@@ -28,7 +29,9 @@ async def sim_client() -> AsyncIterator[CloseClient]:
     """A client with the source's key on an in-process simulator."""
     async with (
         TestServer(create_app(SimConfig())) as server,
-        open_client(str(server.make_url("/api/v1/")), "api_source_key_1") as client,
+        open_client(
+            str(server.make_url("/api/v1/")), Credentials.api_key("api_source_key_1")
+        ) as client,
     ):
         yield client
 
@@ -76,7 +79,9 @@ async def test_a_schema_answer_without_fields_is_refused_at_the_edge() -> None:
     app.router.add_route("*", "/api/v1/{tail:.*}", handle)
     async with (
         TestServer(app) as server,
-        open_client(str(server.make_url("/api/v1/")), "api_source_key_1") as client,
+        open_client(
+            str(server.make_url("/api/v1/")), Credentials.api_key("api_source_key_1")
+        ) as client,
     ):
         with pytest.raises(CloseError, match=r"GET custom_field_schema/lead/: expected"):
             await client.get_schema(Target(ObjectType.LEAD))

@@ -11,6 +11,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from scf_batch.close.client import CloseClient, open_client
+from scf_batch.close.credentials import Credentials
 from scf_batch.close.retry import RetryPolicy
 from scf_batch.job.order import FieldOrder
 from scf_batch.models import ObjectType, Outcome, SchemaField, Status, Target
@@ -33,7 +34,9 @@ async def target_client() -> AsyncIterator[tuple[CloseClient, Simulator]]:
     app = create_app(SimConfig())
     async with (
         TestServer(app) as server,
-        open_client(str(server.make_url("/api/v1/")), "api_target_key_1") as client,
+        open_client(
+            str(server.make_url("/api/v1/")), Credentials.api_key("api_target_key_1")
+        ) as client,
     ):
         yield client, app[SIM]
 
