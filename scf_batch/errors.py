@@ -6,6 +6,7 @@ ScfBatchError
 │   │   └── JobHeaderError    its CSV header names unknown, duplicate or too few columns
 │   ├── JobInvalid        the job has invalid rows and --skip-invalid was not given
 │   └── DeletesRefused    the plan disassociates pairs and --allow-delete was not given
+├── LineTooLong           a CSV line or row past its cap: that row's problem, the rest is read
 ├── LockHeldError         another run holds the run folder (exit 75)
 ├── CredentialsRefused    Close refused the credentials before anything changed (exit 3)
 ├── GaveUp                a row's retries or time cap ran out (its outcome: gave_up)
@@ -72,6 +73,18 @@ class DeletesRefused(UsageError, Generic[R, S]):
         super().__init__(f"the plan disassociates {delete_count} pair(s)")
         self.report = report
         self.snapshot = snapshot
+
+
+class LineTooLong(ScfBatchError):
+    """A physical line or a row past its cap; the line was read to its end and dropped.
+
+    Never reaches a user as an exception: the CSV reader turns it into the row's problem.
+    """
+
+    def __init__(self, line: int, found: str) -> None:
+        super().__init__(found)
+        self.line = line
+        self.found = found
 
 
 class LockHeldError(ScfBatchError):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any, TextIO
 
-from scf_batch.errors import JobFileError, JobHeaderError
+from scf_batch.errors import JobFileError, JobHeaderError, LineTooLong
 from scf_batch.job.rowrules import (
     COLUMNS,
     MAX_BLANK_LINES,
@@ -36,15 +36,6 @@ MAX_ROW_CHARS = 1 << 20  # one row, when quoted cells spread it over several lin
 MAX_COLUMNS = 1000  # cells in a row (a spreadsheet may add empty ones; 11 columns are known)
 DELIMITERS = (",", ";", "\t")
 UTF8_HINT = 'UTF-8 text (in Excel: Save As "CSV UTF-8"; or give --encoding cp1252)'
-
-
-class LineTooLong(Exception):
-    """A physical line or a row past its cap; the line was read to its end and dropped."""
-
-    def __init__(self, line: int, found: str) -> None:
-        super().__init__(found)
-        self.line = line
-        self.found = found
 
 
 class Lines:
