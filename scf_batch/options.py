@@ -12,7 +12,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, ClassVar, Generic, TypeVar, cast, overload
 
 import click
 
@@ -23,6 +24,7 @@ BASE_URL_ENV = "CLOSE_BASE_URL"  # the base URL when neither the flag nor the sp
 LOG_FORMATS = ("auto", "json", "console")
 ENCODINGS = ("utf-8", "cp1252", "latin-1")  # utf-8 also drops a BOM; job.opsfile reads these
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +33,8 @@ class Option:
 
     `low`/`high` bound numbers (`above`: the low bound itself is not allowed); `unit` follows
     the value in help texts; `cli`/`spec`: where the option may be given; `shown_default`: the
-    default in words, when the value alone would not say it (None, or one that depends).
+    default in words, when the value alone would not say it (None, or one that depends);
+    `recorded`: the checkpoint keeps its value.
     """
 
     name: str
@@ -46,6 +49,7 @@ class Option:
     spec: bool = True
     pattern: str | None = None
     shown_default: str | None = None
+    recorded: bool = False  # the checkpoint records it (a later run of the pass compares)
 
     @property
     def flag(self) -> str:
@@ -90,129 +94,262 @@ class Option:
         return self.high is None or value <= self.high
 
 
-OPTIONS = (
-    Option(
-        "base_url",
-        str,
-        DEFAULT_BASE_URL,
-        "Close API base URL (an http:// or https:// URL)",
-        pattern=r"https?://\S+",
-        shown_default=f"the spec's, then ${BASE_URL_ENV}, then {DEFAULT_BASE_URL}",
-    ),
-    Option(
-        "out",
-        str,
-        None,
-        "run folder, relative to the spec",
-        pattern=r"[^\x00]{1,4096}",
-        shown_default="runs/<job>/",
-    ),
-    Option(
-        "concurrency",
-        int,
-        64,
-        "requests in flight at most (fewer when the rate and latency need fewer)",
-        low=1,
-        high=256,
-    ),
-    Option(
-        "rate",
-        float,
-        20.0,
-        "requests per second per endpoint group",
-        low=0,
-        above=True,
-        unit="req/s",
-    ),
-    Option(
-        "max_retries",
-        int,
-        5,
-        "retries per row of 5xx and network errors (429s apart)",
-        low=0,
-        high=100,
-    ),
-    Option("timeout", float, 30.0, "seconds per request", low=0, above=True, unit="s"),
-    Option(
-        "limit",
-        int,
-        None,
-        "canary: stop after N rows that write (rows needing no write do not count; exit 4)",
-        low=1,
-        shown_default="no limit",
-    ),
-    Option(
-        "max_errors",
-        int,
-        None,
-        "stop after N failed rows (exit 5)",
-        low=1,
-        shown_default="no limit",
-    ),
-    Option(
-        "max_duration",
-        float,
-        None,
-        "stop admitting rows after S seconds (exit 4)",
-        low=0,
-        above=True,
-        unit="s",
-        shown_default="no limit",
-    ),
-    Option("skip_invalid", bool, False, "record invalid rows as invalid and run the rest"),
-    Option(
-        "allow_delete",
-        bool,
-        False,
-        "let disassociate rows run: they delete every value stored in that field",
-    ),
-    Option("dry_run", bool, False, "print the plan and send nothing"),
-    Option("allow_insecure_http", bool, False, "allow http:// to a host that is not loopback"),
-    Option(
-        "organization_id",
-        str,
-        None,
-        "the org the key must belong to (orga_...)",
-        pattern=r"orga_[0-9A-Za-z]{1,64}",
-        shown_default="any org",
-    ),
-    Option(
-        "organization_name",
-        str,
-        None,
-        "the name of the org the key must belong to",
-        pattern=r"(?s).{1,200}",
-        shown_default="any org",
-    ),
-    Option(
-        "restart",
-        bool,
-        False,
-        "archive the current pass to history/ and start a new one",
-        spec=False,
-    ),
-    Option(
-        "retry_failed",
-        bool,
-        False,
-        "run again only the rows of the last pass that failed, in the same pass",
-        spec=False,
-    ),
-    Option(
-        "encoding",
-        ENCODINGS,
-        "utf-8",
-        "the operations file's text encoding (Excel's plain CSV on Windows: cp1252)",
-    ),
-    Option("allow_empty", bool, False, "accept an operations file without a row (exit 0)"),
-    Option(
-        "log_format",
-        LOG_FORMATS,
-        "auto",
-        "log lines on stderr: json, console, or auto (JSON lines off a terminal)",
-    ),
-    Option("progress", bool, None, "a live progress bar on stderr", shown_default="on a terminal"),
-)
+class Setting(Generic[T]):
+    """One option of the table, as an attribute of RunSettings: read on a RunSettings, it is
+    the option's resolved value; read on the class, the Setting itself (its `option`)."""
+
+    def __init__(self, option: Option) -> None:
+        self.option = option
+        self.attribute = option.name
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attribute = name
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> Setting[T]: ...
+
+    @overload
+    def __get__(self, instance: RunSettings, owner: type) -> T: ...
+
+    def __get__(self, instance: RunSettings | None, owner: type) -> Setting[T] | T:
+        if instance is None:
+            return self
+        return cast(T, instance.values[self.option.name])
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    """Everything one run needs to know, resolved; the API key is not in here on purpose.
+
+    The class body is the options table: each `Setting` declares one option (its name, type,
+    bounds, default, unit and help) and is the typed attribute a run reads. `values` holds every
+    option's resolved value by option name; `out` is the run folder the `out` option resolves to.
+    """
+
+    name: str
+    operations: Path
+    out: Path
+    api_key_env: str | None  # None: the default variables (credentials.py)
+    token_env: str | None
+    values: Mapping[str, Any]
+    row_deadline_s: ClassVar[float] = 300.0  # a row's whole time cap, 429 waits included
+
+    base_url = Setting[str](
+        Option(
+            "base_url",
+            str,
+            DEFAULT_BASE_URL,
+            "Close API base URL (an http:// or https:// URL)",
+            pattern=r"https?://\S+",
+            shown_default=f"the spec's, then ${BASE_URL_ENV}, then {DEFAULT_BASE_URL}",
+            recorded=True,
+        )
+    )
+
+    requested_out = Setting[str | None](
+        Option(
+            "out",
+            str,
+            None,
+            "run folder, relative to the spec",
+            pattern=r"[^\x00]{1,4096}",
+            shown_default="runs/<job>/",
+        )
+    )
+
+    concurrency = Setting[int](
+        Option(
+            "concurrency",
+            int,
+            64,
+            "requests in flight at most (fewer when the rate and latency need fewer)",
+            low=1,
+            high=256,
+            recorded=True,
+        )
+    )
+
+    rate_per_s = Setting[float](
+        Option(
+            "rate",
+            float,
+            20.0,
+            "requests per second per endpoint group",
+            low=0,
+            above=True,
+            unit="req/s",
+            recorded=True,
+        )
+    )
+
+    max_retries = Setting[int](
+        Option(
+            "max_retries",
+            int,
+            5,
+            "retries per row of 5xx and network errors (429s apart)",
+            low=0,
+            high=100,
+            recorded=True,
+        )
+    )
+
+    timeout_s = Setting[float](
+        Option(
+            "timeout",
+            float,
+            30.0,
+            "seconds per request",
+            low=0,
+            above=True,
+            unit="s",
+            recorded=True,
+        )
+    )
+
+    limit = Setting[int | None](
+        Option(
+            "limit",
+            int,
+            None,
+            "canary: stop after N rows that write (rows needing no write do not count; exit 4)",
+            low=1,
+            shown_default="no limit",
+        )
+    )
+
+    max_errors = Setting[int | None](
+        Option(
+            "max_errors",
+            int,
+            None,
+            "stop after N failed rows (exit 5)",
+            low=1,
+            shown_default="no limit",
+        )
+    )
+
+    max_duration_s = Setting[float | None](
+        Option(
+            "max_duration",
+            float,
+            None,
+            "stop admitting rows after S seconds (exit 4)",
+            low=0,
+            above=True,
+            unit="s",
+            shown_default="no limit",
+        )
+    )
+
+    skip_invalid = Setting[bool](
+        Option(
+            "skip_invalid",
+            bool,
+            False,
+            "record invalid rows as invalid and run the rest",
+            recorded=True,
+        )
+    )
+
+    allow_delete = Setting[bool](
+        Option(
+            "allow_delete",
+            bool,
+            False,
+            "let disassociate rows run: they delete every value stored in that field",
+            recorded=True,
+        )
+    )
+
+    dry_run = Setting[bool](Option("dry_run", bool, False, "print the plan and send nothing"))
+
+    allow_insecure_http = Setting[bool](
+        Option("allow_insecure_http", bool, False, "allow http:// to a host that is not loopback")
+    )
+
+    organization_id = Setting[str | None](
+        Option(
+            "organization_id",
+            str,
+            None,
+            "the org the key must belong to (orga_...)",
+            pattern=r"orga_[0-9A-Za-z]{1,64}",
+            shown_default="any org",
+        )
+    )
+
+    organization_name = Setting[str | None](
+        Option(
+            "organization_name",
+            str,
+            None,
+            "the name of the org the key must belong to",
+            pattern=r"(?s).{1,200}",
+            shown_default="any org",
+        )
+    )
+
+    restart = Setting[bool](
+        Option(
+            "restart",
+            bool,
+            False,
+            "archive the current pass to history/ and start a new one",
+            spec=False,
+        )
+    )
+
+    retry_failed = Setting[bool](
+        Option(
+            "retry_failed",
+            bool,
+            False,
+            "run again only the rows of the last pass that failed, in the same pass",
+            spec=False,
+        )
+    )
+
+    encoding = Setting[str](
+        Option(
+            "encoding",
+            ENCODINGS,
+            "utf-8",
+            "the operations file's text encoding (Excel's plain CSV on Windows: cp1252)",
+            recorded=True,
+        )
+    )
+
+    allow_empty = Setting[bool](
+        Option("allow_empty", bool, False, "accept an operations file without a row (exit 0)")
+    )
+
+    log_format = Setting[str](
+        Option(
+            "log_format",
+            LOG_FORMATS,
+            "auto",
+            "log lines on stderr: json, console, or auto (JSON lines off a terminal)",
+        )
+    )
+
+    progress = Setting[bool | None](
+        Option(
+            "progress", bool, None, "a live progress bar on stderr", shown_default="on a terminal"
+        )
+    )
+
+    def recorded(self) -> dict[str, Any]:
+        """The settings the checkpoint records (never the key): those marked `recorded`."""
+        recorded: dict[str, Any] = {"api_key_env": self.api_key_env, "token_env": self.token_env}
+        for setting in SETTINGS:
+            if setting.option.recorded:
+                recorded[setting.attribute] = self.values[setting.option.name]
+        return recorded
+
+
+SETTINGS = tuple(value for value in vars(RunSettings).values() if isinstance(value, Setting))
+OPTIONS = tuple(setting.option for setting in SETTINGS)
 
 
 def _finite(value: float) -> bool:
@@ -289,53 +426,6 @@ def _shown(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-@dataclass(frozen=True, slots=True)
-class RunSettings:
-    """Everything one run needs to know, resolved; the API key is not in here on purpose."""
-
-    name: str
-    operations: Path
-    out: Path
-    base_url: str
-    api_key_env: str | None  # None: the default variables (credentials.py)
-    token_env: str | None
-    concurrency: int
-    rate_per_s: float
-    max_retries: int
-    timeout_s: float
-    limit: int | None
-    max_errors: int | None
-    max_duration_s: float | None
-    skip_invalid: bool
-    allow_delete: bool
-    dry_run: bool
-    allow_insecure_http: bool
-    organization_id: str | None
-    organization_name: str | None
-    restart: bool
-    log_format: str
-    progress: bool | None
-    encoding: str = "utf-8"
-    allow_empty: bool = False
-    retry_failed: bool = False
-    row_deadline_s: float = 300.0
-
-    def recorded(self) -> dict[str, Any]:
-        """The settings the checkpoint records (never the key)."""
-        return {
-            "base_url": self.base_url,
-            "api_key_env": self.api_key_env,
-            "token_env": self.token_env,
-            "concurrency": self.concurrency,
-            "rate_per_s": self.rate_per_s,
-            "max_retries": self.max_retries,
-            "timeout_s": self.timeout_s,
-            "skip_invalid": self.skip_invalid,
-            "allow_delete": self.allow_delete,
-            "encoding": self.encoding,
-        }
-
-
 def build_settings(
     *,
     name: str,
@@ -363,21 +453,20 @@ def build_settings(
         if value is None and option.name == "base_url" and environ is not None:
             value = environ.get(BASE_URL_ENV) or None
         if value is None:
-            value = option.default
-        elif option.check(value) is None:
+            values[option.name] = option.default
+            continue
+        checked = option.check(value)  # the value in its kind (a TOML 5 for a float is 5.0)
+        if checked is None:
             problems.append(f"{option.flag}: found {value!r}; expected {option.expected()}")
-        values[option.name] = value
+        values[option.name] = checked
     if problems:
         raise UsageError("\n".join(problems))
-    out = values.pop("out")
+    out = values["out"]
     return RunSettings(
         name=name,
         operations=operations,
         out=Path(os.path.normpath(out if out is not None else Path("runs") / name)),
         api_key_env=api_key_env,
         token_env=token_env,
-        rate_per_s=float(values.pop("rate")),
-        timeout_s=float(values.pop("timeout")),
-        max_duration_s=values.pop("max_duration"),
-        **values,
+        values=MappingProxyType(values),
     )

@@ -11,7 +11,14 @@ from click.testing import CliRunner
 
 from scf_batch.errors import UsageError
 from scf_batch.job.spec import RUN_KEYS
-from scf_batch.options import BY_NAME, OPTIONS, RunSettings, build_settings, click_options
+from scf_batch.options import (
+    BY_NAME,
+    OPTIONS,
+    SETTINGS,
+    RunSettings,
+    build_settings,
+    click_options,
+)
 
 
 def settings(spec: dict[str, Any] | None = None, **flags: Any) -> RunSettings:
@@ -72,3 +79,41 @@ def test_the_command_line_and_the_spec_share_bounds(
         cli_ok = runner.invoke(command, [flag, str(value)]).exit_code == 0
         spec_ok = BY_NAME[option].check(value) is not None
         assert (cli_ok, spec_ok) == (accepted, accepted), (option, value)
+
+
+def test_every_option_of_the_table_is_a_typed_setting_of_a_run() -> None:
+    """RunSettings is the table: each option is one of its attributes, read back resolved and
+    in its kind (a spec's integer rate is a float), and nothing else is listed twice."""
+    settings = build_settings(
+        name="job",
+        operations=Path("job.csv"),
+        spec_values={"rate": 5, "timeout": 3, "concurrency": 7},
+        flags={"max_duration": 2},
+    )
+    assert [s.option for s in SETTINGS] == list(OPTIONS)
+    assert set(settings.values) == {option.name for option in OPTIONS}
+    assert (settings.rate_per_s, settings.timeout_s, settings.max_duration_s) == (5.0, 3.0, 2.0)
+    assert isinstance(settings.rate_per_s, float)
+    assert settings.concurrency == 7
+    for setting in SETTINGS:
+        assert getattr(settings, setting.attribute) == settings.values[setting.option.name]
+
+
+def test_the_checkpoint_records_the_settings_marked_recorded_never_a_secret() -> None:
+    """`recorded()` holds the options marked `recorded`, by attribute, and the key variables'
+    names only."""
+    settings = build_settings(
+        name="job", operations=Path("job.csv"), spec_values={}, flags={}, api_key_env="MY_KEY"
+    )
+    assert settings.recorded() == {
+        "api_key_env": "MY_KEY",
+        "token_env": None,
+        "base_url": "https://api.close.com/api/v1/",
+        "concurrency": 64,
+        "rate_per_s": 20.0,
+        "max_retries": 5,
+        "timeout_s": 30.0,
+        "skip_invalid": False,
+        "allow_delete": False,
+        "encoding": "utf-8",
+    }
