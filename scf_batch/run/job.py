@@ -112,9 +112,16 @@ def client_for(
 
 
 async def run_job(
-    settings: RunSettings, credentials: Credentials, *, reporter: Callable[[], Reporter]
+    settings: RunSettings,
+    credentials: Credentials,
+    *,
+    reporter: Callable[[], Reporter],
+    own_signals: bool = True,
 ) -> RunReport:
-    """Run a job in its folder; raises UsageError/JobInvalid (exit 2), LockHeldError (75)."""
+    """Run a job in its folder; raises UsageError/JobInvalid (exit 2), LockHeldError (75).
+
+    `own_signals`: the run stops itself on SIGINT/SIGTERM; False when the caller (a fleet of
+    runs in one process) takes the signals and cancels the run instead."""
     folder = settings.out
     lock = RunLock(folder)
     try:
@@ -126,7 +133,7 @@ async def run_job(
             "expected a folder you can write to (see --out)"
         ) from exc
     try:
-        return await _run_locked(settings, credentials, reporter)
+        return await _run_locked(settings, credentials, reporter, own_signals)
     finally:
         lock.release()
 
@@ -144,7 +151,10 @@ class Reached:
 
 
 async def _run_locked(
-    settings: RunSettings, credentials: Credentials, reporter: Callable[[], Reporter]
+    settings: RunSettings,
+    credentials: Credentials,
+    reporter: Callable[[], Reporter],
+    own_signals: bool,
 ) -> RunReport:
     # an unusable file or header, or no row without --allow-empty, stops here (exit 2)
     check_operations(
@@ -156,7 +166,13 @@ async def _run_locked(
     reached = Reached(total_rows=start.rows_total)
     try:
         return await _run_pass(
-            settings, credentials, reporter=reporter, start=start, digest=digest, reached=reached
+            settings,
+            credentials,
+            reporter=reporter,
+            start=start,
+            digest=digest,
+            reached=reached,
+            own_signals=own_signals,
         )
     except BaseException as exc:  # cancelled (SIGINT/SIGTERM) too: the summary, then re-raise
         _write_failure_summary(settings, start, reached, exc)
@@ -171,6 +187,7 @@ async def _run_pass(
     start: PassStart,
     digest: str,
     reached: Reached,
+    own_signals: bool,
 ) -> RunReport:
     resume = reached.resume = _resumed(settings.out, start)
     async with client_for(settings, credentials) as client:
@@ -240,6 +257,7 @@ async def _run_pass(
                 tally=resume.tally,
                 counters=client.stats,
                 reporter=progress,
+                own_signals=own_signals,
             )
             ended = await run.execute()
         summary = reached.report = _summary(
