@@ -12,6 +12,7 @@ from typing import Any
 from scf_batch.errors import JobFileError
 from scf_batch.job.definitions import FieldDefinition, is_definition, parse_definition
 from scf_batch.job.rowrules import (
+    COLUMNS,
     MAX_BLANK_LINES,
     MAX_VALUE_CHARS,
     ONE_OF_COLUMNS,
@@ -20,6 +21,7 @@ from scf_batch.job.rowrules import (
     assemble,
     checked_roles,
     is_unicode,
+    suggesting,
 )
 from scf_batch.models import Operation, RowError
 from scf_batch.text import show
@@ -126,7 +128,7 @@ def _jsonl_row(row: int, obj: dict[str, Any], bad: RowProblems) -> Operation | R
         elif name == "editable_with_roles":
             roles = _json_roles(value, bad)
         else:
-            bad.add(show(name), "an unknown key", ONE_OF_COLUMNS)
+            bad.add(show(name), "an unknown key", suggesting(ONE_OF_COLUMNS, name, COLUMNS))
     return assemble(row, texts, required, roles, bad)
 
 
