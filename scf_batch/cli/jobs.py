@@ -75,11 +75,23 @@ def run_command(job: Path, **flags: Any) -> int:
     help=FORMAT_HELP,
 )
 @click.option("--exit-code", is_flag=True, help="exit 1 when the plan would change something")
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="as terraform plan's: exit 0 with nothing to change, 2 with changes, 1 on an error",
+)
 @click_options_for("base_url")
 def plan_command(
-    job: Path, everything: bool, output_format: str, exit_code: bool, base_url: str | None
+    job: Path,
+    *,
+    everything: bool,
+    output_format: str,
+    exit_code: bool,
+    detailed_exitcode: bool,
+    base_url: str | None,
 ) -> int:
     """Show what `run` would change, row by row, from one snapshot of the org (read-only)."""
+    changes: list[int] = []
 
     def body() -> int:
         from scf_batch import logs  # noqa: PLC0415
@@ -97,9 +109,21 @@ def plan_command(
         )
         if not report.ok:
             return ExitCode.USAGE
+        changes.append(report.changes)
         return ExitCode.ROWS_FAILED if exit_code and report.changes else ExitCode.OK
 
-    return guarded(body)
+    code = guarded(body)
+    return detailed(code, changes=sum(changes)) if detailed_exitcode else code
+
+
+def detailed(code: int, *, changes: int) -> int:
+    """Terraform's detailed exit code: 0 nothing to change, 2 changes, 1 any error (a signal
+    or a closed pipe keep their own codes)."""
+    if code in (ExitCode.INTERRUPTED, ExitCode.BROKEN_PIPE):
+        return code
+    if code != ExitCode.OK:
+        return 1
+    return 2 if changes else 0
 
 
 def show_plan(
