@@ -19,6 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import psutil
+
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
@@ -36,6 +38,12 @@ def fleet_proc(folder: Path, *args: str) -> Proc:
         env[name] = value
     command = [sys.executable, "-m", "scf_batch", "fleet", *args]
     return Proc(["sh", "-c", f'cd "{folder}" && exec "$0" "$@"', *command], env=env)
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
 
 
 def results_rows(folder: Path) -> int:
@@ -66,8 +74,10 @@ def main(argv: list[str] | None = None) -> int:
             manifest = folder / "fleet.toml"
             text = manifest.read_text().replace("[defaults]\n", f"[defaults]\nrate = {args.rate}\n")
             manifest.write_text(text)
+            sim_cpu_before = process_cpu_s(sim.proc.pid)
             run = fleet_proc(folder, "run", "fleet.toml").wait()
-            stats = sim.stats()
+            sim_cpu_s = process_cpu_s(sim.proc.pid) - sim_cpu_before
+            stats = {**sim.stats(), "sim_cpu_s": sim_cpu_s}
             plan_all = fleet_proc(folder, "plan", "fleet.toml").wait()
             plan_one = fleet_proc(folder, "plan", "fleet.toml", "--org", "client000").wait()
         lost = rows * args.orgs - results_rows(folder)
@@ -100,6 +110,11 @@ def report(
         "429s share (goal < 0.5 %)": f"{100 * limited / total:.3f} %" if total else "-",
         "rows lost": lost,
         "CPU per row (ms)": round(1000 * run.cpu_s / all_rows, 3),
+        "fleet process CPU (s)": round(run.cpu_s, 1),
+        "simulator CPU (s)": round(float(str(stats["sim_cpu_s"])), 1),
+        "cores busy on average": round(
+            (run.cpu_s + float(str(stats["sim_cpu_s"]))) / run.wall_s, 2
+        ),
         "peak RSS of the fleet process (MB)": round(run.peak_rss_mb, 1),
         "no-drift fleet plan, every org (s)": round(plan_all.wall_s, 2),
         "no-drift fleet plan, one org (s)": round(plan_one.wall_s, 2),
