@@ -339,6 +339,17 @@ class RunSettings:
         )
     )
 
+    exit_zero_on_stop = Setting[bool](
+        Option(
+            "exit_zero_on_stop",
+            bool,
+            False,
+            "exit 0 in place of 4 (stopped early on purpose) and 75 (another run holds the run "
+            "folder), for schedulers that fail a job on any other code; summary.json, the "
+            "summary event and the metrics keep the real code",
+        )
+    )
+
     def recorded(self) -> dict[str, Any]:
         """The settings the checkpoint records (never the key): those marked `recorded`."""
         recorded: dict[str, Any] = {"api_key_env": self.api_key_env, "token_env": self.token_env}

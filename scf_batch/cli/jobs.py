@@ -31,6 +31,9 @@ def run_command(job: Path, **flags: Any) -> int:
     Continues the pass an earlier run left unfinished; after a finished pass, starts a new one
     against a fresh snapshot of the org, which sends no write unless the org drifted.
     """
+    from scf_batch.run.monitoring import Watch  # noqa: PLC0415
+
+    watch = Watch()
 
     def body() -> int:
         import anyio  # noqa: PLC0415 (imported when the command runs)
@@ -42,6 +45,7 @@ def run_command(job: Path, **flags: Any) -> int:
         from scf_batch.run.progress import make_reporter  # noqa: PLC0415
 
         settings = settings_for(job, flags)
+        watch.begin(settings)
         check_operations(  # an unreadable file or header, or no row: say so first
             settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
         )
@@ -61,7 +65,7 @@ def run_command(job: Path, **flags: Any) -> int:
         report_summary(report)
         return int(report.exit_code)
 
-    return guarded(body)
+    return watch.exit_status(guarded(body))
 
 
 @click.command("plan")
