@@ -350,6 +350,19 @@ class RunSettings:
         )
     )
 
+    metrics_file = Setting[str | None](
+        Option(
+            "metrics_file",
+            str,
+            None,
+            "a *.prom file the run's metrics are written to at its end, success or failure "
+            "(Prometheus text format, for node_exporter's textfile directory; in a spec, "
+            "relative to the spec)",
+            pattern=r"[^\x00]{0,4090}\.prom",
+            shown_default="none",
+        )
+    )
+
     def recorded(self) -> dict[str, Any]:
         """The settings the checkpoint records (never the key): those marked `recorded`."""
         recorded: dict[str, Any] = {"api_key_env": self.api_key_env, "token_env": self.token_env}

@@ -111,10 +111,21 @@ def client_for(
     )
 
 
+def _ignore(report: RunReport) -> None:
+    """A run's failure summary, when no one asks for it."""
+
+
 async def run_job(
-    settings: RunSettings, credentials: Credentials, *, reporter: Callable[[], Reporter]
+    settings: RunSettings,
+    credentials: Credentials,
+    *,
+    reporter: Callable[[], Reporter],
+    on_failure: Callable[[RunReport], None] = _ignore,
 ) -> RunReport:
-    """Run a job in its folder; raises UsageError/JobInvalid (exit 2), LockHeldError (75)."""
+    """Run a job in its folder; raises UsageError/JobInvalid (exit 2), LockHeldError (75).
+
+    A run of a pass that ends by an exception hands its summary.json's report to `on_failure`
+    before the exception goes on (the metrics of a failed run count its rows)."""
     folder = settings.out
     lock = RunLock(folder)
     try:
@@ -126,7 +137,7 @@ async def run_job(
             "expected a folder you can write to (see --out)"
         ) from exc
     try:
-        return await _run_locked(settings, credentials, reporter)
+        return await _run_locked(settings, credentials, reporter, on_failure)
     finally:
         lock.release()
 
@@ -144,7 +155,10 @@ class Reached:
 
 
 async def _run_locked(
-    settings: RunSettings, credentials: Credentials, reporter: Callable[[], Reporter]
+    settings: RunSettings,
+    credentials: Credentials,
+    reporter: Callable[[], Reporter],
+    on_failure: Callable[[RunReport], None],
 ) -> RunReport:
     # an unusable file or header, or no row without --allow-empty, stops here (exit 2)
     check_operations(
@@ -159,7 +173,7 @@ async def _run_locked(
             settings, credentials, reporter=reporter, start=start, digest=digest, reached=reached
         )
     except BaseException as exc:  # cancelled (SIGINT/SIGTERM) too: the summary, then re-raise
-        _write_failure_summary(settings, start, reached, exc)
+        on_failure(_write_failure_summary(settings, start, reached, exc))
         raise
 
 
@@ -335,12 +349,12 @@ def _surveyed(settings: RunSettings, snapshot: Snapshot, resume: Resume) -> Repo
 
 def _write_failure_summary(
     settings: RunSettings, start: PassStart, reached: Reached, exc: BaseException
-) -> None:
+) -> RunReport:
     """summary.json of a run of the pass that ended by `exc`: its exit code and why, with the
     pass's counts as its results hold them (so a monitor never reads an older run's verdict)."""
     if reached.report is not None:  # the run had ended: a late signal does not change that
         _write_summary(settings.out, reached.report)
-        return
+        return reached.report
     code = exit_code_for(exc)
     reason = str(exc) if code is not ExitCode.INTERRUPTED else "interrupted before the run began"
     stats = reached.stats
@@ -363,6 +377,7 @@ def _write_failure_summary(
         requests_by_group=dict(stats.requests_by_group) if stats is not None else {},
     )
     _write_summary(settings.out, summary)
+    return summary
 
 
 def _write_summary(folder: Path, summary: RunReport) -> None:

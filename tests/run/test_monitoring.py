@@ -1,14 +1,21 @@
-"""What a scheduler sees of a run: --exit-zero-on-stop turns a deliberate stop (4) and a held
-lock (75) into exit 0, while summary.json and the summary event keep the real code."""
+"""What a scheduler and a monitor see of a run: --exit-zero-on-stop turns a deliberate stop (4)
+and a held lock (75) into exit 0, while summary.json, the summary event and the metrics keep the
+real code; the metrics file after a success, a failure, a refusal and an interruption."""
 
 from __future__ import annotations
 
 import fcntl
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
+from scf_batch.cli.common import settings_for
+from scf_batch.errors import UsageError
+from scf_batch.options import RunSettings, build_settings
+from scf_batch.run.monitoring import Watch
 from tests.e2e import write_csv
 from tests.runs import TARGET_KEY, new_pairs, run, summary, summary_event, write_job
 from tests.simproc import SimProcess, sim_process
@@ -69,3 +76,110 @@ def test_failed_rows_still_exit_1_with_the_option(sim: SimProcess, tmp_path: Pat
     out = tmp_path / "run"
     assert 1 == run(job, sim, out, "--exit-zero-on-stop")
     assert 1 == summary(out)["exit_code"]
+
+
+def metric(path: Path, name: str, **labels: str) -> float:
+    """One sample of the metrics file, read by the reference parser (job/org labels included)."""
+    for family in text_string_to_metric_families(path.read_text(encoding="utf-8")):
+        for sample in family.samples:
+            if sample.name == f"scf_batch_{name}" and labels.items() <= sample.labels.items():
+                return sample.value
+    raise AssertionError(f"no sample {name} {labels} in {path}")
+
+
+def test_the_metrics_file_says_what_summary_json_says(
+    sim: SimProcess, tmp_path: Path, key: str
+) -> None:
+    """After a run, the metrics file's code, rows by status and outcome, requests and 429s are
+    summary.json's, labelled by job and org; the key is nowhere in it."""
+    job = write_job(tmp_path, sim, writes=2)
+    out, prom = tmp_path / "run", tmp_path / "scf_batch.prom"
+    assert 0 == run(job, sim, out, "--metrics-file", str(prom))
+    done = summary(out)
+    labels = {"job": "job", "org": done["org"]["id"]}
+    assert done["exit_code"] == metric(prom, "run_exit_code", **labels)
+    assert done["by_status"] == {"ok": metric(prom, "pass_rows_by_status", status="ok")}
+    assert done["by_outcome"] == {
+        "ok/created": metric(prom, "pass_rows_by_outcome", status="ok", outcome="created")
+    }
+    assert done["rate_limited"] == metric(prom, "run_rate_limited")
+    assert done["requests"] == sum(
+        metric(prom, "run_requests", group=group) for group in done["requests_by_group"]
+    )
+    assert metric(prom, "run_end_timestamp_seconds") == metric(
+        prom, "last_success_timestamp_seconds"
+    )
+    assert metric(prom, "run_duration_seconds") >= done["elapsed_s"]
+    assert key not in prom.read_text(encoding="utf-8")
+
+
+def test_a_failed_run_keeps_the_last_success(sim: SimProcess, tmp_path: Path) -> None:
+    """A run that meets a held lock after a success writes exit 75 and the success's time."""
+    job = write_job(tmp_path, sim, writes=1)
+    out, prom = tmp_path / "run", tmp_path / "scf_batch.prom"
+    assert 0 == run(job, sim, out, "--metrics-file", str(prom))
+    succeeded_at = metric(prom, "last_success_timestamp_seconds")
+    with (out / ".lock").open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert 75 == run(job, sim, out, "--metrics-file", str(prom))
+    assert (75, succeeded_at) == (
+        metric(prom, "run_exit_code"),
+        metric(prom, "last_success_timestamp_seconds"),
+    )
+    assert metric(prom, "run_end_timestamp_seconds") >= succeeded_at
+
+
+def test_a_first_ever_refused_run_writes_0_for_the_last_success(
+    sim: SimProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run refused for want of a key (exit 2, its settings known) still writes its metrics:
+    exit 2, and 0 for a last success that never was."""
+    monkeypatch.delenv("CLOSE_API_KEY")
+    job = write_job(tmp_path, sim, writes=1)
+    prom = tmp_path / "scf_batch.prom"
+    assert 2 == run(job, sim, tmp_path / "run", "--metrics-file", str(prom))
+    assert (2, 0) == (
+        metric(prom, "run_exit_code", job="job", org=""),
+        metric(prom, "last_success_timestamp_seconds"),
+    )
+
+
+def test_an_interrupted_run_writes_exit_130(tmp_path: Path) -> None:
+    """A run ended by Ctrl-C (KeyboardInterrupt) writes its metrics with exit 130."""
+    prom = tmp_path / "scf_batch.prom"
+    watch = Watch(clock=lambda: 1_234.0)
+    watch.begin(settings_of({"metrics_file": str(prom)}))
+    watch.failed(KeyboardInterrupt())
+    assert (130, 1_234.0) == (
+        metric(prom, "run_exit_code"),
+        metric(prom, "run_end_timestamp_seconds"),
+    )
+
+
+def test_a_metrics_file_in_a_missing_folder_is_refused_before_the_run(
+    sim: SimProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--metrics-file in a folder that does not exist: exit 2 naming it, nothing sent."""
+    job = write_job(tmp_path, sim, writes=1)
+    before = sim.stats()["total"]
+    prom = tmp_path / "nowhere" / "scf_batch.prom"
+    assert 2 == run(
+        job, sim, tmp_path / "run", "--metrics-file", str(prom), "--log-format", "console"
+    )
+    assert "--metrics-file: found" in capsys.readouterr().err
+    assert before == sim.stats()["total"]
+
+
+@pytest.mark.parametrize("path", ["metrics.txt", "../../elsewhere.prom"])
+def test_a_specs_metrics_file_must_be_a_prom_file_near_the_spec(tmp_path: Path, path: str) -> None:
+    """A spec's metrics_file that is not *.prom, or lies outside the spec's and the current
+    folder, is refused (the flag may name any place)."""
+    spec = tmp_path / "a" / "b" / "job.toml"
+    spec.parent.mkdir(parents=True)
+    spec.write_text(f'operations = "ops.csv"\nmetrics_file = "{path}"\n', encoding="utf-8")
+    with pytest.raises(UsageError, match="metrics_file"):
+        settings_for(spec, {})
+
+
+def settings_of(spec: dict[str, Any]) -> RunSettings:
+    return build_settings(name="job", operations=Path("ops.csv"), spec_values=spec, flags={})
