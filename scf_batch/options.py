@@ -363,6 +363,18 @@ class RunSettings:
         )
     )
 
+    ping_url = Setting[str | None](
+        Option(
+            "ping_url",
+            str,
+            None,
+            "a heartbeat URL (healthchecks.io style): URL/start as the run starts, then URL on "
+            "exit 0 or URL/fail; https, or http to a loopback host",
+            pattern=r"https?://\S{1,2000}",
+            shown_default="none",
+        )
+    )
+
     def recorded(self) -> dict[str, Any]:
         """The settings the checkpoint records (never the key): those marked `recorded`."""
         recorded: dict[str, Any] = {"api_key_env": self.api_key_env, "token_env": self.token_env}

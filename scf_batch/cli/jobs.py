@@ -81,6 +81,7 @@ def _run(settings: RunSettings, watch: Watch) -> int:
     )
     credentials = credentials_for(settings)
     logs.configure(log_format=settings.log_format, secrets=[credentials.secret])
+    watch.start(credentials.secret)
     report = anyio.run(
         lambda: run_job(
             settings,

@@ -1,6 +1,7 @@
 """What a scheduler and a monitor see of a run: --exit-zero-on-stop turns a deliberate stop (4)
 and a held lock (75) into exit 0, while summary.json, the summary event and the metrics keep the
-real code; the metrics file after a success, a failure, a refusal and an interruption."""
+real code; the metrics file after a success, a failure, a refusal and an interruption; the
+heartbeats for a success, a failure, a refusal and a monitor that cannot be reached."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from scf_batch.errors import UsageError
 from scf_batch.options import RunSettings, build_settings
 from scf_batch.run.monitoring import Watch
 from tests.e2e import write_csv
+from tests.monitor import Monitor, monitor_server
 from tests.runs import TARGET_KEY, new_pairs, run, summary, summary_event, write_job
 from tests.simproc import SimProcess, sim_process
 
@@ -183,3 +185,107 @@ def test_a_specs_metrics_file_must_be_a_prom_file_near_the_spec(tmp_path: Path, 
 
 def settings_of(spec: dict[str, Any]) -> RunSettings:
     return build_settings(name="job", operations=Path("ops.csv"), spec_values=spec, flags={})
+
+
+@pytest.fixture
+def monitor() -> Iterator[Monitor]:
+    """A heartbeat monitor on 127.0.0.1 recording every ping."""
+    with monitor_server() as server:
+        yield server
+
+
+def test_a_successful_run_pings_start_then_success(
+    sim: SimProcess, tmp_path: Path, monitor: Monitor, key: str
+) -> None:
+    """URL/start as the run starts, then URL with the verdict as its body; no key anywhere."""
+    job = write_job(tmp_path, sim, writes=1)
+    assert 0 == run(job, sim, tmp_path / "run", "--ping-url", monitor.url)
+    assert ["/ping/abc/start", "/ping/abc"] == monitor.paths
+    verdict = monitor.received[-1].body
+    assert verdict.startswith("scf-batch: every row ok (exit 0)")
+    assert all(key not in str(request) for request in monitor.received)
+    assert all("Authorization" not in request.headers for request in monitor.received)
+
+
+def test_a_failed_run_pings_start_then_fail(
+    sim: SimProcess, tmp_path: Path, monitor: Monitor
+) -> None:
+    """A run with a failed row (exit 1) ends with URL/fail, its body saying exit 1."""
+    (pair,) = new_pairs(sim, 1)
+    job = write_csv(tmp_path / "job.csv", [pair.row("row-0", "update", "true")])
+    assert 1 == run(job, sim, tmp_path / "run", "--ping-url", monitor.url)
+    assert ["/ping/abc/start", "/ping/abc/fail"] == monitor.paths
+    assert "(exit 1)" in monitor.received[-1].body
+
+
+def test_a_refused_run_pings_fail_without_a_start(
+    sim: SimProcess, tmp_path: Path, monitor: Monitor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run refused before it starts (no key: exit 2) still tells the monitor it failed."""
+    monkeypatch.delenv("CLOSE_API_KEY")
+    job = write_job(tmp_path, sim, writes=1)
+    assert 2 == run(job, sim, tmp_path / "run", "--ping-url", monitor.url)
+    assert ["/ping/abc/fail"] == monitor.paths
+    assert monitor.received[0].body.startswith("scf-batch: usage error")
+
+
+def test_a_held_lock_forgiven_to_schedulers_pings_success(
+    sim: SimProcess, tmp_path: Path, monitor: Monitor
+) -> None:
+    """With --exit-zero-on-stop a held lock exits 0, so the monitor hears URL (the body says
+    75)."""
+    job = write_job(tmp_path, sim, writes=1)
+    out = tmp_path / "run"
+    out.mkdir()
+    with (out / ".lock").open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert 0 == run(job, sim, out, "--ping-url", monitor.url, "--exit-zero-on-stop")
+    assert ["/ping/abc/start", "/ping/abc"] == monitor.paths
+    assert "(exit 75)" in monitor.received[-1].body
+
+
+def test_an_unreachable_monitor_changes_nothing_but_a_warning(
+    sim: SimProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Pings to a port nothing listens on: the run exits 0 as it would have, warns twice, and
+    its last line is still the summary event."""
+    with monitor_server() as gone:
+        url = gone.url  # the server stops here: its port refuses from now on
+    job = write_job(tmp_path, sim, writes=1)
+    assert 0 == run(job, sim, tmp_path / "run", "--ping-url", url)
+    err = capsys.readouterr().err
+    assert 2 == err.count('"ping_failed"')
+    assert 0 == summary_event(err)["exit_code"]
+
+
+def test_plain_http_to_another_host_is_refused_before_the_run(
+    sim: SimProcess, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--ping-url http://… to a host that is not this machine: exit 2, nothing sent."""
+    job = write_job(tmp_path, sim, writes=1)
+    before = sim.stats()["total"]
+    url = "http://hc.example/abc"
+    argv = ("--ping-url", url, "--log-format", "console")
+    assert 2 == run(job, sim, tmp_path / "run", *argv)
+    assert "--ping-url: found http:// to hc.example" in capsys.readouterr().err
+    assert before == sim.stats()["total"]
+
+
+def test_the_key_is_scrubbed_from_a_heartbeat_and_absent_from_the_metrics(
+    tmp_path: Path, monitor: Monitor
+) -> None:
+    """An error whose message carries the key (in any form) reaches the monitor as ***, and the
+    metrics file holds no trace of it."""
+    secret = "api_watched_key_42"
+    prom = tmp_path / "scf_batch.prom"
+    watch = Watch()
+    watch.begin(settings_of({"ping_url": monitor.url, "metrics_file": str(prom)}))
+    watch.start(secret)
+    watch.failed(UsageError(f"the server echoed {secret} back"))
+    bodies = [request.body for request in monitor.received]
+    assert [
+        "scf-batch: run of job started",
+        "scf-batch: usage error: bad command line, job spec, environment or file: "
+        "the server echoed *** back (exit 2)",
+    ] == bodies
+    assert secret not in prom.read_text(encoding="utf-8")
