@@ -9,6 +9,7 @@ import json
 import re
 import shlex
 import subprocess
+import sys
 import tomllib
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -21,6 +22,9 @@ from scf_batch.cli.main import cli
 from scf_batch.exitcodes import STOPS
 from scf_batch.job.spec import load_job
 from scf_batch.options import RunSettings, build_settings
+from tests.e2e import TARGET_KEY, write_csv
+from tests.runs import new_pairs
+from tests.simproc import sim_process
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -282,3 +286,36 @@ def test_the_deploy_readme_installs_every_example(name: str) -> None:
     """deploy/README.md names the command that installs each example file."""
     readme = (DEPLOY / "README.md").read_text(encoding="utf-8")
     assert f"deploy/{name}" in readme
+
+
+@pytest.mark.slow  # a real `scf-batch run` subprocess against the simulator
+def test_the_cron_command_runs_as_written(tmp_path: Path) -> None:
+    """The cron line's command, its two folders moved under a temporary one and the venv's
+    scf-batch first on its PATH, runs the job from the env file's key: exit 0, the JSON log
+    appended to cron.log ending with the summary event, the run folder under the state folder."""
+    variables, (line,) = cron_lines()
+    state, etc = tmp_path / "var-lib-scf-batch", tmp_path / "etc-scf-batch"
+    state.mkdir()
+    etc.mkdir()
+    command = line.split(None, 6)[6]
+    command = command.replace("/var/lib/scf-batch", str(state)).replace("/etc/scf-batch", str(etc))
+    with sim_process() as sim:
+        (pair,) = new_pairs(sim, 1)
+        write_csv(etc / "nightly.csv", [pair.row("row-0", "associate")])
+        (etc / "nightly.toml").write_text('operations = "nightly.csv"\n', encoding="utf-8")
+        (etc / "env").write_text(
+            f"CLOSE_API_KEY={TARGET_KEY}\nCLOSE_BASE_URL={sim.base_url}\n", encoding="utf-8"
+        )
+        path = f"{Path(sys.executable).parent}:{variables['PATH']}"
+        done = subprocess.run(
+            [variables["SHELL"], "-c", command],
+            env={"PATH": path, "HOME": str(tmp_path)},  # cron's bare environment
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert (0, "", "") == (done.returncode, done.stdout, done.stderr)
+    log = (state / "cron.log").read_text(encoding="utf-8").splitlines()
+    assert ("summary", 0) == (json.loads(log[-1])["event"], json.loads(log[-1])["exit_code"])
+    assert (state / "runs" / "nightly" / "summary.json").is_file()
