@@ -167,8 +167,14 @@ def _labels(labels: Labels) -> str:
 
 
 def escape_label(value: str) -> str:
-    """A label value as the text format writes it: backslash, double quote and newline escaped."""
+    """A label value as the text format writes it: backslash, double quote and newline escaped
+    (and, the file being UTF-8, a lone surrogate of an undecodable file name as `?`)."""
+    value = _utf8(value)
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _utf8(value: str) -> str:
+    return value.encode("utf-8", "replace").decode("utf-8")
 
 
 def _escape_help(text: str) -> str:
@@ -185,7 +191,7 @@ def last_success(previous: str, job: str) -> LastSuccess | None:
     or a value that is not a time)."""
     for match in _SAMPLE.finditer(previous):
         labels = dict(_parse_labels(match.group("labels")))
-        if labels.get("job") != job:
+        if labels.get("job") != _utf8(job):
             continue
         try:
             at_s = float(match.group("value"))

@@ -188,3 +188,13 @@ def test_the_file_is_replaced_whole_and_readable_by_the_collector(tmp_path: Path
 def test_a_missing_previous_file_reads_as_empty(tmp_path: Path) -> None:
     """The first run of a job finds no file: an empty text, no error."""
     assert "" == read_previous(tmp_path / "none.prom")
+
+
+def test_a_job_name_from_an_undecodable_file_name_is_written_and_found_again() -> None:
+    """A lone surrogate (a file name's undecodable byte) is written as `?`, and the job's last
+    success is still found in the file it wrote."""
+    job = "nightly-\udcff"
+    first = render_metrics(RunEnd(job, None, 0, 7.0, 1.0), previous="")
+    first.encode("utf-8")  # the file's text is UTF-8 throughout
+    again = render_metrics(RunEnd(job, None, 1, 9.0, 1.0), previous=first)
+    assert 7.0 == value(again, "last_success_timestamp_seconds", job="nightly-?", org="")
