@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from scf_batch.models import Status
 from scf_batch.report.summary import RunReport
 from scf_batch.report.written import drift_repaired
 from scf_batch.runfolder.results import replace_durably
@@ -104,7 +105,9 @@ def _counts(report: RunReport) -> list[Family]:
         Family(
             f"{PREFIX}pass_rows_by_status",
             "rows of the pass finished, by status",
-            _by("status", tally.by_status),
+            # every status, 0 included: a series that appears only once a row fails cannot be
+            # told from one that is missing
+            _by("status", {status.value: tally.by_status[status.value] for status in Status}),
         ),
         Family(
             f"{PREFIX}pass_rows_by_outcome",

@@ -6,6 +6,9 @@ heartbeats for a success, a failure, a refusal and a monitor that cannot be reac
 from __future__ import annotations
 
 import fcntl
+import json
+import signal
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,7 @@ from scf_batch.cli.common import settings_for
 from scf_batch.errors import UsageError
 from scf_batch.options import RunSettings, build_settings
 from scf_batch.run.monitoring import Watch
-from tests.e2e import write_csv
+from tests.e2e import cli_env, run_args, write_csv
 from tests.monitor import Monitor, monitor_server
 from tests.runs import TARGET_KEY, new_pairs, run, summary, summary_event, write_job
 from tests.simproc import SimProcess, sim_process
@@ -100,7 +103,9 @@ def test_the_metrics_file_says_what_summary_json_says(
     done = summary(out)
     labels = {"job": "job", "org": done["org"]["id"]}
     assert done["exit_code"] == metric(prom, "run_exit_code", **labels)
-    assert done["by_status"] == {"ok": metric(prom, "pass_rows_by_status", status="ok")}
+    assert {**done["by_status"], "failed": 0} == {
+        status: metric(prom, "pass_rows_by_status", status=status) for status in ("ok", "failed")
+    }
     assert done["by_outcome"] == {
         "ok/created": metric(prom, "pass_rows_by_outcome", status="ok", outcome="created")
     }
@@ -289,3 +294,30 @@ def test_the_key_is_scrubbed_from_a_heartbeat_and_absent_from_the_metrics(
         "the server echoed *** back (exit 2)",
     ] == bodies
     assert secret not in prom.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow  # the CLI as a real subprocess, so the signal is real
+def test_a_run_stopped_by_sigterm_writes_exit_130_and_its_rows(tmp_path: Path, key: str) -> None:
+    """SIGTERM once the run has started (its `start` event read from stderr): the metrics file
+    says 130 and counts the rows summary.json counts; the heartbeat says /fail."""
+    prom = tmp_path / "scf_batch.prom"
+    with sim_process("--latency-ms", "100") as slow, monitor_server() as monitor:
+        job, out = write_job(tmp_path, slow, writes=20), tmp_path / "run"
+        extra = ("--concurrency", "1", "--metrics-file", str(prom), "--ping-url", monitor.url)
+        proc = subprocess.Popen(
+            run_args(job, slow.base_url, out, *extra),
+            env=cli_env(key),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stderr is not None
+        for line in proc.stderr:  # blocks until the run says it has started
+            if json.loads(line)["event"] == "start":
+                break
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    done = summary(out)
+    assert (130, 130) == (proc.returncode, metric(prom, "run_exit_code"))
+    assert done["by_status"].get("ok", 0) == metric(prom, "pass_rows_by_status", status="ok")
+    assert ["/ping/abc/start", "/ping/abc/fail"] == monitor.paths
