@@ -22,8 +22,8 @@ from scf_batch.cli.main import cli
 from scf_batch.exitcodes import STOPS
 from scf_batch.job.spec import load_job
 from scf_batch.options import RunSettings, build_settings
+from tests.cliruns import new_pairs
 from tests.e2e import TARGET_KEY, write_csv
-from tests.runs import new_pairs
 from tests.simproc import sim_process
 
 REPO = Path(__file__).resolve().parents[2]

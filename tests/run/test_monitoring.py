@@ -20,9 +20,9 @@ from scf_batch.cli.common import settings_for
 from scf_batch.errors import UsageError
 from scf_batch.options import RunSettings, build_settings
 from scf_batch.run.monitoring import Watch
+from tests.cliruns import TARGET_KEY, new_pairs, run, summary, summary_event, write_job
 from tests.e2e import cli_env, run_args, write_csv
 from tests.monitor import Monitor, monitor_server
-from tests.runs import TARGET_KEY, new_pairs, run, summary, summary_event, write_job
 from tests.simproc import SimProcess, sim_process
 
 
