@@ -111,17 +111,24 @@ def client_for(
     )
 
 
+def _ignore(report: RunReport) -> None:
+    """A run's failure summary, when no one asks for it."""
+
+
 async def run_job(
     settings: RunSettings,
     credentials: Credentials,
     *,
     reporter: Callable[[], Reporter],
+    on_failure: Callable[[RunReport], None] = _ignore,
     own_signals: bool = True,
 ) -> RunReport:
     """Run a job in its folder; raises UsageError/JobInvalid (exit 2), LockHeldError (75).
 
-    `own_signals`: the run stops itself on SIGINT/SIGTERM; False when the caller (a fleet of
-    runs in one process) takes the signals and cancels the run instead."""
+    A run of a pass that ends by an exception hands its summary.json's report to `on_failure`
+    before the exception goes on (the metrics of a failed run count its rows). `own_signals`:
+    the run stops itself on SIGINT/SIGTERM; False when the caller (a fleet of runs in one
+    process) takes the signals and cancels the run instead."""
     folder = settings.out
     lock = RunLock(folder)
     try:
@@ -133,7 +140,9 @@ async def run_job(
             "expected a folder you can write to (see --out)"
         ) from exc
     try:
-        return await _run_locked(settings, credentials, reporter, own_signals)
+        return await _run_locked(
+            settings, credentials, reporter, on_failure=on_failure, own_signals=own_signals
+        )
     finally:
         lock.release()
 
@@ -154,6 +163,8 @@ async def _run_locked(
     settings: RunSettings,
     credentials: Credentials,
     reporter: Callable[[], Reporter],
+    *,
+    on_failure: Callable[[RunReport], None],
     own_signals: bool,
 ) -> RunReport:
     # an unusable file or header, or no row without --allow-empty, stops here (exit 2)
@@ -175,7 +186,7 @@ async def _run_locked(
             own_signals=own_signals,
         )
     except BaseException as exc:  # cancelled (SIGINT/SIGTERM) too: the summary, then re-raise
-        _write_failure_summary(settings, start, reached, exc)
+        on_failure(_write_failure_summary(settings, start, reached, exc))
         raise
 
 
@@ -353,12 +364,12 @@ def _surveyed(settings: RunSettings, snapshot: Snapshot, resume: Resume) -> Repo
 
 def _write_failure_summary(
     settings: RunSettings, start: PassStart, reached: Reached, exc: BaseException
-) -> None:
+) -> RunReport:
     """summary.json of a run of the pass that ended by `exc`: its exit code and why, with the
     pass's counts as its results hold them (so a monitor never reads an older run's verdict)."""
     if reached.report is not None:  # the run had ended: a late signal does not change that
         _write_summary(settings.out, reached.report)
-        return
+        return reached.report
     code = exit_code_for(exc)
     reason = str(exc) if code is not ExitCode.INTERRUPTED else "interrupted before the run began"
     stats = reached.stats
@@ -381,6 +392,7 @@ def _write_failure_summary(
         requests_by_group=dict(stats.requests_by_group) if stats is not None else {},
     )
     _write_summary(settings.out, summary)
+    return summary
 
 
 def _write_summary(folder: Path, summary: RunReport) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scf_batch.cli import main
+from scf_batch.cli.main import main
 from scf_batch.exitcodes import ExitCode
 from tests.e2e import TARGET_KEY
 from tests.simproc import SimProcess, sim_process
