@@ -26,6 +26,12 @@ SHARD = click.option(
     default=None,
     help="I/N: only the orgs at manifest positions I mod N (0-based), for N machines or pods",
 )
+OUT = click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="the folder of the orgs' run folders and the summary  [default: the manifest's out]",
+)
 FORMAT = click.option(
     "--format",
     "output_format",
@@ -49,11 +55,14 @@ class Ending:
     shard: tuple[int, int] | None
 
 
-def _selected(manifest: Path, names: tuple[str, ...], shard: str | None) -> Ending:
-    """The manifest, its orgs chosen by --org and --shard, and the shard."""
+def _selected(
+    manifest: Path, names: tuple[str, ...], shard: str | None, out: Path | None = None
+) -> Ending:
+    """The manifest (its out replaced by --out), its orgs chosen by --org and --shard, and the
+    shard."""
     from scf_batch.fleet.manifest import load_manifest, parse_shard  # noqa: PLC0415
 
-    fleet = load_manifest(manifest)
+    fleet = load_manifest(manifest, out=out)
     part = parse_shard(shard) if shard is not None else None
     return Ending(fleet, fleet.select(names, part), part)
 
@@ -130,7 +139,8 @@ def plan_command(
 @MANIFEST
 @ORGS
 @SHARD
-def run_command(manifest: Path, names: tuple[str, ...], shard: str | None) -> int:
+@OUT
+def run_command(manifest: Path, names: tuple[str, ...], shard: str | None, out: Path | None) -> int:
     """Run every org, at most `parallel` at once, each an ordinary run in <out>/<org name>/.
 
     One org's failure never stops the others. Rerunning continues unfinished orgs and
@@ -143,7 +153,7 @@ def run_command(manifest: Path, names: tuple[str, ...], shard: str | None) -> in
 
         from scf_batch.fleet.engine import run_fleet  # noqa: PLC0415
 
-        chosen = _selected(manifest, names, shard)
+        chosen = _selected(manifest, names, shard, out)
         fleet, orgs = chosen.fleet, chosen.orgs
         _configure_logs(orgs)
         done: dict[str, OrgVerdict] = {}
@@ -194,8 +204,9 @@ def _end_fleet(where: Ending, done: dict[str, OrgVerdict], *, interrupted: bool)
 
 @fleet_command.command("report")
 @MANIFEST
+@OUT
 @FORMAT
-def report_command(manifest: Path, output_format: str) -> int:
+def report_command(manifest: Path, out: Path | None, output_format: str) -> int:
     """The table of the fleet's last run, from <out>/fleet-summary.json (read-only)."""
 
     def body() -> int:
@@ -208,7 +219,7 @@ def report_command(manifest: Path, output_format: str) -> int:
         )
         from scf_batch.runfolder.fleetfile import read_fleet_summaries  # noqa: PLC0415
 
-        fleet = load_manifest(manifest)
+        fleet = load_manifest(manifest, out=out)
         summaries = read_fleet_summaries(fleet.out)
         verdicts = latest_verdicts(org for summary in summaries for org in summary.orgs)
         interrupted = any(s.exit_code == ExitCode.INTERRUPTED for s in summaries)

@@ -280,6 +280,7 @@ def test_the_example_job_spec_loads_and_leaves_the_run_folder_to_the_flag(tmp_pa
         "systemd/scf-batch.service",
         "systemd/scf-batch.timer",
         "cron/scf-batch.cron",
+        "kubernetes/fleet-indexed-job.yaml",
     ],
 )
 def test_the_deploy_readme_installs_every_example(name: str) -> None:
@@ -319,3 +320,57 @@ def test_the_cron_command_runs_as_written(tmp_path: Path) -> None:
     log = (state / "cron.log").read_text(encoding="utf-8").splitlines()
     assert ("summary", 0) == (json.loads(log[-1])["event"], json.loads(log[-1])["exit_code"])
     assert (state / "runs" / "nightly" / "summary.json").is_file()
+
+
+# -- the fleet as a Kubernetes Indexed Job -------------------------------------------------------
+
+
+def fleet_job() -> dict[str, dict[str, Any]]:
+    """The documents of fleet-indexed-job.yaml by kind."""
+    text = (DEPLOY / "kubernetes" / "fleet-indexed-job.yaml").read_text(encoding="utf-8")
+    return {document["kind"]: document for document in yaml.safe_load_all(text)}
+
+
+def fleet_run_context(args: list[str], index: int) -> click.Context:
+    """`scf-batch fleet run …` of pod `index`: $(JOB_COMPLETION_INDEX) as Kubernetes expands it,
+    the group and its subcommand parsed by click."""
+    argv = [arg.replace("$(JOB_COMPLETION_INDEX)", str(index)) for arg in args]
+    top = click.Context(cli, info_name=SCRIPT)
+    group = cli.get_command(top, argv[0])
+    assert isinstance(group, click.Group), f"no command group {argv[0]!r}"
+    group_context = click.Context(group, info_name=argv[0], parent=top)
+    command = group.get_command(group_context, argv[1])
+    assert command is not None, f"no command {argv[0]} {argv[1]!r}"
+    return command.make_context(argv[1], argv[2:], parent=group_context)
+
+
+def test_the_indexed_job_runs_shard_i_of_n_in_pod_i() -> None:
+    """Pod I (of `completions`) runs `fleet run MANIFEST --shard I/N` with N = completions, so
+    the pods together take every manifest position once; the index comes from the downward API."""
+    job = fleet_job()["Job"]["spec"]
+    assert job["completionMode"] == "Indexed"
+    count = job["completions"]
+    (container,) = job["template"]["spec"]["containers"]
+    assert "command" not in container  # the image's ENTRYPOINT: scf-batch
+    shards = [fleet_run_context(container["args"], i).params["shard"] for i in range(count)]
+    assert shards == [f"{i}/{count}" for i in range(count)]
+    (index,) = [env for env in container["env"] if env["name"] == "JOB_COMPLETION_INDEX"]
+    assert "job-completion-index" in index["valueFrom"]["fieldRef"]["fieldPath"]
+
+
+def test_the_indexed_jobs_run_folders_are_on_one_shared_claim() -> None:
+    """--out lies under the mount of the ReadWriteMany claim the file declares (every pod
+    mounts it at once); the manifest under the ConfigMap's; keys from a Secret, never literal."""
+    documents = fleet_job()
+    spec = documents["Job"]["spec"]["template"]["spec"]
+    (container,) = spec["containers"]
+    volumes = {volume["name"]: volume for volume in spec["volumes"]}
+    mounts = {mount["mountPath"]: volumes[mount["name"]] for mount in container["volumeMounts"]}
+    params = fleet_run_context(container["args"], 0).params
+    (runs,) = [path for path in mounts if under(params["out"], path)]
+    claim = documents["PersistentVolumeClaim"]
+    assert mounts[runs]["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert any(under(params["manifest"], p) and "configMap" in mounts[p] for p in mounts)
+    assert [source["secretRef"]["name"] for source in container["envFrom"]] == ["scf-batch-fleet"]
+    assert all("value" not in env for env in container["env"])
