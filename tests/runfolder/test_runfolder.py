@@ -12,7 +12,9 @@ import pytest
 from scf_batch.errors import LockHeldError, UsageError
 from scf_batch.models import Outcome, RowResult, Status
 from scf_batch.runfolder import folder as runfolder
-from scf_batch.runfolder.results import ResultsWriter, result_to_dict, write_json_atomically
+from scf_batch.runfolder.durable import write_json_atomically
+from scf_batch.runfolder.reopen import drop_lines
+from scf_batch.runfolder.results import ResultsWriter, read_results, result_to_dict
 
 NOW = "2026-11-30T12:00:00.000+00:00"
 
@@ -30,8 +32,8 @@ def write_results(path: Path, *results: RowResult) -> None:
 
 def checkpoint(folder: Path, **changes: Any) -> None:
     record = runfolder.PassRecord("job", 1, NOW, Path("ops.csv"), "a" * 64, {}, None, 3)
-    document = record.document(rows_done=0, complete=False, now=NOW)
-    runfolder.write_checkpoint(folder, {**document, **changes})
+    document = record.document(rows_done=0, complete=False, now=NOW).to_json()
+    write_json_atomically(folder / runfolder.CHECKPOINT_FILE, {**document, **changes})
 
 
 def test_done_rows_is_a_set_of_row_numbers() -> None:
@@ -226,3 +228,73 @@ def test_an_os_error_on_an_open_results_file_names_the_file(
         with pytest.raises(OSError, match=r"No space left on device: .*results\.jsonl"):
             writer.sync(now=0.0)
     writer.close()
+
+
+def test_a_row_written_twice_is_refused_naming_both_lines(tmp_path: Path) -> None:
+    """Two complete lines for one row are damage (exit 2) for the resume, the report's reader
+    and --retry-failed alike, naming both lines; nothing is cut."""
+    path = tmp_path / "results.jsonl"
+    write_results(path, result(1), result(2), result(1, Status.FAILED, Outcome.CONFLICT))
+    before = path.read_bytes()
+    refusal = r"results\.jsonl:3: found a second result of row 1 \(the first is on line 1\)"
+    with pytest.raises(UsageError, match=refusal):
+        runfolder.scan_results(path, rows_total=3)
+    with pytest.raises(UsageError, match=refusal):
+        list(read_results(path))
+    with pytest.raises(UsageError, match=refusal):
+        drop_lines(path, status=Status.FAILED)
+    assert path.read_bytes() == before
+
+
+def test_a_failed_atomic_write_leaves_the_old_file_and_no_temporary_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk during an atomic write (summary.json) raises, keeps the old file whole and
+    removes summary.json.tmp."""
+    path = tmp_path / "summary.json"
+    write_json_atomically(path, {"old": True})
+
+    def full_disk(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "fsync", full_disk)
+        with pytest.raises(OSError, match=r"No space left on device: .*summary\.json\.tmp"):
+            write_json_atomically(path, {"new": True})
+    assert ({"old": True}, ["summary.json"]) == (
+        json.loads(path.read_text()),
+        sorted(p.name for p in tmp_path.iterdir()),
+    )
+
+
+def test_the_lock_names_its_holder_and_a_lock_file_left_behind_is_harmless(
+    tmp_path: Path,
+) -> None:
+    """While a run holds the folder, run_holding gives its pid and a second lock is refused
+    naming it; the .lock file a finished (or killed) run leaves is no lock: the next run takes
+    it."""
+    assert runfolder.run_holding(tmp_path) is None  # no lock file yet
+    first = runfolder.RunLock(tmp_path)
+    first.acquire()
+    assert os.getpid() == runfolder.run_holding(tmp_path)
+    with pytest.raises(LockHeldError, match=rf"another run \(pid {os.getpid()}\) holds"):
+        runfolder.RunLock(tmp_path).acquire()
+    first.release()
+    assert (tmp_path / ".lock").exists()
+    assert runfolder.run_holding(tmp_path) is None
+    again = runfolder.RunLock(tmp_path)
+    again.acquire()
+    again.release()
+
+
+def test_prune_history_keeps_the_newest_passes(tmp_path: Path) -> None:
+    """Passes beyond `keep` go, oldest first (by number, then by the .N of a pass kept twice)."""
+    names = ["pass-1", "pass-2", "pass-2.2", "pass-3", "pass-10"]
+    for name in names:
+        (tmp_path / "history" / name).mkdir(parents=True)
+        (tmp_path / "history" / name / "results.jsonl").write_text("")
+    removed = runfolder.prune_history(tmp_path, keep=2)
+    assert ["pass-1", "pass-2", "pass-2.2"] == [p.name for p in removed]
+    assert ["pass-10", "pass-3"] == sorted(p.name for p in (tmp_path / "history").iterdir())
+    assert [] == runfolder.prune_history(tmp_path, keep=2)
+    assert 2 == len(runfolder.prune_history(tmp_path, keep=0))
