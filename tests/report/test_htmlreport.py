@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import random
 import re
@@ -15,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from scf_batch.exitcodes import ExitCode
+from scf_batch.models import Outcome
 from scf_batch.report import html as htmlreport
 from scf_batch.report.html import FAILED_ROWS_SHOWN, render_html, write_html
 from scf_batch.report.passreport import load_report
@@ -422,3 +425,40 @@ def test_outcome_label_names_failures_with_their_status() -> None:
     assert "created" == label("ok", "created")
     assert "failed: conflict" == label("failed", "conflict")
     assert "invalid" == label("invalid", "invalid")
+
+
+def luminance(colour: str) -> float:
+    red, green, blue = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def test_failed_outcomes_are_drawn_darker_than_every_ok_outcome() -> None:
+    """A failed row is what a reader looks for: every `failed: …` colour, whatever the outcome,
+    is darker than the darkest ok outcome's, never the pale grey of `not_associated`."""
+    ok_rows = ("created", "recreated", "updated", "deleted", "unchanged", "already_associated")
+    ok = [htmlreport.colour_of(outcome) for outcome in (*ok_rows, "not_associated")]
+    failed = [htmlreport.colour_of(f"failed: {outcome}") for outcome in Outcome]
+    assert max(luminance(c) for c in failed) < min(luminance(c) for c in ok)
+
+
+def test_a_one_row_no_op_pass_reads_as_one_row_in_whole_seconds() -> None:
+    """One row, done without a request, in a fraction of a second: the tile says "row", the
+    timeline spans whole seconds, and a field definition is labelled as one, not `(none)`."""
+    row = next(fake_rows(1)) | {"object_type": None, "action": "define", "requests": 0}
+    summary = fake_summary(iter([row]), rows_total=1, requests=0, rate_limited=0, elapsed_s=0.003)
+    page = render_html(as_lines([row]), report_of(summary))
+    assert '<div class="l">row</div>' in page
+    assert '<div class="l">requests</div>' in page
+    figures = figures_of(page)
+    start, end = figures["chart-timeline"]["layout"]["xaxis"]["range"]
+    assert (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds() >= 10
+    assert ["field definition"] == figures["chart-objects"]["data"][0]["y"]
+    assert "(none)" not in json.dumps(figures["chart-objects"])
+
+
+@pytest.mark.parametrize("code", list(ExitCode))
+def test_the_page_says_every_exit_code_in_exitcodes_words(code: ExitCode) -> None:
+    """Every exit code, 2 and 75 included, gets the verdict exitcodes declares for it."""
+    rows = list(fake_rows(3))
+    page = render_html(as_lines(rows), report_of(fake_summary(iter(rows), exit_code=int(code))))
+    assert html.escape(f"{code.verdict} (exit {int(code)})") in page
