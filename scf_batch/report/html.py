@@ -87,6 +87,7 @@ class _Tally:
     """What the charts and the table need from the results, folded row by row."""
 
     started: datetime | None
+    count_seconds: bool = True  # rows per second from finish times: for a pass with no timeline
     rows: int = 0
     retries: int = 0
     not_ok: int = 0
@@ -108,7 +109,7 @@ class _Tally:
         if row.requests > 0:
             self.durations_ms[row.duration_ms] += 1
             self.latency_bins[(row.status, _bin_of(row.duration_ms))] += 1
-        second = self._second_of(row.finished_at)
+        second = self._second_of(row.finished_at) if self.count_seconds else None
         if second is not None:
             self.rows_by_second[second] += 1
         if row.status in _NOT_OK:
@@ -137,7 +138,7 @@ class _Tally:
 
 def render_html(results: Iterable[ResultLine], report: RunReport) -> str:
     """The page of one pass, from its result lines (streamed once) and its report."""
-    tally = _Tally(started=_parse_time(report.started_at))
+    tally = _Tally(started=_parse_time(report.started_at), count_seconds=not report.timeline)
     for row in results:
         tally.add(row)
     figures = {

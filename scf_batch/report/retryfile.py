@@ -4,7 +4,7 @@ Each row keeps its own values. It points back to the original by its `key`: a ro
 one keeps it (the original results carry it with the row's line); a row without one gets
 `line-N`, N its first physical line in the original file. The key is the one place both formats
 allow (an operations file refuses unknown columns and JSON keys), and results echo it.
-Two streams (results, then the input), memory flat: the selected rows are a bitmap.
+Two streams (results, then the input): only the selected row numbers are held.
 """
 
 from __future__ import annotations

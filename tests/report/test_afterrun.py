@@ -456,7 +456,7 @@ def test_report_of_a_pass_with_a_damaged_summary_falls_back_to_its_results(
 
 
 def test_report_refuses_a_results_line_with_an_impossible_row(tmp_path: Path) -> None:
-    """A row number no job has (10^12) is damage, refused with its line, not a bitmap of 125 GB."""
+    """A row number no job has (10^12) is damage, refused with its line."""
     folder = tmp_path / "run"
     folder.mkdir()
     checkpoint(folder, write(tmp_path / "ops.csv", "x"), complete=True, rows=1)

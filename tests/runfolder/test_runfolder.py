@@ -188,7 +188,7 @@ def test_run_folder_files_are_owner_only_and_never_follow_a_link(tmp_path: Path)
 
 
 def test_a_checkpoint_promising_more_rows_than_a_job_has_is_refused(tmp_path: Path) -> None:
-    """rows_total bounds the done-rows bitmap: 10^15 rows (12.5 TB of bits) is refused."""
+    """rows_total bounds what a resume may hold: a checkpoint promising 10^15 rows is refused."""
     checkpoint(tmp_path, rows_total=10**15)
     with pytest.raises(UsageError, match="no row count up to 10"):
         runfolder.read_checkpoint(tmp_path)
