@@ -49,13 +49,12 @@ from scf_batch.runfolder.folder import (
     begin_pass,
     prune_history,
     read_snapshot_document,
-    scan_results,
+    resume_pass,
     write_snapshot,
 )
 from scf_batch.runfolder.passfiles import read_summary, write_summary
 from scf_batch.runfolder.records import PassTotals, RecordedOrg
 from scf_batch.runfolder.reopen import reopen_failed
-from scf_batch.runfolder.results import RESULTS_FILE
 
 # the refusals stay importable from here, where a run raises them (the CLI catches them)
 __all__ = [
@@ -361,7 +360,7 @@ def _resumed(folder: Path, start: PassStart) -> Resume:
     """What earlier runs of the pass left (nothing, for a new pass)."""
     if not start.continuing:
         return Resume()
-    resume = scan_results(folder / RESULTS_FILE, rows_total=start.rows_total)
+    resume = resume_pass(folder, rows_total=start.rows_total)
     if resume.truncated_bytes:
         log.warning("torn_results_line_cut", bytes=resume.truncated_bytes)
     return resume

@@ -263,6 +263,11 @@ def scan_results(path: Path, *, rows_total: int) -> Resume:
     return resume
 
 
+def resume_pass(folder: Path, *, rows_total: int) -> Resume:
+    """What earlier runs of the folder's current pass left (scan_results of its results)."""
+    return scan_results(folder / RESULTS_FILE, rows_total=rows_total)
+
+
 def read_checkpoint(folder: Path) -> Checkpoint | None:
     """The checkpoint, checked for the shape this version writes; None when there is none."""
     path = folder / CHECKPOINT_FILE
