@@ -593,21 +593,17 @@ def _cell(value: object) -> str:
     return "" if value is None else html.escape(str(value))
 
 
-def _text(value: object) -> str:
-    return "" if value is None else str(value)
-
-
-def _parse_time(value: object) -> datetime | None:
+def _parse_time(value: str) -> datetime | None:
     try:
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
+        return datetime.fromisoformat(value)
     except ValueError:
         return None
 
 
-def _when(value: object) -> str:
+def _when(value: str) -> str:
     moment = _parse_time(value)
     if moment is None:
-        return _text(value)
+        return value
     return (moment.astimezone(UTC) if moment.tzinfo else moment).strftime("%d %b %Y %H:%M:%S UTC")
 
 

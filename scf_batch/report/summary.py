@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from scf_batch.exitcodes import ExitCode
 from scf_batch.plan.snapshot import Org
@@ -39,32 +39,14 @@ class RunReport:
     started_at: str
     total_rows: int
     tally: Tally
-    elapsed_s: float
-    requests: int
-    rate_limited: int
+    totals: PassTotals  # the whole pass's requests, 429s, time and timeline
     rate_per_s: float
     reason: str | None = None
     resumed_rows: int = 0
     retried_rows: int = 0
-    requests_by_group: dict[str, int] = field(default_factory=dict)
-    timeline: tuple[Second, ...] = ()
     failed_rows: list[ResultLine] = field(default_factory=list)
     kept: bool = False  # read back from a pass's files (`scf-batch report`), not just run
-    runs: int = 1
     running_pid: int | None = None  # a run holds the folder now (0: its pid is not known)
-
-    @classmethod
-    def of_totals(cls, totals: PassTotals, **fields: Any) -> RunReport:
-        """A report whose request figures are the pass's `totals`."""
-        return cls(
-            elapsed_s=totals.elapsed_s,
-            requests=totals.requests,
-            rate_limited=totals.rate_limited,
-            requests_by_group=dict(totals.requests_by_group),
-            timeline=totals.timeline,
-            runs=totals.runs,
-            **fields,
-        )
 
     @classmethod
     def from_records(
@@ -84,8 +66,8 @@ class RunReport:
             else "the last run of this pass left no summary (killed?); counts from results.jsonl"
         )
         recorded = fresh.org if fresh is not None else checkpoint.org if checkpoint else None
-        return cls.of_totals(
-            fresh.totals if fresh is not None else PassTotals(runs=0),
+        return cls(
+            totals=fresh.totals if fresh is not None else PassTotals(),
             exit_code=fresh.exit_code if fresh is not None else ExitCode.INTERRUPTED,
             folder=folder,
             job=checkpoint.job if checkpoint is not None else summary.job if summary else "",
@@ -112,15 +94,28 @@ class RunReport:
         return self.total_rows - self.tally.done
 
     @property
-    def totals(self) -> PassTotals:
-        return PassTotals(
-            self.elapsed_s,
-            self.requests,
-            self.rate_limited,
-            self.requests_by_group,
-            self.timeline,
-            self.runs,
-        )
+    def elapsed_s(self) -> float:
+        return self.totals.elapsed_s
+
+    @property
+    def requests(self) -> int:
+        return self.totals.requests
+
+    @property
+    def rate_limited(self) -> int:
+        return self.totals.rate_limited
+
+    @property
+    def requests_by_group(self) -> Mapping[str, int]:
+        return self.totals.requests_by_group
+
+    @property
+    def timeline(self) -> tuple[Second, ...]:
+        return self.totals.timeline
+
+    @property
+    def runs(self) -> int:
+        return self.totals.runs
 
     def to_summary(self) -> Summary:
         """summary.json."""

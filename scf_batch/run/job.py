@@ -178,8 +178,8 @@ async def _run_pass(
     digest: str,
     reached: Reached,
 ) -> RunReport:
+    reached.before = _totals_before(settings.out, start)  # first: a refusal below keeps them
     resume = reached.resume = _resumed(settings.out, start)
-    reached.before = _totals_before(settings.out, start)
     async with client_for(settings, credentials) as client:
         reached.stats = client.stats
         snapshot = await fetch_snapshot(client, settings.base_url)
@@ -319,8 +319,8 @@ def _summary(
     retried_rows: int,
 ) -> RunReport:
     """How the run ended, for summary.json and the printed summary."""
-    return RunReport.of_totals(
-        totals,
+    return RunReport(
+        totals=totals,
         exit_code=ended.exit_code,
         folder=settings.out,
         job=settings.name,
@@ -392,8 +392,8 @@ def _write_failure_summary(
     totals = reached.before
     if reached.stats is not None:
         totals = totals.plus(_this_run(start, reached.stats, None, elapsed_s))
-    summary = RunReport.of_totals(
-        totals,
+    summary = RunReport(
+        totals=totals,
         exit_code=code,
         folder=settings.out,
         job=settings.name,

@@ -29,7 +29,7 @@ from scf_batch.runfolder.folder import (
     scan_results,
 )
 from scf_batch.runfolder.passfiles import find_pass, input_file
-from scf_batch.runfolder.records import ResultLine
+from scf_batch.runfolder.records import PassTotals, ResultLine
 from scf_batch.runfolder.reopen import drop_lines, reopen_failed
 from scf_batch.runfolder.results import Tally, read_results
 from tests.jobfiles import FIELD_1, write, write_jsonl
@@ -378,11 +378,8 @@ def a_report(**changes: Any) -> RunReport:
         "started_at": "t",
         "total_rows": 1,
         "tally": tally,
-        "elapsed_s": 10.0,
-        "requests": 100,
-        "rate_limited": 0,
+        "totals": PassTotals(10.0, 100, 0, {"POST a": 45, "GET b": 55}, runs=1),
         "rate_per_s": 5.0,
-        "requests_by_group": {"POST a": 45, "GET b": 55},
     }
     values.update(changes)
     return RunReport(**values)
@@ -399,7 +396,7 @@ def test_pace_line_names_one_group_an_average_and_the_per_group_ceiling() -> Non
 
 def test_no_pace_line_for_a_run_too_short_to_measure() -> None:
     """Under two seconds a per-second figure is noise: no pace line."""
-    assert "pace" not in render_summary(a_report(elapsed_s=0.8))
+    assert "pace" not in render_summary(a_report(totals=PassTotals(0.8, 100, 0, {"GET b": 100})))
 
 
 def test_a_run_with_failed_rows_says_how_to_retry_them() -> None:
