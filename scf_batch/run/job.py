@@ -208,7 +208,13 @@ async def _run_pass(
             RecordedOrg.from_json(baseline.document["org"]),
             report.rows,
         )
-        recorder = PassRecorder(settings.out, record, rows_done=resume.done.count, utc_now=utc_now)
+        recorder = PassRecorder(
+            settings.out,
+            record,
+            rows_done=resume.done.count,
+            utc_now=utc_now,
+            started=client.stats.started,
+        )
         recorder.checkpoint(complete=False, now=0.0)
         done_before = resume.done.count
         policy = RetryPolicy(settings.max_retries, row_deadline_s=settings.row_deadline_s)

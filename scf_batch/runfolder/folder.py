@@ -354,6 +354,7 @@ class PassRecorder:
         utc_now: Callable[[], str],
         checkpoint_interval_s: float = 2.0,
         shown_failures: int = 20,
+        started: float | None = None,
     ) -> None:
         self.folder = folder
         self.record = record
@@ -364,7 +365,9 @@ class PassRecorder:
         self._interval_s = checkpoint_interval_s
         self._shown_failures = shown_failures
         self._writer = ResultsWriter(folder / RESULTS_FILE)
-        self._started: float | None = None
+        # the origin of rows_by_second: the run's first request (as the client counts requests),
+        # else the first row written
+        self._started = started
         self._last_checkpoint = -math.inf
 
     def write(self, result: RowResult, *, now: float) -> None:
@@ -372,7 +375,7 @@ class PassRecorder:
         self.rows_done += 1
         if self._started is None:
             self._started = now
-        self.rows_by_second[int(now - self._started)] += 1
+        self.rows_by_second[max(0, int(now - self._started))] += 1
         if result.status is not Status.OK and len(self.failed) < self._shown_failures:
             self.failed.append(ResultLine.of(result))
         if now - self._last_checkpoint >= self._interval_s:

@@ -298,3 +298,22 @@ def test_prune_history_keeps_the_newest_passes(tmp_path: Path) -> None:
     assert ["pass-10", "pass-3"] == sorted(p.name for p in (tmp_path / "history").iterdir())
     assert [] == runfolder.prune_history(tmp_path, keep=2)
     assert 2 == len(runfolder.prune_history(tmp_path, keep=0))
+
+
+def test_rows_per_second_count_from_the_runs_first_request(tmp_path: Path) -> None:
+    """Given the run's first request as origin, rows are counted in the same seconds as the
+    requests (the timeline lines them up); without one, from the first row written."""
+    record = runfolder.PassRecord("job", 1, NOW, Path("ops.csv"), "a" * 64, {}, None, 3)
+    aligned = runfolder.PassRecorder(
+        tmp_path, record, rows_done=0, utc_now=lambda: NOW, started=100
+    )
+    aligned.write(result(1), now=103.5)
+    aligned.close(complete=False, now=103.5)
+    alone = runfolder.PassRecorder(tmp_path, record, rows_done=1, utc_now=lambda: NOW)
+    alone.write(result(2), now=103.5)
+    alone.write(result(3), now=105.0)
+    alone.close(complete=True, now=105.0)
+    assert ({3: 1}, {0: 1, 1: 1}) == (dict(aligned.rows_by_second), dict(alone.rows_by_second))
+    checkpoint = runfolder.read_checkpoint(tmp_path)
+    assert checkpoint is not None
+    assert (3, True) == (checkpoint.rows_done, checkpoint.complete)
