@@ -41,18 +41,17 @@ from scf_batch.run.progress import Reporter
 from scf_batch.run.runner import Limits, Run
 from scf_batch.run.runner import Outcome as Ended
 from scf_batch.runfolder.folder import (
-    PassRecord,
-    PassRecorder,
     PassStart,
     Resume,
-    RunLock,
     begin_pass,
     prune_history,
     read_snapshot_document,
     resume_pass,
     write_snapshot,
 )
+from scf_batch.runfolder.lock import RunLock
 from scf_batch.runfolder.passfiles import read_summary, write_summary
+from scf_batch.runfolder.recorder import PassRecord, PassRecorder
 from scf_batch.runfolder.records import PassTotals, RecordedOrg
 from scf_batch.runfolder.reopen import reopen_failed
 

@@ -1,4 +1,4 @@
-"""The run folder: its lock, its passes and their history, and how a rerun picks a pass up.
+"""The run folder: its passes and their history, and how a rerun picks a pass up.
 
 `results.jsonl` is the source of truth: a row with a complete line there is done and is never
 sent again. `checkpoint.json` (replaced atomically) pins the pass number, the input's
@@ -12,32 +12,26 @@ unfinished one there too. Files are created owner-only and never through a symbo
 
 from __future__ import annotations
 
-import fcntl
 import json
-import math
 import os
 import shutil
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from scf_batch.errors import LockHeldError, UsageError
-from scf_batch.models import RowResult, Status
-from scf_batch.runfolder.durable import open_private, sync_folder, write_json_atomically
-from scf_batch.runfolder.records import Checkpoint, RecordedOrg, ResultLine
+from scf_batch.errors import UsageError
+from scf_batch.runfolder.durable import sync_folder, write_json_atomically
+from scf_batch.runfolder.records import Checkpoint
 from scf_batch.runfolder.results import (
     RESULTS_FILE,
     SUMMARY_FILE,
-    ResultsWriter,
     Tally,
     complete_lines,
 )
 
 CHECKPOINT_FILE = "checkpoint.json"
 SNAPSHOT_FILE = "snapshot.json"
-LOCK_FILE = ".lock"
 HISTORY_DIR = "history"
 # Bounds on what the run folder's own JSON files may hold (they may be damaged or planted).
 MAX_CHECKPOINT_BYTES = 1 << 20
@@ -85,63 +79,6 @@ class PassStart:
     archived: Path | None = None  # where the pass before it went, when one was moved
     rows_total: int = 0  # of the pass being continued, as its first run counted them
     why: str = "the first pass"
-
-
-class RunLock:
-    """An exclusive, non-blocking lock on the run folder, released when the process dies.
-
-    The `.lock` file holds the pid of the run that holds it. The file stays when the run ends
-    (removing it would race with a run starting): a lock file nobody holds is harmless, the
-    next run takes it and writes its own pid.
-    """
-
-    def __init__(self, folder: Path) -> None:
-        self._path = folder / LOCK_FILE
-        self._handle: IO[bytes] | None = None
-
-    def acquire(self) -> None:
-        handle = open_private(self._path, os.O_RDWR | os.O_CREAT)
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            pid = _pid_in(handle)
-            handle.close()
-            holder = "another run" if pid is None else f"another run (pid {pid})"
-            raise LockHeldError(f"{self._path.parent}: {holder} holds {self._path}") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n".encode())
-        handle.flush()
-        self._handle = handle
-
-    def release(self) -> None:
-        if self._handle is not None:
-            fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
-            self._handle.close()
-            self._handle = None
-
-
-def _pid_in(handle: IO[bytes]) -> int | None:
-    handle.seek(0)
-    text = handle.read(32).decode("ascii", "replace").strip()
-    return int(text) if text.isdigit() else None
-
-
-def run_holding(folder: Path) -> int | None:
-    """The pid of the run that holds the folder's lock now (0 when it wrote none yet); None
-    when no run holds it. The lock is tested with a shared, non-blocking flock let go at once."""
-    try:
-        handle = open_private(folder / LOCK_FILE, os.O_RDWR)
-    except OSError:
-        return None  # no lock file (no run ever held it), or one we may not open
-    with handle:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            pid = _pid_in(handle)
-            return 0 if pid is None else pid
-        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-    return None
 
 
 def begin_pass(
@@ -309,86 +246,3 @@ def read_snapshot_document(folder: Path) -> dict[str, Any] | None:
     except (OSError, ValueError, RecursionError):
         return None
     return document if isinstance(document, dict) else None
-
-
-@dataclass
-class PassRecord:
-    """What the checkpoint says of a pass, besides its progress."""
-
-    job: str
-    number: int
-    started_at: str
-    operations: Path
-    fingerprint: str
-    settings: dict[str, Any]
-    org: RecordedOrg | None
-    rows_total: int
-
-    def document(self, *, rows_done: int, complete: bool, now: str) -> Checkpoint:
-        """The checkpoint of the pass as it stands."""
-        return Checkpoint(
-            job=self.job,
-            pass_number=self.number,
-            started_at=self.started_at,
-            input_path=str(self.operations),
-            fingerprint=self.fingerprint,
-            settings=self.settings,
-            org=self.org,
-            rows_total=self.rows_total,
-            rows_done=rows_done,
-            complete=complete,
-            updated_at=now,
-        )
-
-
-class PassRecorder:
-    """The runner's result sink: result lines, a checkpoint every few seconds, and what the
-    summary needs (rows per second, the first rows that did not end ok)."""
-
-    def __init__(
-        self,
-        folder: Path,
-        record: PassRecord,
-        *,
-        rows_done: int,
-        utc_now: Callable[[], str],
-        checkpoint_interval_s: float = 2.0,
-        shown_failures: int = 20,
-        started: float | None = None,
-    ) -> None:
-        self.folder = folder
-        self.record = record
-        self.rows_done = rows_done
-        self.rows_by_second: Counter[int] = Counter()
-        self.failed: list[ResultLine] = []
-        self._utc_now = utc_now
-        self._interval_s = checkpoint_interval_s
-        self._shown_failures = shown_failures
-        self._writer = ResultsWriter(folder / RESULTS_FILE)
-        # the origin of rows_by_second: the run's first request (as the client counts requests),
-        # else the first row written
-        self._started = started
-        self._last_checkpoint = -math.inf
-
-    def write(self, result: RowResult, *, now: float) -> None:
-        self._writer.write(result, now=now)
-        self.rows_done += 1
-        if self._started is None:
-            self._started = now
-        self.rows_by_second[max(0, int(now - self._started))] += 1
-        if result.status is not Status.OK and len(self.failed) < self._shown_failures:
-            self.failed.append(ResultLine.of(result))
-        if now - self._last_checkpoint >= self._interval_s:
-            self.checkpoint(complete=False, now=now)
-
-    def checkpoint(self, *, complete: bool, now: float) -> None:
-        self._writer.sync(now=now)
-        self._last_checkpoint = now
-        document = self.record.document(
-            rows_done=self.rows_done, complete=complete, now=self._utc_now()
-        )
-        write_checkpoint(self.folder, document)
-
-    def close(self, *, complete: bool, now: float) -> None:
-        self.checkpoint(complete=complete, now=now)
-        self._writer.close()

@@ -16,7 +16,8 @@ from scf_batch.job.opsfile import fingerprint
 from scf_batch.options import ENCODINGS
 from scf_batch.runfolder import results
 from scf_batch.runfolder.durable import write_json_atomically
-from scf_batch.runfolder.folder import CHECKPOINT_FILE, passes, read_checkpoint, run_holding
+from scf_batch.runfolder.folder import CHECKPOINT_FILE, passes, read_checkpoint
+from scf_batch.runfolder.lock import run_holding
 from scf_batch.runfolder.records import MAX_ROWS, Checkpoint, ResultLine, Summary
 from scf_batch.runfolder.results import RESULTS_FILE, SUMMARY_FILE
 

@@ -21,14 +21,10 @@ from scf_batch.report.resultscsv import verdicts, write_results_csv
 from scf_batch.report.retryfile import Selection, select_rows, write_retry
 from scf_batch.report.summary import RunReport, render_summary
 from scf_batch.runfolder.durable import write_json_atomically
-from scf_batch.runfolder.folder import (
-    PassRecord,
-    RunLock,
-    begin_pass,
-    read_checkpoint,
-    scan_results,
-)
+from scf_batch.runfolder.folder import begin_pass, read_checkpoint, scan_results
+from scf_batch.runfolder.lock import RunLock
 from scf_batch.runfolder.passfiles import find_pass, input_file
+from scf_batch.runfolder.recorder import PassRecord
 from scf_batch.runfolder.records import PassTotals, ResultLine
 from scf_batch.runfolder.reopen import drop_lines, reopen_failed
 from scf_batch.runfolder.results import Tally, read_results

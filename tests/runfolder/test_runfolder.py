@@ -13,6 +13,8 @@ from scf_batch.errors import LockHeldError, UsageError
 from scf_batch.models import Outcome, RowResult, Status
 from scf_batch.runfolder import folder as runfolder
 from scf_batch.runfolder.durable import write_json_atomically
+from scf_batch.runfolder.lock import RunLock, run_holding
+from scf_batch.runfolder.recorder import PassRecord, PassRecorder
 from scf_batch.runfolder.reopen import drop_lines
 from scf_batch.runfolder.results import ResultsWriter, read_results, result_to_dict
 
@@ -31,7 +33,7 @@ def write_results(path: Path, *results: RowResult) -> None:
 
 
 def checkpoint(folder: Path, **changes: Any) -> None:
-    record = runfolder.PassRecord("job", 1, NOW, Path("ops.csv"), "a" * 64, {}, None, 3)
+    record = PassRecord("job", 1, NOW, Path("ops.csv"), "a" * 64, {}, None, 3)
     document = record.document(rows_done=0, complete=False, now=NOW).to_json()
     write_json_atomically(folder / runfolder.CHECKPOINT_FILE, {**document, **changes})
 
@@ -94,7 +96,7 @@ def test_scan_results_of_a_missing_file_is_a_fresh_start(tmp_path: Path) -> None
 
 def test_lock_is_exclusive(tmp_path: Path) -> None:
     """A second lock on the same folder fails at once with LockHeldError; release frees it."""
-    first, second = runfolder.RunLock(tmp_path), runfolder.RunLock(tmp_path)
+    first, second = RunLock(tmp_path), RunLock(tmp_path)
     first.acquire()
     with pytest.raises(LockHeldError):
         second.acquire()
@@ -182,7 +184,7 @@ def test_run_folder_files_are_owner_only_and_never_follow_a_link(tmp_path: Path)
     write_json_atomically(tmp_path / "run" / "summary.json", {"a": 1})
     os.symlink(outside, tmp_path / "run" / ".lock")
     with pytest.raises(OSError, match="symbolic link"):
-        runfolder.RunLock(tmp_path / "run").acquire()
+        RunLock(tmp_path / "run").acquire()
     assert outside.read_text() == "precious"
     assert (tmp_path / "run" / "summary.json").stat().st_mode & 0o777 == 0o600
 
@@ -273,16 +275,16 @@ def test_the_lock_names_its_holder_and_a_lock_file_left_behind_is_harmless(
     """While a run holds the folder, run_holding gives its pid and a second lock is refused
     naming it; the .lock file a finished (or killed) run leaves is no lock: the next run takes
     it."""
-    assert runfolder.run_holding(tmp_path) is None  # no lock file yet
-    first = runfolder.RunLock(tmp_path)
+    assert run_holding(tmp_path) is None  # no lock file yet
+    first = RunLock(tmp_path)
     first.acquire()
-    assert os.getpid() == runfolder.run_holding(tmp_path)
+    assert os.getpid() == run_holding(tmp_path)
     with pytest.raises(LockHeldError, match=rf"another run \(pid {os.getpid()}\) holds"):
-        runfolder.RunLock(tmp_path).acquire()
+        RunLock(tmp_path).acquire()
     first.release()
     assert (tmp_path / ".lock").exists()
-    assert runfolder.run_holding(tmp_path) is None
-    again = runfolder.RunLock(tmp_path)
+    assert run_holding(tmp_path) is None
+    again = RunLock(tmp_path)
     again.acquire()
     again.release()
 
@@ -303,13 +305,11 @@ def test_prune_history_keeps_the_newest_passes(tmp_path: Path) -> None:
 def test_rows_per_second_count_from_the_runs_first_request(tmp_path: Path) -> None:
     """Given the run's first request as origin, rows are counted in the same seconds as the
     requests (the timeline lines them up); without one, from the first row written."""
-    record = runfolder.PassRecord("job", 1, NOW, Path("ops.csv"), "a" * 64, {}, None, 3)
-    aligned = runfolder.PassRecorder(
-        tmp_path, record, rows_done=0, utc_now=lambda: NOW, started=100
-    )
+    record = PassRecord("job", 1, NOW, Path("ops.csv"), "a" * 64, {}, None, 3)
+    aligned = PassRecorder(tmp_path, record, rows_done=0, utc_now=lambda: NOW, started=100)
     aligned.write(result(1), now=103.5)
     aligned.close(complete=False, now=103.5)
-    alone = runfolder.PassRecorder(tmp_path, record, rows_done=1, utc_now=lambda: NOW)
+    alone = PassRecorder(tmp_path, record, rows_done=1, utc_now=lambda: NOW)
     alone.write(result(2), now=103.5)
     alone.write(result(3), now=105.0)
     alone.close(complete=True, now=105.0)
