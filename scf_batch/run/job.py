@@ -142,6 +142,7 @@ class Reached:
     started: float = field(default_factory=time.monotonic)
     resume: Resume = field(default_factory=Resume)
     before: PassTotals = field(default_factory=PassTotals)  # the pass's earlier runs
+    recorder: PassRecorder | None = None
     stats: ClientStats | None = None
     org: Org | None = None
     total_rows: int = 0
@@ -215,6 +216,7 @@ async def _run_pass(
             started=client.stats.started,
         )
         recorder.checkpoint(complete=False, now=0.0)
+        reached.recorder = recorder
         done_before = resume.done.count
         policy = RetryPolicy(settings.max_retries, row_deadline_s=settings.row_deadline_s)
         snapshot = await define_fields(
@@ -396,7 +398,7 @@ def _write_failure_summary(
     elapsed_s = time.monotonic() - reached.started
     totals = reached.before
     if reached.stats is not None:
-        totals = totals.plus(_this_run(start, reached.stats, None, elapsed_s))
+        totals = totals.plus(_this_run(start, reached.stats, reached.recorder, elapsed_s))
     summary = RunReport(
         totals=totals,
         exit_code=code,
