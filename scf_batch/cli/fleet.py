@@ -206,7 +206,16 @@ def _end_fleet(where: Ending, done: dict[str, OrgVerdict], *, interrupted: bool)
 @MANIFEST
 @OUT
 @FORMAT
-def report_command(manifest: Path, out: Path | None, output_format: str) -> int:
+@click.option(
+    "--html",
+    "html_out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="also write one page with a row per org, each linking the org's own page (in FILE-orgs/)",
+)
+def report_command(
+    manifest: Path, out: Path | None, output_format: str, html_out: Path | None
+) -> int:
     """The table of the fleet's last run, from <out>/fleet-summary.json (read-only)."""
 
     def body() -> int:
@@ -231,6 +240,14 @@ def report_command(manifest: Path, out: Path | None, output_format: str) -> int:
         else:
             click.echo(run_table(verdicts, code))
             click.echo(f"last finished at {summaries[-1].finished_at}")
+        if html_out is not None:
+            from scf_batch.fleet.page import write_fleet_page  # noqa: PLC0415 (plotly: only here)
+
+            finished_at = summaries[-1].finished_at
+            pages = write_fleet_page(verdicts, code, finished_at=finished_at, out=html_out)
+            click.echo(
+                f"wrote {html_out} (each org's page in {pages})", err=output_format == "json"
+            )
         return ExitCode.OK
 
     return guarded(body)

@@ -27,6 +27,7 @@ from scf_batch.plan.prepare import Prepared, Report
 from scf_batch.plan.snapshot import Snapshot
 from scf_batch.plan.steps import StepKind
 from scf_batch.report.summary import RunReport
+from scf_batch.report.written import drift_repaired
 from scf_batch.run.job import credentials_for, plan_job, run_job
 from scf_batch.run.progress import Progress, Reporter
 
@@ -174,6 +175,7 @@ def ran(name: str, report: RunReport) -> OrgVerdict:
         org_id=org.id if org is not None else None,
         org_name=org.name if org is not None else None,
         folder=str(report.folder),
+        drift_repaired=drift_repaired(report.tally, report.pass_number),
         **run_counts(report.tally.by_outcome),
     )
 

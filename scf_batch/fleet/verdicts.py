@@ -36,6 +36,7 @@ class OrgVerdict:
     unchanged: int = 0
     failing: int = 0
     invalid: int = 0
+    drift_repaired: int = 0
     folder: str = ""
 
     @property
@@ -85,7 +86,7 @@ def run_counts(by_outcome: Mapping[str, int]) -> dict[str, int]:
 
 FLEET_MEANINGS = {
     ExitCode.OK: "every org ok",
-    ExitCode.ROWS_FAILED: "some orgs did not end ok (each org's exit code is in the summary)",
+    ExitCode.ROWS_FAILED: "some orgs did not end ok; each org's exit code is in the summary",
     ExitCode.STOPPED_EARLY: "stopped early on purpose (--limit or --max-duration); rerun",
     ExitCode.INTERRUPTED: "interrupted; rerun the same command to continue",
 }

@@ -23,8 +23,8 @@ from pathlib import Path
 from string import Template
 from typing import IO
 
-import plotly.graph_objects as go  # type: ignore[import-untyped]
-from plotly.offline import get_plotlyjs  # type: ignore[import-untyped]
+import plotly.graph_objects as go
+from plotly.offline import get_plotlyjs
 
 from scf_batch.exitcodes import ExitCode
 from scf_batch.models import Action, ObjectType, Outcome, Status
@@ -136,8 +136,17 @@ class _Tally:
         return [row for _, _, row in sorted(self.shown, reverse=True)]
 
 
-def render_html(results: Iterable[ResultLine], report: RunReport) -> str:
-    """The page of one pass, from its result lines (streamed once) and its report."""
+PLOTLY_FILE = "plotly.min.js"
+
+
+def render_html(
+    results: Iterable[ResultLine], report: RunReport, *, shared_plotly: str | None = None
+) -> str:
+    """The page of one pass, from its result lines (streamed once) and its report.
+
+    Self-contained, or with `shared_plotly` (a relative URL of the file `write_plotly` writes)
+    loading the chart library from beside it: many pages (a fleet's) share one copy of its
+    3.5 MB instead of carrying one each."""
     tally = _Tally(started=_parse_time(report.started_at), count_seconds=not report.timeline)
     for row in results:
         tally.add(row)
@@ -160,14 +169,40 @@ def render_html(results: Iterable[ResultLine], report: RunReport) -> str:
         groups_note=html.escape(_groups_note(report)),
         failed_rows=_failed_rows(tally),
         footer=html.escape(f"Made by scf-batch {_version()} from results.jsonl and summary.json."),
-        plotlyjs=get_plotlyjs().replace("</script", "<\\/script"),
+        plotly_script=_plotly_script(shared_plotly),
+        script_sources="'unsafe-inline'" if shared_plotly is None else "'self' 'unsafe-inline'",
         figures=_script_json({key: _figure_json(fig) for key, fig in figures.items()}),
     )
 
 
-def write_html(results: Iterable[ResultLine], report: RunReport, out: Path) -> None:
+def _plotly_script(shared: str | None) -> str:
+    if shared is not None:
+        return f'<script src="{html.escape(shared)}"></script>'
+    library = str(get_plotlyjs())
+    return "<script>" + library.replace("</script", "<\\/script") + "</script>"
+
+
+def write_plotly(folder: Path) -> Path:
+    """The chart library as a file of its own, for pages rendered with `shared_plotly`."""
+    library = str(get_plotlyjs()).encode()
+
+    def write(handle: IO[bytes]) -> None:
+        handle.write(library)
+
+    path = folder / PLOTLY_FILE
+    write_atomically(path, write)
+    return path
+
+
+def write_html(
+    results: Iterable[ResultLine],
+    report: RunReport,
+    out: Path,
+    *,
+    shared_plotly: str | None = None,
+) -> None:
     """Write the page of a pass to `out`, whole or not at all."""
-    page = render_html(results, report).encode()
+    page = render_html(results, report, shared_plotly=shared_plotly).encode()
 
     def write(handle: IO[bytes]) -> None:
         handle.write(page)
@@ -620,4 +655,12 @@ def _version() -> str:
         return "(unknown version)"
 
 
-__all__ = ["FAILED_ROWS_SHOWN", "colour_of", "outcome_label", "render_html", "write_html"]
+__all__ = [
+    "FAILED_ROWS_SHOWN",
+    "PLOTLY_FILE",
+    "colour_of",
+    "outcome_label",
+    "render_html",
+    "write_html",
+    "write_plotly",
+]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from scf_batch.models import Outcome
 from scf_batch.runfolder.results import Tally
 
-WRITES = frozenset({"created", "updated", "deleted"})
+WRITES = frozenset(
+    outcome.value
+    for outcome in (Outcome.CREATED, Outcome.RECREATED, Outcome.UPDATED, Outcome.DELETED)
+)
 
 
 def rows_written(tally: Tally) -> int:
-    """Rows that changed the org: ok, and created, updated or deleted a pair."""
+    """Rows that changed the org: ok, and created (or recreated), updated or deleted a pair."""
     return sum(count for key, count in tally.by_outcome.items() if _wrote(key))
 
 

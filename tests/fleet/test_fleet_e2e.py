@@ -131,6 +131,14 @@ def test_run_repairs_the_drift_and_the_broken_orgs_stop_alone(
     again = fleet_cli(folder, "plan", "fleet.toml", *only)
     assert again.returncode == 0, again.stderr
     assert f"0 of {len(drift)} org(s) would change" in again.stdout
+    page = fleet_cli(folder, "report", "fleet.toml", "--html", "fleet.html")
+    assert page.returncode == 0, page.stderr
+    linked = sorted(p.stem for p in (folder / "fleet-orgs").glob("*.html"))
+    assert linked == sorted(drift)
+    assert (folder / "fleet-orgs" / "plotly.min.js").exists()
+    assert all(
+        f'href="fleet-orgs/{name}.html"' in (folder / "fleet.html").read_text() for name in drift
+    )
 
 
 def results_lines(folder: Path) -> int:

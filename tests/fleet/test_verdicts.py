@@ -10,6 +10,7 @@ import pytest
 
 from scf_batch.errors import UsageError
 from scf_batch.exitcodes import ExitCode
+from scf_batch.fleet.page import render_fleet_page
 from scf_batch.fleet.verdicts import (
     OrgVerdict,
     fleet_exit_code,
@@ -153,3 +154,23 @@ def test_no_fleet_summary_says_to_run_the_fleet_first(tmp_path: Path) -> None:
     """`fleet report` before any `fleet run` is a clear error."""
     with pytest.raises(UsageError, match="run the fleet first"):
         read_fleet_summaries(tmp_path)
+
+
+def test_the_fleet_page_links_each_org_with_a_page_and_escapes_names() -> None:
+    """One row per org; an org with a page is a link to it, one without (it never ran) is not;
+    a hostile Close org name is HTML-escaped with its hidden characters shown as escapes."""
+    verdicts = [
+        OrgVerdict("acme", ExitCode.OK, org_name="<b>Acme\u202e</b>", create=2, drift_repaired=2),
+        stopped("initech", ExitCode.USAGE, "CLOSE_KEY_INITECH: not set"),
+    ]
+    page = render_fleet_page(
+        verdicts,
+        ExitCode.ROWS_FAILED,
+        finished_at="2026-12-06T00:00:00+00:00",
+        links={"acme": "fleet-orgs/acme.html"},
+    )
+    assert '<a href="fleet-orgs/acme.html">acme</a>' in page
+    assert "<td>initech</td>" in page
+    assert "&lt;b&gt;Acme\\u202e&lt;/b&gt;" in page
+    assert "\u202e" not in page
+    assert "exit 1: some orgs did not end ok" in page

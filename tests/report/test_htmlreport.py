@@ -19,7 +19,13 @@ import pytest
 from scf_batch.exitcodes import ExitCode
 from scf_batch.models import Outcome
 from scf_batch.report import html as htmlreport
-from scf_batch.report.html import FAILED_ROWS_SHOWN, render_html, write_html
+from scf_batch.report.html import (
+    FAILED_ROWS_SHOWN,
+    PLOTLY_FILE,
+    render_html,
+    write_html,
+    write_plotly,
+)
 from scf_batch.report.passreport import load_report
 from scf_batch.report.summary import RunReport
 from scf_batch.runfolder.passfiles import PassFiles
@@ -306,6 +312,21 @@ def test_page_renders_its_charts_in_headless_chromium(
     assert status.rendered
     assert 5 == status.charts
     assert [] == remote_urls(dom)
+
+
+@pytest.mark.slow
+def test_a_page_sharing_the_chart_library_renders_in_headless_chromium(tmp_path: Path) -> None:
+    """A page written with `shared_plotly` carries no copy of the library (a fleet's pages share
+    one, written by write_plotly beside them) and still draws its five charts without error."""
+    out = tmp_path / "org.html"
+    files = PassFiles(write_pass(tmp_path / "pass", list(fake_rows(200, fail_every=9))), 1, None)
+    write_html(files.results(), load_report(files), out, shared_plotly=PLOTLY_FILE)
+    write_plotly(tmp_path)
+    assert out.stat().st_size < (tmp_path / PLOTLY_FILE).stat().st_size / 10
+    status = browser.render_status(browser.dump_dom(out))
+    assert [] == status.errors
+    assert status.rendered
+    assert 5 == status.charts
 
 
 @pytest.mark.slow

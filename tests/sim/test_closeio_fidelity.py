@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from closeio_api import API, APIError, ValidationError  # type: ignore[import-untyped]
+from closeio_api import API, APIError, ValidationError
 
 from tests.sim.conftest import TARGET, association_targets, by_name
 from tests.simproc import SimProcess, sim_process
