@@ -39,6 +39,11 @@ class Prepared:
     definition: FieldDefinition | None = None
     field_plan: PlannedField | None = None
 
+    @property
+    def chain(self) -> tuple[str, str] | None:
+        """The rows that must run one at a time, in input order: those of one pair."""
+        return self.resolved.pair if self.resolved is not None else None
+
 
 def prepare(
     path: Path,
@@ -103,8 +108,9 @@ class Report:
     by_object_type: Counter[str] = field(default_factory=Counter)
     by_step: Counter[str] = field(default_factory=Counter)
     deletes: list[Prepared] = field(default_factory=list)
-    # the definitions still to run, in input order: few (an org's fields), so kept for the run
-    definitions: list[PlannedField] = field(default_factory=list)
+    # the definition rows still to run, in input order: few (an org's fields), so kept for the
+    # run, which runs them before the association rows that name their fields
+    definitions: list[Prepared] = field(default_factory=list)
     online: bool = False
     org: Org | None = None
     lacking: Lacking = field(default_factory=Lacking)
@@ -151,7 +157,7 @@ class Report:
             self.by_action["define field"] += 1
         if prepared.field_plan is not None and prepared.field_plan.step is not None:
             self.by_step[prepared.field_plan.step.kind.value] += 1
-            self.definitions.append(prepared.field_plan)
+            self.definitions.append(prepared)
         if prepared.step is not None:
             self.by_step[prepared.step.kind.value] += 1
             if prepared.step.kind is StepKind.DELETE and len(self.deletes) < SHOWN_STEPS:

@@ -2,14 +2,15 @@
 
 Lock the run folder -> pick the pass -> read the org's snapshot -> the preparation pass (refuse
 invalid rows, unallowed deletes, a key of another org) -> the run pass: prepared rows streamed
-through the runner to the executor and the pass recorder -> the summary.
+through the runner to the executor and the pass recorder, in stages (the field definitions,
+then the rows that associate them) -> the summary.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,11 +29,11 @@ from scf_batch.errors import (
 from scf_batch.exitcodes import ExitCode, exit_code_for
 from scf_batch.job.opsfile import check_operations, fingerprint
 from scf_batch.options import RunSettings
+from scf_batch.plan.fields import FieldStep, first_steps
 from scf_batch.plan.prepare import Prepared, Report, prepare, survey
 from scf_batch.plan.snapshot import Org, Snapshot
 from scf_batch.report.summary import RunReport
-from scf_batch.run.executor import PairExecutor, utc_now
-from scf_batch.run.fieldphase import define_fields
+from scf_batch.run.executor import Executor, utc_now
 from scf_batch.run.orgreader import fetch_snapshot
 from scf_batch.run.progress import Reporter
 from scf_batch.run.runner import Limits, Run
@@ -205,33 +206,20 @@ async def _run_pass(
         recorder.checkpoint(complete=False, now=0.0)
         done_before = resume.done.count
         policy = RetryPolicy(settings.max_retries, row_deadline_s=settings.row_deadline_s)
-        snapshot = await define_fields(
-            report.definitions,
-            snapshot,
-            baseline,
+        executor = Executor(
             client,
-            policy,
-            path=str(settings.operations),
-            sink=recorder,
-            done=resume.done,
-            tally=resume.tally,
-            concurrency=settings.concurrency,
-        )
-        executor = PairExecutor(client, snapshot, policy, resuming=done_before > 0)
-        rows = prepare(
-            settings.operations,
             snapshot,
-            baseline=baseline,
-            project=False,
-            plan=start.continuing,
-            encoding=settings.encoding,
+            policy,
+            resuming=done_before > 0,
+            first_fields=_first_fields(settings, report, snapshot, baseline),
         )
+        stages = _stages(settings, report, executor, baseline, continuing=start.continuing)
         limits = Limits(
             settings.concurrency, settings.limit, settings.max_errors, settings.max_duration_s
         )
         with reporter() as progress:
             run = Run(
-                rows,
+                stages,
                 executor,
                 recorder,
                 limits,
@@ -248,13 +236,47 @@ async def _run_pass(
             ended,
             stats=client.stats,
             recorder=recorder,
-            org=snapshot.org,
+            org=executor.snapshot.org,
             rows_total=report.rows,
             resumed_rows=done_before,
             retried_rows=executor.retried_rows,
         )
     write_json_atomically(settings.out / SUMMARY_FILE, summary.to_summary())
     return summary
+
+
+def _first_fields(
+    settings: RunSettings, report: Report, snapshot: Snapshot, baseline: Snapshot
+) -> dict[int, FieldStep]:
+    """A resumed pass labels a definition by the step its first snapshot planned."""
+    if baseline is snapshot:
+        return {}
+    definitions = (p.definition for p in report.definitions if p.definition is not None)
+    return first_steps(definitions, baseline, str(settings.operations))
+
+
+def _stages(
+    settings: RunSettings,
+    report: Report,
+    executor: Executor,
+    baseline: Snapshot,
+    *,
+    continuing: bool,
+) -> Iterator[Iterable[Prepared]]:
+    """The run's rows in stages: the definitions (kept by the preparation pass), then every
+    other row, resolved against the snapshot extended by the fields as they now are."""
+    yield report.definitions
+    snapshot = executor.settle_definitions()
+    rows = prepare(
+        settings.operations,
+        snapshot,
+        baseline=baseline,
+        project=False,
+        plan=continuing,
+        encoding=settings.encoding,
+    )
+    # a definition that is valid ran in the first stage (or in an earlier run of the pass)
+    yield (p for p in rows if p.definition is None or p.error is not None)
 
 
 def _summary(
