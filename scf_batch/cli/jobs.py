@@ -16,6 +16,7 @@ from scf_batch.options import click_options, click_options_for
 
 if TYPE_CHECKING:
     from scf_batch.close.credentials import Credentials
+    from scf_batch.job.opsfile import OperationsFile
     from scf_batch.options import RunSettings
     from scf_batch.plan.prepare import Report
 
@@ -42,18 +43,23 @@ def run_command(job: Path, **flags: Any) -> int:
         from scf_batch.run.progress import make_reporter  # noqa: PLC0415
 
         settings = settings_for(job, flags)
-        check_operations(  # an unreadable file or header, or no row: say so first
+        operations = check_operations(  # an unreadable file or header, or no row: say so first
             settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
         )
         credentials = credentials_for(settings)
         logs.configure(log_format=settings.log_format, secrets=[credentials.secret])
         if settings.dry_run:
-            plan = show_plan(settings, credentials, everything=False, output_format="text")
+            plan = show_plan(
+                settings, operations, credentials, everything=False, output_format="text"
+            )
             click.echo("dry run: nothing was sent")
             return ExitCode.OK if plan.ok else ExitCode.USAGE
         report = anyio.run(
             lambda: run_job(
-                settings, credentials, reporter=lambda: make_reporter(settings.progress)
+                settings,
+                credentials,
+                operations=operations,
+                reporter=lambda: make_reporter(settings.progress),
             ),
             backend="asyncio",
         )
@@ -87,13 +93,13 @@ def plan_command(
         from scf_batch.run.job import credentials_for  # noqa: PLC0415
 
         settings = settings_for(job, {"base_url": base_url})
-        check_operations(
+        operations = check_operations(
             settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
         )
         credentials = credentials_for(settings)
         logs.configure(log_format=settings.log_format, secrets=[credentials.secret])
         report = show_plan(
-            settings, credentials, everything=everything, output_format=output_format
+            settings, operations, credentials, everything=everything, output_format=output_format
         )
         if not report.ok:
             return ExitCode.USAGE
@@ -103,7 +109,12 @@ def plan_command(
 
 
 def show_plan(
-    settings: RunSettings, credentials: Credentials, *, everything: bool, output_format: str
+    settings: RunSettings,
+    operations: OperationsFile,
+    credentials: Credentials,
+    *,
+    everything: bool,
+    output_format: str,
 ) -> Report:
     """Print the plan as it is made, then its counts."""
     import anyio  # noqa: PLC0415
@@ -126,7 +137,10 @@ def show_plan(
         if line is not None:
             click.echo(line)
 
-    report = anyio.run(lambda: plan_job(settings, credentials, each=each), backend="asyncio")
+    report = anyio.run(
+        lambda: plan_job(settings, credentials, operations=operations, each=each),
+        backend="asyncio",
+    )
     if output_format == "json":
         click.echo(json.dumps({"summary": counts_record(report)}))
     else:

@@ -21,6 +21,7 @@ import io
 import stat
 import zlib
 from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -71,8 +72,29 @@ def read_items(path: Path, *, encoding: str = "utf-8") -> Generator[Item, None, 
     return _checked(str(path), _rows(path, kind, encoding))
 
 
-def check_operations(path: Path, *, encoding: str = "utf-8", allow_empty: bool = False) -> None:
-    """Refuse, before anything is sent, a file that cannot be read or holds no row.
+@dataclass(frozen=True, slots=True)
+class OperationsFile:
+    """A job's operations file: where its rows come from, streamed once per call of `items`."""
+
+    path: Path
+    encoding: str = "utf-8"
+
+    @property
+    def where(self) -> str:
+        """How problems name the file."""
+        return str(self.path)
+
+    def items(self) -> Iterator[Item]:
+        """Every row in input order (`read_items`), the file opened when the first is asked
+        for, so a reader's errors reach whoever iterates (the preparation pass reports them)."""
+        yield from read_items(self.path, encoding=self.encoding)
+
+
+def check_operations(
+    path: Path, *, encoding: str = "utf-8", allow_empty: bool = False
+) -> OperationsFile:
+    """Refuse, before anything is sent, a file that cannot be read or holds no row; the file
+    to stream, once checked (the check runs once: the passes over the file do not repeat it).
 
     Reads up to the first row only (JobFileError/JobHeaderError as read_operations raises them);
     a file without a row raises JobFileError unless `allow_empty`: an empty export is more
@@ -88,6 +110,7 @@ def check_operations(path: Path, *, encoding: str = "utf-8", allow_empty: bool =
             f"{path}: no rows (an empty file, or a header only); expected at least one row. "
             "If an empty job is fine, give --allow-empty (allow_empty = true in a job spec)"
         )
+    return OperationsFile(path, encoding)
 
 
 def read_operations(path: Path, *, encoding: str = "utf-8") -> Iterator[Operation | RowError]:

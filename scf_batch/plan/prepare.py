@@ -1,26 +1,27 @@
 """The one preparation pass: read -> check -> conflicts -> resolve -> plan, once for each row.
 
-`prepare` yields one `Prepared` per input row, in input order, memory flat however long the
-file; `survey` runs it to the end and counts what `validate`, `plan` and `run` report. Without a
-snapshot the pass is offline: rows are checked but not resolved or planned.
+`prepare` yields one `Prepared` per row the job's reader yields (job/opsfile.py), in input
+order, memory flat however long the file; `survey` runs it to the end and counts what
+`validate`, `plan` and `run` report. Without a snapshot the pass is offline: rows are checked
+but not resolved or planned.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Container, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from scf_batch.errors import JobHeaderError
 from scf_batch.job.definitions import FieldDefinition
-from scf_batch.job.opsfile import read_items
 from scf_batch.models import Operation, Problem, ResolvedOperation, RowError
 from scf_batch.plan.fields import FieldPlanner, PlannedField
 from scf_batch.plan.lacking import Lacking
 from scf_batch.plan.snapshot import Org, Snapshot
 from scf_batch.plan.steps import PlanState, Step, StepKind
 
+# what the job's reader yields for each row
+Item = Operation | RowError | FieldDefinition
 SHOWN_PROBLEMS = 50
 SHOWN_STEPS = 50
 
@@ -46,27 +47,27 @@ class Prepared:
 
 
 def prepare(
-    path: Path,
+    items: Iterable[Item],
     snapshot: Snapshot | None,
     *,
+    where: str,
     baseline: Snapshot | None = None,
     project: bool = True,
     plan: bool = True,
-    encoding: str = "utf-8",
 ) -> Iterator[Prepared]:
-    """Each row of the file, checked, and with a snapshot resolved against it and planned.
+    """Each row of the file (`where`), checked, and with a snapshot resolved against it and
+    planned.
 
     Plans start from `baseline`'s associations (default: the snapshot's own): a resumed pass
     plans against the state its first run saw, to label what that run changed. Field
     definitions are planned against the snapshot; with `project`, rows after a definition that
     creates a field resolve as if it existed (fieldplan.py). Without `plan` rows are resolved
     but not planned (a run plans each row as it carries it out; only a resumed pass needs the
-    first snapshot's steps, for labels). `encoding` decodes the file (opsfile.ENCODINGS).
+    first snapshot's steps, for labels).
     """
-    where = str(path)
     plans = PlanState(baseline or snapshot) if snapshot is not None and plan else None
     fields = FieldPlanner(snapshot, project=project) if snapshot is not None else None
-    for item in read_items(path, encoding=encoding):
+    for item in items:
         if isinstance(item, RowError):
             yield Prepared(item.row, item.line, item.key, error=item)
             continue
@@ -165,21 +166,22 @@ class Report:
 
 
 def survey(
-    path: Path,
+    items: Iterable[Item],
     snapshot: Snapshot | None,
     *,
+    where: str,
     done: Container[int] = (),
     each: Callable[[Prepared], None] | None = None,
-    encoding: str = "utf-8",
 ) -> Report:
-    """Run the preparation pass to the end; rows in `done` are counted but not checked again.
+    """Run the preparation pass over the file's rows (`where` names it) to the end; rows in
+    `done` are counted but not checked again. An unusable header met on the way is a problem.
 
     `each` sees every prepared row that is not done (e.g. to print the plan as it goes).
     """
-    report = Report(str(path), online=snapshot is not None)
+    report = Report(where, online=snapshot is not None)
     report.org = snapshot.org if snapshot is not None else None
     try:
-        for prepared in prepare(path, snapshot, encoding=encoding):
+        for prepared in prepare(items, snapshot, where=where):
             if prepared.row in done:
                 report.rows += 1
                 continue

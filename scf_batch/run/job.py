@@ -27,7 +27,7 @@ from scf_batch.errors import (
     UsageError,
 )
 from scf_batch.exitcodes import ExitCode, exit_code_for
-from scf_batch.job.opsfile import check_operations, fingerprint
+from scf_batch.job.opsfile import OperationsFile, fingerprint
 from scf_batch.options import RunSettings
 from scf_batch.plan.fields import FieldStep, first_steps
 from scf_batch.plan.prepare import Prepared, Report, prepare, survey
@@ -113,9 +113,16 @@ def client_for(
 
 
 async def run_job(
-    settings: RunSettings, credentials: Credentials, *, reporter: Callable[[], Reporter]
+    settings: RunSettings,
+    credentials: Credentials,
+    *,
+    operations: OperationsFile,
+    reporter: Callable[[], Reporter],
 ) -> RunReport:
-    """Run a job in its folder; raises UsageError/JobInvalid (exit 2), LockHeldError (75)."""
+    """Run a job in its folder; raises UsageError/JobInvalid (exit 2), LockHeldError (75).
+
+    `operations`: the job's file as `check_operations` found it (the caller checks it first,
+    before the credentials are read, and once)."""
     folder = settings.out
     lock = RunLock(folder)
     try:
@@ -127,7 +134,7 @@ async def run_job(
             "expected a folder you can write to (see --out)"
         ) from exc
     try:
-        return await _run_locked(settings, credentials, reporter)
+        return await _run_locked(settings, operations, credentials, reporter)
     finally:
         lock.release()
 
@@ -145,19 +152,24 @@ class Reached:
 
 
 async def _run_locked(
-    settings: RunSettings, credentials: Credentials, reporter: Callable[[], Reporter]
+    settings: RunSettings,
+    operations: OperationsFile,
+    credentials: Credentials,
+    reporter: Callable[[], Reporter],
 ) -> RunReport:
-    # an unusable file or header, or no row without --allow-empty, stops here (exit 2)
-    check_operations(
-        settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
-    )
     digest = fingerprint(settings.operations)
     start = _begin_pass(settings, digest)
     # From here the run belongs to the pass: however it ends, summary.json says how.
     reached = Reached(total_rows=start.rows_total)
     try:
         return await _run_pass(
-            settings, credentials, reporter=reporter, start=start, digest=digest, reached=reached
+            settings,
+            operations,
+            credentials,
+            reporter=reporter,
+            start=start,
+            digest=digest,
+            reached=reached,
         )
     except BaseException as exc:  # cancelled (SIGINT/SIGTERM) too: the summary, then re-raise
         _write_failure_summary(settings, start, reached, exc)
@@ -166,6 +178,7 @@ async def _run_locked(
 
 async def _run_pass(
     settings: RunSettings,
+    operations: OperationsFile,
     credentials: Credentials,
     *,
     reporter: Callable[[], Reporter],
@@ -179,7 +192,7 @@ async def _run_pass(
         snapshot = await fetch_snapshot(client, settings.base_url)
         reached.org = snapshot.org
         check_org(snapshot, settings)
-        report = _surveyed(settings, snapshot, resume)
+        report = _surveyed(settings, operations, snapshot, resume)
         reached.total_rows = report.rows
         baseline = _baseline(settings.out, start, snapshot)
         org = snapshot.org
@@ -211,9 +224,9 @@ async def _run_pass(
             snapshot,
             policy,
             resuming=done_before > 0,
-            first_fields=_first_fields(settings, report, snapshot, baseline),
+            first_fields=_first_fields(operations, report, snapshot, baseline),
         )
-        stages = _stages(settings, report, executor, baseline, continuing=start.continuing)
+        stages = _stages(operations, report, executor, baseline, continuing=start.continuing)
         limits = Limits(
             settings.concurrency, settings.limit, settings.max_errors, settings.max_duration_s
         )
@@ -246,17 +259,17 @@ async def _run_pass(
 
 
 def _first_fields(
-    settings: RunSettings, report: Report, snapshot: Snapshot, baseline: Snapshot
+    operations: OperationsFile, report: Report, snapshot: Snapshot, baseline: Snapshot
 ) -> dict[int, FieldStep]:
     """A resumed pass labels a definition by the step its first snapshot planned."""
     if baseline is snapshot:
         return {}
     definitions = (p.definition for p in report.definitions if p.definition is not None)
-    return first_steps(definitions, baseline, str(settings.operations))
+    return first_steps(definitions, baseline, operations.where)
 
 
 def _stages(
-    settings: RunSettings,
+    operations: OperationsFile,
     report: Report,
     executor: Executor,
     baseline: Snapshot,
@@ -268,12 +281,12 @@ def _stages(
     yield report.definitions
     snapshot = executor.settle_definitions()
     rows = prepare(
-        settings.operations,
+        operations.items(),
         snapshot,
+        where=operations.where,
         baseline=baseline,
         project=False,
         plan=continuing,
-        encoding=settings.encoding,
     )
     # a definition that is valid ran in the first stage (or in an earlier run of the pass)
     yield (p for p in rows if p.definition is None or p.error is not None)
@@ -343,9 +356,11 @@ def _resumed(folder: Path, start: PassStart) -> Resume:
     return resume
 
 
-def _surveyed(settings: RunSettings, snapshot: Snapshot, resume: Resume) -> Report:
+def _surveyed(
+    settings: RunSettings, operations: OperationsFile, snapshot: Snapshot, resume: Resume
+) -> Report:
     """The preparation pass; invalid rows and unallowed deletes refuse the run (exit 2)."""
-    report = survey(settings.operations, snapshot, done=resume.done, encoding=settings.encoding)
+    report = survey(operations.items(), snapshot, where=operations.where, done=resume.done)
     if not report.ok and not settings.skip_invalid:
         raise JobInvalid(
             report, invalid_rows=report.invalid_rows, problem_count=report.problem_count
@@ -406,19 +421,21 @@ def _baseline(folder: Path, start: PassStart, snapshot: Snapshot) -> Snapshot:
 
 
 async def plan_job(
-    settings: RunSettings, credentials: Credentials, *, each: Callable[[Prepared, Snapshot], None]
+    settings: RunSettings,
+    credentials: Credentials,
+    *,
+    operations: OperationsFile,
+    each: Callable[[Prepared, Snapshot], None],
 ) -> Report:
-    """The plan of a job against one snapshot of the org; nothing is written anywhere."""
-    # an unusable file or header, or no row without --allow-empty, stops here (exit 2)
-    check_operations(
-        settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
-    )
+    """The plan of a job against one snapshot of the org; nothing is written anywhere.
+
+    `operations`: the job's file as `check_operations` found it (the caller checks it once)."""
     async with client_for(settings, credentials) as client:
         snapshot = await fetch_snapshot(client, settings.base_url)
     check_org(snapshot, settings)
     return survey(
-        settings.operations,
+        operations.items(),
         snapshot,
+        where=operations.where,
         each=lambda prepared: each(prepared, snapshot),
-        encoding=settings.encoding,
     )
