@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scf_batch.job.definitions import DEFINE_FIELD, DEFINE_KEY, REFERENCE_COLUMN, REFERENCING_TYPE
-from scf_batch.job.rowrules import BUILTIN_ROLES, TYPE_REFS
-from scf_batch.models import ObjectType
+from scf_batch.job.rowrules import TYPE_REFS
+from scf_batch.models import BUILTIN_ROLES, ObjectType
 from scf_batch.plan.snapshot import Kind, Snapshot, target_of
 from scf_batch.text import did_you_mean, show
 

@@ -27,7 +27,8 @@ from scf_batch.errors import (
     UsageError,
 )
 from scf_batch.exitcodes import ExitCode, exit_code_for
-from scf_batch.job.opsfile import OperationsFile, fingerprint
+from scf_batch.job.files import fingerprint
+from scf_batch.job.opsfile import OperationsFile
 from scf_batch.options import RunSettings
 from scf_batch.plan.fields import FieldStep, first_steps
 from scf_batch.plan.prepare import Prepared, Report, prepare, survey

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from scf_batch.errors import UsageError
-from scf_batch.job.opsfile import fingerprint
+from scf_batch.job.files import fingerprint
 from scf_batch.options import ENCODINGS
 from scf_batch.runfolder.folder import (
     CHECKPOINT_FILE,
