@@ -21,16 +21,17 @@ from scf_batch.job.csvrows import csv_header, csv_items, csv_reader
 from scf_batch.job.definitions import FieldDefinition, is_definition, parse_definition
 from scf_batch.job.files import UNREADABLE, file_format, guard, open_binary, text_stream
 from scf_batch.job.jsonlrows import BinaryStream, json_object, jsonl_lines, jsonl_row
+from scf_batch.job.order import FieldOrder, is_order, parse_order
 from scf_batch.job.rowrules import RowProblems, conflict_error
 from scf_batch.models import Operation, RowError
 from scf_batch.options import ENCODINGS
 
-Item = Operation | RowError | FieldDefinition
+Item = Operation | RowError | FieldDefinition | FieldOrder
 
 
 def read_items(path: Path, *, encoding: str = "utf-8") -> Generator[Item, None, None]:
-    """Stream the operations file: one Operation, FieldDefinition (JSONL `define` lines) or
-    RowError per data row, in input order.
+    """Stream the operations file: one Operation, FieldDefinition or FieldOrder (JSONL `define`
+    lines) or RowError per data row, in input order.
 
     Missing files, unknown suffixes and unusable CSV headers raise JobFileError at once; a file
     that turns out unreadable half-way (corrupt gzip, past a cap) raises it while iterating. A
@@ -85,9 +86,10 @@ def check_operations(
 
 
 def read_operations(path: Path, *, encoding: str = "utf-8") -> Iterator[Operation | RowError]:
-    """`read_items` without the field definitions: the association rows and the row errors."""
+    """`read_items` without the field definitions and orders: the association rows and the row
+    errors."""
     items = read_items(path, encoding=encoding)
-    return (item for item in items if not isinstance(item, FieldDefinition))
+    return (item for item in items if isinstance(item, Operation | RowError))
 
 
 def _checked(where: str, rows: Iterator[Item]) -> Generator[Item, None, None]:
@@ -126,12 +128,15 @@ def _rows(path: Path, kind: str, encoding: str) -> Iterator[Item]:
 
 def jsonl_items(where: str, raw: BinaryStream, *, encoding: str = "utf-8") -> Iterator[Item]:
     """Every non-blank line of a JSONL stream as a row, in order, by its kind: a field
-    definition (`"define": "field"`) or an operation; `where` names the file."""
+    definition (`"define": "field"`), a field order (`"define": "order"`) or an operation;
+    `where` names the file."""
     for row, line, data in jsonl_lines(where, raw):
         bad = RowProblems(where, line)
         obj = json_object(data, bad, encoding)
         if obj is None:
             yield RowError(row, line, tuple(bad.problems))
+        elif is_order(obj):  # a `define` line of its own kind, before the field definitions
+            yield parse_order(row, obj, bad)
         elif is_definition(obj):
             yield parse_definition(row, obj, bad)
         else:

@@ -14,14 +14,17 @@ from dataclasses import dataclass, field
 
 from scf_batch.errors import JobHeaderError
 from scf_batch.job.definitions import FieldDefinition
-from scf_batch.models import Operation, Problem, ResolvedOperation, RowError
+from scf_batch.job.order import FieldOrder
+from scf_batch.models import Operation, Problem, ResolvedOperation, RowError, Target
 from scf_batch.plan.fields import FieldPlanner, PlannedField
 from scf_batch.plan.lacking import Lacking
+from scf_batch.plan.order import OrderStep, resolve_order
 from scf_batch.plan.snapshot import Org, Snapshot
 from scf_batch.plan.steps import PlanState, Step, StepKind
 
 # what the job's reader yields for each row
-Item = Operation | RowError | FieldDefinition
+Item = Operation | RowError | FieldDefinition | FieldOrder
+ORDER_ACTION = "order"
 SHOWN_PROBLEMS = 50
 SHOWN_STEPS = 50
 
@@ -39,11 +42,19 @@ class Prepared:
     step: Step | None = None
     definition: FieldDefinition | None = None
     field_plan: PlannedField | None = None
+    order: FieldOrder | None = None
+    order_target: Target | None = None  # the order row's object, resolved
+    order_step: OrderStep | None = None  # planned once its schema is read (plan only)
 
     @property
     def chain(self) -> tuple[str, str] | None:
-        """The rows that must run one at a time, in input order: those of one pair."""
-        return self.resolved.pair if self.resolved is not None else None
+        """The rows that must run one at a time, in input order: those of one pair, and the
+        order rows of one object."""
+        if self.resolved is not None:
+            return self.resolved.pair
+        if self.order_target is not None:
+            return (ORDER_ACTION, self.order_target.path)
+        return None
 
 
 def prepare(
@@ -74,6 +85,9 @@ def prepare(
         if isinstance(item, FieldDefinition):
             yield _defined(item, fields, where)
             continue
+        if isinstance(item, FieldOrder):
+            yield _ordered(item, snapshot, where)
+            continue
         if fields is None:
             yield Prepared(item.row, item.line, item.key, op=item)
             continue
@@ -95,6 +109,16 @@ def _defined(definition: FieldDefinition, fields: FieldPlanner | None, where: st
     return Prepared(row, line, key, error=error, definition=definition, field_plan=planned)
 
 
+def _ordered(order: FieldOrder, snapshot: Snapshot | None, where: str) -> Prepared:
+    row, line, key = order.row, order.line, order.key
+    if snapshot is None:
+        return Prepared(row, line, key, order=order)
+    target = resolve_order(order, snapshot, where)
+    if isinstance(target, tuple):
+        return Prepared(row, line, key, error=RowError(row, line, target, key), order=order)
+    return Prepared(row, line, key, order=order, order_target=target)
+
+
 @dataclass(slots=True)
 class Report:
     """What one preparation pass found: problems (the first `shown`), counts, and the plan."""
@@ -112,6 +136,9 @@ class Report:
     # the definition rows still to run, in input order: few (an org's fields), so kept for the
     # run, which runs them before the association rows that name their fields
     definitions: list[Prepared] = field(default_factory=list)
+    # the order rows still to run, in input order: one per object at most, kept for the run,
+    # which brings the orders in line after every other row
+    orders: list[Prepared] = field(default_factory=list)
     online: bool = False
     org: Org | None = None
     lacking: Lacking = field(default_factory=Lacking)
@@ -129,6 +156,11 @@ class Report:
     def changes(self) -> int:
         """How many rows the plan would write for."""
         return sum(self.by_step[kind.value] for kind in StepKind if kind.writes)
+
+    def count_order(self, prepared: Prepared) -> None:
+        """Tally an order row's step, planned once its object's schema was read."""
+        if prepared.order_step is not None:
+            self.by_step[prepared.order_step.kind.value] += 1
 
     def refuse_empty(self) -> None:
         """A clean pass over no row is a problem: an empty export must not look like success."""
@@ -156,6 +188,10 @@ class Report:
             self.by_object_type[prepared.op.object_type.value] += 1
         if prepared.definition is not None:
             self.by_action["define field"] += 1
+        if prepared.order is not None:
+            self.by_action[ORDER_ACTION] += 1
+            if prepared.order_target is not None:
+                self.orders.append(prepared)
         if prepared.field_plan is not None and prepared.field_plan.step is not None:
             self.by_step[prepared.field_plan.step.kind.value] += 1
             self.definitions.append(prepared)

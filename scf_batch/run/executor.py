@@ -6,6 +6,7 @@ result line. Only writes are sent, and their outcomes are confirmed by reading (
 | invalid                | nothing: its `invalid` line   | the row's, if known  |
 | field definition       | fields.py: create or update   | `define field`       |
 | association            | pairs.py: create/update/delete| the row's action     |
+| field order            | order.py: the schema's PUT    | `order`              |
 
 A row's step comes from the plan, made against the state its field or pair is known to be in.
 `resuming`: the pass was started by an earlier run, whose writes in flight may have landed; a
@@ -22,19 +23,21 @@ from typing import Any, Protocol
 
 from scf_batch.close.attempts import Attempts
 from scf_batch.close.retry import RetryPolicy
-from scf_batch.models import Outcome, ResolvedOperation, RowResult, Status
+from scf_batch.job.order import FieldOrder
+from scf_batch.models import Outcome, ResolvedOperation, RowResult, Status, Target
 from scf_batch.plan.fields import FieldStep, PlannedField, fields_by_id, with_fields
-from scf_batch.plan.prepare import Prepared
+from scf_batch.plan.prepare import ORDER_ACTION, Prepared
 from scf_batch.plan.snapshot import Snapshot
 from scf_batch.plan.steps import UNRECORDED, PairStates, Step, StepKind, plan_step
 from scf_batch.run.confirm import Verdict
 from scf_batch.run.fields import FieldApi, carry_out_definition
+from scf_batch.run.order import SchemaApi, carry_out_order
 from scf_batch.run.pairs import AssociationApi, carry_out_pair
 
 DEFINE_ACTION = "define field"
 
 
-class RowApi(AssociationApi, FieldApi, Protocol):
+class RowApi(AssociationApi, FieldApi, SchemaApi, Protocol):
     """Every client call a row may need (CloseClient implements them)."""
 
 
@@ -74,6 +77,9 @@ class Executor:
         planned = prepared.field_plan
         if prepared.error is None and planned is not None:
             return await self._define(prepared, planned)
+        order, target = prepared.order, prepared.order_target
+        if prepared.error is None and order is not None and target is not None:
+            return await self._order(prepared, order, target)
         if prepared.error is not None or prepared.resolved is None:
             return invalid_result(prepared)
         return await self._associate(prepared, prepared.resolved)
@@ -133,6 +139,21 @@ class Executor:
             started,
             scf_id=scf_id,
             scf_name=definition.name,
+        )
+
+    async def _order(self, prepared: Prepared, order: FieldOrder, target: Target) -> RowResult:
+        started = self.clock()
+        attempts = Attempts(self.policy)
+        verdict = await carry_out_order(self.api, attempts, target, order.fields)
+        return self._line(
+            prepared,
+            ORDER_ACTION,
+            verdict,
+            attempts,
+            started,
+            object_type=target.object_type.value,
+            target=target.path,
+            target_name=order.type_name,
         )
 
     def _line(

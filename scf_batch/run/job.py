@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import structlog
@@ -31,6 +31,7 @@ from scf_batch.job.files import fingerprint
 from scf_batch.job.opsfile import OperationsFile
 from scf_batch.options import RunSettings
 from scf_batch.plan.fields import FieldStep, first_steps
+from scf_batch.plan.order import plan_order
 from scf_batch.plan.prepare import Prepared, Report, prepare, survey
 from scf_batch.plan.snapshot import Org, Snapshot
 from scf_batch.report.summary import RunReport
@@ -278,7 +279,8 @@ def _stages(
     continuing: bool,
 ) -> Iterator[Iterable[Prepared]]:
     """The run's rows in stages: the definitions (kept by the preparation pass), then every
-    other row, resolved against the snapshot extended by the fields as they now are."""
+    other row, resolved against the snapshot extended by the fields as they now are, then the
+    orders (kept too), once the fields they place are defined and associated."""
     yield report.definitions
     snapshot = executor.settle_definitions()
     rows = prepare(
@@ -289,8 +291,9 @@ def _stages(
         project=False,
         plan=continuing,
     )
-    # a definition that is valid ran in the first stage (or in an earlier run of the pass)
-    yield (p for p in rows if p.definition is None or p.error is not None)
+    # a valid definition or order runs in its own stage (or ran in an earlier run of the pass)
+    yield (p for p in rows if (p.definition is None and p.order is None) or p.error is not None)
+    yield report.orders
 
 
 def _summary(
@@ -433,10 +436,25 @@ async def plan_job(
     `operations`: the job's file as `check_operations` found it (the caller checks it once)."""
     async with client_for(settings, credentials) as client:
         snapshot = await fetch_snapshot(client, settings.base_url)
-    check_org(snapshot, settings)
-    return survey(
-        operations.items(),
-        snapshot,
-        where=operations.where,
-        each=lambda prepared: each(prepared, snapshot),
-    )
+        check_org(snapshot, settings)
+        report = survey(
+            operations.items(),
+            snapshot,
+            where=operations.where,
+            each=lambda prepared: each(prepared, snapshot),
+        )
+        # the orders come last, as in a run: each object's schema read now, once
+        for prepared in report.orders:
+            planned = await _order_planned(client, prepared)
+            report.count_order(planned)
+            each(planned, snapshot)
+    return report
+
+
+async def _order_planned(client: CloseClient, prepared: Prepared) -> Prepared:
+    """The order row with its step, planned against its object's schema as it is now."""
+    order, target = prepared.order, prepared.order_target
+    if order is None or target is None:
+        return prepared
+    schema = await client.get_schema(target)
+    return replace(prepared, order_step=plan_order(schema, order.fields))

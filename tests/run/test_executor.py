@@ -31,6 +31,7 @@ from scf_batch.models import (
     Ref,
     ResolvedOperation,
     RowResult,
+    SchemaField,
     Status,
     Target,
 )
@@ -76,6 +77,12 @@ class FakeApi:
 
     async def update_field(self, scf_id: str, body: dict[str, Any]) -> dict[str, Any]:
         raise AssertionError("an association row updated a field")
+
+    async def get_schema(self, target: Target) -> list[SchemaField]:
+        raise AssertionError("an association row read a schema")
+
+    async def put_schema(self, target: Target, field_ids: list[str]) -> None:
+        raise AssertionError("an association row wrote a schema")
 
     async def get_association(self, scf_id: str, target: Target) -> dict[str, Any] | None:
         self.calls.append("GET")

@@ -11,7 +11,7 @@ import pytest
 from scf_batch.close.retry import RetryPolicy
 from scf_batch.errors import ApiError, NetworkError
 from scf_batch.job.definitions import FieldDefinition
-from scf_batch.models import RowResult, Target
+from scf_batch.models import RowResult, SchemaField, Target
 from scf_batch.plan.fields import FieldPlanner, fields_by_id
 from scf_batch.plan.prepare import Prepared
 from scf_batch.plan.snapshot import Snapshot
@@ -68,6 +68,12 @@ class FakeOrg:
 
     async def get_field(self, scf_id: str) -> dict[str, Any] | None:
         raise AssertionError("a definition row read one field")
+
+    async def get_schema(self, target: Target) -> list[SchemaField]:
+        raise AssertionError("a definition row read a schema")
+
+    async def put_schema(self, target: Target, field_ids: list[str]) -> None:
+        raise AssertionError("a definition row wrote a schema")
 
 
 RISK = FieldDefinition(1, 1, "Risk", "choices", ("Low", "High"))
