@@ -39,7 +39,8 @@ def run_command(job: Path, **flags: Any) -> int:
         from scf_batch import logs  # noqa: PLC0415
         from scf_batch.job.opsfile import check_operations  # noqa: PLC0415
         from scf_batch.report.summary import render_summary  # noqa: PLC0415
-        from scf_batch.run.job import credentials_for, run_job  # noqa: PLC0415
+        from scf_batch.run.job import run_job  # noqa: PLC0415
+        from scf_batch.run.org import credentials_for  # noqa: PLC0415
         from scf_batch.run.progress import make_reporter  # noqa: PLC0415
 
         settings = settings_for(job, flags)
@@ -90,7 +91,7 @@ def plan_command(
     def body() -> int:
         from scf_batch import logs  # noqa: PLC0415
         from scf_batch.job.opsfile import check_operations  # noqa: PLC0415
-        from scf_batch.run.job import credentials_for  # noqa: PLC0415
+        from scf_batch.run.org import credentials_for  # noqa: PLC0415
 
         settings = settings_for(job, {"base_url": base_url})
         operations = check_operations(
@@ -127,7 +128,7 @@ def show_plan(
         plan_line,
         plan_summary,
     )
-    from scf_batch.run.job import plan_job  # noqa: PLC0415
+    from scf_batch.run.plan import plan_job  # noqa: PLC0415
 
     def each(prepared: Prepared, snapshot: Snapshot) -> None:
         if output_format == "json":

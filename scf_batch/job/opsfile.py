@@ -19,7 +19,14 @@ from scf_batch.errors import JobFileError
 from scf_batch.job.conflicts import ConflictTracker
 from scf_batch.job.csvrows import csv_header, csv_items, csv_reader
 from scf_batch.job.definitions import FieldDefinition, is_definition, parse_definition
-from scf_batch.job.files import UNREADABLE, file_format, guard, open_binary, text_stream
+from scf_batch.job.files import (
+    UNREADABLE,
+    file_format,
+    fingerprint,
+    guard,
+    open_binary,
+    text_stream,
+)
 from scf_batch.job.jsonlrows import BinaryStream, json_object, jsonl_lines, jsonl_row
 from scf_batch.job.order import FieldOrder, is_order, parse_order
 from scf_batch.job.rowrules import RowProblems, conflict_error
@@ -55,6 +62,10 @@ class OperationsFile:
     def where(self) -> str:
         """How problems name the file."""
         return str(self.path)
+
+    def fingerprint(self) -> str:
+        """The file's identity: sha256 of its bytes as stored (files.fingerprint)."""
+        return fingerprint(self.path)
 
     def items(self) -> Iterator[Item]:
         """Every row in input order (`read_items`), the file opened when the first is asked

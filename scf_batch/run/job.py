@@ -1,41 +1,33 @@
 """A job end to end, and the one place its pieces are assembled.
 
-Lock the run folder -> pick the pass -> read the org's snapshot -> the preparation pass (refuse
-invalid rows, unallowed deletes, a key of another org) -> the run pass: prepared rows streamed
-through the runner to the executor and the pass recorder, in stages (the field definitions,
-then the rows that associate them) -> the summary.
+Lock the run folder -> pick the pass -> read the org's snapshot (org.py: a key of another org is
+refused) -> the preparation pass (invalid rows and unallowed deletes refuse the run) -> the run
+pass: prepared rows streamed through the runner to the one executor and the pass recorder, in
+stages (the field definitions, then every other row, then the field orders) -> the summary.
 """
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
 
-from scf_batch.close.client import ClientStats, CloseClient, open_client
-from scf_batch.close.credentials import Credentials, read_credentials
-from scf_batch.close.inflight import InFlightLimit
+from scf_batch.close.client import ClientStats
+from scf_batch.close.credentials import Credentials
 from scf_batch.close.retry import RetryPolicy
-from scf_batch.errors import (
-    DeletesRefused,
-    JobInvalid,
-    UsageError,
-)
+from scf_batch.errors import DeletesRefused, JobInvalid, UsageError
 from scf_batch.exitcodes import ExitCode, exit_code_for
-from scf_batch.job.files import fingerprint
 from scf_batch.job.opsfile import OperationsFile
 from scf_batch.options import RunSettings
 from scf_batch.plan.fields import FieldStep, first_steps
-from scf_batch.plan.order import plan_order
 from scf_batch.plan.prepare import Prepared, Report, prepare, survey
 from scf_batch.plan.snapshot import Org, Snapshot
 from scf_batch.report.summary import RunReport
 from scf_batch.run.executor import Executor, utc_now
+from scf_batch.run.org import check_org, client_for
 from scf_batch.run.orgreader import fetch_snapshot
 from scf_batch.run.progress import Reporter
 from scf_batch.run.runner import Limits, Run
@@ -54,64 +46,7 @@ from scf_batch.runfolder.folder import (
 from scf_batch.runfolder.reopen import reopen_failed
 from scf_batch.runfolder.results import RESULTS_FILE, SUMMARY_FILE, write_json_atomically
 
-# the refusals stay importable from here, where a run raises them (the CLI catches them)
-__all__ = [
-    "DeletesRefused",
-    "JobInvalid",
-    "check_org",
-    "client_for",
-    "credentials_for",
-    "exit_code_for",
-    "plan_job",
-    "run_job",
-]
-
 log = structlog.get_logger("scf_batch.run.job")
-
-
-def check_org(snapshot: Snapshot, settings: RunSettings) -> None:
-    """A job pinned to an org refuses a key of another (or an org it cannot tell)."""
-    wanted_id, wanted_name = settings.organization_id, settings.organization_name
-    if wanted_id is None and wanted_name is None:
-        return
-    org = snapshot.org
-    matches = org is not None and (
-        (wanted_id is None or org.id == wanted_id)
-        and (wanted_name is None or org.name == wanted_name)
-    )
-    if not matches:
-        wanted = " ".join(f'"{v}"' for v in (wanted_name, wanted_id) if v is not None)
-        found = f"the org {org}" if org is not None else "an org that `me/` does not name"
-        raise UsageError(
-            f"organization: found a key of {found}; expected a key of the org {wanted} that "
-            f"the job is pinned to. Nothing was sent: check {settings.api_key_env or 'the key'}"
-        )
-
-
-def credentials_for(settings: RunSettings, environ: Mapping[str, str] = os.environ) -> Credentials:
-    """The key or token the job's variables hold, checked against where it would be sent."""
-    return read_credentials(
-        environ,
-        api_key_env=settings.api_key_env,
-        token_env=settings.token_env,
-        base_url=settings.base_url,
-    )
-
-
-def client_for(
-    settings: RunSettings, credentials: Credentials
-) -> AbstractAsyncContextManager[CloseClient]:
-    """The client a run or a plan uses, with every setting that concerns it."""
-    return open_client(
-        settings.base_url,
-        credentials,
-        timeout_s=settings.timeout_s,
-        rate_per_s=settings.rate_per_s,
-        max_connections=settings.concurrency,
-        allow_insecure_http=settings.allow_insecure_http,
-        max_wait_s=settings.row_deadline_s,
-        in_flight=InFlightLimit(settings.rate_per_s, max_in_flight=settings.concurrency),
-    )
 
 
 async def run_job(
@@ -159,7 +94,7 @@ async def _run_locked(
     credentials: Credentials,
     reporter: Callable[[], Reporter],
 ) -> RunReport:
-    digest = fingerprint(settings.operations)
+    digest = operations.fingerprint()
     start = _begin_pass(settings, digest)
     # From here the run belongs to the pass: however it ends, summary.json says how.
     reached = Reached(total_rows=start.rows_total)
@@ -422,39 +357,3 @@ def _baseline(folder: Path, start: PassStart, snapshot: Snapshot) -> Snapshot:
             return Snapshot.from_document(document)
     write_snapshot(folder, snapshot.document)
     return snapshot
-
-
-async def plan_job(
-    settings: RunSettings,
-    credentials: Credentials,
-    *,
-    operations: OperationsFile,
-    each: Callable[[Prepared, Snapshot], None],
-) -> Report:
-    """The plan of a job against one snapshot of the org; nothing is written anywhere.
-
-    `operations`: the job's file as `check_operations` found it (the caller checks it once)."""
-    async with client_for(settings, credentials) as client:
-        snapshot = await fetch_snapshot(client, settings.base_url)
-        check_org(snapshot, settings)
-        report = survey(
-            operations.items(),
-            snapshot,
-            where=operations.where,
-            each=lambda prepared: each(prepared, snapshot),
-        )
-        # the orders come last, as in a run: each object's schema read now, once
-        for prepared in report.orders:
-            planned = await _order_planned(client, prepared)
-            report.count_order(planned)
-            each(planned, snapshot)
-    return report
-
-
-async def _order_planned(client: CloseClient, prepared: Prepared) -> Prepared:
-    """The order row with its step, planned against its object's schema as it is now."""
-    order, target = prepared.order, prepared.order_target
-    if order is None or target is None:
-        return prepared
-    schema = await client.get_schema(target)
-    return replace(prepared, order_step=plan_order(schema, order.fields))

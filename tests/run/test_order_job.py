@@ -22,7 +22,8 @@ from scf_batch.plan.prepare import Prepared
 from scf_batch.plan.snapshot import Snapshot
 from scf_batch.plan.view import plan_line
 from scf_batch.report.summary import RunReport
-from scf_batch.run.job import plan_job, run_job
+from scf_batch.run.job import run_job
+from scf_batch.run.plan import plan_job
 from scf_batch.run.progress import LogReporter
 from scf_batch.runfolder.results import RESULTS_FILE
 from scf_batch.sim import SimConfig, create_app
