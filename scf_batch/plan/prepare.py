@@ -45,6 +45,8 @@ class Prepared:
     order: FieldOrder | None = None
     order_target: Target | None = None  # the order row's object, resolved
     order_step: OrderStep | None = None  # planned once its schema is read (plan only)
+    # a row whose names no longer resolve, in a pass that repairs: it ends failed, not_found
+    unresolved: RowError | None = None
 
     @property
     def chain(self) -> tuple[str, str] | None:
@@ -65,6 +67,7 @@ def prepare(
     baseline: Snapshot | None = None,
     project: bool = True,
     plan: bool = True,
+    repairing: bool = False,
 ) -> Iterator[Prepared]:
     """Each row of the file (`where`), checked, and with a snapshot resolved against it and
     planned.
@@ -74,7 +77,9 @@ def prepare(
     definitions are planned against the snapshot; with `project`, rows after a definition that
     creates a field resolve as if it existed (fieldplan.py). Without `plan` rows are resolved
     but not planned (a run plans each row as it carries it out; only a resumed pass needs the
-    first snapshot's steps, for labels).
+    first snapshot's steps, for labels). With `repairing` (a pass after a finished one), a row
+    whose names no longer resolve is `unresolved` rather than invalid: what it names was deleted
+    in Close since, where in a first pass it is a typo.
     """
     plans = PlanState(baseline or snapshot) if snapshot is not None and plan else None
     fields = FieldPlanner(snapshot, project=project) if snapshot is not None else None
@@ -94,7 +99,10 @@ def prepare(
         resolved = fields.snapshot.resolve(item, where)
         if isinstance(resolved, tuple):
             error = RowError(item.row, item.line, resolved, item.key)
-            yield Prepared(item.row, item.line, item.key, op=item, error=error)
+            if repairing:
+                yield Prepared(item.row, item.line, item.key, op=item, unresolved=error)
+            else:
+                yield Prepared(item.row, item.line, item.key, op=item, error=error)
             continue
         step = plans.plan(resolved) if plans is not None else None
         yield Prepared(item.row, item.line, item.key, op=item, resolved=resolved, step=step)
@@ -133,6 +141,7 @@ class Report:
     by_object_type: Counter[str] = field(default_factory=Counter)
     by_step: Counter[str] = field(default_factory=Counter)
     deletes: list[Prepared] = field(default_factory=list)
+    unresolved_rows: int = 0  # rows whose names no longer resolve (a pass that repairs)
     # the definition rows still to run, in input order: few (an org's fields), so kept for the
     # run, which runs them before the association rows that name their fields
     definitions: list[Prepared] = field(default_factory=list)
@@ -186,6 +195,9 @@ class Report:
         if prepared.op is not None:
             self.by_action[prepared.op.action.value] += 1
             self.by_object_type[prepared.op.object_type.value] += 1
+        if prepared.unresolved is not None:
+            self.unresolved_rows += 1
+            self.by_step[StepKind.FAIL.value] += 1
         if prepared.definition is not None:
             self.by_action["define field"] += 1
         if prepared.order is not None:
@@ -208,16 +220,18 @@ def survey(
     where: str,
     done: Container[int] = (),
     each: Callable[[Prepared], None] | None = None,
+    repairing: bool = False,
 ) -> Report:
     """Run the preparation pass over the file's rows (`where` names it) to the end; rows in
     `done` are counted but not checked again. An unusable header met on the way is a problem.
 
-    `each` sees every prepared row that is not done (e.g. to print the plan as it goes).
+    `each` sees every prepared row that is not done (e.g. to print the plan as it goes);
+    `repairing` as `prepare` takes it.
     """
     report = Report(where, online=snapshot is not None)
     report.org = snapshot.org if snapshot is not None else None
     try:
-        for prepared in prepare(items, snapshot, where=where):
+        for prepared in prepare(items, snapshot, where=where, repairing=repairing):
             if prepared.row in done:
                 report.rows += 1
                 continue

@@ -4,6 +4,7 @@ result line. Only writes are sent, and their outcomes are confirmed by reading (
 | the prepared row       | carried out by                | result line's action |
 |------------------------|-------------------------------|----------------------|
 | invalid                | nothing: its `invalid` line   | the row's, if known  |
+| names gone (repairing) | nothing: failed, `not_found`  | the row's action     |
 | field definition       | fields.py: create or update   | `define field`       |
 | association            | pairs.py: create/update/delete| the row's action     |
 | field order            | order.py: the schema's PUT    | `order`              |
@@ -24,7 +25,15 @@ from typing import Any, Protocol
 from scf_batch.close.attempts import Attempts
 from scf_batch.close.retry import RetryPolicy
 from scf_batch.job.order import FieldOrder
-from scf_batch.models import Outcome, ResolvedOperation, RowResult, Status, Target
+from scf_batch.models import (
+    Operation,
+    Outcome,
+    ResolvedOperation,
+    RowError,
+    RowResult,
+    Status,
+    Target,
+)
 from scf_batch.plan.fields import FieldStep, PlannedField, fields_by_id, with_fields
 from scf_batch.plan.prepare import ORDER_ACTION, Prepared
 from scf_batch.plan.snapshot import Snapshot
@@ -80,6 +89,8 @@ class Executor:
         order, target = prepared.order, prepared.order_target
         if prepared.error is None and order is not None and target is not None:
             return await self._order(prepared, order, target)
+        if prepared.unresolved is not None and prepared.op is not None:
+            return not_found_result(prepared, prepared.op, prepared.unresolved)
         if prepared.error is not None or prepared.resolved is None:
             return invalid_result(prepared)
         return await self._associate(prepared, prepared.resolved)
@@ -208,6 +219,23 @@ def invalid_result(prepared: Prepared) -> RowResult:
         outcome=Outcome.INVALID,
         object_type=op.object_type.value if op is not None else None,
         error="; ".join(str(p) for p in problems),
+        finished_at=utc_now(),
+    )
+
+
+def not_found_result(prepared: Prepared, op: Operation, unresolved: RowError) -> RowResult:
+    """The `not_found` line of a row whose names no longer resolve (a pass that repairs)."""
+    return RowResult(
+        row=prepared.row,
+        line=prepared.line,
+        key=prepared.key,
+        action=op.action.value,
+        status=Status.FAILED,
+        outcome=Outcome.NOT_FOUND,
+        scf_id=op.field.id,
+        scf_name=op.field.name,
+        object_type=op.object_type.value,
+        error="; ".join(str(p) for p in unresolved.problems),
         finished_at=utc_now(),
     )
 

@@ -33,6 +33,7 @@ from scf_batch.run.progress import Reporter
 from scf_batch.run.runner import Limits, Run
 from scf_batch.run.runner import Outcome as Ended
 from scf_batch.runfolder.folder import (
+    RESTART_WHY,
     PassRecord,
     PassRecorder,
     PassStart,
@@ -129,7 +130,7 @@ async def _run_pass(
         snapshot = await fetch_snapshot(client, settings.base_url)
         reached.org = snapshot.org
         check_org(snapshot, settings)
-        report = _surveyed(settings, operations, snapshot, resume)
+        report = _surveyed(settings, operations, snapshot, resume, repairing=_repairs(start))
         reached.total_rows = report.rows
         baseline = _baseline(settings.out, start, snapshot)
         org = snapshot.org
@@ -163,7 +164,7 @@ async def _run_pass(
             resuming=done_before > 0,
             first_fields=_first_fields(operations, report, snapshot, baseline),
         )
-        stages = _stages(operations, report, executor, baseline, continuing=start.continuing)
+        stages = _stages(operations, report, executor, baseline, start=start)
         limits = Limits(
             settings.concurrency, settings.limit, settings.max_errors, settings.max_duration_s
         )
@@ -211,7 +212,7 @@ def _stages(
     executor: Executor,
     baseline: Snapshot,
     *,
-    continuing: bool,
+    start: PassStart,
 ) -> Iterator[Iterable[Prepared]]:
     """The run's rows in stages: the definitions (kept by the preparation pass), then every
     other row, resolved against the snapshot extended by the fields as they now are, then the
@@ -224,7 +225,8 @@ def _stages(
         where=operations.where,
         baseline=baseline,
         project=False,
-        plan=continuing,
+        plan=start.continuing,
+        repairing=_repairs(start),
     )
     # a valid definition or order runs in its own stage (or ran in an earlier run of the pass)
     yield (p for p in rows if (p.definition is None and p.order is None) or p.error is not None)
@@ -295,11 +297,31 @@ def _resumed(folder: Path, start: PassStart) -> Resume:
     return resume
 
 
+def _repairs(start: PassStart) -> bool:
+    """A pass after a finished one (and the runs that continue it) repairs what drifted: a name
+    that no longer resolves was deleted in Close since, so its row fails `not_found` and the
+    rest run. A first pass, or one started over by --restart, refuses it: there it is a typo."""
+    return start.number > 1 and start.why != RESTART_WHY
+
+
 def _surveyed(
-    settings: RunSettings, operations: OperationsFile, snapshot: Snapshot, resume: Resume
+    settings: RunSettings,
+    operations: OperationsFile,
+    snapshot: Snapshot,
+    resume: Resume,
+    *,
+    repairing: bool,
 ) -> Report:
     """The preparation pass; invalid rows and unallowed deletes refuse the run (exit 2)."""
-    report = survey(operations.items(), snapshot, where=operations.where, done=resume.done)
+    report = survey(
+        operations.items(),
+        snapshot,
+        where=operations.where,
+        done=resume.done,
+        repairing=repairing,
+    )
+    if report.unresolved_rows:
+        log.warning("names_not_found", rows=report.unresolved_rows)
     if not report.ok and not settings.skip_invalid:
         raise JobInvalid(
             report, invalid_rows=report.invalid_rows, problem_count=report.problem_count
