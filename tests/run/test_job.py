@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestServer
 
+from scf_batch import logs
 from scf_batch.close.client import CloseClient, open_client
 from scf_batch.close.credentials import Credentials
 from scf_batch.errors import JobInvalid
@@ -58,6 +59,7 @@ async def run(job: Path, base_url: str, out: Path) -> RunReport:
     settings: RunSettings = build_settings(
         name="nightly", operations=job, spec_values={}, flags={"base_url": base_url, "out": out}
     )
+    logs.configure(log_format="json")  # as the command does: to this test's stderr
     operations = check_operations(settings.operations)
     return await run_job(settings, TARGET_KEY, operations=operations, reporter=LogReporter)
 

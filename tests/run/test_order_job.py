@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestServer
 
+from scf_batch import logs
 from scf_batch.close.client import CloseClient, open_client
 from scf_batch.close.credentials import Credentials
 from scf_batch.job.opsfile import check_operations
@@ -67,6 +68,7 @@ def settings_for(job: Path, base_url: str, out: Path) -> RunSettings:
 
 
 async def run(settings: RunSettings) -> RunReport:
+    logs.configure(log_format="json")  # as the command does: to this test's stderr
     operations = check_operations(settings.operations)
     return await run_job(settings, TARGET_KEY, operations=operations, reporter=LogReporter)
 
