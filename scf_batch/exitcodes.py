@@ -38,6 +38,18 @@ MEANINGS = {
 }
 
 
+# A deliberate early stop and a run folder another run holds: no failure, the next scheduled run
+# continues. `--exit-zero-on-stop` makes the process exit 0 for them (exit_status).
+STOPS = frozenset({ExitCode.STOPPED_EARLY, ExitCode.LOCKED})
+
+
+def exit_status(code: int, *, zero_on_stop: bool) -> int:
+    """The process's exit status for a command's exit code: 0 in place of a stop when asked,
+    for schedulers that count every other code as a failure (the code itself is still reported
+    in summary.json, the summary event and the metrics)."""
+    return int(ExitCode.OK) if zero_on_stop and code in STOPS else int(code)
+
+
 def exit_code_for(exc: BaseException) -> ExitCode:
     """The exit code a command ended by this exception gets (the caller prints the message).
 

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 import structlog
 
 from scf_batch.redact import REDACTED, Scrubber
+from scf_batch.text import escaped
 
 __all__ = ["REDACTED", "Redactor", "configure", "forget", "renders_json", "use_json"]
 
@@ -42,6 +43,17 @@ class Redactor:
         return event_dict
 
 
+def escape_for_terminal(
+    logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """A processor for the console renderer: names from a server or a file cannot move the
+    cursor, retitle the window or reorder text (JSON lines escape them already)."""
+    for key, value in event_dict.items():
+        if isinstance(value, str) and key != "exception":
+            event_dict[key] = escaped(value)
+    return event_dict
+
+
 def use_json(log_format: str, stream: TextIO) -> bool:
     if log_format == "json":
         return True
@@ -61,9 +73,11 @@ def configure(
     out = stream if stream is not None else sys.stderr
     renderer: Any
     _rendering["json"] = use_json(log_format, out)
+    terminal: list[Any] = []
     if _rendering["json"]:
         renderer = structlog.processors.JSONRenderer()
     else:
+        terminal = [escape_for_terminal]
         renderer = structlog.dev.ConsoleRenderer(colors=out.isatty())
     structlog.configure(
         processors=[
@@ -72,6 +86,7 @@ def configure(
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
             Redactor(secrets),
+            *terminal,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),

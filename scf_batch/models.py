@@ -1,8 +1,4 @@
-"""The domain values every other module speaks in: operations, row errors, statuses. No I/O.
-
-Also two containers for what a file's passes keep per (field, target) pair: `Interned` (a
-value -> a small int) and `PairTable` (exact int keys -> a few small ints, packed in one).
-"""
+"""The domain values every other module speaks in: operations, row errors, statuses. No I/O."""
 
 from __future__ import annotations
 
@@ -101,8 +97,11 @@ class Problem:
     expected: str
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}: {self.column}"
-        return f"{where}: found {self.found}; expected {self.expected}"
+        return f"{self.path}:{self.line}: {self.detail()}"
+
+    def detail(self) -> str:
+        """What was found and what would be valid, for a line that already says where."""
+        return f"{self.column}: found {self.found}; expected {self.expected}"
 
 
 @dataclass(frozen=True, slots=True)

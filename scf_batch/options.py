@@ -339,6 +339,42 @@ class RunSettings:
         )
     )
 
+    exit_zero_on_stop = Setting[bool](
+        Option(
+            "exit_zero_on_stop",
+            bool,
+            False,
+            "exit 0 in place of 4 (stopped early on purpose) and 75 (another run holds the run "
+            "folder), for schedulers that fail a job on any other code; summary.json, the "
+            "summary event and the metrics keep the real code",
+        )
+    )
+
+    metrics_file = Setting[str | None](
+        Option(
+            "metrics_file",
+            str,
+            None,
+            "a *.prom file the run's metrics are written to at its end, success or failure "
+            "(Prometheus text format, for node_exporter's textfile directory; in a spec, "
+            "relative to the spec)",
+            pattern=r"[^\x00]{0,4090}\.prom",
+            shown_default="none",
+        )
+    )
+
+    ping_url = Setting[str | None](
+        Option(
+            "ping_url",
+            str,
+            None,
+            "a heartbeat URL (healthchecks.io style): URL/start as the run starts, then URL on "
+            "exit 0 or URL/fail; https, or http to a loopback host",
+            pattern=r"https?://\S{1,2000}",
+            shown_default="none",
+        )
+    )
+
     def recorded(self) -> dict[str, Any]:
         """The settings the checkpoint records (never the key): those marked `recorded`."""
         recorded: dict[str, Any] = {"api_key_env": self.api_key_env, "token_env": self.token_env}

@@ -20,6 +20,12 @@ def quoted(value: object) -> str:
     return "".join(_escaped(char) for char in text)
 
 
+def escaped(text: str) -> str:
+    """`text` with every control, format and line-separator character as a `\\uXXXX` escape
+    (no quotes added): for text a terminal shows, e.g. a console log line's values."""
+    return "".join(_escaped(char) for char in text)
+
+
 def _escaped(char: str) -> str:
     if unicodedata.category(char) in _HIDDEN_CATEGORIES:
         return f"\\u{ord(char):04x}"

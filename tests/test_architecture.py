@@ -144,14 +144,19 @@ def test_the_pure_core_opens_no_file_but_the_jobs_own_readers() -> None:
     assert openers == FILE_READERS
 
 
+# Close's client, and the heartbeat to a monitor's URL (it sends no credential and raises none)
+HTTP_SPEAKERS = {"scf_batch.close.client", "scf_batch.close.heartbeat"}
+
+
 def test_only_the_client_speaks_http() -> None:
-    """Outside the simulator, close.client is the only module that imports aiohttp."""
+    """Outside the simulator, close.client and close.heartbeat are the only modules that
+    import aiohttp."""
     users = {
         name
         for name, path in modules()
         if unit_of(name) != "sim" and any(m.split(".")[0] == "aiohttp" for m in imports(name, path))
     }
-    assert users == {"scf_batch.close.client"}
+    assert users == HTTP_SPEAKERS
 
 
 def test_the_simulator_imports_nothing_from_the_client_side() -> None:

@@ -40,3 +40,19 @@ def test_quick_bench_of_one_contender_prints_the_table_and_writes_the_json(tmp_p
         assert measure["rows"] == 60  # 3 s at 20/s
         assert 0 < measure["value"]
         assert 0 <= measure["share_429"] < 1
+
+
+@pytest.mark.slow
+def test_quick_fleet_bench_runs_every_org_and_loses_no_row() -> None:
+    """`bench/fleet.py --quick`: a small fleet run to its end, its figures printed as JSON last,
+    every row with its result line and no 429 met."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "fleet.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    figures = json.loads(done.stdout.splitlines()[-1])
+    assert (figures["fleet exit"], figures["rows lost"]) == (0, 0)
+    assert figures["429s share (goal < 0.5 %)"] == "0.000 %"

@@ -64,3 +64,17 @@ def test_a_logged_traceback_and_an_exception_value_are_redacted(log_format: str)
     output = stream.getvalue()
     assert "ValueError: server said *** for ***" in output
     assert [form for form in FORMS if form in output] == []
+
+
+@pytest.mark.parametrize("log_format", ["json", "console"])
+def test_names_with_terminal_escapes_reach_the_log_escaped(log_format: str) -> None:
+    """A value holding ESC]0;…BEL, CR, backspace or U+202E is written as escapes, in console
+    lines and JSON lines alike: a name from a server cannot retitle the window or hide text."""
+    stream = io.StringIO()
+    logs.configure(log_format=log_format, stream=stream)
+    hostile = "Acme\x1b]0;owned\x07\r\x08\u202egnp.exe"
+    structlog.get_logger().info("start", org_name=hostile)
+    line = stream.getvalue()
+    hidden = ["\x1b", "\x07", "\r", "\x08", "\u202e"]
+    assert [char for char in hidden if char in line] == []
+    assert "Acme" in line

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from scf_batch.report.summary import RunReport
 
 SHOWN_FAILED_ROWS = 50  # the summary event names at most this many failed rows
-WRITES = {"created", "updated", "deleted"}
 
 
 def guarded(body: Callable[[], int], *, show: Callable[[str], None] | None = None) -> int:
@@ -130,8 +129,9 @@ def report_summary(report: RunReport) -> None:
     stopped; on a terminal the text summary printed beside it is enough."""
     if not logs_are_json():
         return
+    from scf_batch.report.written import drift_repaired, rows_written  # noqa: PLC0415
+
     tally = report.tally
-    written = sum(n for key, n in tally.by_outcome.items() if _wrote(key))
     failed = [
         {"row": r.row, "line": r.line, "key": r.key, "outcome": str(r.outcome)}
         for r in report.failed_rows[:SHOWN_FAILED_ROWS]
@@ -146,8 +146,8 @@ def report_summary(report: RunReport) -> None:
         rows_done=tally.done,
         by_status=dict(sorted(tally.by_status.items())),
         by_outcome=dict(sorted(tally.by_outcome.items())),
-        rows_written=written,
-        drift_repaired=written if report.pass_number > 1 else 0,
+        rows_written=rows_written(tally),
+        drift_repaired=drift_repaired(tally, report.pass_number),
         failed_rows=failed,
         failed_rows_total=len(report.failed_rows),
         stop_reason=report.reason,
@@ -156,9 +156,3 @@ def report_summary(report: RunReport) -> None:
         rate_limited=report.rate_limited,
         run_folder=str(report.folder),
     )
-
-
-def _wrote(status_outcome: str) -> bool:
-    """Whether a tally's `status/outcome` key counts rows that changed the org."""
-    status, _, outcome = status_outcome.partition("/")
-    return status == "ok" and outcome in WRITES

@@ -2,14 +2,44 @@
 
 from __future__ import annotations
 
+import json
 import os
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from scf_batch.errors import UsageError
+from scf_batch.cli.common import guarded
+from scf_batch.cli.output import log_summary, logs_are_json
 from scf_batch.exitcodes import ExitCode
-from scf_batch.fleet.manifest import load_manifest, parse_shard
+
+if TYPE_CHECKING:
+    from scf_batch.fleet.manifest import FleetOrg, Manifest
+    from scf_batch.fleet.verdicts import OrgVerdict
+
+MANIFEST = click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
+ORGS = click.option("--org", "names", multiple=True, help="only this org (repeatable)")
+SHARD = click.option(
+    "--shard",
+    default=None,
+    help="I/N: only the orgs at manifest positions I mod N (0-based), for N machines or pods",
+)
+OUT = click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="the folder of the orgs' run folders and the summary  [default: the manifest's out]",
+)
+FORMAT = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="text: a table, one line per org; json: one document  [default: text]",
+)
 
 
 @click.group("fleet")
@@ -17,22 +47,191 @@ def fleet_command() -> None:
     """The same by-name job(s) over many orgs, each org its own run folder."""
 
 
+@dataclass(frozen=True, slots=True)
+class Ending:
+    """A fleet command's subject: the manifest, the orgs chosen, the shard (if one)."""
+
+    fleet: Manifest
+    orgs: list[FleetOrg]
+    shard: tuple[int, int] | None
+
+
+def _selected(
+    manifest: Path, names: tuple[str, ...], shard: str | None, out: Path | None = None
+) -> Ending:
+    """The manifest (its out replaced by --out), its orgs chosen by --org and --shard, and the
+    shard."""
+    from scf_batch.fleet.manifest import load_manifest, parse_shard  # noqa: PLC0415
+
+    fleet = load_manifest(manifest, out=out)
+    part = parse_shard(shard) if shard is not None else None
+    return Ending(fleet, fleet.select(names, part), part)
+
+
+def _configure_logs(orgs: list[FleetOrg]) -> None:
+    """Logs as a run's, with every selected org's secret scrubbed."""
+    from scf_batch import logs  # noqa: PLC0415
+
+    variables = {"CLOSE_API_KEY", "CLOSE_OAUTH_TOKEN"}
+    variables |= {v for org in orgs for v in (org.api_key_env, org.token_env) if v is not None}
+    secrets = [os.environ[v] for v in sorted(variables) if os.environ.get(v)]
+    logs.configure(log_format="auto", secrets=secrets)
+
+
 @fleet_command.command("validate")
-@click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--org", "names", multiple=True, help="only this org (repeatable)")
-@click.option("--shard", default=None, help="I/N: the orgs at positions I mod N (0-based)")
+@MANIFEST
+@ORGS
+@SHARD
 def validate_command(manifest: Path, names: tuple[str, ...], shard: str | None) -> int:
     """Check a fleet manifest and list its orgs; nothing is sent."""
-    try:
-        fleet = load_manifest(manifest)
-        orgs = fleet.select(names, parse_shard(shard) if shard is not None else None)
-    except UsageError as exc:
-        click.echo(f"scf-batch: {exc}", err=True)
-        return ExitCode.USAGE
-    for org in orgs:
-        variable = org.api_key_env or org.token_env or "CLOSE_API_KEY"
-        key = "set" if os.environ.get(variable) else "unset"
-        pin = org.organization_id or "no pin"
-        click.echo(f"{org.name}\t{org.job.name}\t{variable} ({key})\t{pin}")
-    click.echo(f"{len(orgs)} org(s), out {fleet.out}, parallel {fleet.parallel}")
-    return ExitCode.OK
+
+    def body() -> int:
+        chosen = _selected(manifest, names, shard)
+        fleet, orgs = chosen.fleet, chosen.orgs
+        for org in orgs:
+            variable = org.api_key_env or org.token_env or "CLOSE_API_KEY"
+            key = "set" if os.environ.get(variable) else "unset"
+            pin = org.organization_id or "no pin"
+            click.echo(f"{org.name}\t{org.job.name}\t{variable} ({key})\t{pin}")
+        click.echo(f"{len(orgs)} org(s), out {fleet.out}, parallel {fleet.parallel}")
+        return ExitCode.OK
+
+    return guarded(body)
+
+
+@fleet_command.command("plan")
+@MANIFEST
+@ORGS
+@SHARD
+@FORMAT
+@click.option("--exit-code", is_flag=True, help="exit 1 when any org would change [default: off]")
+def plan_command(
+    manifest: Path, names: tuple[str, ...], shard: str | None, output_format: str, exit_code: bool
+) -> int:
+    """Plan every org against one snapshot of it: a table of what each would change (read-only).
+
+    An org whose key is unset or refused, pinned to another org, or whose job is invalid is a
+    row with its reason; the others are planned. Exit 0 (or 1 with --exit-code when any org
+    would change); 1 when an org could not be planned.
+    """
+
+    def body() -> int:
+        import anyio  # noqa: PLC0415
+
+        from scf_batch.fleet.engine import plan_fleet  # noqa: PLC0415
+        from scf_batch.fleet.verdicts import plan_table  # noqa: PLC0415
+
+        chosen = _selected(manifest, names, shard)
+        fleet, orgs = chosen.fleet, chosen.orgs
+        _configure_logs(orgs)
+        verdicts = anyio.run(lambda: plan_fleet(fleet, orgs), backend="asyncio")
+        if output_format == "json":
+            click.echo(json.dumps({"orgs": [v.document() for v in verdicts]}, indent=2))
+        else:
+            click.echo(plan_table(verdicts))
+        if any(v.exit_code is not ExitCode.OK for v in verdicts):
+            return ExitCode.ROWS_FAILED
+        return ExitCode.ROWS_FAILED if exit_code and any(v.changes for v in verdicts) else 0
+
+    return guarded(body)
+
+
+@fleet_command.command("run")
+@MANIFEST
+@ORGS
+@SHARD
+@OUT
+def run_command(manifest: Path, names: tuple[str, ...], shard: str | None, out: Path | None) -> int:
+    """Run every org, at most `parallel` at once, each an ordinary run in <out>/<org name>/.
+
+    One org's failure never stops the others. Rerunning continues unfinished orgs and
+    reconciles finished ones. Exit 0 when every org exited 0, 4 when the only others stopped
+    early on purpose, 130 when interrupted, else 1; <out>/fleet-summary.json has each org's.
+    """
+
+    def body() -> int:
+        import anyio  # noqa: PLC0415
+
+        from scf_batch.fleet.engine import run_fleet  # noqa: PLC0415
+
+        chosen = _selected(manifest, names, shard, out)
+        fleet, orgs = chosen.fleet, chosen.orgs
+        _configure_logs(orgs)
+        done: dict[str, OrgVerdict] = {}
+        try:
+            anyio.run(
+                lambda: run_fleet(fleet, orgs, finished=lambda v: done.update({v.name: v})),
+                backend="asyncio",
+            )
+        except KeyboardInterrupt:
+            _end_fleet(chosen, done, interrupted=True)
+            raise
+        return _end_fleet(chosen, done, interrupted=False)
+
+    return guarded(body)
+
+
+def _end_fleet(where: Ending, done: dict[str, OrgVerdict], *, interrupted: bool) -> int:
+    """Write the fleet's (or the shard's) summary and print the table; the fleet's exit code."""
+    from scf_batch.fleet.verdicts import (  # noqa: PLC0415
+        fleet_exit_code,
+        fleet_meaning,
+        run_table,
+        stopped,
+    )
+    from scf_batch.runfolder.fleetfile import FleetSummary, write_fleet_summary  # noqa: PLC0415
+
+    verdicts = [
+        done.get(org.name)
+        or stopped(org.name, ExitCode.INTERRUPTED, "interrupted before it finished")
+        for org in where.orgs
+    ]
+    code = fleet_exit_code(verdicts, interrupted=interrupted)
+    summary = FleetSummary(
+        manifest=str(where.fleet.path),
+        exit_code=int(code),
+        meaning=fleet_meaning(code),
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        orgs=tuple(v.document() for v in verdicts),
+    )
+    path = write_fleet_summary(where.fleet.out, summary, where.shard)
+    click.echo(run_table(verdicts, code))
+    click.echo(f"each org's exit code: {path}")
+    if logs_are_json():
+        by_code = Counter(str(int(v.exit_code)) for v in verdicts)
+        log_summary(code, orgs=len(verdicts), orgs_by_exit_code=by_code, fleet_summary=str(path))
+    return int(code)
+
+
+@fleet_command.command("report")
+@MANIFEST
+@OUT
+@FORMAT
+def report_command(manifest: Path, out: Path | None, output_format: str) -> int:
+    """The table of the fleet's last run, from <out>/fleet-summary.json (read-only)."""
+
+    def body() -> int:
+        from scf_batch.fleet.manifest import load_manifest  # noqa: PLC0415
+        from scf_batch.fleet.verdicts import (  # noqa: PLC0415
+            fleet_exit_code,
+            fleet_meaning,
+            latest_verdicts,
+            run_table,
+        )
+        from scf_batch.runfolder.fleetfile import read_fleet_summaries  # noqa: PLC0415
+
+        fleet = load_manifest(manifest, out=out)
+        summaries = read_fleet_summaries(fleet.out)
+        verdicts = latest_verdicts(org for summary in summaries for org in summary.orgs)
+        interrupted = any(s.exit_code == ExitCode.INTERRUPTED for s in summaries)
+        code = fleet_exit_code(verdicts, interrupted=interrupted)
+        if output_format == "json":
+            orgs = [v.document() for v in verdicts]
+            document = {"exit_code": int(code), "meaning": fleet_meaning(code), "orgs": orgs}
+            click.echo(json.dumps(document, indent=2))
+        else:
+            click.echo(run_table(verdicts, code))
+            click.echo(f"last finished at {summaries[-1].finished_at}")
+        return ExitCode.OK
+
+    return guarded(body)

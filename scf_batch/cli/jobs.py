@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from scf_batch.job.opsfile import OperationsFile
     from scf_batch.options import RunSettings
     from scf_batch.plan.prepare import Report
+    from scf_batch.run.monitoring import Watch
 
 FORMAT_HELP = "what to print on stdout: text for a person, json for a program [default: text]"
 
@@ -32,43 +33,71 @@ def run_command(job: Path, **flags: Any) -> int:
     Continues the pass an earlier run left unfinished; after a finished pass, starts a new one
     against a fresh snapshot of the org, which sends no write unless the org drifted.
     """
+    from scf_batch.run.monitoring import Watch  # noqa: PLC0415
+
+    watch = Watch()
 
     def body() -> int:
-        import anyio  # noqa: PLC0415 (imported when the command runs)
-
-        from scf_batch import logs  # noqa: PLC0415
-        from scf_batch.job.opsfile import check_operations  # noqa: PLC0415
-        from scf_batch.report.summary import render_summary  # noqa: PLC0415
-        from scf_batch.run.job import run_job  # noqa: PLC0415
-        from scf_batch.run.org import credentials_for  # noqa: PLC0415
-        from scf_batch.run.progress import make_reporter  # noqa: PLC0415
-
         settings = settings_for(job, flags)
-        operations = check_operations(  # an unreadable file or header, or no row: say so first
-            settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
-        )
-        credentials = credentials_for(settings)
-        logs.configure(log_format=settings.log_format, secrets=[credentials.secret])
         if settings.dry_run:
-            plan = show_plan(
-                settings, operations, credentials, everything=False, output_format="text"
-            )
-            click.echo("dry run: nothing was sent")
-            return ExitCode.OK if plan.ok else ExitCode.USAGE
-        report = anyio.run(
-            lambda: run_job(
-                settings,
-                credentials,
-                operations=operations,
-                reporter=lambda: make_reporter(settings.progress),
-            ),
-            backend="asyncio",
-        )
-        click.echo(render_summary(report))
-        report_summary(report)
-        return int(report.exit_code)
+            return _dry_run(settings)
+        watch.begin(settings)
+        try:
+            return _run(settings, watch)
+        except BaseException as exc:  # interrupted too: the metrics say how, then it goes on
+            watch.failed(exc)
+            raise
 
-    return guarded(body)
+    return watch.exit_status(guarded(body))
+
+
+def _dry_run(settings: RunSettings) -> int:
+    """Print the plan and send nothing (no metrics, no heartbeat: nothing ran)."""
+    from scf_batch import logs  # noqa: PLC0415
+    from scf_batch.job.opsfile import check_operations  # noqa: PLC0415
+    from scf_batch.run.org import credentials_for  # noqa: PLC0415
+
+    operations = check_operations(
+        settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
+    )
+    credentials = credentials_for(settings)
+    logs.configure(log_format=settings.log_format, secrets=[credentials.secret])
+    plan = show_plan(settings, operations, credentials, everything=False, output_format="text")
+    click.echo("dry run: nothing was sent")
+    return ExitCode.OK if plan.ok else ExitCode.USAGE
+
+
+def _run(settings: RunSettings, watch: Watch) -> int:
+    """The run, told to the watch, then its summary printed and its summary event."""
+    import anyio  # noqa: PLC0415 (imported when the command runs)
+
+    from scf_batch import logs  # noqa: PLC0415
+    from scf_batch.job.opsfile import check_operations  # noqa: PLC0415
+    from scf_batch.report.summary import render_summary  # noqa: PLC0415
+    from scf_batch.run.job import run_job  # noqa: PLC0415
+    from scf_batch.run.org import credentials_for  # noqa: PLC0415
+    from scf_batch.run.progress import make_reporter  # noqa: PLC0415
+
+    operations = check_operations(  # an unreadable file or header, or no row: say so first
+        settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
+    )
+    credentials = credentials_for(settings)
+    logs.configure(log_format=settings.log_format, secrets=[credentials.secret])
+    watch.start(credentials.secret)
+    report = anyio.run(
+        lambda: run_job(
+            settings,
+            credentials,
+            operations=operations,
+            reporter=lambda: make_reporter(settings.progress),
+            on_failure=watch.keep,
+        ),
+        backend="asyncio",
+    )
+    watch.ended(report)
+    click.echo(render_summary(report))
+    report_summary(report)
+    return int(report.exit_code)
 
 
 @click.command("plan")
@@ -82,11 +111,23 @@ def run_command(job: Path, **flags: Any) -> int:
     help=FORMAT_HELP,
 )
 @click.option("--exit-code", is_flag=True, help="exit 1 when the plan would change something")
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="as terraform plan's: exit 0 with nothing to change, 2 with changes, 1 on an error",
+)
 @click_options_for("base_url")
 def plan_command(
-    job: Path, everything: bool, output_format: str, exit_code: bool, base_url: str | None
+    job: Path,
+    *,
+    everything: bool,
+    output_format: str,
+    exit_code: bool,
+    detailed_exitcode: bool,
+    base_url: str | None,
 ) -> int:
     """Show what `run` would change, row by row, from one snapshot of the org (read-only)."""
+    changes: list[int] = []
 
     def body() -> int:
         from scf_batch import logs  # noqa: PLC0415
@@ -104,9 +145,21 @@ def plan_command(
         )
         if not report.ok:
             return ExitCode.USAGE
+        changes.append(report.changes)
         return ExitCode.ROWS_FAILED if exit_code and report.changes else ExitCode.OK
 
-    return guarded(body)
+    code = guarded(body)
+    return detailed(code, changes=sum(changes)) if detailed_exitcode else code
+
+
+def detailed(code: int, *, changes: int) -> int:
+    """Terraform's detailed exit code: 0 nothing to change, 2 changes, 1 any error (a signal
+    or a closed pipe keep their own codes)."""
+    if code in (ExitCode.INTERRUPTED, ExitCode.BROKEN_PIPE):
+        return code
+    if code != ExitCode.OK:
+        return 1
+    return 2 if changes else 0
 
 
 def show_plan(

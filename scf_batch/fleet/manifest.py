@@ -95,8 +95,10 @@ class _Lines:
         return self.where.get((table, key)) or self.where.get((table, ""), 1)
 
 
-def load_manifest(path: Path) -> Manifest:
-    """Read and check a manifest; one UsageError lists every problem with its path:line."""
+def load_manifest(path: Path, *, out: Path | None = None) -> Manifest:
+    """Read and check a manifest; one UsageError lists every problem with its path:line.
+
+    `out` (the command line's --out) replaces the manifest's out folder."""
     text = _text(path)
     try:
         table = tomllib.loads(text)
@@ -115,10 +117,10 @@ def load_manifest(path: Path) -> Manifest:
     if not isinstance(default_job, str | None):
         problems.append(f"{where('', 'job')}: job: found {_shown(default_job)}; expected a file")
         default_job = None
-    out = table.get("out", "runs/fleet")
-    if not isinstance(out, str) or not out:
-        problems.append(f"{where('', 'out')}: out: found {_shown(out)}; expected a folder")
-        out = "runs/fleet"
+    out_text = table.get("out", "runs/fleet")
+    if not isinstance(out_text, str) or not out_text:
+        problems.append(f"{where('', 'out')}: out: found {_shown(out_text)}; expected a folder")
+        out_text = "runs/fleet"
     parallel = table.get("parallel", 8)
     if not isinstance(parallel, int) or isinstance(parallel, bool) or not 1 <= parallel <= 1000:
         problems.append(
@@ -130,7 +132,8 @@ def load_manifest(path: Path) -> Manifest:
     orgs = _orgs(path, table.get("org", []), default_job, defaults, where=where, problems=problems)
     if problems:
         raise UsageError("\n".join(problems))
-    return Manifest(path, path.parent / out, parallel, tuple(orgs))
+    folder = out if out is not None else path.parent / out_text
+    return Manifest(path, folder, parallel, tuple(orgs))
 
 
 def _text(path: Path) -> str:

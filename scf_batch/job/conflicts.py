@@ -112,7 +112,7 @@ def _clash(new: PairState, old: PairState) -> tuple[str, str] | None:
     if new.action is Action.UPDATE and not old.present:
         return (
             f"update after {earlier} disassociates the pair",
-            "an associate row before updating it again, or no update",
+            "an associate or ensure row before updating it again, or no update",
         )
     if new.action in (Action.ASSOCIATE, Action.ENSURE) and old.present:
         agree = _agree(new.required, old.required) and _agree(new.roles, old.roles)

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from scf_batch.job.rowrules import MAX_VALUE_CHARS, RowProblems, is_unicode
+from scf_batch.job.rowrules import MAX_VALUE_CHARS, RowProblems, is_unicode, suggesting
 from scf_batch.models import RowError
 from scf_batch.text import show
 
@@ -83,7 +83,8 @@ def parse_definition(
     """The definition of one JSONL object, or a RowError with every problem found in it."""
     for column in obj:
         if column not in DEFINITION_KEYS:
-            bad.add(show(column), "an unknown key in a definition", ONE_OF_KEYS)
+            expected = suggesting(ONE_OF_KEYS, str(column), DEFINITION_KEYS)
+            bad.add(show(column), "an unknown key in a definition", expected)
     if obj.get(DEFINE_KEY) != DEFINE_FIELD:
         bad.add(DEFINE_KEY, show(obj.get(DEFINE_KEY)), f'"{DEFINE_FIELD}"')
     name = _text(obj, "scf_name", bad, needed="the field's name")

@@ -13,6 +13,7 @@ from typing import Any
 
 from scf_batch.errors import JobFileError
 from scf_batch.job.rowrules import (
+    COLUMNS,
     MAX_BLANK_LINES,
     MAX_VALUE_CHARS,
     ONE_OF_COLUMNS,
@@ -21,6 +22,7 @@ from scf_batch.job.rowrules import (
     assemble,
     checked_roles,
     is_unicode,
+    suggesting,
 )
 from scf_batch.models import Operation, RowError
 from scf_batch.text import show
@@ -109,7 +111,7 @@ def jsonl_row(row: int, obj: dict[str, Any], bad: RowProblems) -> Operation | Ro
         elif name == "editable_with_roles":
             roles = _json_roles(value, bad)
         else:
-            bad.add(show(name), "an unknown key", ONE_OF_COLUMNS)
+            bad.add(show(name), "an unknown key", suggesting(ONE_OF_COLUMNS, name, COLUMNS))
     return assemble(row, texts, required, roles, bad)
 
 

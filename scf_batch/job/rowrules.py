@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from scf_batch.models import Action, ObjectType, Operation, Problem, Ref, RowError
-from scf_batch.text import show
+from scf_batch.text import did_you_mean, show
 
 TEXT_COLUMNS = (
     "action",
@@ -190,7 +190,7 @@ def check_action(text: str | None, bad: RowProblems) -> Action | None:
         return Action.ASSOCIATE
     action = ACTIONS.get(text) or ACTIONS.get(text.lower())
     if action is None:
-        bad.add("action", show(text), ONE_OF_ACTIONS)
+        bad.add("action", show(text), suggesting(ONE_OF_ACTIONS, text, ACTIONS))
     return action
 
 
@@ -221,6 +221,12 @@ def _either(
     return None
 
 
+def suggesting(expected: str, found: str, names: Iterable[str]) -> str:
+    """`expected`, and the closest valid names when some are close to what was found."""
+    hint = did_you_mean(found, names)
+    return f"{expected} ({hint})" if hint else expected
+
+
 def check_target(
     texts: Mapping[str | None, str | None], bad: RowProblems
 ) -> tuple[ObjectType | None, Ref | None]:
@@ -233,7 +239,7 @@ def check_target(
     else:
         object_type = OBJECT_TYPES.get(text) or OBJECT_TYPES.get(text.lower())
         if object_type is None:
-            bad.add("object_type", show(text), ONE_OF_OBJECT_TYPES)
+            bad.add("object_type", show(text), suggesting(ONE_OF_OBJECT_TYPES, text, OBJECT_TYPES))
     refs = TYPE_REFS.get(object_type) if object_type is not None else None
     type_ref = None
     if refs is not None:

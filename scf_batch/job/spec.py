@@ -11,7 +11,8 @@ cannot hold (nesting past Python's recursion limit, an integer of thousands of d
 UsageError, and its `out` must stay under the spec's folder or the current folder (the two
 places the user chose: `jobs/x.toml` may write to `../runs/x` when run from the project), so a
 spec cannot make a run create folders and write files anywhere on the machine; elsewhere is
-for the command line's --out.
+for the command line's --out. Its `metrics_file` is held to the same places (elsewhere:
+--metrics-file).
 """
 
 from __future__ import annotations
@@ -130,8 +131,9 @@ def load_job(path: Path) -> JobSpec:
     name = values.pop("name", None) or path.stem
     api_key_env = values.pop("api_key_env", None)
     token_env = values.pop("token_env", None)
-    if "out" in values:
-        values["out"] = _out(path, values["out"])
+    for key, (flag, noun) in WRITTEN_PATHS.items():
+        if key in values:
+            values[key] = _confined(path, key, values[key], flag=flag, noun=noun)
     return JobSpec(name, path, operations, api_key_env, token_env, values, simulator)
 
 
@@ -162,16 +164,20 @@ def _table(path: Path) -> dict[str, Any]:
         raise UsageError(f"{path}: not valid TOML here: an integer of too many digits") from exc
 
 
-def _out(spec: Path, out: str) -> str:
-    """The spec's run folder, refused unless under the spec's or the current folder (above)."""
-    target = os.path.normpath(os.path.join(os.path.abspath(spec.parent), out))
+# the spec's keys naming a place the run writes to, and the flag that may name any place
+WRITTEN_PATHS = {"out": ("--out", "a folder"), "metrics_file": ("--metrics-file", "a file")}
+
+
+def _confined(spec: Path, key: str, value: str, *, flag: str, noun: str) -> str:
+    """A path the run writes to, refused unless under the spec's or the current folder (above)."""
+    target = os.path.normpath(os.path.join(os.path.abspath(spec.parent), value))
     places = (os.path.abspath(spec.parent), os.getcwd())
     if not any(os.path.commonpath([place, target]) == place for place in places):
         raise UsageError(
-            f"{spec}: out: found {show(out)}; expected a folder under the spec's folder or the "
-            "current folder. To write the run elsewhere, take out from the spec and give --out"
+            f"{spec}: {key}: found {show(value)}; expected {noun} under the spec's folder or "
+            f"the current folder. To write elsewhere, take {key} from the spec and give {flag}"
         )
-    return str(spec.parent / out)
+    return str(spec.parent / value)
 
 
 def operations_stem(path: Path) -> str:

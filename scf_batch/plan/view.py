@@ -16,6 +16,7 @@ import json
 from typing import Any
 
 from scf_batch.models import ResolvedOperation
+from scf_batch.plan.fields import PLACEHOLDER_PREFIX
 from scf_batch.plan.fieldview import field_line, field_record
 from scf_batch.plan.prepare import Prepared, Report
 from scf_batch.plan.snapshot import Snapshot
@@ -35,12 +36,19 @@ DELETE_WARNING = "DELETES every value stored in this field on this object type"
 
 def names(rop: ResolvedOperation, snapshot: Snapshot) -> tuple[str, str]:
     """The field's and the target's names as the plan shows them."""
-    field = snapshot.field_name(rop.scf_id) or rop.scf_id
+    field = quoted(field_name(rop.scf_id, snapshot))
+    if rop.scf_id.startswith(PLACEHOLDER_PREFIX):
+        field += " (new)"
     target = rop.target.object_type.value
     type_name = snapshot.target_name(rop.target)
     if rop.target.type_id is not None:
         target = f"{target} {quoted(type_name)}" if type_name else rop.target.path
-    return quoted(field), target
+    return field, target
+
+
+def field_name(scf_id: str, snapshot: Snapshot) -> str:
+    """The field's name; a field the job creates first goes by its name, not its placeholder."""
+    return snapshot.field_name(scf_id) or scf_id.removeprefix(PLACEHOLDER_PREFIX)
 
 
 def plan_line(prepared: Prepared, snapshot: Snapshot, *, everything: bool = False) -> str | None:
@@ -48,7 +56,7 @@ def plan_line(prepared: Prepared, snapshot: Snapshot, *, everything: bool = Fals
     if prepared.field_plan is not None and prepared.error is None:
         return field_line(prepared.field_plan, everything=everything)
     if prepared.error is not None:
-        problems = "; ".join(str(p) for p in prepared.error.problems)
+        problems = "; ".join(p.detail() for p in prepared.error.problems)
         return f"! line {prepared.line}: invalid: {problems}"
     if prepared.order is not None:
         return order_line(prepared, everything=everything)
@@ -149,7 +157,7 @@ def plan_record(prepared: Prepared, snapshot: Snapshot) -> dict[str, Any]:
         step=step.kind.value,
         outcome=step.outcome.value,
         scf_id=rop.scf_id,
-        scf_name=snapshot.field_name(rop.scf_id),
+        scf_name=field_name(rop.scf_id, snapshot),
         target=rop.target.path,
         target_name=snapshot.target_name(rop.target),
         changes=[{"setting": n, "from": old, "to": new} for n, old, new in step.changes],

@@ -50,17 +50,27 @@ from scf_batch.runfolder.results import RESULTS_FILE, SUMMARY_FILE, write_json_a
 log = structlog.get_logger("scf_batch.run.job")
 
 
+def _ignore(report: RunReport) -> None:
+    """A run's failure summary, when no one asks for it."""
+
+
 async def run_job(
     settings: RunSettings,
     credentials: Credentials,
     *,
     operations: OperationsFile,
     reporter: Callable[[], Reporter],
+    on_failure: Callable[[RunReport], None] = _ignore,
+    own_signals: bool = True,
 ) -> RunReport:
     """Run a job in its folder; raises UsageError/JobInvalid (exit 2), LockHeldError (75).
 
     `operations`: the job's file as `check_operations` found it (the caller checks it first,
-    before the credentials are read, and once)."""
+    before the credentials are read, and once). A run of a pass that ends by an exception
+    hands its summary.json's report to `on_failure` before the exception goes on (the metrics
+    of a failed run count its rows). `own_signals`: the run stops itself on SIGINT/SIGTERM;
+    False when the caller (a fleet of runs in one process) takes the signals and cancels the
+    run instead."""
     folder = settings.out
     lock = RunLock(folder)
     try:
@@ -72,7 +82,14 @@ async def run_job(
             "expected a folder you can write to (see --out)"
         ) from exc
     try:
-        return await _run_locked(settings, operations, credentials, reporter)
+        return await _run_locked(
+            settings,
+            operations,
+            credentials,
+            reporter,
+            on_failure=on_failure,
+            own_signals=own_signals,
+        )
     finally:
         lock.release()
 
@@ -94,6 +111,9 @@ async def _run_locked(
     operations: OperationsFile,
     credentials: Credentials,
     reporter: Callable[[], Reporter],
+    *,
+    on_failure: Callable[[RunReport], None],
+    own_signals: bool,
 ) -> RunReport:
     digest = operations.fingerprint()
     start = _begin_pass(settings, digest)
@@ -108,9 +128,10 @@ async def _run_locked(
             start=start,
             digest=digest,
             reached=reached,
+            own_signals=own_signals,
         )
     except BaseException as exc:  # cancelled (SIGINT/SIGTERM) too: the summary, then re-raise
-        _write_failure_summary(settings, start, reached, exc)
+        on_failure(_write_failure_summary(settings, start, reached, exc))
         raise
 
 
@@ -123,6 +144,7 @@ async def _run_pass(
     start: PassStart,
     digest: str,
     reached: Reached,
+    own_signals: bool,
 ) -> RunReport:
     resume = reached.resume = _resumed(settings.out, start)
     async with client_for(settings, credentials) as client:
@@ -179,6 +201,7 @@ async def _run_pass(
                 tally=resume.tally,
                 counters=client.stats,
                 reporter=progress,
+                own_signals=own_signals,
             )
             ended = await run.execute()
         summary = reached.report = _summary(
@@ -333,12 +356,12 @@ def _surveyed(
 
 def _write_failure_summary(
     settings: RunSettings, start: PassStart, reached: Reached, exc: BaseException
-) -> None:
+) -> RunReport:
     """summary.json of a run of the pass that ended by `exc`: its exit code and why, with the
     pass's counts as its results hold them (so a monitor never reads an older run's verdict)."""
     if reached.report is not None:  # the run had ended: a late signal does not change that
         _write_summary(settings.out, reached.report)
-        return
+        return reached.report
     code = exit_code_for(exc)
     reason = str(exc) if code is not ExitCode.INTERRUPTED else "interrupted before the run began"
     stats = reached.stats
@@ -361,6 +384,7 @@ def _write_failure_summary(
         requests_by_group=dict(stats.requests_by_group) if stats is not None else {},
     )
     _write_summary(settings.out, summary)
+    return summary
 
 
 def _write_summary(folder: Path, summary: RunReport) -> None:

@@ -116,8 +116,10 @@ class Run(Generic[R]):
         counters: Counters,
         reporter: Reporter,
         clock: Callable[[], float] = time.monotonic,
+        own_signals: bool = True,
     ) -> None:
         self.stages = stages
+        self.own_signals = own_signals  # False: the caller (a fleet) handles SIGINT/SIGTERM
         self.executor = executor
         self.sink = sink
         self.limits = limits
@@ -144,6 +146,12 @@ class Run(Generic[R]):
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def execute(self) -> Outcome:
+        if not self.own_signals:  # cancelled from outside: the finish below still runs
+            try:
+                await self._pipeline()
+            finally:
+                outcome = self._finish()
+            return outcome
         # The receiver stays open until the checkpoint is written, so a second signal cannot
         # cut it short; then the handlers from before the run are back (the receiver's exit
         # would leave the system's defaults: a later SIGTERM would kill without a word).

@@ -37,9 +37,13 @@ async def handle_api(request: web.BaseRequest, sim: Simulator, tail: str) -> web
     verdict = None
     if config.rate_limit:
         verdict = sim.limiter.check(
-            group, principal[1], principal[0].id,
-            per_second=config.rate_limit, window_s=config.rate_window_s, now=sim.clock(),
-        )  # fmt: skip
+            group,
+            principal[1],
+            principal[0].id,
+            per_second=config.rate_limit,
+            window_s=config.rate_window_s,
+            now=sim.clock(),
+        )
         if not verdict.allowed:
             return rate_limited(sim, group, verdict)
     fault = pick_fault(sim.fault_rng, config.fault_rate, is_write=request.method in WRITES)

@@ -19,13 +19,27 @@ from scf_batch.sim.ids import stable_id
 CREATED_AT = "2025-03-14T09:26:53.589793+00:00"
 BUILTIN_TARGETS = ("lead", "contact", "opportunity")
 GENERATED_TYPES = (
-    "text", "number", "date", "datetime", "choices", "user", "contact", "custom_object", "hidden",
-)  # fmt: skip
+    "text",
+    "number",
+    "date",
+    "datetime",
+    "choices",
+    "user",
+    "contact",
+    "custom_object",
+    "hidden",
+)
 MULTI_VALUE_TYPES = ("user", "choices", "contact", "custom_object")
 OPS_COLUMNS = (
-    "key", "action", "scf_name", "object_type", "custom_activity_type_name",
-    "custom_object_type_name", "required", "editable_with_roles",
-)  # fmt: skip
+    "key",
+    "action",
+    "scf_name",
+    "object_type",
+    "custom_activity_type_name",
+    "custom_object_type_name",
+    "required",
+    "editable_with_roles",
+)
 
 
 @dataclass(frozen=True)
@@ -88,10 +102,14 @@ def build_big_org(spec: BigOrgSpec) -> dict[str, Any]:
         scf.update(created_by=user_id, updated_by=user_id)
         first = index * len(targets)
         scf["associations"] = [
-            {**target, "editable_with_roles": list(rng.choice(editors)),
-             "required": rng.random() < 0.2}
-            for n, target in enumerate(targets) if first + n in chosen
-        ]  # fmt: skip
+            {
+                **target,
+                "editable_with_roles": list(rng.choice(editors)),
+                "required": rng.random() < 0.2,
+            }
+            for n, target in enumerate(targets)
+            if first + n in chosen
+        ]
         fields.append(scf)
     return {
         "id": org_id,

@@ -10,7 +10,14 @@ from pathlib import Path
 import click
 
 from scf_batch.sim.app import running
-from scf_batch.sim.config import BODY_STYLES, DEFAULT_SEED_PATH, HEADER_STYLES, SimConfig
+from scf_batch.sim.config import (
+    BODY_STYLES,
+    DEFAULT_SEED_PATH,
+    HEADER_STYLES,
+    SimConfig,
+    body_style_named,
+    header_style_named,
+)
 from scf_batch.sim.store import SeedError
 
 
@@ -99,8 +106,8 @@ def sim_command(
         latency_ms=latency_ms,
         jitter_ms=jitter_ms,
         fault_rate=fault_rate,
-        header_style=header_style,  # type: ignore[arg-type]  # click.Choice checked it
-        body_style=body_style,  # type: ignore[arg-type]
+        header_style=header_style_named(header_style),  # click.Choice checked it
+        body_style=body_style_named(body_style),
         random_seed=random_seed,
     )
     try:

@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 HeaderStyle = Literal["comma", "semicolon", "none"]
 BodyStyle = Literal["legacy", "empty", "text"]
-HEADER_STYLES = ("comma", "semicolon", "none")
-BODY_STYLES = ("legacy", "empty", "text")
+HEADER_STYLES: tuple[HeaderStyle, ...] = ("comma", "semicolon", "none")
+BODY_STYLES: tuple[BodyStyle, ...] = ("legacy", "empty", "text")
 
 # The seed: inside an installed wheel under scf_batch/_data/, else the clone's data/sim/seed.json.
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -20,9 +20,14 @@ _INSTALLED_ROOT = _PACKAGE / "_data"
 _DATA_ROOT = _INSTALLED_ROOT if _INSTALLED_ROOT.is_dir() else _PACKAGE.parent
 DEFAULT_SEED_PATH = _DATA_ROOT / "data" / "sim" / "seed.json"
 LIVE_FIELDS = (
-    "rate_limit", "rate_window_s", "latency_ms", "jitter_ms", "fault_rate",
-    "header_style", "body_style",
-)  # fmt: skip
+    "rate_limit",
+    "rate_window_s",
+    "latency_ms",
+    "jitter_ms",
+    "fault_rate",
+    "header_style",
+    "body_style",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,3 +102,19 @@ def check_values(values: dict[str, Any]) -> dict[str, str]:
 def with_changes(config: SimConfig, changes: dict[str, Any]) -> SimConfig:
     """A copy with validated live changes applied (callers check `check_values` first)."""
     return dataclasses.replace(config, **changes)
+
+
+def header_style_named(name: str) -> HeaderStyle:
+    """The header style called `name` (ValueError naming the valid ones otherwise)."""
+    for style in HEADER_STYLES:
+        if style == name:
+            return style
+    raise ValueError(f"header style {name!r}: expected one of {', '.join(HEADER_STYLES)}")
+
+
+def body_style_named(name: str) -> BodyStyle:
+    """The 429 body style called `name` (ValueError naming the valid ones otherwise)."""
+    for style in BODY_STYLES:
+        if style == name:
+            return style
+    raise ValueError(f"body style {name!r}: expected one of {', '.join(BODY_STYLES)}")

@@ -78,9 +78,12 @@ def header_value(verdict: Verdict, style: str) -> str | None:
         return None
     sep = "; " if style == "semicolon" else ", "
     return sep.join(
-        (f"limit={verdict.limit}", f"remaining={verdict.remaining}",
-         f"reset={format_reset(verdict.reset_s)}")
-    )  # fmt: skip
+        (
+            f"limit={verdict.limit}",
+            f"remaining={verdict.remaining}",
+            f"reset={format_reset(verdict.reset_s)}",
+        )
+    )
 
 
 def retry_after(verdict: Verdict) -> str:

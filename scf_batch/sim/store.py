@@ -19,8 +19,16 @@ TYPE_ID_KEYS = {
     "custom_object_type": "custom_object_type_id",
 }
 FIELD_TYPES = (
-    "text", "number", "date", "datetime", "choices", "user", "contact", "custom_object", "hidden",
-)  # fmt: skip
+    "text",
+    "number",
+    "date",
+    "datetime",
+    "choices",
+    "user",
+    "contact",
+    "custom_object",
+    "hidden",
+)
 MULTI_VALUE_TYPES = ("user", "choices", "contact", "custom_object")
 REFERENCING_TYPE = "custom_object"  # its fields carry `referenced_custom_type_id` (a cotype_ id)
 BUILTIN_ROLES = ("admin", "superuser", "user", "restricted_user")

@@ -142,3 +142,11 @@ def test_an_orgs_settings_put_its_run_in_its_own_folder_with_its_key_pin_and_rat
         "CLOSE_TOKEN_GLOBEX",
         10.0,
     )
+
+
+def test_out_given_on_the_command_line_replaces_the_manifests(tmp_path: Path) -> None:
+    """`--out DIR` (a pod's mounted volume) wins over the manifest's `out`, which is relative to
+    the manifest otherwise."""
+    path = write(tmp_path, GOOD)
+    assert load_manifest(path).out == tmp_path / "runs/fleet"
+    assert load_manifest(path, out=Path("/runs/fleet")).out == Path("/runs/fleet")

@@ -376,14 +376,15 @@ def test_empty_action_is_associate_and_roles_list_forms(tmp_path: Path) -> None:
 
 
 def test_unknown_action_and_object_type(tmp_path: Path) -> None:
-    """Actions and object types outside the lists are named with the valid choices."""
+    """Actions and object types outside the lists are named with the valid choices, and the
+    closest of them suggested."""
     item = one(tmp_path, f"assoc,{FIELD_1},,leads,,,,,,,")
     assert isinstance(item, RowError)
     assert [str(p).split(": ", 1)[1] for p in item.problems] == [
         'action: found "assoc"; expected one of associate, update, disassociate, ensure'
-        " (empty = associate)",
+        ' (empty = associate) (did you mean "associate"?)',
         'object_type: found "leads"; expected one of lead, contact, opportunity,'
-        " custom_activity_type, custom_object_type",
+        ' custom_activity_type, custom_object_type (did you mean "lead"?)',
     ]
 
 

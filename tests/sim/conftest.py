@@ -37,6 +37,26 @@ def by_name(org: dict[str, Any], kind: str, name: str) -> str:
     return next(str(item["id"]) for item in org[kind] if item["name"] == name)
 
 
+def association_targets(activity: str, object_type: str) -> list[tuple[dict[str, str], str]]:
+    """Each kind of target in the target org, as (POST body without roles/required, the URL
+    segment of its association); the custom types by name."""
+    activity_id = by_name(TARGET, "custom_activity_types", activity)
+    object_id = by_name(TARGET, "custom_object_types", object_type)
+    return [
+        ({"object_type": "lead"}, "lead"),
+        ({"object_type": "contact"}, "contact"),
+        ({"object_type": "opportunity"}, "opportunity"),
+        (
+            {"object_type": "custom_activity_type", "custom_activity_type_id": activity_id},
+            f"custom_activity_type/{activity_id}",
+        ),
+        (
+            {"object_type": "custom_object_type", "custom_object_type_id": object_id},
+            f"custom_object_type/{object_id}",
+        ),
+    ]
+
+
 def field_id(org: dict[str, Any], name: str) -> str:
     """The id of a seed shared custom field by its name."""
     return by_name(org, "shared_custom_fields", name)

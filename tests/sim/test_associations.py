@@ -7,7 +7,15 @@ from typing import Any
 import anyio
 import pytest
 
-from tests.sim.conftest import SOURCE, TARGET, TARGET_KEY, Harness, by_name, field_id
+from tests.sim.conftest import (
+    SOURCE,
+    TARGET,
+    TARGET_KEY,
+    Harness,
+    association_targets,
+    by_name,
+    field_id,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -17,20 +25,7 @@ ROLE = by_name(TARGET, "roles", "Finance")
 SCF = field_id(TARGET, "Plan")
 BASE = f"custom_field/shared/{SCF}/association/"
 
-# (POST body without roles/required, URL segment of the association)
-TARGETS: list[tuple[dict[str, str], str]] = [
-    ({"object_type": "lead"}, "lead"),
-    ({"object_type": "contact"}, "contact"),
-    ({"object_type": "opportunity"}, "opportunity"),
-    (
-        {"object_type": "custom_activity_type", "custom_activity_type_id": ACTIVITY},
-        f"custom_activity_type/{ACTIVITY}",
-    ),
-    (
-        {"object_type": "custom_object_type", "custom_object_type_id": OBJECT},
-        f"custom_object_type/{OBJECT}",
-    ),
-]
+TARGETS = association_targets("Discovery Call", "Subscription")
 
 
 async def associate(sim: Harness, body: dict[str, Any]) -> Any:

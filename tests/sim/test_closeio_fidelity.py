@@ -10,25 +10,11 @@ import pytest
 import requests
 from closeio_api import API, APIError, ValidationError  # type: ignore[import-untyped]
 
-from tests.sim.conftest import TARGET, by_name
+from tests.sim.conftest import TARGET, association_targets, by_name
 from tests.simproc import SimProcess, sim_process
 
-ACTIVITY = by_name(TARGET, "custom_activity_types", "Onboarding Meeting")
-OBJECT = by_name(TARGET, "custom_object_types", "Asset")
 ROLE = by_name(TARGET, "roles", "Support")
-OBJECT_TYPES = [
-    ({"object_type": "lead"}, "lead"),
-    ({"object_type": "contact"}, "contact"),
-    ({"object_type": "opportunity"}, "opportunity"),
-    (
-        {"object_type": "custom_activity_type", "custom_activity_type_id": ACTIVITY},
-        f"custom_activity_type/{ACTIVITY}",
-    ),
-    (
-        {"object_type": "custom_object_type", "custom_object_type_id": OBJECT},
-        f"custom_object_type/{OBJECT}",
-    ),
-]
+OBJECT_TYPES = association_targets("Onboarding Meeting", "Asset")
 
 
 @pytest.fixture(scope="module")
