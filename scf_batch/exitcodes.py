@@ -24,6 +24,11 @@ class ExitCode(IntEnum):
         """What the code says, in the words of the README's table."""
         return MEANINGS[self]
 
+    @property
+    def verdict(self) -> str:
+        """What a run's summary (printed, and on the report page) says of a run that ended so."""
+        return VERDICTS.get(self, MEANINGS[self])
+
 
 MEANINGS = {
     ExitCode.OK: "every row ok",
@@ -35,6 +40,15 @@ MEANINGS = {
     ExitCode.LOCKED: "another run holds the run folder",
     ExitCode.INTERRUPTED: "interrupted by SIGINT or SIGTERM",
     ExitCode.BROKEN_PIPE: "the output's reader closed the pipe",
+}
+
+VERDICTS = {
+    ExitCode.OK: "every row ok",
+    ExitCode.ROWS_FAILED: "finished; some rows failed or were invalid (see results.jsonl)",
+    ExitCode.ABORTED: "aborted",
+    ExitCode.REFUSING: "stopped",
+    ExitCode.STOPPED_EARLY: "stopped early on purpose; rerun the same command to continue",
+    ExitCode.INTERRUPTED: "interrupted; rerun the same command to continue",
 }
 
 

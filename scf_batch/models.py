@@ -34,7 +34,6 @@ class Status(StrEnum):
     OK = "ok"
     FAILED = "failed"
     INVALID = "invalid"
-    SKIPPED = "skipped"
 
 
 class Outcome(StrEnum):

@@ -310,6 +310,19 @@ class RunSettings:
         )
     )
 
+    keep_passes = Setting[int](
+        Option(
+            "keep_passes",
+            int,
+            30,
+            "finished passes kept under the run folder's history/; older ones are removed "
+            "when a pass finishes",
+            low=0,
+            high=100_000,
+            unit="passes",
+        )
+    )
+
     encoding = Setting[str](
         Option(
             "encoding",

@@ -67,14 +67,13 @@ def retry_command(
             find_pass,
             input_encoding,
             input_file,
-            read_results,
         )
 
         files = find_pass(run, number)
         source = input_file(files, given)
         if out.exists() and out.resolve() == source.resolve():
             raise UsageError(f"-o {out}: found the pass's own input; expected another file")
-        rows = select_rows(read_results(files.results), Selection.of(statuses, outcomes))
+        rows = select_rows(files.results(), Selection.of(statuses, outcomes))
         written = write_retry(source, rows, out, encoding=input_encoding(files))
         click.echo(f"scf-batch retry: {written.rows} row(s) of pass {files.number} -> {out}")
         for line in written.unreadable:
@@ -118,23 +117,20 @@ def report_command(
         from scf_batch.runfolder.passfiles import find_pass  # noqa: PLC0415
 
         files = find_pass(run, number)
-        click.echo(render_summary(load_report(files)))
+        report = load_report(files)
+        click.echo(render_summary(report))
         if csv_out is not None:
             from scf_batch.report.resultscsv import verdicts, write_results_csv  # noqa: PLC0415
-            from scf_batch.runfolder.passfiles import (  # noqa: PLC0415
-                input_encoding,
-                input_file,
-                read_results,
-            )
+            from scf_batch.runfolder.passfiles import input_encoding, input_file  # noqa: PLC0415
 
-            found = verdicts(read_results(files.results))
+            found = verdicts(files.results())
             source = input_file(files, given)
             rows = write_results_csv(source, found, csv_out, encoding=input_encoding(files))
             click.echo(f"  csv       {rows} row(s) -> {csv_out}")
         if html_out is not None:
             from scf_batch.report.html import write_html  # noqa: PLC0415 (plotly: only here)
 
-            write_html(files.folder, html_out)
+            write_html(files.results(), report, html_out)
             click.echo(f"  html      {html_out}")
         return ExitCode.OK
 

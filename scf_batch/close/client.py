@@ -100,7 +100,7 @@ class ClientStats:
     """Cheap counters of what the client sent and met; read them at any time.
 
     `requests_by_second` and `rate_limited_by_second` count by whole seconds since `started`
-    (the client's first request), for the report's timeline.
+    (the client's first request): raw counts, which report.timeline turns into the timeline.
     """
 
     requests: int = 0
@@ -120,19 +120,6 @@ class ClientStats:
     def refused(self, now: float) -> None:
         self.rate_limited += 1
         self.rate_limited_by_second[int(now - (self.started or now))] += 1
-
-    def timeline(self, *, rows_by_second: Counter[int]) -> list[dict[str, float]]:
-        """One entry per second that saw a request or a finished row, in order."""
-        seconds = sorted(set(self.requests_by_second) | set(rows_by_second))
-        return [
-            {
-                "t_s": float(second),
-                "requests": self.requests_by_second[second],
-                "rate_limited": self.rate_limited_by_second[second],
-                "rows": rows_by_second[second],
-            }
-            for second in seconds
-        ]
 
 
 class CloseClient:

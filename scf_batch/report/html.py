@@ -14,51 +14,71 @@ import heapq
 import html
 import json
 import math
-import os
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib import metadata, resources
 from pathlib import Path
 from string import Template
-from typing import Any
+from typing import IO
 
 import plotly.graph_objects as go  # type: ignore[import-untyped]
 from plotly.offline import get_plotlyjs  # type: ignore[import-untyped]
+
+from scf_batch.exitcodes import ExitCode
+from scf_batch.models import Action, ObjectType, Outcome, Status
+from scf_batch.report.summary import RunReport
+from scf_batch.runfolder.durable import write_atomically
+from scf_batch.runfolder.records import LineError, ResultLine, Second
 
 FAILED_ROWS_SHOWN = 500
 PAUSE_SPANS_SHOWN = 300
 TIMELINE_BARS = 400
 AXIS_LABEL_CHARS = 44
-_NOT_OK = ("failed", "invalid")
-_ACTIONS = ("associate", "update", "disassociate", "ensure")
-_OBJECT_TYPES = ("lead", "contact", "opportunity", "custom_activity_type", "custom_object_type")
+# a timeline shorter than this is drawn over this many seconds, so its ticks read as seconds
+MIN_TIMELINE_SPAN_S = 10
+_NOT_OK = (Status.FAILED, Status.INVALID)
+_ACTIONS = tuple(Action)
+_OBJECT_TYPES = tuple(ObjectType)
+NO_OBJECT_TYPE = "field definition"  # a row that defines a field names no object type
 # Latency bins: 1, 1.5, 2, 3, 5, 7 times 10^k ms, which read as round numbers on the axis.
 _STEPS = (1.0, 1.5, 2.0, 3.0, 5.0, 7.0)
 _BIN_EDGES_MS = tuple(s * 10**k for k in range(6) for s in _STEPS)
-_COLOURS = {
-    "created": "#2e9d5b",
-    "recreated": "#5fb37f",
-    "updated": "#3b82c4",
-    "deleted": "#8e6cc9",
-    "unchanged": "#9aa5b1",
-    "already_associated": "#b8c2cc",
-    "not_associated": "#d3d9df",
-    "conflict": "#e8833a",
-    "not_found": "#f0b429",
-    "rejected": "#d64545",
-    "gave_up": "#8a1c24",
-    "invalid": "#b565a7",
+_COLOURS: dict[str, str] = {
+    Outcome.CREATED: "#2e9d5b",
+    Outcome.RECREATED: "#5fb37f",
+    Outcome.UPDATED: "#3b82c4",
+    Outcome.DELETED: "#8e6cc9",
+    Outcome.UNCHANGED: "#9aa5b1",
+    Outcome.ALREADY_ASSOCIATED: "#b8c2cc",
+    Outcome.NOT_ASSOCIATED: "#d3d9df",
+    Outcome.CONFLICT: "#e8833a",
+    Outcome.NOT_FOUND: "#f0b429",
+    Outcome.REJECTED: "#d64545",
+    Outcome.GAVE_UP: "#8a1c24",
+    Outcome.INVALID: "#b565a7",
 }
-_STATUS_COLOURS = {"ok": "#2e9d5b", "failed": "#d64545", "invalid": "#b565a7", "skipped": "#9aa5b1"}
-_VERDICTS = {
-    0: ("ok", "every row ok"),
-    1: ("warn", "finished; some rows failed or were invalid"),
-    3: ("bad", "aborted: the API refused the credentials"),
-    4: ("neutral", "stopped early on purpose; rerun to continue"),
-    5: ("bad", "aborted: too many errors or Close kept refusing; rerun later to continue"),
-    130: ("neutral", "interrupted; rerun to continue"),
+# A failed row is the one a reader looks for: strong reds whatever its outcome, never the pale
+# greys of the ok outcomes that share its name (`failed: not_associated`).
+_FAILED_COLOURS: dict[str, str] = {
+    Outcome.CONFLICT: "#c2410c",
+    Outcome.NOT_FOUND: "#b45309",
+    Outcome.REJECTED: "#dc2626",
+    Outcome.GAVE_UP: "#7f1d1d",
+}
+FAILED_COLOUR = "#b91c1c"
+_STATUS_COLOURS: dict[str, str] = {
+    Status.OK: "#2e9d5b",
+    Status.FAILED: "#c8323a",
+    Status.INVALID: "#b565a7",
+}
+_TONES = {
+    ExitCode.OK: "ok",
+    ExitCode.ROWS_FAILED: "warn",
+    ExitCode.USAGE: "bad",
+    ExitCode.ABORTED: "bad",
+    ExitCode.REFUSING: "bad",
 }
 
 
@@ -67,6 +87,7 @@ class _Tally:
     """What the charts and the table need from the results, folded row by row."""
 
     started: datetime | None
+    count_seconds: bool = True  # rows per second from finish times: for a pass with no timeline
     rows: int = 0
     retries: int = 0
     not_ok: int = 0
@@ -76,68 +97,67 @@ class _Tally:
     durations_ms: Counter[int] = field(default_factory=Counter)
     rows_by_second: Counter[int] = field(default_factory=Counter)
     # A max-heap on line (negated) holding the first FAILED_ROWS_SHOWN not-ok rows.
-    shown: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
+    shown: list[tuple[int, int, ResultLine]] = field(default_factory=list)
 
-    def add(self, row: Mapping[str, Any]) -> None:
+    def add(self, row: ResultLine) -> None:
         """Fold one result line into the counts."""
         self.rows += 1
-        self.retries += _int(row.get("retries"))
+        self.retries += row.retries
         label = outcome_label(row)
-        self.by_action[_text(row.get("action"))][label] += 1
-        self.by_object[_text(row.get("object_type"))][label] += 1
-        if _int(row.get("requests")) > 0:
-            duration_ms = _int(row.get("duration_ms"))
-            self.durations_ms[duration_ms] += 1
-            self.latency_bins[(_text(row.get("status")), _bin_of(duration_ms))] += 1
-        second = self._second_of(row.get("finished_at"))
+        self.by_action[row.action][label] += 1
+        self.by_object[row.object_type or NO_OBJECT_TYPE][label] += 1
+        if row.requests > 0:
+            self.durations_ms[row.duration_ms] += 1
+            self.latency_bins[(row.status, _bin_of(row.duration_ms))] += 1
+        second = self._second_of(row.finished_at) if self.count_seconds else None
         if second is not None:
             self.rows_by_second[second] += 1
-        if row.get("status") in _NOT_OK:
+        if row.status in _NOT_OK:
             self._keep(row)
 
-    def _keep(self, row: Mapping[str, Any]) -> None:
+    def _keep(self, row: ResultLine) -> None:
         self.not_ok += 1
-        entry = (-_int(row.get("line")), self.not_ok, dict(row))
+        entry = (-row.line, self.not_ok, row)
         if len(self.shown) < FAILED_ROWS_SHOWN:
             heapq.heappush(self.shown, entry)
         elif entry > self.shown[0]:
             heapq.heapreplace(self.shown, entry)
 
-    def _second_of(self, finished_at: object) -> int | None:
-        if self.started is None or not isinstance(finished_at, str):
+    def _second_of(self, finished_at: str) -> int | None:
+        if self.started is None:
             return None
         try:
             return math.floor((datetime.fromisoformat(finished_at) - self.started).total_seconds())
         except (ValueError, TypeError):  # not a time, or one without its offset
             return None
 
-    def shown_rows(self) -> list[dict[str, Any]]:
+    def shown_rows(self) -> list[ResultLine]:
         """The kept not-ok rows, by line."""
         return [row for _, _, row in sorted(self.shown, reverse=True)]
 
 
-def render_html(results: Iterable[Mapping[str, Any]], summary: Mapping[str, Any]) -> str:
-    """The page of one pass, from its result lines (streamed once) and its summary."""
-    tally = _Tally(started=_parse_time(summary.get("started_at")))
+def render_html(results: Iterable[ResultLine], report: RunReport) -> str:
+    """The page of one pass, from its result lines (streamed once) and its report."""
+    tally = _Tally(started=_parse_time(report.started_at), count_seconds=not report.timeline)
     for row in results:
         tally.add(row)
     figures = {
-        "chart-timeline": _timeline_figure(summary, tally),
+        "chart-timeline": _timeline_figure(report, tally),
         "chart-latency": _latency_figure(tally),
-        "chart-groups": _groups_figure(summary),
+        "chart-groups": _groups_figure(report),
         "chart-actions": _outcomes_figure(tally.by_action, _ACTIONS),
-        "chart-objects": _outcomes_figure(tally.by_object, _OBJECT_TYPES),
+        "chart-objects": _outcomes_figure(tally.by_object, (*_OBJECT_TYPES, NO_OBJECT_TYPE)),
     }
     template = Template(
         resources.files("scf_batch.report").joinpath("html_template.html").read_text()
     )
     return template.substitute(
         version=html.escape(_version()),
-        title=html.escape(f"scf-batch report: {_text(summary.get('job'))}"),
-        header=_header(summary, tally),
-        timeline_note=html.escape(_timeline_note(summary)),
+        title=html.escape(f"scf-batch report: {report.job}"),
+        header=_header(report, tally),
+        timeline_note=html.escape(_timeline_note(report)),
         latency_note=html.escape(_latency_note(tally)),
-        groups_note=html.escape(_groups_note(summary)),
+        groups_note=html.escape(_groups_note(report)),
         failed_rows=_failed_rows(tally),
         footer=html.escape(f"Made by scf-batch {_version()} from results.jsonl and summary.json."),
         plotlyjs=get_plotlyjs().replace("</script", "<\\/script"),
@@ -145,94 +165,92 @@ def render_html(results: Iterable[Mapping[str, Any]], summary: Mapping[str, Any]
     )
 
 
-def write_html(pass_dir: Path, out: Path) -> None:
-    """Read a pass's results.jsonl and summary.json from its folder and write the page to out."""
-    summary = json.loads((pass_dir / "summary.json").read_text(encoding="utf-8"))
-    with (pass_dir / "results.jsonl").open(encoding="utf-8") as lines:
-        page = render_html(read_results(lines), summary)
-    partial = out.with_name(out.name + ".partial")
-    partial.write_text(page, encoding="utf-8")
-    os.replace(partial, out)
+def write_html(results: Iterable[ResultLine], report: RunReport, out: Path) -> None:
+    """Write the page of a pass to `out`, whole or not at all."""
+    page = render_html(results, report).encode()
+
+    def write(handle: IO[bytes]) -> None:
+        handle.write(page)
+
+    write_atomically(out, write)
 
 
-def read_results(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
-    """The result objects of results.jsonl; a torn last line (a crash mid-write) is passed over."""
-    for line in lines:
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(row, dict):
-            yield row
-
-
-def outcome_label(row: Mapping[str, Any]) -> str:
+def outcome_label(row: ResultLine) -> str:
     """The legend name of a row's outcome: the outcome for ok rows, else `status: outcome`."""
-    status, outcome = _text(row.get("status")), _text(row.get("outcome"))
-    return outcome if status in ("ok", outcome) else f"{status}: {outcome}"
+    status, outcome = row.status.value, row.outcome.value
+    return outcome if status in (Status.OK, outcome) else f"{status}: {outcome}"
 
 
-def _header(summary: Mapping[str, Any], tally: _Tally) -> str:
-    tone, verdict = _verdict(summary)
-    by_status: Mapping[str, Any] = summary.get("by_status") or {}
+def _header(report: RunReport, tally: _Tally) -> str:
+    tone, verdict = _verdict(report)
+    by_status = report.tally.by_status
     tiles = [
-        ("", "rows", _int(summary.get("rows_total"))),
-        ("ok", "ok", _int(by_status.get("ok"))),
-        ("bad", "failed", _int(by_status.get("failed"))),
-        ("bad", "invalid", _int(by_status.get("invalid"))),
-        ("", "skipped", _int(by_status.get("skipped"))),
-        ("", "requests", _int(summary.get("requests"))),
-        ("warn", "429 responses", _int(summary.get("rate_limited"))),
-        ("", "retries", tally.retries),
+        ("", _plural(report.total_rows, "row"), report.total_rows),
+        ("ok", "ok", by_status[Status.OK]),
+        ("bad", "failed", by_status[Status.FAILED]),
+        ("bad", "invalid", by_status[Status.INVALID]),
+        ("", _plural(report.requests, "request"), report.requests),
+        ("warn", _plural(report.rate_limited, "429 response"), report.rate_limited),
+        ("", _plural(tally.retries, "retry", "retries"), tally.retries),
     ]
     tile_html = "".join(
         f'<div class="tile {tone_ if n else ""}"><div class="n">{n:,}</div>'
         f'<div class="l">{html.escape(label)}</div></div>'
         for tone_, label, n in tiles
     )
+    runs = f" over {report.runs} runs" if report.runs > 1 else ""
     facts = [
-        f"org {_org(summary.get('org'))}",
-        f"pass {_int(summary.get('pass'))}",
-        f"started {_when(summary.get('started_at'))}" if summary.get("started_at") else "",
-        f"took {_duration(float(summary.get('elapsed_s') or 0.0))}",
+        f"org {report.org.name} ({report.org.id})" if report.org is not None else "org unknown",
+        f"pass {report.pass_number}",
+        f"started {_when(report.started_at)}" if report.started_at else "",
+        f"took {_duration(report.elapsed_s)}{runs}",
     ]
     return (
-        f'<header class="card"><h1>{html.escape(_text(summary.get("job")))}</h1>'
+        f'<header class="card"><h1>{html.escape(report.job)}</h1>'
         f'<p class="sub">{"".join(f"<span>{html.escape(f)}</span>" for f in facts if f)}</p>'
         f'<div class="verdict {tone}" id="verdict">{html.escape(verdict)}</div>'
         f'<div class="tiles">{tile_html}</div></header>'
     )
 
 
-def _verdict(summary: Mapping[str, Any]) -> tuple[str, str]:
-    code = _int(summary.get("exit_code"))
-    tone, words = _VERDICTS.get(code, ("neutral", "finished"))
-    reason = summary.get("reason")
-    return tone, f"{words}{': ' + str(reason) if reason else ''} (exit {code})"
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return one if count == 1 else many or one + "s"
 
 
-def _org(org: object) -> str:
-    if isinstance(org, Mapping) and org.get("name"):
-        return f"{org['name']} ({_text(org.get('id'))})"
-    return "unknown"
+def _verdict(report: RunReport) -> tuple[str, str]:
+    """The tone and words of how the pass's last run ended (exitcodes' words), or that a run
+    holds the folder now."""
+    if report.running_pid is not None:
+        who = f"a run (pid {report.running_pid})" if report.running_pid else "a run"
+        return "neutral", f"running: {who} holds the run folder; the page shows the rows so far"
+    code = report.exit_code
+    reason = f": {report.reason}" if report.reason else ""
+    return _TONES.get(code, "neutral"), f"{code.verdict}{reason} (exit {int(code)})"
 
 
-def _timeline_figure(summary: Mapping[str, Any], tally: _Tally) -> go.Figure:
-    seconds = _timeline(summary, tally)
+def _timeline_figure(report: RunReport, tally: _Tally) -> go.Figure:
+    seconds = _timeline(report, tally)
     width_s = _bucket_width_s(seconds)
     buckets = _coarsen(seconds, width_s)
     start = tally.started or datetime.fromtimestamp(0, UTC)
     x = [_plotly_time(start + timedelta(seconds=b["t_s"] + width_s / 2)) for b in buckets]
     fig = go.Figure()
     fig.add_bar(x=x, y=[b["rows"] for b in buckets], name="rows finished", marker_color="#7cc49a")
-    if summary.get("timeline"):  # else only rows are known, from the results' finish times
+    if report.timeline:  # else only rows are known, from the results' finish times
         _add_requests(fig, x, buckets, width_s)
         _shade_pauses(fig, _pause_spans(seconds), start)
     per = "per second" if width_s == 1 else f"per second (mean over {width_s} s)"
     _style(fig, xaxis_title="time (UTC)", yaxis_title=per)
     fig.update_layout(bargap=0.05, hovermode="x unified")
+    span_s = seconds[-1]["t_s"] + 1 if seconds else 0
+    if seconds and span_s < MIN_TIMELINE_SPAN_S:  # whole seconds on the axis, not milliseconds
+        first = start + timedelta(seconds=seconds[0]["t_s"])
+        fig.update_xaxes(
+            range=[
+                _plotly_time(first),
+                _plotly_time(first + timedelta(seconds=MIN_TIMELINE_SPAN_S)),
+            ]
+        )
     return fig
 
 
@@ -304,17 +322,19 @@ def _shade_pauses(fig: go.Figure, spans: list[tuple[float, float]], start: datet
     )
 
 
-def _timeline(summary: Mapping[str, Any], tally: _Tally) -> list[dict[str, float]]:
-    """Per-second buckets from the summary, or rows per second from the results if it has none."""
-    recorded = summary.get("timeline") or []
-    if recorded:
-        return [
-            {key: float(b.get(key) or 0) for key in ("t_s", "requests", "rate_limited", "rows")}
-            for b in recorded
-        ]
+def _timeline(report: RunReport, tally: _Tally) -> list[dict[str, float]]:
+    """Per-second buckets of the pass, or rows per second from the results if it has none."""
+    recorded = report.timeline or tuple(
+        Second(float(second), rows=count) for second, count in sorted(tally.rows_by_second.items())
+    )
     return [
-        {"t_s": float(s), "requests": 0.0, "rate_limited": 0.0, "rows": float(n)}
-        for s, n in sorted(tally.rows_by_second.items())
+        {
+            "t_s": second.t_s,
+            "requests": float(second.requests),
+            "rate_limited": float(second.rate_limited),
+            "rows": float(second.rows),
+        }
+        for second in recorded
     ]
 
 
@@ -347,11 +367,11 @@ def _latency_figure(tally: _Tally) -> go.Figure:
     return fig
 
 
-def _groups_figure(summary: Mapping[str, Any]) -> go.Figure:
-    groups: Mapping[str, Any] = summary.get("requests_by_group") or {}
-    elapsed_s = float(summary.get("elapsed_s") or 0.0)
-    names = sorted(groups, key=lambda g: _int(groups[g]))
-    counts = [_int(groups[g]) for g in names]
+def _groups_figure(report: RunReport) -> go.Figure:
+    groups = report.requests_by_group
+    elapsed_s = report.elapsed_s
+    names = sorted(groups, key=lambda g: groups[g])
+    counts = [groups[g] for g in names]
     text = [f"{n:,}" + (f" · {n / elapsed_s:.1f}/s" if elapsed_s >= 1 else "") for n in counts]
     fig = go.Figure(
         go.Bar(
@@ -381,11 +401,19 @@ def _outcomes_figure(counts: Mapping[str, Counter[str]], order: tuple[str, ...])
             x=[counts[c][label] for c in categories],
             name=_label(label),
             orientation="h",
-            marker_color=_COLOURS.get(label.rsplit(": ", 1)[-1], "#52606d"),
+            marker_color=colour_of(label),
         )
     _style(fig, xaxis_title="rows", yaxis_title="")
     fig.update_layout(barmode="stack", yaxis_autorange="reversed", yaxis_automargin=True)
     return fig
+
+
+def colour_of(label: str) -> str:
+    """The colour of an outcome label: failed ones in strong reds, the others by outcome."""
+    status, _, outcome = label.rpartition(": ")
+    if status == Status.FAILED:
+        return _FAILED_COLOURS.get(outcome, FAILED_COLOUR)
+    return _COLOURS.get(outcome, "#52606d")
 
 
 def _figure_json(fig: go.Figure) -> object:
@@ -446,34 +474,32 @@ def _failed_rows(tally: _Tally) -> str:
     )
 
 
-def _failed_row(row: Mapping[str, Any]) -> str:
-    status = _text(row.get("status"))
+def _failed_row(row: ResultLine) -> str:
     cells = [
-        f'<td class="num">{_int(row.get("line"))}</td>',
-        f"<td><code>{_cell(row.get('key'))}</code></td>",
-        f"<td>{_cell(row.get('action'))}</td>",
-        f"<td>{_cell(row.get('scf_name') or row.get('scf_id'))}</td>",
-        f"<td>{_cell(row.get('target_name') or row.get('target'))}</td>",
-        f'<td><span class="pill {html.escape(status)}">{_cell(outcome_label(row))}</span></td>',
-        f"<td class='num'>{_cell(row.get('http_status'))}</td>",
-        f"<td class='num'>{_int(row.get('requests'))}</td>",
-        f'<td class="err">{_error_html(row.get("error"))}</td>',
+        f'<td class="num">{row.line}</td>',
+        f"<td><code>{_cell(row.key)}</code></td>",
+        f"<td>{_cell(row.action)}</td>",
+        f"<td>{_cell(row.scf_name or row.scf_id)}</td>",
+        f"<td>{_cell(row.target_name or row.target)}</td>",
+        f'<td><span class="pill {row.status.value}">{_cell(outcome_label(row))}</span></td>',
+        f"<td class='num'>{_cell(row.http_status)}</td>",
+        f"<td class='num'>{row.requests}</td>",
+        f'<td class="err">{_error_html(row.error)}</td>',
     ]
     return f"<tr>{''.join(cells)}</tr>"
 
 
-def _error_html(error: object) -> str:
-    if not isinstance(error, Mapping):
-        return _cell(error)
-    fields: Mapping[str, Any] = error.get("field_errors") or {}
-    items = "".join(f"<li>{_cell(k)}: {_cell(v)}</li>" for k, v in fields.items())
-    return _cell(error.get("message")) + (f'<ul class="fe">{items}</ul>' if items else "")
+def _error_html(error: LineError | None) -> str:
+    if error is None:
+        return ""
+    items = "".join(f"<li>{_cell(k)}: {_cell(v)}</li>" for k, v in error.field_errors)
+    return _cell(error.message) + (f'<ul class="fe">{items}</ul>' if items else "")
 
 
-def _timeline_note(summary: Mapping[str, Any]) -> str:
-    if not summary.get("timeline"):
+def _timeline_note(report: RunReport) -> str:
+    if not report.timeline:
         return "Rows finished in each second (this pass recorded no requests per second)."
-    ceiling = float(summary.get("rate_per_s_ceiling") or 0.0)
+    ceiling = report.rate_per_s
     return (
         "Rows finished and requests sent in each second; red crosses count 429 responses and "
         "the shaded spans are the pauses they caused. Requests add up every endpoint group"
@@ -494,8 +520,8 @@ def _latency_note(tally: _Tally) -> str:
     )
 
 
-def _groups_note(summary: Mapping[str, Any]) -> str:
-    ceiling = float(summary.get("rate_per_s_ceiling") or 0.0)
+def _groups_note(report: RunReport) -> str:
+    ceiling = report.rate_per_s
     pace = f" at up to {ceiling:g} requests/s" if ceiling else ""
     return f"Each group is paced on its own{pace}; bars show the requests and their average rate."
 
@@ -567,25 +593,17 @@ def _cell(value: object) -> str:
     return "" if value is None else html.escape(str(value))
 
 
-def _text(value: object) -> str:
-    return "" if value is None else str(value)
-
-
-def _int(value: object) -> int:
-    return value if isinstance(value, int) else 0
-
-
-def _parse_time(value: object) -> datetime | None:
+def _parse_time(value: str) -> datetime | None:
     try:
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
+        return datetime.fromisoformat(value)
     except ValueError:
         return None
 
 
-def _when(value: object) -> str:
+def _when(value: str) -> str:
     moment = _parse_time(value)
     if moment is None:
-        return _text(value)
+        return value
     return (moment.astimezone(UTC) if moment.tzinfo else moment).strftime("%d %b %Y %H:%M:%S UTC")
 
 
@@ -602,4 +620,4 @@ def _version() -> str:
         return "(unknown version)"
 
 
-__all__ = ["FAILED_ROWS_SHOWN", "outcome_label", "read_results", "render_html", "write_html"]
+__all__ = ["FAILED_ROWS_SHOWN", "colour_of", "outcome_label", "render_html", "write_html"]

@@ -20,15 +20,15 @@ from __future__ import annotations
 import math
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from scf_batch.models import Status
 from scf_batch.report.summary import RunReport
 from scf_batch.report.written import drift_repaired
-from scf_batch.runfolder.results import replace_durably
+from scf_batch.runfolder.durable import write_atomically
 
 PREFIX = "scf_batch_"
 LAST_SUCCESS = f"{PREFIX}last_success_timestamp_seconds"
@@ -221,17 +221,11 @@ def read_previous(path: Path) -> str:
 
 
 def write_metrics(path: Path, text: str) -> None:
-    """Replace `path` with `text`: a temporary file in the same folder, fsync'd, then renamed
-    over it, so the collector never reads half a file."""
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(name)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(text.encode("utf-8"))
-            stream.flush()
-            os.fchmod(stream.fileno(), FILE_MODE)
-            os.fsync(stream.fileno())
-        replace_durably(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """Replace `path` with `text` atomically (the collector never reads half a file), readable
+    by the collector's user."""
+
+    def write(handle: IO[bytes]) -> None:
+        handle.write(text.encode("utf-8"))
+        os.fchmod(handle.fileno(), FILE_MODE)
+
+    write_atomically(path, write)

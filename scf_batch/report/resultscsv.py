@@ -11,34 +11,18 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from scf_batch.job.rawrows import as_csv_cells, open_raw
 from scf_batch.report.retryfile import open_output
+from scf_batch.runfolder.records import ResultLine
 
 VERDICT_COLUMNS = ("status", "outcome", "error")
 Verdict = tuple[str, str, str]
 
 
-def verdicts(records: Iterable[dict[str, Any]]) -> dict[int, Verdict]:
+def verdicts(results: Iterable[ResultLine]) -> dict[int, Verdict]:
     """Each row's (status, outcome, error text), from its result line."""
-    return {record["row"]: _verdict(record) for record in records}
-
-
-def _verdict(record: dict[str, Any]) -> Verdict:
-    return (str(record.get("status") or ""), str(record.get("outcome") or ""), error_text(record))
-
-
-def error_text(record: dict[str, Any]) -> str:
-    """The result's error on one line: its message, then each field's error."""
-    error = record.get("error")
-    if not isinstance(error, dict):
-        return ""
-    parts = [str(error["message"])] if error.get("message") else []
-    fields = error.get("field_errors")
-    if isinstance(fields, dict):
-        parts.extend(f"{name}: {text}" for name, text in fields.items())
-    return "; ".join(parts)
+    return {result.row: (result.status, result.outcome, result.error_text) for result in results}
 
 
 def write_results_csv(

@@ -4,7 +4,7 @@ Each row keeps its own values. It points back to the original by its `key`: a ro
 one keeps it (the original results carry it with the row's line); a row without one gets
 `line-N`, N its first physical line in the original file. The key is the one place both formats
 allow (an operations file refuses unknown columns and JSON keys), and results echo it.
-Two streams (results, then the input), memory flat: the selected rows are a bitmap.
+Two streams (results, then the input): only the selected row numbers are held.
 """
 
 from __future__ import annotations
@@ -18,13 +18,14 @@ from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from scf_batch.job.files import file_format
 from scf_batch.job.rawrows import RawFile, RawRow, as_csv_cells, as_json_object, open_raw
 from scf_batch.models import Status
+from scf_batch.runfolder.durable import open_private
 from scf_batch.runfolder.folder import DoneRows
-from scf_batch.runfolder.results import open_private
+from scf_batch.runfolder.records import ResultLine
 
 NOT_OK = tuple(status.value for status in Status if status is not Status.OK)
 DEFAULT_STATUSES = (Status.FAILED.value,)
@@ -44,18 +45,18 @@ class Selection:
             statuses = NOT_OK if outcomes else DEFAULT_STATUSES
         return cls(frozenset(statuses), frozenset(outcomes))
 
-    def takes(self, record: dict[str, Any]) -> bool:
-        if record.get("status") not in self.statuses:
+    def takes(self, result: ResultLine) -> bool:
+        if result.status not in self.statuses:
             return False
-        return not self.outcomes or record.get("outcome") in self.outcomes
+        return not self.outcomes or result.outcome in self.outcomes
 
 
-def select_rows(records: Iterable[dict[str, Any]], selection: Selection) -> DoneRows:
+def select_rows(results: Iterable[ResultLine], selection: Selection) -> DoneRows:
     """The row numbers of the result lines the selection takes."""
     rows = DoneRows()
-    for record in records:
-        if selection.takes(record):
-            rows.add(record["row"])
+    for result in results:
+        if selection.takes(result):
+            rows.add(result.row)
     return rows
 
 

@@ -5,30 +5,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from scf_batch.exitcodes import ExitCode
-from scf_batch.models import RowResult
 from scf_batch.plan.snapshot import Org
+from scf_batch.runfolder.records import (
+    Checkpoint,
+    PassTotals,
+    RecordedOrg,
+    ResultLine,
+    Second,
+    Summary,
+)
 from scf_batch.runfolder.results import RESULTS_FILE, Tally
 
 SHOWN_FAILED_ROWS = 5
 # Below this many seconds a per-second rate says more about timer noise than about pacing.
 MIN_RATE_WINDOW_S = 2.0
 
-_VERDICTS = {
-    ExitCode.OK: "every row ok",
-    ExitCode.ROWS_FAILED: "finished; some rows failed or were invalid (see results.jsonl)",
-    ExitCode.ABORTED: "aborted",
-    ExitCode.REFUSING: "stopped",
-    ExitCode.STOPPED_EARLY: "stopped early on purpose; rerun the same command to continue",
-    ExitCode.INTERRUPTED: "interrupted; rerun the same command to continue",
-}
-
 
 @dataclass
 class RunReport:
-    """How a run ended, for summary.json, the printed summary and the exit code."""
+    """How a run ended, for summary.json, the printed summary and the exit code.
+
+    The request figures and the timeline are the whole pass's, every run of it added up.
+    """
 
     exit_code: ExitCode
     folder: Path
@@ -39,93 +39,112 @@ class RunReport:
     started_at: str
     total_rows: int
     tally: Tally
-    elapsed_s: float
-    requests: int
-    rate_limited: int
+    totals: PassTotals  # the whole pass's requests, 429s, time and timeline
     rate_per_s: float
     reason: str | None = None
     resumed_rows: int = 0
     retried_rows: int = 0
-    requests_by_group: dict[str, int] = field(default_factory=dict)
-    timeline: list[dict[str, float]] = field(default_factory=list)
-    failed_rows: list[RowResult] = field(default_factory=list)
+    failed_rows: list[ResultLine] = field(default_factory=list)
     kept: bool = False  # read back from a pass's files (`scf-batch report`), not just run
+    running_pid: int | None = None  # a run holds the folder now (0: its pid is not known)
 
     @classmethod
-    def from_documents(
+    def from_records(
         cls,
         folder: Path,
-        checkpoint: Mapping[str, Any],
-        summary: Mapping[str, Any] | None,
+        checkpoint: Checkpoint | None,
+        summary: Summary | None,
         tally: Tally,
-        failed_rows: list[RowResult],
+        failed_rows: list[ResultLine],
     ) -> RunReport:
-        """A pass's report rebuilt from its files: counts from its results (the truth), the
+        """A pass's report rebuilt from its records: counts from its results (the truth), the
         rest from summary.json, which describes the pass's last run when it ended normally."""
-        fresh = summary is not None and _usable(summary, tally.done)
-        known: Mapping[str, Any] = summary if summary is not None and fresh else {}
+        fresh = summary if summary is not None and summary.rows_done == tally.done else None
         reason = (
-            known.get("reason")
-            if fresh
-            else ("the last run of this pass left no summary (killed?); counts from results.jsonl")
+            fresh.reason
+            if fresh is not None
+            else "the last run of this pass left no summary (killed?); counts from results.jsonl"
         )
+        recorded = fresh.org if fresh is not None else checkpoint.org if checkpoint else None
         return cls(
-            exit_code=ExitCode(known.get("exit_code", ExitCode.INTERRUPTED)),
-            folder=folder, job=str(checkpoint.get("job", "")),
-            org=_org(known.get("org", checkpoint.get("org"))),
-            pass_number=_count(checkpoint.get("pass"), 0), pass_why="",
-            started_at=str(checkpoint.get("started_at", "")),
-            total_rows=_count(checkpoint.get("rows_total"), tally.done), tally=tally,
-            elapsed_s=float(known.get("elapsed_s", 0.0)), requests=int(known.get("requests", 0)),
-            rate_limited=int(known.get("rate_limited", 0)),
-            rate_per_s=float(known.get("rate_per_s_ceiling", 0.0)), reason=reason,
-            resumed_rows=int(known.get("rows_done_before_this_run", 0)),
-            retried_rows=int(known.get("rows_retried_this_run", 0)),
-            requests_by_group=dict(known.get("requests_by_group", {})),
-            timeline=list(known.get("timeline", [])), failed_rows=failed_rows, kept=True,
-        )  # fmt: skip
+            totals=fresh.totals if fresh is not None else PassTotals(),
+            exit_code=fresh.exit_code if fresh is not None else ExitCode.INTERRUPTED,
+            folder=folder,
+            job=checkpoint.job if checkpoint is not None else summary.job if summary else "",
+            org=_org(recorded),
+            pass_number=(
+                checkpoint.pass_number if checkpoint else summary.pass_number if summary else 0
+            ),
+            pass_why="",
+            started_at=(
+                checkpoint.started_at if checkpoint else summary.started_at if summary else ""
+            ),
+            total_rows=checkpoint.rows_total if checkpoint is not None else tally.done,
+            tally=tally,
+            rate_per_s=fresh.rate_per_s_ceiling if fresh is not None else 0.0,
+            reason=reason,
+            resumed_rows=fresh.rows_done_before_this_run if fresh is not None else 0,
+            retried_rows=fresh.rows_retried_this_run if fresh is not None else 0,
+            failed_rows=failed_rows,
+            kept=True,
+        )
 
     @property
     def remaining(self) -> int:
         return self.total_rows - self.tally.done
 
-    def to_summary(self) -> dict[str, Any]:
+    @property
+    def elapsed_s(self) -> float:
+        return self.totals.elapsed_s
+
+    @property
+    def requests(self) -> int:
+        return self.totals.requests
+
+    @property
+    def rate_limited(self) -> int:
+        return self.totals.rate_limited
+
+    @property
+    def requests_by_group(self) -> Mapping[str, int]:
+        return self.totals.requests_by_group
+
+    @property
+    def timeline(self) -> tuple[Second, ...]:
+        return self.totals.timeline
+
+    @property
+    def runs(self) -> int:
+        return self.totals.runs
+
+    def to_summary(self) -> Summary:
         """summary.json."""
-        return {
-            "job": self.job,
-            "org": None if self.org is None else {"id": self.org.id, "name": self.org.name},
-            "pass": self.pass_number,
-            "started_at": self.started_at,
-            "exit_code": int(self.exit_code),
-            "reason": self.reason,
-            "rows_total": self.total_rows,
-            "rows_done": self.tally.done,
-            "rows_remaining": self.remaining,
-            "rows_done_before_this_run": self.resumed_rows,
-            "rows_retried_this_run": self.retried_rows,
-            "by_status": dict(self.tally.by_status),
-            "by_outcome": dict(self.tally.by_outcome),
-            "elapsed_s": round(self.elapsed_s, 3),
-            "requests": self.requests,
-            "rate_limited": self.rate_limited,
-            "rate_per_s_ceiling": self.rate_per_s,
-            "requests_by_group": self.requests_by_group,
-            "timeline": self.timeline,
-        }
+        org = None if self.org is None else RecordedOrg(self.org.id, self.org.name)
+        return Summary(
+            job=self.job,
+            org=org,
+            pass_number=self.pass_number,
+            started_at=self.started_at,
+            exit_code=self.exit_code,
+            reason=self.reason,
+            rows_total=self.total_rows,
+            rows_done=self.tally.done,
+            rows_done_before_this_run=self.resumed_rows,
+            rows_retried_this_run=self.retried_rows,
+            by_status=dict(self.tally.by_status),
+            by_outcome=dict(self.tally.by_outcome),
+            rate_per_s_ceiling=self.rate_per_s,
+            totals=self.totals,
+        )
 
 
-def _org(document: object) -> Org | None:
-    if isinstance(document, Mapping) and {"id", "name"} <= document.keys():
-        return Org(str(document["id"]), str(document["name"]))
-    return None
+def _org(recorded: RecordedOrg | None) -> Org | None:
+    return None if recorded is None else Org(recorded.id, recorded.name)
 
 
 def render_summary(report: RunReport) -> str:
     """A few lines: verdict, the org and pass, counts, requests per group, failed rows."""
-    verdict = _VERDICTS.get(report.exit_code, str(report.exit_code))
-    if report.reason:
-        verdict = f"{verdict}: {report.reason}"
-    lines = [f"scf-batch: {verdict} (exit {int(report.exit_code)})"]
+    lines = [f"scf-batch: {_verdict(report)}"]
     if report.org is not None:
         lines.append(f"  org       {report.org}")
     if report.kept:
@@ -150,9 +169,22 @@ def render_summary(report: RunReport) -> str:
     return "\n".join(lines)
 
 
+def _verdict(report: RunReport) -> str:
+    """The first line: how the pass's last run ended, or that a run holds the folder now."""
+    if report.running_pid is not None:
+        who = f"a run (pid {report.running_pid})" if report.running_pid else "a run"
+        return f"running: {who} holds the run folder; counts so far from results.jsonl"
+    verdict = report.exit_code.verdict
+    if report.reason:
+        verdict = f"{verdict}: {report.reason}"
+    return f"{verdict} (exit {int(report.exit_code)})"
+
+
 def _request_lines(report: RunReport) -> list[str]:
     lines = [
-        f"  requests  {report.requests} in {report.elapsed_s:.1f}s; "
+        f"  requests  {report.requests} in {report.elapsed_s:.1f}s"
+        + (f" over {report.runs} runs" if report.runs > 1 else "")
+        + "; "
         f"{report.retried_rows} row(s) retried; 429s met: {report.rate_limited}"
     ]
     busiest = max(report.requests_by_group.items(), key=lambda item: item[1], default=None)
@@ -173,7 +205,7 @@ def _failed_lines(report: RunReport) -> list[str]:
     lines = [f"  not ok    {failed} row(s); the first of them:"]
     for result in report.failed_rows[:SHOWN_FAILED_ROWS]:
         key = f" key {result.key}" if result.key else ""
-        error = f": {result.error}" if result.error else ""
+        error = f": {result.error_text}" if result.error else ""
         lines.append(f"    line {result.line}{key}: {result.status} {result.outcome}{error}"[:200])
     if failed > SHOWN_FAILED_ROWS:
         lines.append(f"    … and {failed - min(SHOWN_FAILED_ROWS, len(report.failed_rows))} more")
@@ -183,25 +215,3 @@ def _failed_lines(report: RunReport) -> list[str]:
             f"or: scf-batch retry {report.folder} -o FILE"
         )
     return lines
-
-
-def _usable(summary: Mapping[str, Any], rows_done: int) -> bool:
-    """A summary.json that describes the pass as its results stand, in the shape it is written."""
-    numbers = ("elapsed_s", "requests", "rate_limited", "rate_per_s_ceiling")
-    counts = ("rows_done_before_this_run", "rows_retried_this_run")
-    return (
-        summary.get("rows_done") == rows_done
-        and summary.get("exit_code") in set(ExitCode)
-        and all(_number(summary.get(name, 0)) for name in numbers + counts)
-        and isinstance(summary.get("requests_by_group", {}), dict)
-        and isinstance(summary.get("timeline", []), list)
-    )
-
-
-def _count(value: object, default: int) -> int:
-    """A whole number from a file that may be damaged; `default` for anything else."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else default
-
-
-def _number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)

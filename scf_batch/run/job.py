@@ -8,9 +8,11 @@ stages (the field definitions, then every other row, then the field orders) -> t
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -26,6 +28,7 @@ from scf_batch.plan.fields import FieldStep, first_steps
 from scf_batch.plan.prepare import Prepared, Report, prepare, survey
 from scf_batch.plan.snapshot import Org, Snapshot
 from scf_batch.report.summary import RunReport
+from scf_batch.report.timeline import seconds_of
 from scf_batch.run.executor import Executor, utc_now
 from scf_batch.run.org import check_org, client_for
 from scf_batch.run.orgreader import fetch_snapshot
@@ -34,18 +37,19 @@ from scf_batch.run.runner import Limits, Run
 from scf_batch.run.runner import Outcome as Ended
 from scf_batch.runfolder.folder import (
     RESTART_WHY,
-    PassRecord,
-    PassRecorder,
     PassStart,
     Resume,
-    RunLock,
     begin_pass,
+    prune_history,
     read_snapshot_document,
-    scan_results,
+    resume_pass,
     write_snapshot,
 )
+from scf_batch.runfolder.lock import RunLock
+from scf_batch.runfolder.passfiles import read_summary, write_summary
+from scf_batch.runfolder.recorder import PassRecord, PassRecorder
+from scf_batch.runfolder.records import PassTotals, RecordedOrg
 from scf_batch.runfolder.reopen import reopen_failed
-from scf_batch.runfolder.results import RESULTS_FILE, SUMMARY_FILE, write_json_atomically
 
 log = structlog.get_logger("scf_batch.run.job")
 
@@ -100,6 +104,8 @@ class Reached:
 
     started: float = field(default_factory=time.monotonic)
     resume: Resume = field(default_factory=Resume)
+    before: PassTotals = field(default_factory=PassTotals)  # the pass's earlier runs
+    recorder: PassRecorder | None = None
     stats: ClientStats | None = None
     org: Org | None = None
     total_rows: int = 0
@@ -146,6 +152,7 @@ async def _run_pass(
     reached: Reached,
     own_signals: bool,
 ) -> RunReport:
+    reached.before = _totals_before(settings.out, start)  # first: a refusal below keeps them
     resume = reached.resume = _resumed(settings.out, start)
     async with client_for(settings, credentials) as client:
         reached.stats = client.stats
@@ -172,11 +179,18 @@ async def _run_pass(
             settings.operations,
             digest,
             settings.recorded(),
-            baseline.document["org"],
+            RecordedOrg.from_json(baseline.document["org"]),
             report.rows,
         )
-        recorder = PassRecorder(settings.out, record, rows_done=resume.done.count, utc_now=utc_now)
+        recorder = PassRecorder(
+            settings.out,
+            record,
+            rows_done=resume.done.count,
+            utc_now=utc_now,
+            started=client.stats.started,
+        )
         recorder.checkpoint(complete=False, now=0.0)
+        reached.recorder = recorder
         done_before = resume.done.count
         policy = RetryPolicy(settings.max_retries, row_deadline_s=settings.row_deadline_s)
         executor = Executor(
@@ -208,14 +222,17 @@ async def _run_pass(
             settings,
             start,
             ended,
-            stats=client.stats,
+            totals=reached.before.plus(_this_run(start, client.stats, recorder, ended.elapsed_s)),
             recorder=recorder,
             org=executor.snapshot.org,
             rows_total=report.rows,
             resumed_rows=done_before,
             retried_rows=executor.retried_rows,
         )
-    write_json_atomically(settings.out / SUMMARY_FILE, summary.to_summary())
+    write_summary(settings.out, summary.to_summary())
+    if ended.tally.done >= report.rows:  # the pass finished: the history keeps --keep-passes
+        for removed in prune_history(settings.out, keep=settings.keep_passes):
+            log.info("pass_removed", folder=str(removed), keep_passes=settings.keep_passes)
     return summary
 
 
@@ -256,12 +273,51 @@ def _stages(
     yield report.orders
 
 
+def _totals_before(folder: Path, start: PassStart) -> PassTotals:
+    """What the earlier runs of a continued pass added up to (its summary.json says)."""
+    if not start.continuing:
+        return PassTotals()
+    summary = read_summary(folder, pass_number=start.number)
+    return summary.totals if summary is not None else PassTotals()
+
+
+def _this_run(
+    start: PassStart, stats: ClientStats, recorder: PassRecorder | None, elapsed_s: float
+) -> PassTotals:
+    """This run's figures, its timeline placed at the time since the pass began."""
+    rows = recorder.rows_by_second if recorder is not None else {}
+    return PassTotals(
+        elapsed_s,
+        stats.requests,
+        stats.rate_limited,
+        dict(stats.requests_by_group),
+        seconds_of(
+            stats.requests_by_second,
+            stats.rate_limited_by_second,
+            rows,
+            offset_s=_offset_s(start, stats) if start.continuing else 0,
+        ),
+        runs=1,
+    )
+
+
+def _offset_s(start: PassStart, stats: ClientStats) -> int:
+    """Whole seconds from the pass's start to this run's first request."""
+    try:
+        began = datetime.fromisoformat(start.started_at)
+    except ValueError:
+        return 0
+    since_first_s = time.monotonic() - stats.started if stats.started is not None else 0.0
+    first = datetime.now(UTC) - timedelta(seconds=since_first_s)
+    return max(0, math.floor((first - began).total_seconds()))
+
+
 def _summary(
     settings: RunSettings,
     start: PassStart,
     ended: Ended,
     *,
-    stats: ClientStats,
+    totals: PassTotals,
     recorder: PassRecorder,
     org: Org | None,
     rows_total: int,
@@ -270,6 +326,7 @@ def _summary(
 ) -> RunReport:
     """How the run ended, for summary.json and the printed summary."""
     return RunReport(
+        totals=totals,
         exit_code=ended.exit_code,
         folder=settings.out,
         job=settings.name,
@@ -279,15 +336,10 @@ def _summary(
         started_at=start.started_at,
         total_rows=rows_total,
         tally=ended.tally,
-        elapsed_s=ended.elapsed_s,
-        requests=stats.requests,
-        rate_limited=stats.rate_limited,
         rate_per_s=settings.rate_per_s,
         reason=ended.reason,
         resumed_rows=resumed_rows,
         retried_rows=retried_rows,
-        requests_by_group=dict(stats.requests_by_group),
-        timeline=stats.timeline(rows_by_second=recorder.rows_by_second),
         failed_rows=recorder.failed,
     )
 
@@ -314,7 +366,7 @@ def _resumed(folder: Path, start: PassStart) -> Resume:
     """What earlier runs of the pass left (nothing, for a new pass)."""
     if not start.continuing:
         return Resume()
-    resume = scan_results(folder / RESULTS_FILE, rows_total=start.rows_total)
+    resume = resume_pass(folder, rows_total=start.rows_total)
     if resume.truncated_bytes:
         log.warning("torn_results_line_cut", bytes=resume.truncated_bytes)
     return resume
@@ -364,8 +416,12 @@ def _write_failure_summary(
         return reached.report
     code = exit_code_for(exc)
     reason = str(exc) if code is not ExitCode.INTERRUPTED else "interrupted before the run began"
-    stats = reached.stats
+    elapsed_s = time.monotonic() - reached.started
+    totals = reached.before
+    if reached.stats is not None:
+        totals = totals.plus(_this_run(start, reached.stats, reached.recorder, elapsed_s))
     summary = RunReport(
+        totals=totals,
         exit_code=code,
         folder=settings.out,
         job=settings.name,
@@ -375,13 +431,9 @@ def _write_failure_summary(
         started_at=start.started_at,
         total_rows=reached.total_rows,
         tally=reached.resume.tally,
-        elapsed_s=time.monotonic() - reached.started,
-        requests=stats.requests if stats is not None else 0,
-        rate_limited=stats.rate_limited if stats is not None else 0,
         rate_per_s=settings.rate_per_s,
         reason=reason,
         resumed_rows=reached.resume.done.count,
-        requests_by_group=dict(stats.requests_by_group) if stats is not None else {},
     )
     _write_summary(settings.out, summary)
     return summary
@@ -389,7 +441,7 @@ def _write_failure_summary(
 
 def _write_summary(folder: Path, summary: RunReport) -> None:
     try:
-        write_json_atomically(folder / SUMMARY_FILE, summary.to_summary())
+        write_summary(folder, summary.to_summary())
     except OSError as error:  # the run's own error is the one to report
         log.warning("summary_not_written", error=str(error))
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from scf_batch.errors import UsageError
-from scf_batch.runfolder.results import write_json_atomically
+from scf_batch.runfolder.durable import write_json_atomically
 
 FLEET_SUMMARY_FILE = "fleet-summary.json"
 FLEET_SUMMARY_VERSION = 1

@@ -1,4 +1,4 @@
-"""The run folder: its lock, its passes and their history, and how a rerun picks a pass up.
+"""The run folder: its passes and their history, and how a rerun picks a pass up.
 
 `results.jsonl` is the source of truth: a row with a complete line there is done and is never
 sent again. `checkpoint.json` (replaced atomically) pins the pass number, the input's
@@ -12,64 +12,52 @@ unfinished one there too. Files are created owner-only and never through a symbo
 
 from __future__ import annotations
 
-import fcntl
 import json
-import math
 import os
 import shutil
-from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from scf_batch.errors import LockHeldError, UsageError
-from scf_batch.models import RowResult, Status
+from scf_batch.errors import UsageError
+from scf_batch.runfolder.durable import sync_folder, write_json_atomically
+from scf_batch.runfolder.records import Checkpoint
 from scf_batch.runfolder.results import (
     RESULTS_FILE,
     SUMMARY_FILE,
-    ResultsWriter,
     Tally,
-    open_private,
-    write_json_atomically,
+    complete_lines,
 )
 
 CHECKPOINT_FILE = "checkpoint.json"
 SNAPSHOT_FILE = "snapshot.json"
-LOCK_FILE = ".lock"
 HISTORY_DIR = "history"
-CHECKPOINT_VERSION = 2
-# Bounds on what the run folder's own files may hold (they may be damaged or planted): a job of
-# more rows than this is not an org's configuration, and the done-rows bitmap stays ≤ 12.5 MB.
-MAX_ROWS = 100_000_000
-MAX_RESULT_LINE_BYTES = 1 << 20
+# Bounds on what the run folder's own JSON files may hold (they may be damaged or planted).
 MAX_CHECKPOINT_BYTES = 1 << 20
+MAX_SNAPSHOT_BYTES = 1 << 30
 PASS_FILES = (RESULTS_FILE, CHECKPOINT_FILE, SUMMARY_FILE, SNAPSHOT_FILE)
 
 
 class DoneRows:
-    """A growable bitmap of 1-based row numbers: 1M rows cost 125 kB."""
+    """The 1-based numbers of the rows done: a set, sized by the job."""
 
     def __init__(self) -> None:
-        self._bits = bytearray()
-        self.count = 0
+        self._rows: set[int] = set()
+
+    @property
+    def count(self) -> int:
+        return len(self._rows)
 
     def add(self, row: int) -> bool:
         """Mark `row` done; False if it already was."""
-        index, bit = divmod(row, 8)
-        if index >= len(self._bits):
-            self._bits.extend(bytes(index - len(self._bits) + 1024))
-        if self._bits[index] & (1 << bit):
+        if row in self._rows:
             return False
-        self._bits[index] |= 1 << bit
-        self.count += 1
+        self._rows.add(row)
         return True
 
     def __contains__(self, row: object) -> bool:
-        if not isinstance(row, int):
-            return False
-        index, bit = divmod(row, 8)
-        return 0 <= index < len(self._bits) and bool(self._bits[index] & (1 << bit))
+        return row in self._rows
 
 
 @dataclass
@@ -96,33 +84,6 @@ class PassStart:
     why: str = "the first pass"
 
 
-class RunLock:
-    """An exclusive, non-blocking lock on the run folder, released when the process dies."""
-
-    def __init__(self, folder: Path) -> None:
-        self._path = folder / LOCK_FILE
-        self._handle: IO[bytes] | None = None
-
-    def acquire(self) -> None:
-        handle = open_private(self._path, os.O_RDWR | os.O_CREAT)
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            raise LockHeldError(f"{self._path.parent}: another run holds {self._path}") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n".encode())
-        handle.flush()
-        self._handle = handle
-
-    def release(self) -> None:
-        if self._handle is not None:
-            fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
-            self._handle.close()
-            self._handle = None
-
-
 def begin_pass(
     folder: Path, *, fingerprint: str, operations: Path, restart: bool, now: str
 ) -> PassStart:
@@ -131,8 +92,8 @@ def begin_pass(
     Refused (UsageError): a changed input for an unfinished pass, and results without a
     checkpoint (nothing would say which input they belong to).
     """
-    document = read_checkpoint(folder)
-    if document is None:
+    checkpoint = read_checkpoint(folder)
+    if checkpoint is None:
         if _has_results(folder) and not restart:
             raise UsageError(
                 f"{folder / RESULTS_FILE}: results without {CHECKPOINT_FILE}, so nothing says "
@@ -143,12 +104,12 @@ def begin_pass(
         number = _last_archived(folder) + 1
         archived = archive_pass(folder, number - 1) if restart and _has_results(folder) else None
         return PassStart(number, now, continuing=False, archived=archived)
-    number = document["pass"]
-    if document["complete"] or restart:
-        why = RESTART_WHY if restart and not document["complete"] else "the last pass had finished"
+    number = checkpoint.pass_number
+    if checkpoint.complete or restart:
+        why = RESTART_WHY if restart and not checkpoint.complete else "the last pass had finished"
         archived = archive_pass(folder, number)
         return PassStart(number + 1, now, continuing=False, archived=archived, why=why)
-    previous = document["input"]["fingerprint"]
+    previous = checkpoint.fingerprint
     if previous != fingerprint:
         raise UsageError(
             f"{operations}: changed since the pass in {folder} started "
@@ -157,9 +118,9 @@ def begin_pass(
         )
     return PassStart(
         number,
-        document["started_at"],
+        checkpoint.started_at,
         continuing=True,
-        rows_total=document["rows_total"],
+        rows_total=checkpoint.rows_total,
         why="continuing it",
     )
 
@@ -183,6 +144,17 @@ def archive_pass(folder: Path, number: int) -> Path | None:
     for name in names:
         shutil.move(folder / name, archive / name)
     return archive
+
+
+def prune_history(folder: Path, *, keep: int) -> list[Path]:
+    """Remove the oldest passes of history/ beyond the newest `keep`; the folders removed."""
+    kept = sorted(_history(folder), key=_pass_order)
+    removed = kept[: max(len(kept) - keep, 0)]
+    for path in removed:
+        shutil.rmtree(path)
+    if removed:
+        sync_folder(folder / HISTORY_DIR)
+    return removed
 
 
 def _last_archived(folder: Path) -> int:
@@ -210,30 +182,17 @@ def _pass_order(path: Path) -> tuple[int, int]:
 
 
 def scan_results(path: Path, *, rows_total: int) -> Resume:
-    """Read results.jsonl once, cut a torn tail, and collect the rows it holds.
-
-    Only a last line without its newline is a torn write; any other line that is not a result
-    of a row from 1 to `rows_total` is damage, refused with the line's number.
-    """
+    """Read results.jsonl once (results.py's reader and its policy), cut a torn tail, and
+    collect the rows it holds and their tally."""
     resume = Resume()
     if not path.exists():
         return resume
     good_end = 0
     with path.open("rb") as handle:
-        for number, raw in enumerate(bounded_lines(handle), 1):
-            if not raw.endswith(b"\n") and len(raw) <= MAX_RESULT_LINE_BYTES:
-                break  # the torn last line
-            record = _parse_line(raw)
-            if record is None or not 1 <= record[0] <= rows_total:
-                raise UsageError(
-                    f"{path}:{number}: found a damaged line (not a result of a row 1 to "
-                    f"{rows_total}); expected one JSON result per line. Restore the file, "
-                    "or rerun with --restart to start the pass over"
-                )
-            good_end += len(raw)
-            row, status, outcome = record
-            if resume.done.add(row):
-                resume.tally.add(status, outcome)
+        for read in complete_lines(path, handle, rows_total=rows_total):
+            good_end += len(read.raw)
+            resume.done.add(read.result.row)
+            resume.tally.count(read.result)
     size = path.stat().st_size
     if good_end < size:
         with path.open("r+b") as handle:
@@ -244,26 +203,12 @@ def scan_results(path: Path, *, rows_total: int) -> Resume:
     return resume
 
 
-def bounded_lines(handle: IO[bytes]) -> Iterator[bytes]:
-    """The file's lines, each read up to the cap (a longer one comes back cut, as damage)."""
-    while raw := handle.readline(MAX_RESULT_LINE_BYTES + 1):
-        yield raw
+def resume_pass(folder: Path, *, rows_total: int) -> Resume:
+    """What earlier runs of the folder's current pass left (scan_results of its results)."""
+    return scan_results(folder / RESULTS_FILE, rows_total=rows_total)
 
 
-def _parse_line(raw: bytes) -> tuple[int, str, str] | None:
-    try:
-        record = json.loads(raw)
-        row, status, outcome = record["row"], record["status"], record["outcome"]
-    except (ValueError, KeyError, TypeError, RecursionError):
-        return None
-    if isinstance(row, bool) or not isinstance(row, int):
-        return None
-    if not isinstance(status, str) or not isinstance(outcome, str):
-        return None
-    return row, status, outcome
-
-
-def read_checkpoint(folder: Path) -> dict[str, Any] | None:
+def read_checkpoint(folder: Path) -> Checkpoint | None:
     """The checkpoint, checked for the shape this version writes; None when there is none."""
     path = folder / CHECKPOINT_FILE
     if not path.exists():
@@ -273,40 +218,22 @@ def read_checkpoint(folder: Path) -> dict[str, Any] | None:
             document = json.loads(handle.read(MAX_CHECKPOINT_BYTES + 1))
     except (OSError, ValueError, RecursionError) as exc:
         raise UsageError(f"{path}: unreadable checkpoint ({exc}); rerun with --restart") from exc
-    problem = _checkpoint_problem(document)
-    if problem is not None:
+    try:
+        return Checkpoint.from_json(document)
+    except ValueError as problem:
         raise UsageError(
             f"{path}: found {problem}; expected a checkpoint written by this version of "
             "scf-batch. Rerun with --restart to start the pass over (the results are kept)"
-        )
-    result: dict[str, Any] = document
-    return result
+        ) from None
 
 
-def _checkpoint_problem(document: object) -> str | None:
-    """What is wrong with a checkpoint's shape, or None."""
-    if not isinstance(document, dict):
-        return "no JSON object"
-    source = document.get("input")
-    checks = (
-        (document.get("version") == CHECKPOINT_VERSION, f"version {document.get('version')!r}"),
-        (_count(document.get("pass"), low=1), "no pass number"),
-        (isinstance(document.get("complete"), bool), "no `complete` flag"),
-        (isinstance(source, dict) and isinstance(source.get("fingerprint"), str), "no input"),
-        (isinstance(document.get("started_at"), str), "no start time"),
-        (_count(document.get("rows_total"), low=0, high=MAX_ROWS), "no row count up to 10^8"),
-    )
-    return next((problem for fine, problem in checks if not fine), None)
+def write_checkpoint(folder: Path, checkpoint: Checkpoint) -> None:
+    write_json_atomically(folder / CHECKPOINT_FILE, checkpoint.to_json())
 
 
-def _count(value: object, *, low: int, high: int | None = None) -> bool:
-    if not isinstance(value, int) or isinstance(value, bool):
-        return False
-    return value >= low and (high is None or value <= high)
-
-
-def write_checkpoint(folder: Path, document: dict[str, Any]) -> None:
-    write_json_atomically(folder / CHECKPOINT_FILE, document)
+def reopen_checkpoint(folder: Path, checkpoint: Checkpoint) -> None:
+    """Mark the pass unfinished (for --retry-failed)."""
+    write_checkpoint(folder, replace(checkpoint, complete=False))
 
 
 def write_snapshot(folder: Path, document: dict[str, Any]) -> None:
@@ -317,87 +244,8 @@ def read_snapshot_document(folder: Path) -> dict[str, Any] | None:
     """The pass's snapshot.json, or None when it is missing or unreadable (then not used)."""
     path = folder / SNAPSHOT_FILE
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as handle:
+            document = json.loads(handle.read(MAX_SNAPSHOT_BYTES + 1))
     except (OSError, ValueError, RecursionError):
         return None
     return document if isinstance(document, dict) else None
-
-
-@dataclass
-class PassRecord:
-    """What the checkpoint says of a pass, besides its progress."""
-
-    job: str
-    number: int
-    started_at: str
-    operations: Path
-    fingerprint: str
-    settings: dict[str, Any]
-    org: dict[str, str] | None
-    rows_total: int
-
-    def document(self, *, rows_done: int, complete: bool, now: str) -> dict[str, Any]:
-        """checkpoint.json."""
-        return {
-            "version": CHECKPOINT_VERSION,
-            "job": self.job,
-            "pass": self.number,
-            "started_at": self.started_at,
-            "input": {"path": str(self.operations), "fingerprint": self.fingerprint},
-            "settings": self.settings,
-            "org": self.org,
-            "rows_total": self.rows_total,
-            "rows_done": rows_done,
-            "complete": complete,
-            "updated_at": now,
-        }
-
-
-class PassRecorder:
-    """The runner's result sink: result lines, a checkpoint every few seconds, and what the
-    summary needs (rows per second, the first rows that did not end ok)."""
-
-    def __init__(
-        self,
-        folder: Path,
-        record: PassRecord,
-        *,
-        rows_done: int,
-        utc_now: Callable[[], str],
-        checkpoint_interval_s: float = 2.0,
-        shown_failures: int = 20,
-    ) -> None:
-        self.folder = folder
-        self.record = record
-        self.rows_done = rows_done
-        self.rows_by_second: Counter[int] = Counter()
-        self.failed: list[RowResult] = []
-        self._utc_now = utc_now
-        self._interval_s = checkpoint_interval_s
-        self._shown_failures = shown_failures
-        self._writer = ResultsWriter(folder / RESULTS_FILE)
-        self._started: float | None = None
-        self._last_checkpoint = -math.inf
-
-    def write(self, result: RowResult, *, now: float) -> None:
-        self._writer.write(result, now=now)
-        self.rows_done += 1
-        if self._started is None:
-            self._started = now
-        self.rows_by_second[int(now - self._started)] += 1
-        if result.status is not Status.OK and len(self.failed) < self._shown_failures:
-            self.failed.append(result)
-        if now - self._last_checkpoint >= self._interval_s:
-            self.checkpoint(complete=False, now=now)
-
-    def checkpoint(self, *, complete: bool, now: float) -> None:
-        self._writer.sync(now=now)
-        self._last_checkpoint = now
-        document = self.record.document(
-            rows_done=self.rows_done, complete=complete, now=self._utc_now()
-        )
-        write_checkpoint(self.folder, document)
-
-    def close(self, *, complete: bool, now: float) -> None:
-        self.checkpoint(complete=complete, now=now)
-        self._writer.close()

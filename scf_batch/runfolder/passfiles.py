@@ -1,4 +1,4 @@
-"""A finished (or current) pass of a run folder, read back: which pass, its input, its results.
+"""A finished (or current) pass of a run folder, read back: which pass, its input, its records.
 
 Read-only: `retry` and `report` use it after the run, and take no lock (a run that holds the
 folder only appends whole lines and replaces files atomically; a torn last line is skipped).
@@ -10,41 +10,55 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from scf_batch.errors import UsageError
 from scf_batch.job.files import fingerprint
 from scf_batch.options import ENCODINGS
-from scf_batch.runfolder.folder import (
-    CHECKPOINT_FILE,
-    MAX_RESULT_LINE_BYTES,
-    MAX_ROWS,
-    bounded_lines,
-    passes,
-)
-from scf_batch.runfolder.results import RESULTS_FILE
+from scf_batch.runfolder import results
+from scf_batch.runfolder.durable import write_json_atomically
+from scf_batch.runfolder.folder import CHECKPOINT_FILE, passes, read_checkpoint
+from scf_batch.runfolder.lock import run_holding
+from scf_batch.runfolder.records import MAX_ROWS, Checkpoint, ResultLine, Summary
+from scf_batch.runfolder.results import RESULTS_FILE, SUMMARY_FILE
+
+MAX_SUMMARY_BYTES = 64 << 20
 
 
 @dataclass(frozen=True, slots=True)
 class PassFiles:
-    """One pass's folder (the run folder itself for the current pass) and its checkpoint."""
+    """One pass's folder (the run folder itself for the current pass) and its checkpoint (None
+    when it is missing or damaged: a kept pass is still shown from its results)."""
 
     folder: Path
     number: int
-    checkpoint: dict[str, Any]
-
-    @property
-    def results(self) -> Path:
-        return self.folder / RESULTS_FILE
+    checkpoint: Checkpoint | None
+    current: bool = False  # the run folder's own pass, not one of history/
 
     @property
     def complete(self) -> bool:
-        return self.checkpoint.get("complete") is True
+        return self.checkpoint is not None and self.checkpoint.complete
+
+    def results(self) -> Iterator[ResultLine]:
+        """The pass's result lines, by the one reader (damage and a repeated row refused)."""
+        rows_total = self.checkpoint.rows_total if self.checkpoint is not None else MAX_ROWS
+        return results.read_results(self.folder / RESULTS_FILE, rows_total=rows_total)
+
+    def summary(self) -> Summary | None:
+        """The pass's summary.json; None when there is none or it is not in the shape written."""
+        try:
+            with (self.folder / SUMMARY_FILE).open("rb") as handle:
+                return Summary.from_json(json.loads(handle.read(MAX_SUMMARY_BYTES + 1)))
+        except (OSError, ValueError, RecursionError):
+            return None
+
+    def holder(self) -> int | None:
+        """The pid of a run that holds the run folder now (0: unknown pid); None when none."""
+        return run_holding(self.folder) if self.current else None
 
 
 def find_pass(run: Path, number: int | None = None) -> PassFiles:
     """Pass `number` of the run folder, or its latest one (the current pass when there is one)."""
-    found = [_pass_files(folder) for folder in passes(run)]
+    found = [_pass_files(folder, current=folder == run) for folder in passes(run)]
     if not found:
         raise UsageError(
             f"{run}: found no pass ({CHECKPOINT_FILE} here or under history/); "
@@ -59,33 +73,29 @@ def find_pass(run: Path, number: int | None = None) -> PassFiles:
     return matching[-1]
 
 
-def _pass_files(folder: Path) -> PassFiles:
-    path = folder / CHECKPOINT_FILE
+def _pass_files(folder: Path, *, current: bool) -> PassFiles:
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        document = {}
-    if not isinstance(document, dict):
-        document = {}
-    number = document.get("pass")
-    if not isinstance(number, int):
-        digits = folder.name.removeprefix("pass-").partition(".")[0]
-        number = int(digits) if digits.isdigit() else 0
-    return PassFiles(folder, number, document)
+        checkpoint = read_checkpoint(folder)
+    except UsageError:
+        checkpoint = None
+    if checkpoint is not None:
+        return PassFiles(folder, checkpoint.pass_number, checkpoint, current)
+    digits = folder.name.removeprefix("pass-").partition(".")[0]
+    return PassFiles(folder, int(digits) if digits.isdigit() else 0, None, current)
 
 
 def input_file(files: PassFiles, given: Path | None = None) -> Path:
     """The pass's operations file (`given` overrides the recorded path), checked unchanged."""
-    source = files.checkpoint.get("input")
-    recorded = source.get("path") if isinstance(source, dict) else None
-    wanted = source.get("fingerprint") if isinstance(source, dict) else None
-    path = given if given is not None else Path(recorded) if isinstance(recorded, str) else None
+    checkpoint = files.checkpoint
+    recorded = checkpoint.input_path if checkpoint is not None else None
+    path = given if given is not None else Path(recorded) if recorded else None
     if path is None or not path.exists():
         raise UsageError(
             f"{files.folder / CHECKPOINT_FILE}: found the operations file {recorded!r} "
             "missing; expected it where the run read it, or give it with --input FILE"
         )
-    if isinstance(wanted, str) and fingerprint(path) != wanted:
+    wanted = checkpoint.fingerprint if checkpoint is not None else None
+    if wanted is not None and fingerprint(path) != wanted:
         raise UsageError(
             f"{path}: changed since pass {files.number} read it (fingerprint "
             f"{wanted[:12]}…); expected the file the pass ran. Restore it, or give the "
@@ -96,26 +106,16 @@ def input_file(files: PassFiles, given: Path | None = None) -> Path:
 
 def input_encoding(files: PassFiles) -> str:
     """The encoding the pass read its operations file with (utf-8 unless it said otherwise)."""
-    settings = files.checkpoint.get("settings")
-    encoding = settings.get("encoding") if isinstance(settings, dict) else None
-    return encoding if isinstance(encoding, str) and encoding in ENCODINGS else "utf-8"
+    encoding = files.checkpoint.encoding if files.checkpoint is not None else None
+    return encoding if encoding is not None and encoding in ENCODINGS else "utf-8"
 
 
-def read_results(path: Path) -> Iterator[dict[str, Any]]:
-    """Every complete line of results.jsonl; a damaged one is refused with its line number."""
-    if not path.exists():
-        return
-    with path.open("rb") as handle:
-        for number, raw in enumerate(bounded_lines(handle), 1):
-            if not raw.endswith(b"\n") and len(raw) <= MAX_RESULT_LINE_BYTES:
-                return  # a torn last line: the run writing it had not finished it
-            try:
-                record = json.loads(raw)
-            except (ValueError, RecursionError):
-                record = None
-            row = record.get("row") if isinstance(record, dict) else None
-            if not isinstance(row, int) or isinstance(row, bool) or not 1 <= row <= MAX_ROWS:
-                raise UsageError(
-                    f"{path}:{number}: found a damaged line; expected one JSON result per line"
-                )
-            yield record
+def write_summary(folder: Path, summary: Summary) -> None:
+    """summary.json of the pass in `folder`, replaced atomically."""
+    write_json_atomically(folder / SUMMARY_FILE, summary.to_json())
+
+
+def read_summary(folder: Path, *, pass_number: int) -> Summary | None:
+    """The summary.json of pass `pass_number` in `folder`, if it is that pass's."""
+    summary = PassFiles(folder, pass_number, None).summary()
+    return summary if summary is not None and summary.pass_number == pass_number else None

@@ -1,71 +1,98 @@
-"""The single writer of results.jsonl, the tally of results, and atomic JSON files.
+"""results.jsonl: its one writer, its one reader, and the tally of results.
 
-Files are created owner-only (0600) and never opened through a symbolic link, so a link
-planted in the run folder cannot make a run overwrite a file elsewhere.
+The reader's policy is the run folder's: only a last line without its newline is a torn write
+(left by `kill -9` or a power cut mid-write) and is passed over; any other line that is not one
+result of a row from 1 to the pass's row count, or that repeats a row an earlier line holds, is
+damage, refused (exit 2) naming the file and line. A line is read up to MAX_RESULT_LINE_BYTES.
 """
 
 from __future__ import annotations
 
-import errno
-import io
 import json
 import os
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
+from scf_batch.errors import UsageError
 from scf_batch.models import RowResult, Status
+from scf_batch.runfolder.durable import naming, open_private
+from scf_batch.runfolder.records import MAX_ROWS, ResultLine
 
 RESULTS_FILE = "results.jsonl"
 SUMMARY_FILE = "summary.json"
+MAX_RESULT_LINE_BYTES = 1 << 20
 # One encoder for every result line (json.dumps with options builds a new one per call).
 _LINE_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-def result_to_dict(result: RowResult) -> dict[str, Any]:
-    """The JSON object of one result line, in the contract's field order."""
-    error: dict[str, Any] | None = None
-    if result.error is not None or result.field_errors:
-        error = {"message": result.error, "field_errors": dict(result.field_errors)}
-    note = {"note": result.note} if result.note is not None else {}
-    return {
-        "row": result.row,
-        "line": result.line,
-        "key": result.key,
-        "action": result.action,
-        "scf_id": result.scf_id,
-        "scf_name": result.scf_name,
-        "object_type": result.object_type,
-        "target": result.target,
-        "target_name": result.target_name,
-        "org": result.org,
-        "status": result.status.value,
-        "outcome": result.outcome.value,
-        "http_status": result.http_status,
-        "requests": result.requests,
-        "retries": result.retries,
-        "error": error,
-        "duration_ms": result.duration_ms,
-        "finished_at": result.finished_at,
-        **note,
-    }
+def encode_line(line: ResultLine) -> bytes:
+    """A result line as results.jsonl holds it, newline included."""
+    return (_LINE_ENCODER.encode(line.to_json()) + "\n").encode()
 
 
-def open_private(path: Path, flags: int) -> IO[bytes]:
-    """Open `path` in binary mode, created 0600, refusing a symbolic link in its place."""
+@dataclass(frozen=True, slots=True)
+class ReadLine:
+    """A complete line of results.jsonl: its number, its bytes and its record."""
+
+    number: int
+    raw: bytes
+    result: ResultLine
+
+
+def complete_lines(path: Path, handle: IO[bytes], *, rows_total: int) -> Iterator[ReadLine]:
+    """Every complete line of an open results.jsonl, checked; stops before a torn last line."""
+    first_line_of: dict[int, int] = {}
+    for number, raw in enumerate(bounded_lines(handle), 1):
+        if not raw.endswith(b"\n") and len(raw) <= MAX_RESULT_LINE_BYTES:
+            return  # the torn last line
+        result = _parse_line(path, number, raw, rows_total)
+        first = first_line_of.setdefault(result.row, number)
+        if first != number:
+            raise UsageError(
+                f"{path}:{number}: found a second result of row {result.row} (the first is on "
+                f"line {first}); expected one line per row. Restore the file, or rerun with "
+                "--restart to start the pass over"
+            )
+        yield ReadLine(number, raw, result)
+
+
+def read_results(path: Path, *, rows_total: int = MAX_ROWS) -> Iterator[ResultLine]:
+    """The results of a pass, in the order they were written; none when there is no file."""
+    if not path.exists():
+        return
+    with path.open("rb") as handle:
+        for read in complete_lines(path, handle, rows_total=rows_total):
+            yield read.result
+
+
+def bounded_lines(handle: IO[bytes]) -> Iterator[bytes]:
+    """The file's lines, each read up to the cap (a longer one comes back cut, as damage)."""
+    while raw := handle.readline(MAX_RESULT_LINE_BYTES + 1):
+        yield raw
+
+
+def _parse_line(path: Path, number: int, raw: bytes, rows_total: int) -> ResultLine:
     try:
-        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise OSError(
-                exc.errno, "is a symbolic link; refusing to follow it", str(path)
-            ) from exc
-        raise
-    mode = "r+b" if flags & os.O_RDWR else "ab" if flags & os.O_APPEND else "wb"
-    return os.fdopen(fd, mode)
+        result = ResultLine.from_json(json.loads(raw))
+        if result.row > rows_total:
+            raise ValueError(f"row: got {result.row}, expected 1 to {rows_total}")
+    except (ValueError, RecursionError) as exc:
+        plain = type(exc) is ValueError  # a field at fault, not JSON that does not parse
+        why = str(exc) if plain else "not one JSON object"
+        raise UsageError(
+            f"{path}:{number}: found a damaged line ({why}); expected one JSON result per line, "
+            f"of a row 1 to {rows_total}. Restore the file, or rerun with --restart to start "
+            "the pass over"
+        ) from None
+    return result
+
+
+def result_to_dict(result: RowResult) -> dict[str, object]:
+    """The JSON object of one result line, in the contract's field order."""
+    return ResultLine.of(result).to_json()
 
 
 @dataclass
@@ -74,6 +101,9 @@ class Tally:
 
     by_status: Counter[str] = field(default_factory=Counter)
     by_outcome: Counter[str] = field(default_factory=Counter)
+
+    def count(self, result: ResultLine) -> None:
+        self.add(result.status, result.outcome)
 
     def add(self, status: str, outcome: str) -> None:
         self.by_status[status] += 1
@@ -103,8 +133,7 @@ class ResultsWriter:
         self._last_sync = 0.0
 
     def write(self, result: RowResult, *, now: float) -> None:
-        line = _LINE_ENCODER.encode(result_to_dict(result))
-        data = (line + "\n").encode()
+        data = encode_line(ResultLine.of(result))
         with naming(self._path):
             self._file.write(data)
             self._file.flush()
@@ -123,39 +152,3 @@ class ResultsWriter:
                 self._file.flush()
                 os.fsync(self._file.fileno())
                 self._file.close()
-
-
-@contextmanager
-def naming(path: Path) -> Iterator[None]:
-    """An OSError raised on an open file (a full disk at write or fsync) names the file."""
-    try:
-        yield
-    except OSError as exc:
-        if exc.filename is not None:
-            raise
-        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
-
-
-def write_json_atomically(path: Path, document: object) -> None:
-    """Replace `path` with `document` so a reader sees the old file or the new one, never half."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.unlink(missing_ok=True)  # a leftover of a crash, or a planted link: never written through
-    with open_private(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL) as handle, naming(tmp):
-        text = io.TextIOWrapper(handle, encoding="utf-8")
-        json.dump(document, text, indent=2)  # streamed: a large snapshot is never one string
-        text.write("\n")
-        text.flush()
-        text.detach()
-        handle.flush()
-        os.fsync(handle.fileno())
-    replace_durably(tmp, path)
-
-
-def replace_durably(tmp: Path, path: Path) -> None:
-    """Rename a written and fsync'd `tmp` over `path`, and make the rename itself durable."""
-    tmp.replace(path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)

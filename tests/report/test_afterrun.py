@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +16,19 @@ from scf_batch.exitcodes import ExitCode
 from scf_batch.job.files import fingerprint
 from scf_batch.job.opsfile import read_operations
 from scf_batch.job.rawrows import open_raw
-from scf_batch.models import Operation, Outcome, RowError, RowResult, Status
+from scf_batch.models import Operation, Outcome, RowError, Status
 from scf_batch.report.passreport import load_report
-from scf_batch.report.resultscsv import error_text, verdicts, write_results_csv
+from scf_batch.report.resultscsv import verdicts, write_results_csv
 from scf_batch.report.retryfile import Selection, select_rows, write_retry
 from scf_batch.report.summary import RunReport, render_summary
-from scf_batch.runfolder.folder import PassRecord, begin_pass, read_checkpoint, scan_results
-from scf_batch.runfolder.passfiles import find_pass, input_file, read_results
+from scf_batch.runfolder.durable import write_json_atomically
+from scf_batch.runfolder.folder import begin_pass, read_checkpoint, scan_results
+from scf_batch.runfolder.lock import RunLock
+from scf_batch.runfolder.passfiles import find_pass, input_file
+from scf_batch.runfolder.recorder import PassRecord
+from scf_batch.runfolder.records import PassTotals, ResultLine
 from scf_batch.runfolder.reopen import drop_lines, reopen_failed
-from scf_batch.runfolder.results import Tally, write_json_atomically
+from scf_batch.runfolder.results import Tally, read_results
 from tests.jobfiles import FIELD_1, write, write_jsonl
 
 TRICKY_CSV = (
@@ -102,7 +107,8 @@ def test_retry_file_reads_back_as_the_same_operations(
     same checks), and a row without a key points back with `line-N`."""
     text = TRICKY_CSV if source_name.endswith(".csv") else TRICKY_JSONL
     source = write(tmp_path / source_name, text)
-    every = select_rows(({"row": n, "status": "failed"} for n in range(1, 6)), Selection.of((), ()))
+    failed = (line_of(result_line(n, "failed", "conflict")) for n in range(1, 6))
+    every = select_rows(failed, Selection.of((), ()))
     out = tmp_path / out_name
     written = write_retry(source, every, out)
     assert ops_without_keys(source) == ops_without_keys(out)
@@ -121,7 +127,8 @@ def test_retry_file_of_a_jsonl_row_that_is_not_json_is_reported_not_written(
 ) -> None:
     """A selected row that cannot be read at all is returned by its line, not written."""
     source = write(tmp_path / "ops.jsonl", TRICKY_JSONL)
-    rows = select_rows([{"row": 2, "status": "invalid"}], Selection.of(["invalid"], ()))
+    invalid = line_of(result_line(2, "invalid", "invalid"))
+    rows = select_rows([invalid], Selection.of(["invalid"], ()))
     written = write_retry(source, rows, tmp_path / "retry.jsonl")
     assert (0, (3,)) == (written.rows, written.unreadable)
 
@@ -129,10 +136,10 @@ def test_retry_file_of_a_jsonl_row_that_is_not_json_is_reported_not_written(
 def test_selection_defaults_to_failed_and_an_outcome_alone_to_not_ok() -> None:
     """No filter takes failed rows; --outcome alone any status but ok; both filters combine."""
     records = [
-        {"row": 1, "status": "ok", "outcome": "not_associated"},
-        {"row": 2, "status": "failed", "outcome": "not_associated"},
-        {"row": 3, "status": "failed", "outcome": "conflict"},
-        {"row": 4, "status": "invalid", "outcome": "invalid"},
+        line_of(result_line(1, "ok", "not_associated")),
+        line_of(result_line(2, "failed", "not_associated")),
+        line_of(result_line(3, "failed", "conflict")),
+        line_of(result_line(4, "invalid", "invalid")),
     ]
 
     def taken(statuses: tuple[str, ...], outcomes: tuple[str, ...]) -> list[int]:
@@ -155,6 +162,10 @@ def result_line(row: int, status: str, outcome: str, **extra: Any) -> dict[str, 
         "error": None,
         **extra,
     }
+
+
+def line_of(document: dict[str, Any]) -> ResultLine:
+    return ResultLine.from_json(document)
 
 
 def write_results(path: Path, lines: list[dict[str, Any]], tail: bytes = b"") -> Path:
@@ -206,7 +217,7 @@ def test_results_csv_echoes_the_input_columns_then_the_verdict_in_input_order(
 
 def test_error_text_of_a_result_without_error_is_empty() -> None:
     """No error object: an empty cell."""
-    assert "" == error_text({"error": None})
+    assert "" == line_of(result_line(1, "ok", "created")).error_text
 
 
 def checkpoint(folder: Path, source: Path, *, complete: bool, rows: int = 3) -> None:
@@ -214,7 +225,8 @@ def checkpoint(folder: Path, source: Path, *, complete: bool, rows: int = 3) -> 
         "job", 1, "2026-01-01T00:00:00+00:00", source, fingerprint(source), {}, None, rows
     )
     write_json_atomically(
-        folder / "checkpoint.json", record.document(rows_done=rows, complete=complete, now="t")
+        folder / "checkpoint.json",
+        record.document(rows_done=rows, complete=complete, now="t").to_json(),
     )
 
 
@@ -226,7 +238,7 @@ def test_drop_lines_takes_out_only_that_status_and_keeps_a_torn_tail(tmp_path: P
         result_line(3, "invalid", "invalid"),
     ]
     path = write_results(tmp_path / "results.jsonl", lines, tail=b'{"row": 4, "sta')
-    assert 1 == drop_lines(path, status="failed")
+    assert 1 == drop_lines(path, status=Status.FAILED)
     expected = json.dumps(lines[0]) + "\n" + json.dumps(lines[2]) + "\n" + '{"row": 4, "sta'
     assert expected == path.read_text()
     assert not (tmp_path / "results.jsonl.tmp").exists()
@@ -292,7 +304,7 @@ def test_reopen_failed_refuses_restart_a_changed_input_and_a_folder_without_a_pa
         reopen_failed(folder, fingerprint="0" * 64, restart=False)
     document = read_checkpoint(folder)
     assert document is not None
-    assert document["complete"] is True
+    assert document.complete is True
 
 
 def test_find_pass_picks_the_latest_or_the_one_asked_and_input_file_checks_it(
@@ -363,11 +375,8 @@ def a_report(**changes: Any) -> RunReport:
         "started_at": "t",
         "total_rows": 1,
         "tally": tally,
-        "elapsed_s": 10.0,
-        "requests": 100,
-        "rate_limited": 0,
+        "totals": PassTotals(10.0, 100, 0, {"POST a": 45, "GET b": 55}, runs=1),
         "rate_per_s": 5.0,
-        "requests_by_group": {"POST a": 45, "GET b": 55},
     }
     values.update(changes)
     return RunReport(**values)
@@ -384,14 +393,14 @@ def test_pace_line_names_one_group_an_average_and_the_per_group_ceiling() -> Non
 
 def test_no_pace_line_for_a_run_too_short_to_measure() -> None:
     """Under two seconds a per-second figure is noise: no pace line."""
-    assert "pace" not in render_summary(a_report(elapsed_s=0.8))
+    assert "pace" not in render_summary(a_report(totals=PassTotals(0.8, 100, 0, {"GET b": 100})))
 
 
 def test_a_run_with_failed_rows_says_how_to_retry_them() -> None:
     """Failed rows: the summary names --retry-failed and `scf-batch retry`."""
     tally = Tally()
     tally.add("failed", "conflict")
-    failed = [RowResult(1, 2, None, "associate", Status.FAILED, Outcome.CONFLICT)]
+    failed = [ResultLine(1, 2, None, "associate", Status.FAILED, Outcome.CONFLICT)]
     text = render_summary(a_report(tally=tally, failed_rows=failed, exit_code=ExitCode.ROWS_FAILED))
     assert "--retry-failed" in text
     assert "scf-batch retry run -o FILE" in text
@@ -432,20 +441,49 @@ def test_report_of_a_pass_with_a_damaged_summary_falls_back_to_its_results(
     folder = tmp_path / "run"
     folder.mkdir()
     checkpoint(folder, write(tmp_path / "ops.csv", "x"), complete=True, rows=1)
-    line = {"row": 1, "line": "x", "status": "failed", "outcome": "conflict", "key": "k"}
+    line = {"row": 1, "line": 2, "status": "failed", "outcome": "conflict", "key": "k"}
     (folder / "results.jsonl").write_text(json.dumps(line) + "\n")
     write_json_atomically(folder / "summary.json", summary)
     report = load_report(find_pass(folder))
-    assert (report.tally.done, report.failed_rows[0].line) == (1, 0)
+    assert (report.tally.done, report.failed_rows[0].line) == (1, 2)
     assert "left no summary" in (report.reason or "")
 
 
 def test_report_refuses_a_results_line_with_an_impossible_row(tmp_path: Path) -> None:
-    """A row number no job has (10^12) is damage, refused with its line, not a bitmap of 125 GB."""
+    """A row number no job has (10^12) is damage, refused with its line."""
     folder = tmp_path / "run"
     folder.mkdir()
     checkpoint(folder, write(tmp_path / "ops.csv", "x"), complete=True, rows=1)
     line = {"row": 10**12, "status": "ok", "outcome": "created"}
     (folder / "results.jsonl").write_text(json.dumps(line) + "\n")
     with pytest.raises(UsageError, match=r"results\.jsonl:1: found a damaged line"):
+        load_report(find_pass(folder))
+
+
+def test_report_of_a_pass_a_run_still_holds_names_the_run_and_its_pid(tmp_path: Path) -> None:
+    """While a run holds the folder, `report` says so with its pid instead of "interrupted"."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    checkpoint(folder, write(tmp_path / "ops.csv", "x"), complete=False)
+    write_results(folder / "results.jsonl", [result_line(1, "ok", "created")])
+    lock = RunLock(folder)
+    lock.acquire()
+    try:
+        text = render_summary(load_report(find_pass(folder)))
+    finally:
+        lock.release()
+    first = text.splitlines()[0]
+    assert f"scf-batch: running: a run (pid {os.getpid()}) holds the run folder" in first
+    assert "interrupted" not in text
+    assert "left no summary" in render_summary(load_report(find_pass(folder)))
+
+
+def test_report_refuses_a_pass_with_a_row_written_twice(tmp_path: Path) -> None:
+    """14 lines for 13 rows is not "every row ok": the repeated row is refused naming both lines."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    checkpoint(folder, write(tmp_path / "ops.csv", "x"), complete=True, rows=2)
+    lines = [result_line(1, "ok", "created"), result_line(2, "ok", "created")]
+    write_results(folder / "results.jsonl", [*lines, lines[0]])
+    with pytest.raises(UsageError, match=r"results\.jsonl:3: found a second result of row 1"):
         load_report(find_pass(folder))

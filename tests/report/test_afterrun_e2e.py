@@ -87,16 +87,24 @@ def test_retry_file_round_trips_through_validate_and_run(tmp_path: Path) -> None
 
 def test_retry_failed_reruns_only_the_failed_rows_in_the_same_pass(tmp_path: Path) -> None:
     """After the cause is fixed, `run --retry-failed` turns the failed rows ok, sends nothing
-    for the others (their lines stay as they were), and keeps one line per row in pass 1."""
+    for the others (their lines stay as they were), and keeps one line per row in pass 1; the
+    pass's summary adds up both runs' requests and time."""
     with sim_process() as sim:
         pairs = all_pairs(sim.state())
         job = job_with_two_failures(tmp_path, pairs)
         out = tmp_path / "run"
         assert run_cli(job, sim.base_url, out).returncode == 1
+        first = json.loads((out / "summary.json").read_text())
+        assert (first["requests"], first["runs"]) == (sim.stats()["total"], 1)
         kept = {r["row"]: r for r in results(out) if r["status"] == "ok"}
         fix_the_cause(sim, tmp_path, pairs)
-        before = writes(sim)
+        before, sent_before = writes(sim), sim.stats()["total"]
         again = run_cli(job, sim.base_url, out, "--retry-failed")
+        sent = sim.stats()["total"] - sent_before
+        summary = json.loads((out / "summary.json").read_text())
+        assert (first["requests"] + sent, 2) == (summary["requests"], summary["runs"])
+        assert summary["elapsed_s"] >= first["elapsed_s"]
+        assert sum(s["requests"] for s in summary["timeline"]) == summary["requests"]
         assert again.returncode == 0, again.stderr
         assert "(3 before this run)" in again.stdout
         after = writes(sim)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import json
 import random
 import re
 import tracemalloc
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -15,8 +16,15 @@ from typing import Any
 
 import pytest
 
+from scf_batch.exitcodes import ExitCode
+from scf_batch.models import Outcome
 from scf_batch.report import html as htmlreport
 from scf_batch.report.html import FAILED_ROWS_SHOWN, render_html, write_html
+from scf_batch.report.passreport import load_report
+from scf_batch.report.summary import RunReport
+from scf_batch.runfolder.passfiles import PassFiles
+from scf_batch.runfolder.records import ResultLine, Summary
+from scf_batch.runfolder.results import Tally
 from tests import browser
 
 START = datetime(2026, 11, 30, 18, 2, 0, tzinfo=UTC)
@@ -133,12 +141,28 @@ def fake_summary(rows: Iterator[dict[str, Any]], **overrides: Any) -> dict[str, 
     return summary | overrides
 
 
+def as_lines(rows: Iterable[dict[str, Any]]) -> Iterator[ResultLine]:
+    """Result lines as the run folder's reader gives them."""
+    return (ResultLine.from_json(row) for row in rows)
+
+
+def report_of(summary: dict[str, Any]) -> RunReport:
+    """The report of a pass whose summary.json is `summary` (its counts taken as the results')."""
+    tally = Tally()
+    for key, count in summary.get("by_outcome", {}).items():
+        status = key.partition("/")[0]
+        tally.by_status[status] += count
+        tally.by_outcome[key] += count
+    fresh = Summary.from_json({**summary, "rows_done": tally.done})
+    return RunReport.from_records(Path("run"), None, fresh, tally, [])
+
+
 def write_pass(folder: Path, rows: list[dict[str, Any]], **overrides: Any) -> Path:
     """A pass folder holding results.jsonl and summary.json."""
     folder.mkdir(parents=True, exist_ok=True)
     lines = "".join(json.dumps(r) + "\n" for r in rows)
     (folder / "results.jsonl").write_text(lines, encoding="utf-8")
-    summary = fake_summary(iter(rows), **overrides)
+    summary = fake_summary(iter(rows), **overrides) | {"rows_done": len(rows)}
     (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
     return folder
 
@@ -166,7 +190,7 @@ def remote_urls(page: str) -> list[str]:
 def test_page_refers_to_no_remote_host_and_forbids_fetching() -> None:
     """No src/href points off the machine, plotly.js is inline and a CSP forbids any fetch."""
     rows = list(fake_rows(300, fail_every=9))
-    page = render_html(rows, fake_summary(iter(rows)))
+    page = render_html(as_lines(rows), report_of(fake_summary(iter(rows))))
     assert [] == remote_urls(page)
     assert "default-src 'none'" in page
     assert "Plotly.newPlot" in page
@@ -185,7 +209,9 @@ def test_text_from_the_files_is_escaped() -> None:
                 "message": f"<img src=x onerror=alert(1)>{hostile}",
                 "field_errors": {hostile: hostile},
             }
-    page = render_html(rows, fake_summary(iter(rows), job=hostile, reason=hostile))
+    page = render_html(
+        as_lines(rows), report_of(fake_summary(iter(rows), job=hostile, reason=hostile))
+    )
     assert "<script>window.pwned" not in page
     assert "<img src=x" not in page
     assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in page
@@ -201,7 +227,7 @@ def test_text_from_the_files_is_escaped() -> None:
 def test_run_with_no_failures_says_so_and_has_no_table() -> None:
     """Every row ok: an ok verdict, a 'no row failed' line, no failed-rows table."""
     rows = list(fake_rows(200))
-    page = render_html(rows, fake_summary(iter(rows)))
+    page = render_html(as_lines(rows), report_of(fake_summary(iter(rows))))
     assert 'class="verdict ok"' in page
     assert 'id="no-failed-rows"' in page
     assert 'id="failed-rows"' not in page
@@ -210,7 +236,7 @@ def test_run_with_no_failures_says_so_and_has_no_table() -> None:
 def test_run_with_only_failures_lists_every_row() -> None:
     """Every row failed or invalid: a warning verdict and all of them in the table, by line."""
     rows = list(fake_rows(120, fail_every=1))
-    page = render_html(reversed(rows), fake_summary(iter(rows)))
+    page = render_html(as_lines(reversed(rows)), report_of(fake_summary(iter(rows))))
     assert 'class="verdict warn"' in page
     assert "showing all 120." in page
     lines = [int(n) for n in re.findall(r'<tr><td class="num">(\d+)</td>', page)]
@@ -221,7 +247,7 @@ def test_table_keeps_the_first_rows_by_line_and_counts_the_rest() -> None:
     """Past FAILED_ROWS_SHOWN failures the table holds the lowest lines and says how many exist."""
     rows = list(fake_rows(2 * FAILED_ROWS_SHOWN + 50, fail_every=1))
     random.Random(3).shuffle(rows)  # completion order is not line order
-    page = render_html(rows, fake_summary(iter(rows)))
+    page = render_html(as_lines(rows), report_of(fake_summary(iter(rows))))
     lines = [int(n) for n in re.findall(r'<tr><td class="num">(\d+)</td>', page)]
     assert list(range(2, FAILED_ROWS_SHOWN + 2)) == lines
     assert f"the first {FAILED_ROWS_SHOWN} by line of {len(rows):,}" in page
@@ -231,7 +257,7 @@ def test_memory_held_after_reading_does_not_grow_with_the_rows() -> None:
     """Once 40,000 rows are read, less than twice the memory of 4,000 is held (counts only)."""
 
     def held_after_reading(count: int) -> int:
-        summary = fake_summary(fake_rows(count, fail_every=5))
+        report = report_of(fake_summary(fake_rows(count, fail_every=5)))
         held: list[int] = []
 
         def rows() -> Iterator[dict[str, Any]]:
@@ -241,7 +267,7 @@ def test_memory_held_after_reading_does_not_grow_with_the_rows() -> None:
 
         tracemalloc.start()
         try:
-            render_html(rows(), summary)
+            render_html(as_lines(rows()), report)
         finally:
             tracemalloc.stop()
         return held[0]
@@ -256,7 +282,8 @@ def test_write_html_reads_a_pass_folder_and_passes_over_a_torn_last_line(tmp_pat
     with (folder / "results.jsonl").open("a", encoding="utf-8") as f:
         f.write('{"row": 31, "line": 32, "sta')
     out = tmp_path / "report.html"
-    write_html(folder, out)
+    files = PassFiles(folder, 2, None)
+    write_html(files.results(), load_report(files), out)
     page = out.read_text(encoding="utf-8")
     assert "showing all 3." in page
     assert "Acme Inc." in page
@@ -269,7 +296,10 @@ def test_page_renders_its_charts_in_headless_chromium(
 ) -> None:
     """In a real Chromium the five charts draw, with no error, console error or blocked fetch."""
     out = tmp_path / "report.html"
-    write_html(write_pass(tmp_path / "pass", list(fake_rows(count, fail_every=fail_every))), out)
+    files = PassFiles(
+        write_pass(tmp_path / "pass", list(fake_rows(count, fail_every=fail_every))), 1, None
+    )
+    write_html(files.results(), load_report(files), out)
     dom = browser.dump_dom(out)
     status = browser.render_status(dom)
     assert [] == status.errors
@@ -289,7 +319,11 @@ def test_hostile_text_does_not_run_in_the_browser(tmp_path: Path) -> None:
         if row["error"]:
             row["error"] = {"message": hostile, "field_errors": {hostile: hostile}}
     out = tmp_path / "hostile.html"
-    out.write_text(render_html(rows, fake_summary(iter(rows), job=hostile, reason=hostile)))
+    out.write_text(
+        render_html(
+            as_lines(rows), report_of(fake_summary(iter(rows), job=hostile, reason=hostile))
+        )
+    )
     dom = browser.dump_dom(out)
     status = browser.render_status(dom)
     assert status.rendered
@@ -302,7 +336,7 @@ def test_hostile_text_does_not_run_in_the_browser(tmp_path: Path) -> None:
 def test_page_reports_a_fetch_the_content_policy_blocked(tmp_path: Path) -> None:
     """The page cannot reach the network: a remote image is blocked and reported in its status."""
     rows = list(fake_rows(50, fail_every=5))
-    page = render_html(rows, fake_summary(iter(rows)))
+    page = render_html(as_lines(rows), report_of(fake_summary(iter(rows))))
     leaky = tmp_path / "leaky.html"
     leaky.write_text(page.replace("<footer>", '<img src="http://127.0.0.1:9/x.png"><footer>'))
     status = browser.render_status(browser.dump_dom(leaky))
@@ -313,7 +347,7 @@ def test_page_reports_a_fetch_the_content_policy_blocked(tmp_path: Path) -> None
 def test_page_reports_a_script_error_in_its_status(tmp_path: Path) -> None:
     """The browser check can fail: a page whose script throws shows the error in #render-status."""
     rows = list(fake_rows(50, fail_every=5))
-    page = render_html(rows, fake_summary(iter(rows)))
+    page = render_html(as_lines(rows), report_of(fake_summary(iter(rows))))
     broken = tmp_path / "broken.html"
     broken.write_text(page.replace("Plotly.newPlot(", "Plotly.noSuchFunction("), encoding="utf-8")
     status = browser.render_status(browser.dump_dom(broken))
@@ -336,7 +370,7 @@ def test_timeline_shades_each_429_pause_through_the_quiet_seconds_after_it() -> 
         {"t_s": float(t), "requests": r, "rate_limited": n, "rows": rows}
         for t, (r, n, rows) in enumerate(counts)
     ]
-    page = render_html([], fake_summary(iter([]), timeline=timeline))
+    page = render_html([], report_of(fake_summary(iter([]), timeline=timeline)))
     figure = figures_of(page)["chart-timeline"]
     spans = [(s["x0"], s["x1"]) for s in figure["layout"]["shapes"]]
     assert [
@@ -353,7 +387,7 @@ def test_a_long_run_is_drawn_in_wider_bars_that_keep_the_totals() -> None:
     """Past TIMELINE_BARS seconds, bars cover a round number of seconds and keep every row."""
     rows = list(fake_rows(12_000))
     summary = fake_summary(iter(rows))
-    page = render_html(rows, summary)
+    page = render_html(as_lines(rows), report_of(summary))
     figure = figures_of(page)["chart-timeline"]
     bars, requests, limited = figure["data"]
     assert len(summary["timeline"]) > htmlreport.TIMELINE_BARS >= len(bars["x"])
@@ -366,7 +400,7 @@ def test_a_long_run_is_drawn_in_wider_bars_that_keep_the_totals() -> None:
 def test_without_a_timeline_rows_per_second_come_from_the_finish_times() -> None:
     """A summary with no timeline still charts rows per second, and draws no requests line."""
     rows = list(fake_rows(200))
-    page = render_html(rows, fake_summary(iter(rows), timeline=[]))
+    page = render_html(as_lines(rows), report_of(fake_summary(iter(rows), timeline=[])))
     data = figures_of(page)["chart-timeline"]["data"]
     assert ["rows finished"] == [t["name"] for t in data]
     assert len(rows) == sum(data[0]["y"])
@@ -374,7 +408,7 @@ def test_without_a_timeline_rows_per_second_come_from_the_finish_times() -> None
 
 def test_an_empty_pass_says_there_is_nothing_to_show() -> None:
     """No rows and a bare summary: the page renders, each chart saying it has nothing to show."""
-    page = render_html([], {"job": "empty", "org": None, "pass": 1, "exit_code": 0})
+    page = render_html([], report_of({"job": "empty", "org": None, "pass": 1, "exit_code": 0}))
     texts = [f["layout"]["annotations"][0]["text"] for f in figures_of(page).values()]
     assert ["nothing to show"] * 5 == texts
     assert 'id="no-failed-rows"' in page
@@ -382,8 +416,49 @@ def test_an_empty_pass_says_there_is_nothing_to_show() -> None:
 
 def test_outcome_label_names_failures_with_their_status() -> None:
     """ok rows are labelled by outcome alone; others as `status: outcome` unless both agree."""
-    assert "created" == htmlreport.outcome_label({"status": "ok", "outcome": "created"})
-    assert "failed: conflict" == htmlreport.outcome_label(
-        {"status": "failed", "outcome": "conflict"}
-    )
-    assert "invalid" == htmlreport.outcome_label({"status": "invalid", "outcome": "invalid"})
+
+    def label(status: str, outcome: str) -> str:
+        return htmlreport.outcome_label(
+            ResultLine.from_json({"row": 1, "status": status, "outcome": outcome})
+        )
+
+    assert "created" == label("ok", "created")
+    assert "failed: conflict" == label("failed", "conflict")
+    assert "invalid" == label("invalid", "invalid")
+
+
+def luminance(colour: str) -> float:
+    red, green, blue = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def test_failed_outcomes_are_drawn_darker_than_every_ok_outcome() -> None:
+    """A failed row is what a reader looks for: every `failed: …` colour, whatever the outcome,
+    is darker than the darkest ok outcome's, never the pale grey of `not_associated`."""
+    ok_rows = ("created", "recreated", "updated", "deleted", "unchanged", "already_associated")
+    ok = [htmlreport.colour_of(outcome) for outcome in (*ok_rows, "not_associated")]
+    failed = [htmlreport.colour_of(f"failed: {outcome}") for outcome in Outcome]
+    assert max(luminance(c) for c in failed) < min(luminance(c) for c in ok)
+
+
+def test_a_one_row_no_op_pass_reads_as_one_row_in_whole_seconds() -> None:
+    """One row, done without a request, in a fraction of a second: the tile says "row", the
+    timeline spans whole seconds, and a field definition is labelled as one, not `(none)`."""
+    row = next(fake_rows(1)) | {"object_type": None, "action": "define", "requests": 0}
+    summary = fake_summary(iter([row]), rows_total=1, requests=0, rate_limited=0, elapsed_s=0.003)
+    page = render_html(as_lines([row]), report_of(summary))
+    assert '<div class="l">row</div>' in page
+    assert '<div class="l">requests</div>' in page
+    figures = figures_of(page)
+    start, end = figures["chart-timeline"]["layout"]["xaxis"]["range"]
+    assert (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds() >= 10
+    assert ["field definition"] == figures["chart-objects"]["data"][0]["y"]
+    assert "(none)" not in json.dumps(figures["chart-objects"])
+
+
+@pytest.mark.parametrize("code", list(ExitCode))
+def test_the_page_says_every_exit_code_in_exitcodes_words(code: ExitCode) -> None:
+    """Every exit code, 2 and 75 included, gets the verdict exitcodes declares for it."""
+    rows = list(fake_rows(3))
+    page = render_html(as_lines(rows), report_of(fake_summary(iter(rows), exit_code=int(code))))
+    assert html.escape(f"{code.verdict} (exit {int(code)})") in page

@@ -16,6 +16,7 @@ from scf_batch.exitcodes import ExitCode
 from scf_batch.plan.snapshot import Org
 from scf_batch.report.metrics import RunEnd, read_previous, render_metrics, write_metrics
 from scf_batch.report.summary import RunReport
+from scf_batch.runfolder.records import PassTotals
 from scf_batch.runfolder.results import Tally
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -51,14 +52,16 @@ def report(code: ExitCode = ExitCode.OK, pass_number: int = 2) -> RunReport:
         started_at="2026-12-06T01:00:00Z",
         total_rows=5,
         tally=tally,
-        elapsed_s=1.5,
-        requests=9,
-        rate_limited=2,
+        totals=PassTotals(
+            elapsed_s=1.5,
+            requests=9,
+            rate_limited=2,
+            requests_by_group={
+                "GET custom_field/shared/": 2,
+                "POST custom_field/shared/{scf_id}/association/": 7,
+            },
+        ),
         rate_per_s=20.0,
-        requests_by_group={
-            "GET custom_field/shared/": 2,
-            "POST custom_field/shared/{scf_id}/association/": 7,
-        },
     )
 
 
@@ -79,9 +82,9 @@ def test_a_run_reads_back_through_the_reference_parser() -> None:
     assert 1_000.5 == value(text, "run_end_timestamp_seconds")
     assert 1_000.5 == value(text, "last_success_timestamp_seconds")
     assert (2.25, 0) == (value(text, "run_duration_seconds"), value(text, "run_exit_code"))
-    assert {"ok": 3, "failed": 1, "invalid": 0, "skipped": 0} == {
+    assert {"ok": 3, "failed": 1, "invalid": 0} == {
         status: value(text, "pass_rows_by_status", status=status)
-        for status in ("ok", "failed", "invalid", "skipped")
+        for status in ("ok", "failed", "invalid")
     }
     assert 2 == value(text, "pass_rows_by_outcome", status="ok", outcome="created")
     assert 7 == value(text, "run_writes", group="POST custom_field/shared/{scf_id}/association/")

@@ -12,7 +12,11 @@ import pytest
 from scf_batch.errors import LockHeldError, UsageError
 from scf_batch.models import Outcome, RowResult, Status
 from scf_batch.runfolder import folder as runfolder
-from scf_batch.runfolder.results import ResultsWriter, result_to_dict, write_json_atomically
+from scf_batch.runfolder.durable import write_json_atomically
+from scf_batch.runfolder.lock import RunLock, run_holding
+from scf_batch.runfolder.recorder import PassRecord, PassRecorder
+from scf_batch.runfolder.reopen import drop_lines
+from scf_batch.runfolder.results import ResultsWriter, read_results, result_to_dict
 
 NOW = "2026-11-30T12:00:00.000+00:00"
 
@@ -29,9 +33,9 @@ def write_results(path: Path, *results: RowResult) -> None:
 
 
 def checkpoint(folder: Path, **changes: Any) -> None:
-    record = runfolder.PassRecord("job", 1, NOW, Path("ops.csv"), "a" * 64, {}, None, 3)
-    document = record.document(rows_done=0, complete=False, now=NOW)
-    runfolder.write_checkpoint(folder, {**document, **changes})
+    record = PassRecord("job", 1, NOW, Path("ops.csv"), "a" * 64, {}, None, 3)
+    document = record.document(rows_done=0, complete=False, now=NOW).to_json()
+    write_json_atomically(folder / runfolder.CHECKPOINT_FILE, {**document, **changes})
 
 
 def test_done_rows_is_a_set_of_row_numbers() -> None:
@@ -92,7 +96,7 @@ def test_scan_results_of_a_missing_file_is_a_fresh_start(tmp_path: Path) -> None
 
 def test_lock_is_exclusive(tmp_path: Path) -> None:
     """A second lock on the same folder fails at once with LockHeldError; release frees it."""
-    first, second = runfolder.RunLock(tmp_path), runfolder.RunLock(tmp_path)
+    first, second = RunLock(tmp_path), RunLock(tmp_path)
     first.acquire()
     with pytest.raises(LockHeldError):
         second.acquire()
@@ -180,13 +184,13 @@ def test_run_folder_files_are_owner_only_and_never_follow_a_link(tmp_path: Path)
     write_json_atomically(tmp_path / "run" / "summary.json", {"a": 1})
     os.symlink(outside, tmp_path / "run" / ".lock")
     with pytest.raises(OSError, match="symbolic link"):
-        runfolder.RunLock(tmp_path / "run").acquire()
+        RunLock(tmp_path / "run").acquire()
     assert outside.read_text() == "precious"
     assert (tmp_path / "run" / "summary.json").stat().st_mode & 0o777 == 0o600
 
 
 def test_a_checkpoint_promising_more_rows_than_a_job_has_is_refused(tmp_path: Path) -> None:
-    """rows_total bounds the done-rows bitmap: 10^15 rows (12.5 TB of bits) is refused."""
+    """rows_total bounds what a resume may hold: a checkpoint promising 10^15 rows is refused."""
     checkpoint(tmp_path, rows_total=10**15)
     with pytest.raises(UsageError, match="no row count up to 10"):
         runfolder.read_checkpoint(tmp_path)
@@ -226,3 +230,90 @@ def test_an_os_error_on_an_open_results_file_names_the_file(
         with pytest.raises(OSError, match=r"No space left on device: .*results\.jsonl"):
             writer.sync(now=0.0)
     writer.close()
+
+
+def test_a_row_written_twice_is_refused_naming_both_lines(tmp_path: Path) -> None:
+    """Two complete lines for one row are damage (exit 2) for the resume, the report's reader
+    and --retry-failed alike, naming both lines; nothing is cut."""
+    path = tmp_path / "results.jsonl"
+    write_results(path, result(1), result(2), result(1, Status.FAILED, Outcome.CONFLICT))
+    before = path.read_bytes()
+    refusal = r"results\.jsonl:3: found a second result of row 1 \(the first is on line 1\)"
+    with pytest.raises(UsageError, match=refusal):
+        runfolder.scan_results(path, rows_total=3)
+    with pytest.raises(UsageError, match=refusal):
+        list(read_results(path))
+    with pytest.raises(UsageError, match=refusal):
+        drop_lines(path, status=Status.FAILED)
+    assert path.read_bytes() == before
+
+
+def test_a_failed_atomic_write_leaves_the_old_file_and_no_temporary_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk during an atomic write (summary.json) raises, keeps the old file whole and
+    removes summary.json.tmp."""
+    path = tmp_path / "summary.json"
+    write_json_atomically(path, {"old": True})
+
+    def full_disk(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "fsync", full_disk)
+        with pytest.raises(OSError, match=r"No space left on device: .*summary\.json\.tmp"):
+            write_json_atomically(path, {"new": True})
+    assert ({"old": True}, ["summary.json"]) == (
+        json.loads(path.read_text()),
+        sorted(p.name for p in tmp_path.iterdir()),
+    )
+
+
+def test_the_lock_names_its_holder_and_a_lock_file_left_behind_is_harmless(
+    tmp_path: Path,
+) -> None:
+    """While a run holds the folder, run_holding gives its pid and a second lock is refused
+    naming it; the .lock file a finished (or killed) run leaves is no lock: the next run takes
+    it."""
+    assert run_holding(tmp_path) is None  # no lock file yet
+    first = RunLock(tmp_path)
+    first.acquire()
+    assert os.getpid() == run_holding(tmp_path)
+    with pytest.raises(LockHeldError, match=rf"another run \(pid {os.getpid()}\) holds"):
+        RunLock(tmp_path).acquire()
+    first.release()
+    assert (tmp_path / ".lock").exists()
+    assert run_holding(tmp_path) is None
+    again = RunLock(tmp_path)
+    again.acquire()
+    again.release()
+
+
+def test_prune_history_keeps_the_newest_passes(tmp_path: Path) -> None:
+    """Passes beyond `keep` go, oldest first (by number, then by the .N of a pass kept twice)."""
+    names = ["pass-1", "pass-2", "pass-2.2", "pass-3", "pass-10"]
+    for name in names:
+        (tmp_path / "history" / name).mkdir(parents=True)
+        (tmp_path / "history" / name / "results.jsonl").write_text("")
+    removed = runfolder.prune_history(tmp_path, keep=2)
+    assert ["pass-1", "pass-2", "pass-2.2"] == [p.name for p in removed]
+    assert ["pass-10", "pass-3"] == sorted(p.name for p in (tmp_path / "history").iterdir())
+    assert [] == runfolder.prune_history(tmp_path, keep=2)
+    assert 2 == len(runfolder.prune_history(tmp_path, keep=0))
+
+
+def test_rows_per_second_count_from_the_runs_first_request(tmp_path: Path) -> None:
+    """Given the run's first request as origin, rows are counted in the same seconds as the
+    requests (the timeline lines them up); without one, from the first row written."""
+    record = PassRecord("job", 1, NOW, Path("ops.csv"), "a" * 64, {}, None, 3)
+    aligned = PassRecorder(tmp_path, record, rows_done=0, utc_now=lambda: NOW, started=100)
+    aligned.write(result(1), now=103.5)
+    aligned.close(complete=False, now=103.5)
+    alone = PassRecorder(tmp_path, record, rows_done=1, utc_now=lambda: NOW)
+    alone.write(result(2), now=103.5)
+    alone.write(result(3), now=105.0)
+    alone.close(complete=True, now=105.0)
+    assert ({3: 1}, {0: 1, 1: 1}) == (dict(aligned.rows_by_second), dict(alone.rows_by_second))
+    checkpoint = runfolder.read_checkpoint(tmp_path)
+    assert checkpoint is not None
+    assert (3, True) == (checkpoint.rows_done, checkpoint.complete)
