@@ -26,6 +26,10 @@ class ObjectType(StrEnum):
         return self in (ObjectType.CUSTOM_ACTIVITY_TYPE, ObjectType.CUSTOM_OBJECT_TYPE)
 
 
+# the roles every Close org has, named by these words rather than by a role id
+BUILTIN_ROLES = frozenset({"admin", "superuser", "user", "restricted_user"})
+
+
 class Status(StrEnum):
     OK = "ok"
     FAILED = "failed"

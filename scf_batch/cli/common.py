@@ -4,13 +4,13 @@ job's settings from its spec and flags."""
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from scf_batch.cli.output import log_summary, logs_are_json, pipe_closed
 from scf_batch.errors import DeletesRefused, JobHeaderError, JobInvalid, ScfBatchError, UsageError
 from scf_batch.exitcodes import ExitCode, exit_code_for
 
@@ -124,27 +124,6 @@ def settings_for(job: Path, flags: dict[str, Any]) -> RunSettings:
     )
 
 
-def pipe_closed() -> int:
-    """The reader of stdout went away (`| head`): end quietly with 141, as shell tools do.
-
-    stdout is pointed at /dev/null so the interpreter's last flush does not complain.
-    """
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
-    return ExitCode.BROKEN_PIPE
-
-
-def log_summary(code: int, **fields: Any) -> None:
-    """The canonical last line of a command off a terminal: its exit code and what it means."""
-    import structlog  # noqa: PLC0415 (logs.configure has imported it)
-
-    meaning = ExitCode(code).meaning if code in set(ExitCode) else ""
-    structlog.get_logger("scf_batch").info(
-        "summary", exit_code=int(code), meaning=meaning, **fields
-    )
-
-
 def report_summary(report: RunReport) -> None:
     """A run's summary event, off a terminal: counts, failed rows, drift repaired, why it
     stopped; on a terminal the text summary printed beside it is enough."""
@@ -177,17 +156,3 @@ def report_summary(report: RunReport) -> None:
         rate_limited=report.rate_limited,
         run_folder=str(report.folder),
     )
-
-
-def logs_are_json() -> bool:
-    """Whether this command set its logs to JSON lines (structlog, and so logs, is imported
-    only by a command that configures them: --help and offline commands never do)."""
-    logs = sys.modules.get("scf_batch.logs")
-    return logs is not None and bool(logs.renders_json())
-
-
-def forget_logs() -> None:
-    """A new command chooses its log format afresh (tests run many commands per process)."""
-    logs = sys.modules.get("scf_batch.logs")
-    if logs is not None:
-        logs.forget()

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from scf_batch.cli.common import guarded, log_summary, logs_are_json
+from scf_batch.cli.common import guarded
+from scf_batch.cli.output import log_summary, logs_are_json
 from scf_batch.exitcodes import ExitCode
 
 if TYPE_CHECKING:

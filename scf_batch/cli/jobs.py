@@ -16,6 +16,7 @@ from scf_batch.options import click_options, click_options_for
 
 if TYPE_CHECKING:
     from scf_batch.close.credentials import Credentials
+    from scf_batch.job.opsfile import OperationsFile
     from scf_batch.options import RunSettings
     from scf_batch.plan.prepare import Report
     from scf_batch.run.monitoring import Watch
@@ -54,14 +55,14 @@ def _dry_run(settings: RunSettings) -> int:
     """Print the plan and send nothing (no metrics, no heartbeat: nothing ran)."""
     from scf_batch import logs  # noqa: PLC0415
     from scf_batch.job.opsfile import check_operations  # noqa: PLC0415
-    from scf_batch.run.job import credentials_for  # noqa: PLC0415
+    from scf_batch.run.org import credentials_for  # noqa: PLC0415
 
-    check_operations(
+    operations = check_operations(
         settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
     )
     credentials = credentials_for(settings)
     logs.configure(log_format=settings.log_format, secrets=[credentials.secret])
-    plan = show_plan(settings, credentials, everything=False, output_format="text")
+    plan = show_plan(settings, operations, credentials, everything=False, output_format="text")
     click.echo("dry run: nothing was sent")
     return ExitCode.OK if plan.ok else ExitCode.USAGE
 
@@ -73,10 +74,11 @@ def _run(settings: RunSettings, watch: Watch) -> int:
     from scf_batch import logs  # noqa: PLC0415
     from scf_batch.job.opsfile import check_operations  # noqa: PLC0415
     from scf_batch.report.summary import render_summary  # noqa: PLC0415
-    from scf_batch.run.job import credentials_for, run_job  # noqa: PLC0415
+    from scf_batch.run.job import run_job  # noqa: PLC0415
+    from scf_batch.run.org import credentials_for  # noqa: PLC0415
     from scf_batch.run.progress import make_reporter  # noqa: PLC0415
 
-    check_operations(  # an unreadable file or header, or no row: say so first
+    operations = check_operations(  # an unreadable file or header, or no row: say so first
         settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
     )
     credentials = credentials_for(settings)
@@ -86,6 +88,7 @@ def _run(settings: RunSettings, watch: Watch) -> int:
         lambda: run_job(
             settings,
             credentials,
+            operations=operations,
             reporter=lambda: make_reporter(settings.progress),
             on_failure=watch.keep,
         ),
@@ -129,16 +132,16 @@ def plan_command(
     def body() -> int:
         from scf_batch import logs  # noqa: PLC0415
         from scf_batch.job.opsfile import check_operations  # noqa: PLC0415
-        from scf_batch.run.job import credentials_for  # noqa: PLC0415
+        from scf_batch.run.org import credentials_for  # noqa: PLC0415
 
         settings = settings_for(job, {"base_url": base_url})
-        check_operations(
+        operations = check_operations(
             settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
         )
         credentials = credentials_for(settings)
         logs.configure(log_format=settings.log_format, secrets=[credentials.secret])
         report = show_plan(
-            settings, credentials, everything=everything, output_format=output_format
+            settings, operations, credentials, everything=everything, output_format=output_format
         )
         if not report.ok:
             return ExitCode.USAGE
@@ -160,7 +163,12 @@ def detailed(code: int, *, changes: int) -> int:
 
 
 def show_plan(
-    settings: RunSettings, credentials: Credentials, *, everything: bool, output_format: str
+    settings: RunSettings,
+    operations: OperationsFile,
+    credentials: Credentials,
+    *,
+    everything: bool,
+    output_format: str,
 ) -> Report:
     """Print the plan as it is made, then its counts."""
     import anyio  # noqa: PLC0415
@@ -173,7 +181,7 @@ def show_plan(
         plan_line,
         plan_summary,
     )
-    from scf_batch.run.job import plan_job  # noqa: PLC0415
+    from scf_batch.run.plan import plan_job  # noqa: PLC0415
 
     def each(prepared: Prepared, snapshot: Snapshot) -> None:
         if output_format == "json":
@@ -183,7 +191,10 @@ def show_plan(
         if line is not None:
             click.echo(line)
 
-    report = anyio.run(lambda: plan_job(settings, credentials, each=each), backend="asyncio")
+    report = anyio.run(
+        lambda: plan_job(settings, credentials, operations=operations, each=each),
+        backend="asyncio",
+    )
     if output_format == "json":
         click.echo(json.dumps({"summary": counts_record(report)}))
     else:

@@ -18,7 +18,7 @@ import click
 from click.shell_completion import CompletionItem
 
 from scf_batch import __version__
-from scf_batch.cli.common import forget_logs, pipe_closed
+from scf_batch.cli.output import forget_logs, pipe_closed
 from scf_batch.exitcodes import ExitCode
 
 

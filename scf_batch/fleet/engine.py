@@ -22,13 +22,16 @@ from scf_batch.exitcodes import ExitCode, exit_code_for
 from scf_batch.fleet.manifest import FleetOrg, Manifest
 from scf_batch.fleet.settings import org_settings
 from scf_batch.fleet.verdicts import OrgVerdict, run_counts, stopped
+from scf_batch.job.opsfile import OperationsFile, check_operations
 from scf_batch.options import RunSettings
 from scf_batch.plan.prepare import Prepared, Report
 from scf_batch.plan.snapshot import Snapshot
 from scf_batch.plan.steps import StepKind
 from scf_batch.report.summary import RunReport
 from scf_batch.report.written import drift_repaired
-from scf_batch.run.job import credentials_for, plan_job, run_job
+from scf_batch.run.job import run_job
+from scf_batch.run.org import credentials_for
+from scf_batch.run.plan import plan_job
 from scf_batch.run.progress import Progress, Reporter
 
 log = structlog.get_logger("scf_batch.fleet")
@@ -37,14 +40,22 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 OrgWork = Callable[[FleetOrg, RunSettings], Awaitable[OrgVerdict]]
 
 
+def _checked(settings: RunSettings) -> OperationsFile:
+    """The org's operations file, checked once before its key is read (as `run` does)."""
+    return check_operations(
+        settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
+    )
+
+
 async def plan_fleet(
     manifest: Manifest, orgs: list[FleetOrg], environ: Mapping[str, str] = os.environ
 ) -> list[OrgVerdict]:
     """Each org's plan against one snapshot of it, in manifest order; nothing is written."""
 
     async def plan_one(org: FleetOrg, settings: RunSettings) -> OrgVerdict:
+        operations = _checked(settings)
         credentials = credentials_for(settings, environ)
-        report = await plan_job(settings, credentials, each=_ignore)
+        report = await plan_job(settings, credentials, operations=operations, each=_ignore)
         return planned(org.name, report)
 
     return await _each_org(manifest, orgs, plan_one)
@@ -61,8 +72,11 @@ async def run_fleet(
     as it ends (the fleet's summary is written by the caller, interrupted or not)."""
 
     async def run_one(org: FleetOrg, settings: RunSettings) -> OrgVerdict:
+        operations = _checked(settings)
         credentials = credentials_for(settings, environ)
-        report = await run_job(settings, credentials, reporter=Quiet, own_signals=False)
+        report = await run_job(
+            settings, credentials, operations=operations, reporter=Quiet, own_signals=False
+        )
         return ran(org.name, report)
 
     # One receiver for the whole fleet: the first SIGINT/SIGTERM cancels every org's run,

@@ -1,4 +1,6 @@
-"""JSONL lines -> Operation | RowError: one JSON object a line, typed values checked as given."""
+"""JSONL lines -> JSON objects -> Operation | RowError: one JSON object a line, typed values
+checked as given. Which kind of row a line is (an operation, a field definition) opsfile.py
+tells; this module reads the lines and the operations."""
 
 from __future__ import annotations
 
@@ -10,7 +12,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from scf_batch.errors import JobFileError
-from scf_batch.job.definitions import FieldDefinition, is_definition, parse_definition
 from scf_batch.job.rowrules import (
     COLUMNS,
     MAX_BLANK_LINES,
@@ -46,24 +47,6 @@ def jsonl_lines(where: str, raw: BinaryStream) -> Iterator[tuple[int, int, bytes
             continue
         row += 1
         yield row, line, data
-
-
-def jsonl_items(
-    where: str, raw: BinaryStream, *, encoding: str = "utf-8"
-) -> Iterator[Operation | RowError | FieldDefinition]:
-    """Every non-blank line of the stream as a row, in order, checked; `where` names the file.
-
-    `encoding` decodes each line (JSON is UTF-8; the option is for odd exports).
-    """
-    for row, line, data in jsonl_lines(where, raw):
-        bad = RowProblems(where, line)
-        obj = json_object(data, bad, encoding)
-        if obj is None:
-            yield RowError(row, line, tuple(bad.problems))
-        elif is_definition(obj):
-            yield parse_definition(row, obj, bad)
-        else:
-            yield _jsonl_row(row, obj, bad)
 
 
 def _jsonl_lines(raw: BinaryStream) -> Iterator[bytes | None]:
@@ -113,7 +96,7 @@ def _why(exc: ValueError | RecursionError) -> str:
     return f"a number of more than {sys.get_int_max_str_digits()} digits"
 
 
-def _jsonl_row(row: int, obj: dict[str, Any], bad: RowProblems) -> Operation | RowError:
+def jsonl_row(row: int, obj: dict[str, Any], bad: RowProblems) -> Operation | RowError:
     texts: dict[str | None, str | None] = {}
     required: bool | None = None
     roles: tuple[str, ...] | None = None

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from scf_batch.errors import JobFileError
 from scf_batch.job.csvrows import CsvRow, csv_rows
+from scf_batch.job.files import UNREADABLE, file_format, open_binary, text_stream
 from scf_batch.job.jsonlrows import BinaryStream, json_object, jsonl_lines
-from scf_batch.job.opsfile import UNREADABLE, file_format, open_binary, text_stream
 from scf_batch.job.rowrules import COLUMNS, RowProblems, parse_csv_bool, parse_csv_roles
 
 Values = dict[str, object]

@@ -31,7 +31,6 @@ MAX_ROLES = 100
 # Lines read without a row (blank, or CSV cells all empty) before a file is refused: bounds the
 # time a file of newlines takes. A spreadsheet formatted to its last row saves about 1,048,576.
 MAX_BLANK_LINES = 2_000_000
-BUILTIN_ROLES = frozenset({"admin", "superuser", "user", "restricted_user"})
 
 # New field ids are cf_ + 43 base62; older ones keep a prefix such as lcf_ and are not sized.
 SCF_ID = re.compile(r"cf_[0-9A-Za-z]{43}|[a-z]+cf_[0-9A-Za-z]{1,64}")

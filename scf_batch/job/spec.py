@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from scf_batch.errors import UsageError
-from scf_batch.job.opsfile import SUFFIXES, require_regular
+from scf_batch.job.files import SUFFIXES, require_regular
 from scf_batch.options import OPTIONS
 from scf_batch.text import did_you_mean, show
 

@@ -4,6 +4,8 @@
 (definitions.py), then one `ensure` row per association, with fields, custom types and roles
 by name (built-in roles as their slugs). What cannot be named unambiguously — two fields or
 types with one name, a role without a name — is reported, never guessed, and left out.
+`add_orders` then gives each object the associations name its shared fields' order (job/order.py),
+from the schemas read for `Exported.targets`, so a run on another org reproduces it.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from scf_batch.job.definitions import DEFINE_FIELD, DEFINE_KEY, REFERENCE_COLUMN, REFERENCING_TYPE
-from scf_batch.job.rowrules import BUILTIN_ROLES, TYPE_REFS
-from scf_batch.models import ObjectType
+from scf_batch.job.order import DEFINE_ORDER, TYPE_NAME_KEYS
+from scf_batch.job.rowrules import TYPE_REFS
+from scf_batch.models import BUILTIN_ROLES, ObjectType, SchemaField, Target
 from scf_batch.plan.snapshot import Kind, Snapshot, target_of
 from scf_batch.text import did_you_mean, show
 
@@ -31,6 +34,9 @@ class Exported:
     unmatched: list[str] = field(default_factory=list)  # --field/--object-type matching nothing
     definitions: int = 0
     associations: int = 0
+    orders: int = 0
+    # the objects the association rows name, in order, each with its order line's object keys
+    targets: dict[Target, dict[str, str]] = field(default_factory=dict)
 
 
 def unique_name(kind: Kind, object_id: str) -> str | None:
@@ -77,7 +83,7 @@ def export_job(
         if name is None:
             out.problems.append(_ambiguous("field", obj, snapshot.fields))
             continue
-        rows = list(_association_rows(snapshot, obj, name, object_types, out.problems))
+        rows = list(_association_rows(snapshot, obj, name, object_types, out))
         if object_types and not rows:
             continue
         definition = _definition(snapshot, obj, name, out.problems)
@@ -89,6 +95,18 @@ def export_job(
     out.associations = len(associations)
     out.records.extend(associations)
     return out
+
+
+def add_orders(exported: Exported, schemas: Mapping[Target, Sequence[SchemaField]]) -> None:
+    """After the rows, one order line per object with two or more of the exported fields: their
+    order as the object's schema (`schemas`, read for `exported.targets`) shows them."""
+    names = {str(r["scf_name"]) for r in exported.records if r.get(DEFINE_KEY) == DEFINE_FIELD}
+    for target, head in exported.targets.items():
+        schema = schemas.get(target, ())
+        ordered = [f.name for f in schema if f.is_shared and f.name in names]
+        if len(ordered) > 1:
+            exported.records.append({DEFINE_KEY: DEFINE_ORDER, **head, "fields": ordered})
+            exported.orders += 1
 
 
 def _field_objects(snapshot: Snapshot) -> Iterator[Mapping[str, Any]]:
@@ -132,8 +150,9 @@ def _association_rows(
     obj: Mapping[str, Any],
     name: str,
     picked: Collection[str],
-    problems: list[str],
+    out: Exported,
 ) -> Iterator[dict[str, Any]]:
+    problems = out.problems
     for assoc in obj.get("associations") or ():
         target = target_of(assoc)
         if target is None:
@@ -159,8 +178,11 @@ def _association_rows(
             "scf_name": name,
             "object_type": target.object_type.value,
         }
+        head = {"object_type": target.object_type.value}
         if type_name is not None:
             row[TYPE_REFS[target.object_type][1]] = type_name
+            head[TYPE_NAME_KEYS[target.object_type]] = type_name
+        out.targets.setdefault(target, head)
         row["required"] = bool(assoc.get("required"))
         row["editable_with_roles"] = roles
         yield row
@@ -195,8 +217,10 @@ CSV_COLUMNS = (
 
 def split_for_csv(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
     """`--format csv`: the records a CSV cannot hold (definitions, as JSONL beside it) and the
-    associations as an operations CSV a spreadsheet user edits (roles as a JSON array)."""
-    kept = [record for record in records if DEFINE_KEY in record]
+    associations as an operations CSV a spreadsheet user edits (roles as a JSON array). Order
+    lines are left out: the definitions run before the CSV, and an order runs after the rows
+    that associate its fields."""
+    kept = [record for record in records if record.get(DEFINE_KEY) == DEFINE_FIELD]
     out = io.StringIO()
     writer = csv.DictWriter(out, CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()

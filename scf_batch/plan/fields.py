@@ -169,6 +169,20 @@ class PlannedField:
     problems: tuple[Problem, ...] = ()
 
 
+def first_steps(
+    definitions: Iterable[FieldDefinition], baseline: Snapshot, path: str
+) -> dict[int, FieldStep]:
+    """Each definition's step as planned against the pass's first snapshot, by row: what a
+    resumed pass labels a write by when an earlier run stopped before recording it."""
+    planner = FieldPlanner(baseline)
+    steps = {}
+    for definition in definitions:
+        first = planner.plan(definition, path)
+        if first.step is not None:
+            steps[definition.row] = first.step
+    return steps
+
+
 class FieldPlanner:
     """Plans a file's definitions in input order; `snapshot` is the org as they would leave it
     (with `project`) for the association rows after them. Memory grows with definitions only."""

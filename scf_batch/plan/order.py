@@ -3,14 +3,60 @@
 Only the shared fields the order names move, and only among the places they already hold:
 regular fields and shared fields the order does not name keep their exact positions, so their
 relative order is untouched. Names the object lacks are left out (nothing to place).
+
+An order row names its object as an operation does (a custom type by name); `resolve_order`
+finds it in the snapshot. The schema itself is not in the snapshot: `plan` and `run` read it
+when they come to the order rows, after the definitions and associations.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from scf_batch.models import SchemaField
+from scf_batch.job.order import TYPE_NAME_KEYS, FieldOrder
+from scf_batch.models import ObjectType, Problem, Ref, SchemaField, Target
+from scf_batch.plan.snapshot import Snapshot
+from scf_batch.plan.steps import StepKind
+
+
+@dataclass(frozen=True, slots=True)
+class OrderStep:
+    """What an order row does to its object's schema: the ids to PUT (None: nothing to send)
+    and the neighbouring pairs it puts the other way round."""
+
+    kind: StepKind
+    ids: list[str] | None
+    differences: tuple[str, ...] = ()
+
+
+def plan_order(schema: Sequence[SchemaField], wanted: Sequence[str]) -> OrderStep:
+    """The step that gives the schema's shared fields the wanted relative order."""
+    ids = reorder(schema, wanted)
+    if ids is None:
+        return OrderStep(StepKind.NOTHING, None)
+    return OrderStep(StepKind.UPDATE, ids, tuple(differences(schema, wanted)))
+
+
+def resolve_order(order: FieldOrder, snapshot: Snapshot, path: str) -> Target | tuple[Problem, ...]:
+    """The object the order row names: a built-in one, or the custom type by its name."""
+    if order.type_name is None:
+        return Target(order.object_type)
+    problems: list[Problem] = []
+
+    def problem(column: str, found: str, expected: str) -> None:
+        problems.append(
+            Problem(path, order.line, TYPE_NAME_KEYS[order.object_type], found, expected)
+        )
+
+    kind = snapshot.activity_types
+    if order.object_type is ObjectType.CUSTOM_OBJECT_TYPE:
+        kind = snapshot.object_types
+    type_id = kind.find(Ref(name=order.type_name), problem)
+    if type_id is None:
+        return tuple(problems)
+    return Target(order.object_type, type_id)
 
 
 def reorder(schema: Sequence[SchemaField], wanted: Sequence[str]) -> list[str] | None:

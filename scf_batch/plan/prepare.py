@@ -1,26 +1,30 @@
 """The one preparation pass: read -> check -> conflicts -> resolve -> plan, once for each row.
 
-`prepare` yields one `Prepared` per input row, in input order, memory flat however long the
-file; `survey` runs it to the end and counts what `validate`, `plan` and `run` report. Without a
-snapshot the pass is offline: rows are checked but not resolved or planned.
+`prepare` yields one `Prepared` per row the job's reader yields (job/opsfile.py), in input
+order, memory flat however long the file; `survey` runs it to the end and counts what
+`validate`, `plan` and `run` report. Without a snapshot the pass is offline: rows are checked
+but not resolved or planned.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Container, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from scf_batch.errors import JobHeaderError
 from scf_batch.job.definitions import FieldDefinition
-from scf_batch.job.opsfile import read_items
-from scf_batch.models import Operation, Problem, ResolvedOperation, RowError
+from scf_batch.job.order import FieldOrder
+from scf_batch.models import Operation, Problem, ResolvedOperation, RowError, Target
 from scf_batch.plan.fields import FieldPlanner, PlannedField
 from scf_batch.plan.lacking import Lacking
+from scf_batch.plan.order import OrderStep, resolve_order
 from scf_batch.plan.snapshot import Org, Snapshot
 from scf_batch.plan.steps import PlanState, Step, StepKind
 
+# what the job's reader yields for each row
+Item = Operation | RowError | FieldDefinition | FieldOrder
+ORDER_ACTION = "order"
 SHOWN_PROBLEMS = 50
 SHOWN_STEPS = 50
 
@@ -38,35 +42,56 @@ class Prepared:
     step: Step | None = None
     definition: FieldDefinition | None = None
     field_plan: PlannedField | None = None
+    order: FieldOrder | None = None
+    order_target: Target | None = None  # the order row's object, resolved
+    order_step: OrderStep | None = None  # planned once its schema is read (plan only)
+    # a row whose names no longer resolve, in a pass that repairs: it ends failed, not_found
+    unresolved: RowError | None = None
+
+    @property
+    def chain(self) -> tuple[str, str] | None:
+        """The rows that must run one at a time, in input order: those of one pair, and the
+        order rows of one object."""
+        if self.resolved is not None:
+            return self.resolved.pair
+        if self.order_target is not None:
+            return (ORDER_ACTION, self.order_target.path)
+        return None
 
 
 def prepare(
-    path: Path,
+    items: Iterable[Item],
     snapshot: Snapshot | None,
     *,
+    where: str,
     baseline: Snapshot | None = None,
     project: bool = True,
     plan: bool = True,
-    encoding: str = "utf-8",
+    repairing: bool = False,
 ) -> Iterator[Prepared]:
-    """Each row of the file, checked, and with a snapshot resolved against it and planned.
+    """Each row of the file (`where`), checked, and with a snapshot resolved against it and
+    planned.
 
     Plans start from `baseline`'s associations (default: the snapshot's own): a resumed pass
     plans against the state its first run saw, to label what that run changed. Field
     definitions are planned against the snapshot; with `project`, rows after a definition that
     creates a field resolve as if it existed (fieldplan.py). Without `plan` rows are resolved
     but not planned (a run plans each row as it carries it out; only a resumed pass needs the
-    first snapshot's steps, for labels). `encoding` decodes the file (opsfile.ENCODINGS).
+    first snapshot's steps, for labels). With `repairing` (a pass after a finished one), a row
+    whose names no longer resolve is `unresolved` rather than invalid: what it names was deleted
+    in Close since, where in a first pass it is a typo.
     """
-    where = str(path)
     plans = PlanState(baseline or snapshot) if snapshot is not None and plan else None
     fields = FieldPlanner(snapshot, project=project) if snapshot is not None else None
-    for item in read_items(path, encoding=encoding):
+    for item in items:
         if isinstance(item, RowError):
             yield Prepared(item.row, item.line, item.key, error=item)
             continue
         if isinstance(item, FieldDefinition):
             yield _defined(item, fields, where)
+            continue
+        if isinstance(item, FieldOrder):
+            yield _ordered(item, snapshot, where)
             continue
         if fields is None:
             yield Prepared(item.row, item.line, item.key, op=item)
@@ -74,7 +99,10 @@ def prepare(
         resolved = fields.snapshot.resolve(item, where)
         if isinstance(resolved, tuple):
             error = RowError(item.row, item.line, resolved, item.key)
-            yield Prepared(item.row, item.line, item.key, op=item, error=error)
+            if repairing:
+                yield Prepared(item.row, item.line, item.key, op=item, unresolved=error)
+            else:
+                yield Prepared(item.row, item.line, item.key, op=item, error=error)
             continue
         step = plans.plan(resolved) if plans is not None else None
         yield Prepared(item.row, item.line, item.key, op=item, resolved=resolved, step=step)
@@ -87,6 +115,16 @@ def _defined(definition: FieldDefinition, fields: FieldPlanner | None, where: st
     planned = fields.plan(definition, where)
     error = RowError(row, line, planned.problems, key) if planned.problems else None
     return Prepared(row, line, key, error=error, definition=definition, field_plan=planned)
+
+
+def _ordered(order: FieldOrder, snapshot: Snapshot | None, where: str) -> Prepared:
+    row, line, key = order.row, order.line, order.key
+    if snapshot is None:
+        return Prepared(row, line, key, order=order)
+    target = resolve_order(order, snapshot, where)
+    if isinstance(target, tuple):
+        return Prepared(row, line, key, error=RowError(row, line, target, key), order=order)
+    return Prepared(row, line, key, order=order, order_target=target)
 
 
 @dataclass(slots=True)
@@ -103,8 +141,13 @@ class Report:
     by_object_type: Counter[str] = field(default_factory=Counter)
     by_step: Counter[str] = field(default_factory=Counter)
     deletes: list[Prepared] = field(default_factory=list)
-    # the definitions still to run, in input order: few (an org's fields), so kept for the run
-    definitions: list[PlannedField] = field(default_factory=list)
+    unresolved_rows: int = 0  # rows whose names no longer resolve (a pass that repairs)
+    # the definition rows still to run, in input order: few (an org's fields), so kept for the
+    # run, which runs them before the association rows that name their fields
+    definitions: list[Prepared] = field(default_factory=list)
+    # the order rows still to run, in input order: one per object at most, kept for the run,
+    # which brings the orders in line after every other row
+    orders: list[Prepared] = field(default_factory=list)
     online: bool = False
     org: Org | None = None
     lacking: Lacking = field(default_factory=Lacking)
@@ -122,6 +165,11 @@ class Report:
     def changes(self) -> int:
         """How many rows the plan would write for."""
         return sum(self.by_step[kind.value] for kind in StepKind if kind.writes)
+
+    def count_order(self, prepared: Prepared) -> None:
+        """Tally an order row's step, planned once its object's schema was read."""
+        if prepared.order_step is not None:
+            self.by_step[prepared.order_step.kind.value] += 1
 
     def refuse_empty(self) -> None:
         """A clean pass over no row is a problem: an empty export must not look like success."""
@@ -147,11 +195,18 @@ class Report:
         if prepared.op is not None:
             self.by_action[prepared.op.action.value] += 1
             self.by_object_type[prepared.op.object_type.value] += 1
+        if prepared.unresolved is not None:
+            self.unresolved_rows += 1
+            self.by_step[StepKind.FAIL.value] += 1
         if prepared.definition is not None:
             self.by_action["define field"] += 1
+        if prepared.order is not None:
+            self.by_action[ORDER_ACTION] += 1
+            if prepared.order_target is not None:
+                self.orders.append(prepared)
         if prepared.field_plan is not None and prepared.field_plan.step is not None:
             self.by_step[prepared.field_plan.step.kind.value] += 1
-            self.definitions.append(prepared.field_plan)
+            self.definitions.append(prepared)
         if prepared.step is not None:
             self.by_step[prepared.step.kind.value] += 1
             if prepared.step.kind is StepKind.DELETE and len(self.deletes) < SHOWN_STEPS:
@@ -159,21 +214,24 @@ class Report:
 
 
 def survey(
-    path: Path,
+    items: Iterable[Item],
     snapshot: Snapshot | None,
     *,
+    where: str,
     done: Container[int] = (),
     each: Callable[[Prepared], None] | None = None,
-    encoding: str = "utf-8",
+    repairing: bool = False,
 ) -> Report:
-    """Run the preparation pass to the end; rows in `done` are counted but not checked again.
+    """Run the preparation pass over the file's rows (`where` names it) to the end; rows in
+    `done` are counted but not checked again. An unusable header met on the way is a problem.
 
-    `each` sees every prepared row that is not done (e.g. to print the plan as it goes).
+    `each` sees every prepared row that is not done (e.g. to print the plan as it goes);
+    `repairing` as `prepare` takes it.
     """
-    report = Report(str(path), online=snapshot is not None)
+    report = Report(where, online=snapshot is not None)
     report.org = snapshot.org if snapshot is not None else None
     try:
-        for prepared in prepare(path, snapshot, encoding=encoding):
+        for prepared in prepare(items, snapshot, where=where, repairing=repairing):
             if prepared.row in done:
                 report.rows += 1
                 continue

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from scf_batch.job.rowrules import BUILTIN_ROLES
 from scf_batch.models import (
+    BUILTIN_ROLES,
     Association,
     ObjectType,
     Operation,

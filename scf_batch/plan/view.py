@@ -4,6 +4,7 @@
     ~ update "Industry" → contact: required false → true
     - disassociate "Lost Reason" → opportunity   DELETES every value stored in it
     ! line 12: update "Region" → lead: not associated, so there is nothing to update
+    ~ order lead: "Industry" before "Account Owner", "Region" before "Health Score"
 
 Rows with nothing to do are counted (listed with `=` under `--all`); `plan_json_line` gives the
 same as one JSON object per row for `--format json`.
@@ -22,6 +23,7 @@ from scf_batch.plan.snapshot import Snapshot
 from scf_batch.plan.steps import Change, StepKind, describe_changes
 from scf_batch.text import quoted
 
+SHOWN_ORDER_CHANGES = 3
 SIGNS = {
     StepKind.CREATE: "+",
     StepKind.UPDATE: "~",
@@ -56,6 +58,8 @@ def plan_line(prepared: Prepared, snapshot: Snapshot, *, everything: bool = Fals
     if prepared.error is not None:
         problems = "; ".join(p.detail() for p in prepared.error.problems)
         return f"! line {prepared.line}: invalid: {problems}"
+    if prepared.order is not None:
+        return order_line(prepared, everything=everything)
     step, rop = prepared.step, prepared.resolved
     if step is None or rop is None or (step.kind is StepKind.NOTHING and not everything):
         return None
@@ -70,6 +74,20 @@ def plan_line(prepared: Prepared, snapshot: Snapshot, *, everything: bool = Fals
     }
     tail = tails.get(step.kind)
     return head + (tail() if tail is not None else f": {step.outcome.value}")
+
+
+def order_line(prepared: Prepared, *, everything: bool = False) -> str | None:
+    """`~ order lead: "Industry" before "Account Owner" …`: the neighbouring shared fields the
+    object shows the other way round (the first few), or None when the order holds."""
+    step, order = prepared.order_step, prepared.order
+    if order is None or step is None or (step.kind is StepKind.NOTHING and not everything):
+        return None
+    head = f"{SIGNS[step.kind]} order {order.label}"
+    if step.kind is StepKind.NOTHING:
+        return f"{head}: as wanted"
+    shown = ", ".join(step.differences[:SHOWN_ORDER_CHANGES])
+    more = " …" if len(step.differences) > SHOWN_ORDER_CHANGES else ""
+    return f"{head}: {shown}{more}"
 
 
 def _settings(body: dict[str, Any], snapshot: Snapshot) -> str:
@@ -119,6 +137,17 @@ def plan_record(prepared: Prepared, snapshot: Snapshot) -> dict[str, Any]:
         return record
     if prepared.field_plan is not None:
         record.update(field_record(prepared.field_plan))
+        return record
+    if prepared.order is not None and prepared.order_step is not None:
+        target = prepared.order_target
+        record.update(
+            action="order",
+            step=prepared.order_step.kind.value,
+            target=target.path if target is not None else None,
+            target_name=prepared.order.type_name,
+            fields=list(prepared.order.fields),
+            changes=list(prepared.order_step.differences),
+        )
         return record
     step, rop = prepared.step, prepared.resolved
     if step is None or rop is None:

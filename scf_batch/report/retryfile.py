@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from scf_batch.job.opsfile import file_format
+from scf_batch.job.files import file_format
 from scf_batch.job.rawrows import RawFile, RawRow, as_csv_cells, as_json_object, open_raw
 from scf_batch.models import Status
 from scf_batch.runfolder.durable import open_private

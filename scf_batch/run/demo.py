@@ -1,17 +1,18 @@
-"""`scf-batch demo`: the simulator in-process on a free loopback port, and the demo job on it."""
+"""`scf-batch demo`'s org: the simulator in-process on a free loopback port, configured by the
+demo job's spec, and the settings and key that run the demo job against it (cli/demo.py runs it
+like any job)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Literal, cast
 
 from scf_batch.close.credentials import Credentials
 from scf_batch.errors import UsageError
 from scf_batch.job.spec import JobSpec, load_job
-from scf_batch.options import build_settings
-from scf_batch.report.summary import RunReport
-from scf_batch.run.job import run_job
-from scf_batch.run.progress import make_reporter
+from scf_batch.options import RunSettings, build_settings
 from scf_batch.sim import SimConfig, running
 
 # A key of the "Acme Target" org in the simulator's default seed: not a secret.
@@ -66,8 +67,10 @@ def describe_simulator(spec_path: Path) -> str:
     )
 
 
-async def run_demo(spec_path: Path, *, progress: bool | None) -> RunReport:
-    """Start the simulator, run the demo job against it from scratch, stop the simulator."""
+@asynccontextmanager
+async def demo_org(spec_path: Path) -> AsyncIterator[tuple[RunSettings, Credentials]]:
+    """The simulator running while the block runs, with the demo job's settings (from scratch:
+    a new pass each time) and the key of the simulator's target org; stopped after."""
     spec = load_job(spec_path)
     async with running(sim_config(spec)) as base_url:
         settings = build_settings(
@@ -77,5 +80,4 @@ async def run_demo(spec_path: Path, *, progress: bool | None) -> RunReport:
             flags={"base_url": base_url, "restart": True},
             api_key_env=spec.api_key_env,
         )
-        credentials = Credentials.api_key(DEMO_API_KEY, "the demo")
-        return await run_job(settings, credentials, reporter=lambda: make_reporter(progress))
+        yield settings, Credentials.api_key(DEMO_API_KEY, "the demo")

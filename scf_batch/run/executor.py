@@ -1,248 +1,190 @@
-"""Carrying out a planned row against the API: only writes are sent, and outcomes are confirmed.
+"""The one executor of a run: each prepared row, whatever its kind, carried out and given its
+result line. Only writes are sent, and their outcomes are confirmed by reading (confirm.py).
 
-A row's step comes from the plan (plan.py), made against the state its pair is known to be in.
-A write that meets another state than expected (400 on create, 404 on update or delete) or whose
-fate is unknown (5xx, timeout, dropped connection on a POST or DELETE) is confirmed by reading
-the association, never by reading error text, and the row is planned again against what was
-read. So a retry never creates a duplicate, and a pair that existed before the run is never
-reported `created`.
+| the prepared row       | carried out by                | result line's action |
+|------------------------|-------------------------------|----------------------|
+| invalid                | nothing: its `invalid` line   | the row's, if known  |
+| names gone (repairing) | nothing: failed, `not_found`  | the row's action     |
+| field definition       | fields.py: create or update   | `define field`       |
+| association            | pairs.py: create/update/delete| the row's action     |
+| field order            | order.py: the schema's PUT    | `order`              |
+
+A row's step comes from the plan, made against the state its field or pair is known to be in.
+`resuming`: the pass was started by an earlier run, whose writes in flight may have landed; a
+row that finds nothing to do where the pass's first snapshot planned a write that leaves the org
+as it is now is labelled by that write's outcome (the earlier run stopped before recording it).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from scf_batch.close.attempts import Attempts
 from scf_batch.close.retry import RetryPolicy
-from scf_batch.errors import ApiError, AuthError, CloseError, GaveUp, ServerRefusing, UnknownFate
+from scf_batch.job.order import FieldOrder
 from scf_batch.models import (
-    Association,
+    Operation,
     Outcome,
     ResolvedOperation,
+    RowError,
     RowResult,
     Status,
     Target,
 )
-from scf_batch.plan.prepare import Prepared
+from scf_batch.plan.fields import FieldStep, PlannedField, fields_by_id, with_fields
+from scf_batch.plan.prepare import ORDER_ACTION, Prepared
 from scf_batch.plan.snapshot import Snapshot
 from scf_batch.plan.steps import UNRECORDED, PairStates, Step, StepKind, plan_step
+from scf_batch.run.confirm import Verdict
+from scf_batch.run.fields import FieldApi, carry_out_definition
+from scf_batch.run.order import SchemaApi, carry_out_order
+from scf_batch.run.pairs import AssociationApi, carry_out_pair
 
-# A row is planned again after each surprise (a refusal, or a pair read back in another state than
-# planned for); past this many, the pair keeps changing under us. A write whose fate was unknown
-# and that did not land is no surprise: it is replayed, as often as the retry policy allows.
-MAX_SURPRISES = 3
-
-
-class AssociationApi(Protocol):
-    """The client calls a row may need (CloseClient implements them)."""
-
-    async def get_association(self, scf_id: str, target: Target) -> dict[str, Any] | None: ...
-    # The writes' answers are not used: what a write leaves is known from the plan.
-    async def create_association(self, scf_id: str, body: dict[str, Any]) -> object: ...
-    async def update_association(
-        self, scf_id: str, target: Target, body: dict[str, Any]
-    ) -> object: ...
-    async def delete_association(self, scf_id: str, target: Target) -> None: ...
-    async def get_field(self, scf_id: str) -> dict[str, Any] | None: ...
+DEFINE_ACTION = "define field"
 
 
-REMOVED_MEANWHILE = "the pair was in the snapshot and was removed after it, by someone else"
+class RowApi(AssociationApi, FieldApi, SchemaApi, Protocol):
+    """Every client call a row may need (CloseClient implements them)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """How a row ended, and the state it leaves its pair in (as far as is known)."""
-
-    status: Status
-    outcome: Outcome
-    after: Association | None
-    http_status: int | None = None
-    error: str | None = None
-    field_errors: tuple[tuple[str, str], ...] = ()
-    note: str | None = None
-
-
-def ok(outcome: Outcome, after: Association | None, status: int | None = None) -> Verdict:
-    return Verdict(Status.OK, outcome, after, status)
-
-
-def failed(
-    outcome: Outcome, after: Association | None, error: CloseError | str | None = None
-) -> Verdict:
-    if isinstance(error, CloseError):
-        fields = error.field_errors if isinstance(error, ApiError) else {}
-        return Verdict(
-            Status.FAILED, outcome, after, error.status, str(error), tuple(sorted(fields.items()))
-        )
-    return Verdict(Status.FAILED, outcome, after, None, error)
-
-
-class _FieldGone(Exception):
-    """The field itself no longer exists."""
-
-
-class StepRunner:
-    """Carries out one row's step, confirming by reading whenever the answer leaves doubt."""
-
-    def __init__(self, api: AssociationApi, attempts: Attempts) -> None:
-        self.api = api
-        self.attempts = attempts
-
-    async def carry_out(
-        self, rop: ResolvedOperation, step: Step, before: Association | None
-    ) -> Verdict:
-        try:
-            return await self._carry_out(rop, step, before)
-        except GaveUp as exc:
-            return failed(Outcome.GAVE_UP, before, exc.last)
-        except _FieldGone:
-            return failed(Outcome.NOT_FOUND, None, "the field does not exist (any more)")
-        except (AuthError, ServerRefusing):
-            raise  # not a row outcome: the run stops
-        except CloseError as exc:
-            # an answer no rule covers (a redirect, a 2xx without a JSON object)
-            return failed(Outcome.REJECTED, before, exc)
-
-    async def _carry_out(
-        self, rop: ResolvedOperation, step: Step, before: Association | None
-    ) -> Verdict:
-        sent: Step | None = None  # a write that may have been applied
-        surprises = 0
-        removed = False  # read back absent where the row's plan had the pair present
-        while surprises <= MAX_SURPRISES:
-            if not step.kind.writes:
-                return _settled(step, sent, removed=removed)
-            refused: ApiError | None = None
-            try:
-                status = await self._send(rop, step)
-            except UnknownFate:
-                sent = step
-            except ApiError as exc:
-                if exc.status == 404 and step.kind is StepKind.CREATE:
-                    return failed(Outcome.NOT_FOUND, None, exc)  # the field (or type) is gone
-                if exc.status not in (400, 404):
-                    return failed(Outcome.REJECTED, before, exc)
-                refused = exc
-            else:
-                return _landed(step, status, removed=removed)
-            gone_maybe = refused is not None and refused.status == 404
-            now = await self._read(rop, check_field=gone_maybe)
-            removed = removed or (before is not None and now is None)
-            again = plan_step(rop, now)
-            if refused is not None and again.kind is step.kind:
-                return failed(Outcome.REJECTED, now, refused)  # not a state problem
-            surprises += refused is not None or now != before
-            before, step = now, again
-        return failed(Outcome.GAVE_UP, None, "the association kept changing while this row ran")
-
-    async def _send(self, rop: ResolvedOperation, step: Step) -> int:
-        scf_id, target = rop.scf_id, rop.target
-        if step.kind is StepKind.CREATE:
-            await self.attempts.run(
-                lambda: self.api.create_association(scf_id, step.body), safe=False
-            )
-            return 201
-        if step.kind is StepKind.UPDATE:
-            await self.attempts.run(
-                lambda: self.api.update_association(scf_id, target, step.body), safe=True
-            )
-            return 200
-        await self.attempts.run(lambda: self.api.delete_association(scf_id, target), safe=False)
-        return 204
-
-    async def _read(self, rop: ResolvedOperation, *, check_field: bool) -> Association | None:
-        """The pair's state now; with `check_field`, a missing association of a missing field
-        raises _FieldGone."""
-        found = await self.attempts.run(
-            lambda: self.api.get_association(rop.scf_id, rop.target), safe=True
-        )
-        if found is None:
-            if check_field:
-                field = await self.attempts.run(lambda: self.api.get_field(rop.scf_id), safe=True)
-                if field is None:
-                    raise _FieldGone
-            return None
-        roles = found.get("editable_with_roles") or ()
-        return Association(bool(found.get("required")), frozenset(map(str, roles)))
-
-
-def _landed(step: Step, status: int | None, *, removed: bool) -> Verdict:
-    """The verdict of a write that landed; a create of a pair someone removed after the
-    snapshot is `recreated`, and its note says so."""
-    if removed and step.kind is StepKind.CREATE:
-        return Verdict(Status.OK, Outcome.RECREATED, step.after, status, note=REMOVED_MEANWHILE)
-    return ok(step.outcome, step.after, status)
-
-
-def _settled(step: Step, sent: Step | None, *, removed: bool) -> Verdict:
-    """The verdict of a step that sends nothing; after a write of unknown fate that left the
-    pair as that write would, the write's own outcome (it landed)."""
-    if sent is not None and step.kind is StepKind.NOTHING and step.after == sent.after:
-        return _landed(sent, None, removed=removed)
-    if step.kind is StepKind.FAIL:
-        return failed(step.outcome, step.after, step.reason)
-    return ok(step.outcome, step.after)
-
-
-class PairExecutor:
+class Executor:
     """Runs prepared rows against the org, keeping each pair's state as its rows leave it.
 
     Rows of one pair reach it in input order, one at a time (the runner chains them), so the
-    state it keeps per pair is exact. `resuming`: the pass was started by an earlier run, whose
-    writes in flight may have landed; the first row of each pair this run sees is labelled by
-    the step planned against the pass's first snapshot when the org now is as that step leaves it.
+    state it keeps per pair is exact. The fields definitions leave are kept until
+    `settle_definitions` extends the snapshot with them, before the association rows run.
+    `first_fields`: definition row -> the step the pass's first snapshot planned (on resume).
     """
 
     def __init__(
         self,
-        api: AssociationApi,
+        api: RowApi,
         snapshot: Snapshot,
         policy: RetryPolicy,
         *,
         resuming: bool,
+        first_fields: Mapping[int, FieldStep] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.api = api
         self.snapshot = snapshot
         self.policy = policy
         self.resuming = resuming
+        self.first_fields = first_fields or {}
         self.clock = clock
         self.org_id = snapshot.org.id if snapshot.org is not None else None
-        self._states = PairStates()
         self.retried_rows = 0
+        self._states = PairStates()
+        self._fields = fields_by_id(snapshot)
+        self._defined: list[Mapping[str, Any]] = []
 
     async def execute(self, prepared: Prepared) -> RowResult:
-        """The row's result line; a row with no resolution gets its `invalid` line."""
-        rop = prepared.resolved
-        if rop is None:
+        """The row's result line; a row with an error or no resolution gets its `invalid` line."""
+        planned = prepared.field_plan
+        if prepared.error is None and planned is not None:
+            return await self._define(prepared, planned)
+        order, target = prepared.order, prepared.order_target
+        if prepared.error is None and order is not None and target is not None:
+            return await self._order(prepared, order, target)
+        if prepared.unresolved is not None and prepared.op is not None:
+            return not_found_result(prepared, prepared.op, prepared.unresolved)
+        if prepared.error is not None or prepared.resolved is None:
             return invalid_result(prepared)
+        return await self._associate(prepared, prepared.resolved)
+
+    def settle_definitions(self) -> Snapshot:
+        """The snapshot with the fields the definitions left, as they now are; association
+        rows run against it."""
+        if self._defined:
+            self.snapshot = with_fields(self.snapshot, self._defined)
+            self._defined = []
+        return self.snapshot
+
+    async def _associate(self, prepared: Prepared, rop: ResolvedOperation) -> RowResult:
         started = self.clock()
         attempts = Attempts(self.policy)
         recorded = self._states.recorded(rop.pair)
-        first = recorded is UNRECORDED
         before = self.snapshot.association(rop.pair) if recorded is UNRECORDED else recorded
         step = plan_step(rop, before)
-        if first and self.resuming and prepared.step is not None:
+        if recorded is UNRECORDED and self.resuming and prepared.step is not None:
             step = _as_first_planned(step, prepared.step)
-        verdict = await StepRunner(self.api, attempts).carry_out(rop, step, before)
+        verdict = await carry_out_pair(self.api, attempts, rop, step, before)
         self._states.record(rop.pair, verdict.after)
-        self.retried_rows += attempts.retries > 0
-        return RowResult(
-            row=prepared.row,
-            line=prepared.line,
-            key=prepared.key,
-            action=rop.op.action.value,
-            status=verdict.status,
-            outcome=verdict.outcome,
+        return self._line(
+            prepared,
+            rop.op.action.value,
+            verdict,
+            attempts,
+            started,
             scf_id=rop.scf_id,
             scf_name=self.snapshot.field_name(rop.scf_id),
             object_type=rop.target.object_type.value,
             target=rop.target.path,
             target_name=self.snapshot.target_name(rop.target),
+        )
+
+    async def _define(self, prepared: Prepared, planned: PlannedField) -> RowResult:
+        resolved, step, definition = planned.resolved, planned.step, planned.definition
+        if resolved is None or step is None:
+            raise ValueError("only resolved definitions run")
+        started = self.clock()
+        attempts = Attempts(self.policy)
+        current = self._fields.get(resolved.scf_id) if resolved.scf_id else None
+        verdict = await carry_out_definition(self.api, attempts, resolved, step, current)
+        first = self.first_fields.get(definition.row)
+        if verdict.outcome is Outcome.UNCHANGED and first is not None and first.kind.writes:
+            # the pass's first run planned this write and stopped before recording it
+            verdict = Verdict(Status.OK, first.outcome, verdict.after)
+        field = verdict.after
+        if field is not None:
+            self._defined.append(field)
+        scf_id = str(field["id"]) if field is not None else resolved.scf_id
+        return self._line(
+            prepared,
+            DEFINE_ACTION,
+            verdict,
+            attempts,
+            started,
+            scf_id=scf_id,
+            scf_name=definition.name,
+        )
+
+    async def _order(self, prepared: Prepared, order: FieldOrder, target: Target) -> RowResult:
+        started = self.clock()
+        attempts = Attempts(self.policy)
+        verdict = await carry_out_order(self.api, attempts, target, order.fields)
+        return self._line(
+            prepared,
+            ORDER_ACTION,
+            verdict,
+            attempts,
+            started,
+            object_type=target.object_type.value,
+            target=target.path,
+            target_name=order.type_name,
+        )
+
+    def _line(
+        self,
+        prepared: Prepared,
+        action: str,
+        verdict: Verdict[Any],
+        attempts: Attempts,
+        started: float,
+        **kind: str | None,
+    ) -> RowResult:
+        """The result line of a row that ran; `kind`: what its kind of row names."""
+        self.retried_rows += attempts.retries > 0
+        return RowResult(
+            row=prepared.row,
+            line=prepared.line,
+            key=prepared.key,
+            action=action,
+            status=verdict.status,
+            outcome=verdict.outcome,
             org=self.org_id,
             http_status=verdict.http_status,
             requests=attempts.count,
@@ -252,6 +194,7 @@ class PairExecutor:
             duration_ms=round((self.clock() - started) * 1000),
             finished_at=utc_now(),
             note=verdict.note,
+            **kind,
         )
 
 
@@ -276,6 +219,23 @@ def invalid_result(prepared: Prepared) -> RowResult:
         outcome=Outcome.INVALID,
         object_type=op.object_type.value if op is not None else None,
         error="; ".join(str(p) for p in problems),
+        finished_at=utc_now(),
+    )
+
+
+def not_found_result(prepared: Prepared, op: Operation, unresolved: RowError) -> RowResult:
+    """The `not_found` line of a row whose names no longer resolve (a pass that repairs)."""
+    return RowResult(
+        row=prepared.row,
+        line=prepared.line,
+        key=prepared.key,
+        action=op.action.value,
+        status=Status.FAILED,
+        outcome=Outcome.NOT_FOUND,
+        scf_id=op.field.id,
+        scf_name=op.field.name,
+        object_type=op.object_type.value,
+        error="; ".join(str(p) for p in unresolved.problems),
         finished_at=utc_now(),
     )
 

@@ -1,8 +1,9 @@
 """What `scf-batch export -o FILE` does (its command is cli/export.py): read an org once and
-write its fields and associations as a job.
+write its fields, associations and field order as a job.
 
 The I/O around export.py: the key from the environment variable the user names (so a source and
-a target key can live side by side), one snapshot, the records written as JSONL.
+a target key can live side by side), one snapshot, the schema of each object the associations
+name (for the order lines of a JSONL export), the records written as JSONL.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from scf_batch import logs
 from scf_batch.close.client import open_client
 from scf_batch.close.credentials import Credentials, read_credentials
 from scf_batch.exitcodes import ExitCode
-from scf_batch.plan.export import Exported, export_job, split_for_csv
+from scf_batch.plan.export import Exported, add_orders, export_job, split_for_csv
 from scf_batch.plan.snapshot import Snapshot
 from scf_batch.run.orgreader import fetch_snapshot
 
@@ -27,6 +28,25 @@ async def read_org(base_url: str, credentials: Credentials) -> Snapshot:
     """One snapshot of the org the key belongs to."""
     async with open_client(base_url, credentials, timeout_s=30.0) as client:
         return await fetch_snapshot(client, base_url)
+
+
+async def read_export(
+    base_url: str,
+    credentials: Credentials,
+    *,
+    fields: tuple[str, ...],
+    object_types: tuple[str, ...],
+    orders: bool,
+) -> tuple[Snapshot, Exported]:
+    """One snapshot of the org and its export; with `orders`, each named object's schema read
+    for its order line."""
+    async with open_client(base_url, credentials, timeout_s=30.0) as client:
+        snapshot = await fetch_snapshot(client, base_url)
+        exported = export_job(snapshot, fields=fields, object_types=object_types)
+        if orders and not exported.unmatched:
+            schemas = {target: await client.get_schema(target) for target in exported.targets}
+            add_orders(exported, schemas)
+    return snapshot, exported
 
 
 def write_jsonl(path: Path, records: list[dict[str, object]]) -> None:
@@ -55,8 +75,16 @@ def export_org(
         os.environ, api_key_env=api_key_env, token_env=token_env, base_url=base_url
     )
     logs.configure(log_format="auto", secrets=[credentials.secret])
-    snapshot = anyio.run(read_org, base_url, credentials, backend="asyncio")
-    exported = export_job(snapshot, fields=fields, object_types=object_types)
+    snapshot, exported = anyio.run(
+        lambda: read_export(
+            base_url,
+            credentials,
+            fields=fields,
+            object_types=object_types,
+            orders=output_format != "csv",
+        ),
+        backend="asyncio",
+    )
     if not _writable(exported, skip_ambiguous=skip_ambiguous):
         return ExitCode.USAGE
     org = f" of {snapshot.org}" if snapshot.org is not None else ""
@@ -72,7 +100,8 @@ def export_org(
             write_jsonl(output, exported.records)
             message = (
                 f"wrote {exported.definitions} field definition(s) and "
-                f"{exported.associations} association(s){org} to {output}"
+                f"{exported.associations} association(s){org} to {output}, with the field "
+                f"order of {exported.orders} object(s)"
             )
     except OSError as exc:
         click.echo(f"scf-batch export: {output}: cannot write ({exc.strerror})", err=True)

@@ -1,46 +1,42 @@
 """A job end to end, and the one place its pieces are assembled.
 
-Lock the run folder -> pick the pass -> read the org's snapshot -> the preparation pass (refuse
-invalid rows, unallowed deletes, a key of another org) -> the run pass: prepared rows streamed
-through the runner to the executor and the pass recorder -> the summary.
+Lock the run folder -> pick the pass -> read the org's snapshot (org.py: a key of another org is
+refused) -> the preparation pass (invalid rows and unallowed deletes refuse the run) -> the run
+pass: prepared rows streamed through the runner to the one executor and the pass recorder, in
+stages (the field definitions, then every other row, then the field orders) -> the summary.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import time
-from collections.abc import Callable, Mapping
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import structlog
 
-from scf_batch.close.client import ClientStats, CloseClient, open_client
-from scf_batch.close.credentials import Credentials, read_credentials
-from scf_batch.close.inflight import InFlightLimit
+from scf_batch.close.client import ClientStats
+from scf_batch.close.credentials import Credentials
 from scf_batch.close.retry import RetryPolicy
-from scf_batch.errors import (
-    DeletesRefused,
-    JobInvalid,
-    UsageError,
-)
+from scf_batch.errors import DeletesRefused, JobInvalid, UsageError
 from scf_batch.exitcodes import ExitCode, exit_code_for
-from scf_batch.job.opsfile import check_operations, fingerprint
+from scf_batch.job.opsfile import OperationsFile
 from scf_batch.options import RunSettings
+from scf_batch.plan.fields import FieldStep, first_steps
 from scf_batch.plan.prepare import Prepared, Report, prepare, survey
 from scf_batch.plan.snapshot import Org, Snapshot
 from scf_batch.report.summary import RunReport
 from scf_batch.report.timeline import seconds_of
-from scf_batch.run.executor import PairExecutor, utc_now
-from scf_batch.run.fieldphase import define_fields
+from scf_batch.run.executor import Executor, utc_now
+from scf_batch.run.org import check_org, client_for
 from scf_batch.run.orgreader import fetch_snapshot
 from scf_batch.run.progress import Reporter
 from scf_batch.run.runner import Limits, Run
 from scf_batch.run.runner import Outcome as Ended
 from scf_batch.runfolder.folder import (
+    RESTART_WHY,
     PassStart,
     Resume,
     begin_pass,
@@ -55,64 +51,7 @@ from scf_batch.runfolder.recorder import PassRecord, PassRecorder
 from scf_batch.runfolder.records import PassTotals, RecordedOrg
 from scf_batch.runfolder.reopen import reopen_failed
 
-# the refusals stay importable from here, where a run raises them (the CLI catches them)
-__all__ = [
-    "DeletesRefused",
-    "JobInvalid",
-    "check_org",
-    "client_for",
-    "credentials_for",
-    "exit_code_for",
-    "plan_job",
-    "run_job",
-]
-
 log = structlog.get_logger("scf_batch.run.job")
-
-
-def check_org(snapshot: Snapshot, settings: RunSettings) -> None:
-    """A job pinned to an org refuses a key of another (or an org it cannot tell)."""
-    wanted_id, wanted_name = settings.organization_id, settings.organization_name
-    if wanted_id is None and wanted_name is None:
-        return
-    org = snapshot.org
-    matches = org is not None and (
-        (wanted_id is None or org.id == wanted_id)
-        and (wanted_name is None or org.name == wanted_name)
-    )
-    if not matches:
-        wanted = " ".join(f'"{v}"' for v in (wanted_name, wanted_id) if v is not None)
-        found = f"the org {org}" if org is not None else "an org that `me/` does not name"
-        raise UsageError(
-            f"organization: found a key of {found}; expected a key of the org {wanted} that "
-            f"the job is pinned to. Nothing was sent: check {settings.api_key_env or 'the key'}"
-        )
-
-
-def credentials_for(settings: RunSettings, environ: Mapping[str, str] = os.environ) -> Credentials:
-    """The key or token the job's variables hold, checked against where it would be sent."""
-    return read_credentials(
-        environ,
-        api_key_env=settings.api_key_env,
-        token_env=settings.token_env,
-        base_url=settings.base_url,
-    )
-
-
-def client_for(
-    settings: RunSettings, credentials: Credentials
-) -> AbstractAsyncContextManager[CloseClient]:
-    """The client a run or a plan uses, with every setting that concerns it."""
-    return open_client(
-        settings.base_url,
-        credentials,
-        timeout_s=settings.timeout_s,
-        rate_per_s=settings.rate_per_s,
-        max_connections=settings.concurrency,
-        allow_insecure_http=settings.allow_insecure_http,
-        max_wait_s=settings.row_deadline_s,
-        in_flight=InFlightLimit(settings.rate_per_s, max_in_flight=settings.concurrency),
-    )
 
 
 def _ignore(report: RunReport) -> None:
@@ -123,16 +62,19 @@ async def run_job(
     settings: RunSettings,
     credentials: Credentials,
     *,
+    operations: OperationsFile,
     reporter: Callable[[], Reporter],
     on_failure: Callable[[RunReport], None] = _ignore,
     own_signals: bool = True,
 ) -> RunReport:
     """Run a job in its folder; raises UsageError/JobInvalid (exit 2), LockHeldError (75).
 
-    A run of a pass that ends by an exception hands its summary.json's report to `on_failure`
-    before the exception goes on (the metrics of a failed run count its rows). `own_signals`:
-    the run stops itself on SIGINT/SIGTERM; False when the caller (a fleet of runs in one
-    process) takes the signals and cancels the run instead."""
+    `operations`: the job's file as `check_operations` found it (the caller checks it first,
+    before the credentials are read, and once). A run of a pass that ends by an exception
+    hands its summary.json's report to `on_failure` before the exception goes on (the metrics
+    of a failed run count its rows). `own_signals`: the run stops itself on SIGINT/SIGTERM;
+    False when the caller (a fleet of runs in one process) takes the signals and cancels the
+    run instead."""
     folder = settings.out
     lock = RunLock(folder)
     try:
@@ -145,7 +87,12 @@ async def run_job(
         ) from exc
     try:
         return await _run_locked(
-            settings, credentials, reporter, on_failure=on_failure, own_signals=own_signals
+            settings,
+            operations,
+            credentials,
+            reporter,
+            on_failure=on_failure,
+            own_signals=own_signals,
         )
     finally:
         lock.release()
@@ -167,23 +114,21 @@ class Reached:
 
 async def _run_locked(
     settings: RunSettings,
+    operations: OperationsFile,
     credentials: Credentials,
     reporter: Callable[[], Reporter],
     *,
     on_failure: Callable[[RunReport], None],
     own_signals: bool,
 ) -> RunReport:
-    # an unusable file or header, or no row without --allow-empty, stops here (exit 2)
-    check_operations(
-        settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
-    )
-    digest = fingerprint(settings.operations)
+    digest = operations.fingerprint()
     start = _begin_pass(settings, digest)
     # From here the run belongs to the pass: however it ends, summary.json says how.
     reached = Reached(total_rows=start.rows_total)
     try:
         return await _run_pass(
             settings,
+            operations,
             credentials,
             reporter=reporter,
             start=start,
@@ -198,6 +143,7 @@ async def _run_locked(
 
 async def _run_pass(
     settings: RunSettings,
+    operations: OperationsFile,
     credentials: Credentials,
     *,
     reporter: Callable[[], Reporter],
@@ -213,7 +159,7 @@ async def _run_pass(
         snapshot = await fetch_snapshot(client, settings.base_url)
         reached.org = snapshot.org
         check_org(snapshot, settings)
-        report = _surveyed(settings, snapshot, resume)
+        report = _surveyed(settings, operations, snapshot, resume, repairing=_repairs(start))
         reached.total_rows = report.rows
         baseline = _baseline(settings.out, start, snapshot)
         org = snapshot.org
@@ -247,33 +193,20 @@ async def _run_pass(
         reached.recorder = recorder
         done_before = resume.done.count
         policy = RetryPolicy(settings.max_retries, row_deadline_s=settings.row_deadline_s)
-        snapshot = await define_fields(
-            report.definitions,
-            snapshot,
-            baseline,
+        executor = Executor(
             client,
-            policy,
-            path=str(settings.operations),
-            sink=recorder,
-            done=resume.done,
-            tally=resume.tally,
-            concurrency=settings.concurrency,
-        )
-        executor = PairExecutor(client, snapshot, policy, resuming=done_before > 0)
-        rows = prepare(
-            settings.operations,
             snapshot,
-            baseline=baseline,
-            project=False,
-            plan=start.continuing,
-            encoding=settings.encoding,
+            policy,
+            resuming=done_before > 0,
+            first_fields=_first_fields(operations, report, snapshot, baseline),
         )
+        stages = _stages(operations, report, executor, baseline, start=start)
         limits = Limits(
             settings.concurrency, settings.limit, settings.max_errors, settings.max_duration_s
         )
         with reporter() as progress:
             run = Run(
-                rows,
+                stages,
                 executor,
                 recorder,
                 limits,
@@ -291,7 +224,7 @@ async def _run_pass(
             ended,
             totals=reached.before.plus(_this_run(start, client.stats, recorder, ended.elapsed_s)),
             recorder=recorder,
-            org=snapshot.org,
+            org=executor.snapshot.org,
             rows_total=report.rows,
             resumed_rows=done_before,
             retried_rows=executor.retried_rows,
@@ -301,6 +234,43 @@ async def _run_pass(
         for removed in prune_history(settings.out, keep=settings.keep_passes):
             log.info("pass_removed", folder=str(removed), keep_passes=settings.keep_passes)
     return summary
+
+
+def _first_fields(
+    operations: OperationsFile, report: Report, snapshot: Snapshot, baseline: Snapshot
+) -> dict[int, FieldStep]:
+    """A resumed pass labels a definition by the step its first snapshot planned."""
+    if baseline is snapshot:
+        return {}
+    definitions = (p.definition for p in report.definitions if p.definition is not None)
+    return first_steps(definitions, baseline, operations.where)
+
+
+def _stages(
+    operations: OperationsFile,
+    report: Report,
+    executor: Executor,
+    baseline: Snapshot,
+    *,
+    start: PassStart,
+) -> Iterator[Iterable[Prepared]]:
+    """The run's rows in stages: the definitions (kept by the preparation pass), then every
+    other row, resolved against the snapshot extended by the fields as they now are, then the
+    orders (kept too), once the fields they place are defined and associated."""
+    yield report.definitions
+    snapshot = executor.settle_definitions()
+    rows = prepare(
+        operations.items(),
+        snapshot,
+        where=operations.where,
+        baseline=baseline,
+        project=False,
+        plan=start.continuing,
+        repairing=_repairs(start),
+    )
+    # a valid definition or order runs in its own stage (or ran in an earlier run of the pass)
+    yield (p for p in rows if (p.definition is None and p.order is None) or p.error is not None)
+    yield report.orders
 
 
 def _totals_before(folder: Path, start: PassStart) -> PassTotals:
@@ -402,9 +372,31 @@ def _resumed(folder: Path, start: PassStart) -> Resume:
     return resume
 
 
-def _surveyed(settings: RunSettings, snapshot: Snapshot, resume: Resume) -> Report:
+def _repairs(start: PassStart) -> bool:
+    """A pass after a finished one (and the runs that continue it) repairs what drifted: a name
+    that no longer resolves was deleted in Close since, so its row fails `not_found` and the
+    rest run. A first pass, or one started over by --restart, refuses it: there it is a typo."""
+    return start.number > 1 and start.why != RESTART_WHY
+
+
+def _surveyed(
+    settings: RunSettings,
+    operations: OperationsFile,
+    snapshot: Snapshot,
+    resume: Resume,
+    *,
+    repairing: bool,
+) -> Report:
     """The preparation pass; invalid rows and unallowed deletes refuse the run (exit 2)."""
-    report = survey(settings.operations, snapshot, done=resume.done, encoding=settings.encoding)
+    report = survey(
+        operations.items(),
+        snapshot,
+        where=operations.where,
+        done=resume.done,
+        repairing=repairing,
+    )
+    if report.unresolved_rows:
+        log.warning("names_not_found", rows=report.unresolved_rows)
     if not report.ok and not settings.skip_invalid:
         raise JobInvalid(
             report, invalid_rows=report.invalid_rows, problem_count=report.problem_count
@@ -463,22 +455,3 @@ def _baseline(folder: Path, start: PassStart, snapshot: Snapshot) -> Snapshot:
             return Snapshot.from_document(document)
     write_snapshot(folder, snapshot.document)
     return snapshot
-
-
-async def plan_job(
-    settings: RunSettings, credentials: Credentials, *, each: Callable[[Prepared, Snapshot], None]
-) -> Report:
-    """The plan of a job against one snapshot of the org; nothing is written anywhere."""
-    # an unusable file or header, or no row without --allow-empty, stops here (exit 2)
-    check_operations(
-        settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
-    )
-    async with client_for(settings, credentials) as client:
-        snapshot = await fetch_snapshot(client, settings.base_url)
-    check_org(snapshot, settings)
-    return survey(
-        settings.operations,
-        snapshot,
-        each=lambda prepared: each(prepared, snapshot),
-        encoding=settings.encoding,
-    )

@@ -1,10 +1,15 @@
 """One run: reader -> bounded stream -> workers -> the sink, under the run's limits.
 
-The runner knows two seams only: something that executes a prepared row (`RowExecutor`) and
-somewhere results go (`ResultSink`); `runjob.py` assembles the real ones. Memory is bounded by
-`concurrency`, not by the file: the reader streams prepared rows and admits at most
-`4 * concurrency` rows that are not finished yet. Rows of the same (field, target) form a chain
-that one worker runs in input order; other rows run in parallel.
+The runner knows three seams only: a row (its number and its chain), something that executes
+a row (`RowExecutor`) and somewhere results go (`ResultSink`); run/job.py assembles the real
+ones. Memory is bounded by `concurrency`, not by the file: the reader streams rows and admits at
+most `4 * concurrency` rows that are not finished yet. Rows of the same chain (one pair) run in
+input order, on one worker; other rows run in parallel.
+
+Rows come in stages, run one after the other: the next stage is asked for once every row of the
+one before has ended (a barrier), so a stage may be built from what the earlier ones left (the
+association rows resolve the fields the definitions made). One run, one set of limits and stop
+rules, one sink, whatever the stage.
 
 A worker records its row in the sink the moment the row ends, in the same step of the event
 loop (`ResultSink.write` is synchronous), so the sink has one writer at a time without a writer
@@ -19,7 +24,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Container, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 import anyio
 import structlog
@@ -30,7 +35,6 @@ from scf_batch.errors import AuthError, ServerRefusing
 from scf_batch.exitcodes import ExitCode
 from scf_batch.models import Outcome as RowOutcome
 from scf_batch.models import RowResult
-from scf_batch.plan.prepare import Prepared
 from scf_batch.run.progress import Progress, Reporter
 from scf_batch.runfolder.results import Tally
 
@@ -43,10 +47,23 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 ChainKey = tuple[str, str]
 
 
-class RowExecutor(Protocol):
-    """Carries out one prepared row and says how it ended."""
+class Row(Protocol):
+    """What the runner knows of a row: its number, and the chain it runs in (None: alone)."""
 
-    async def execute(self, prepared: Prepared) -> RowResult: ...
+    @property
+    def row(self) -> int: ...
+    @property
+    def chain(self) -> ChainKey | None: ...
+
+
+R = TypeVar("R", bound=Row)
+R_contra = TypeVar("R_contra", bound=Row, contravariant=True)
+
+
+class RowExecutor(Protocol[R_contra]):
+    """Carries out one row and says how it ended."""
+
+    async def execute(self, prepared: R_contra) -> RowResult: ...
 
 
 class ResultSink(Protocol):
@@ -83,13 +100,13 @@ class Outcome:
     tally: Tally
 
 
-class Run:
-    """Runs the prepared rows that are not done yet."""
+class Run(Generic[R]):
+    """Runs the rows that are not done yet, stage after stage."""
 
     def __init__(
         self,
-        rows: Iterable[Prepared],
-        executor: RowExecutor,
+        stages: Iterable[Iterable[R]],
+        executor: RowExecutor[R],
         sink: ResultSink,
         limits: Limits,
         *,
@@ -101,7 +118,7 @@ class Run:
         clock: Callable[[], float] = time.monotonic,
         own_signals: bool = True,
     ) -> None:
-        self.rows = rows
+        self.stages = stages
         self.own_signals = own_signals  # False: the caller (a fleet) handles SIGINT/SIGTERM
         self.executor = executor
         self.sink = sink
@@ -121,7 +138,7 @@ class Run:
         self.wrote = 0  # rows of this run that sent a request: what --limit counts
         self.unsettled = 0  # admitted rows not finished yet (each may still write)
         self._settled = anyio.Event()
-        self._chains: dict[ChainKey, deque[Prepared]] = {}
+        self._chains: dict[ChainKey, deque[R]] = {}
         self._slots = anyio.Semaphore(limits.concurrency * PENDING_PER_WORKER)
         self._scope: anyio.CancelScope | None = None
         self._refusals = RefusalStreak(budget=max(limits.concurrency, REFUSAL_BUDGET_ROWS))
@@ -161,7 +178,7 @@ class Run:
 
     async def _pipeline(self) -> None:
         concurrency = self.limits.concurrency
-        work_send, work_recv = anyio.create_memory_object_stream[Prepared](concurrency)
+        work_send, work_recv = anyio.create_memory_object_stream[R](concurrency)
         async with anyio.create_task_group() as tg:
             self._scope = tg.cancel_scope
             tg.start_soon(self._read, work_send)
@@ -187,26 +204,40 @@ class Run:
 
     # -- reader ------------------------------------------------------------------------------
 
-    async def _read(self, work: MemoryObjectSendStream[Prepared]) -> None:
+    async def _read(self, work: MemoryObjectSendStream[R]) -> None:
         limit_s = self.limits.max_duration_s
         deadline = self.started + limit_s if limit_s is not None else math.inf
         async with work:
-            skipped = 0
-            for prepared in self.rows:
-                if prepared.row in self.done:
-                    skipped += 1
-                    if skipped % 1000 == 0:
-                        await anyio.lowlevel.checkpoint()
-                    continue
-                if await self._must_stop_admitting(deadline):
+            for stage in self.stages:
+                if not await self._read_stage(stage, work, deadline):
                     return
-                await self._slots.acquire()  # at most 4 x concurrency rows ahead of the workers
-                if await self._must_stop_admitting(deadline):
-                    self._slots.release()
+                # the barrier: the next stage is built once every row of this one has ended
+                while self.unsettled > 0 and not self.halting:
+                    await self._settled.wait()
+                if self.halting:
                     return
-                self.admitted += 1
-                self.unsettled += 1
-                await self._admit(prepared, work)
+
+    async def _read_stage(
+        self, rows: Iterable[R], work: MemoryObjectSendStream[R], deadline: float
+    ) -> bool:
+        """Admit the stage's rows that are not done; False once the run stops admitting."""
+        skipped = 0
+        for prepared in rows:
+            if prepared.row in self.done:
+                skipped += 1
+                if skipped % 1000 == 0:
+                    await anyio.lowlevel.checkpoint()
+                continue
+            if await self._must_stop_admitting(deadline):
+                return False
+            await self._slots.acquire()  # at most 4 x concurrency rows ahead of the workers
+            if await self._must_stop_admitting(deadline):
+                self._slots.release()
+                return False
+            self.admitted += 1
+            self.unsettled += 1
+            await self._admit(prepared, work)
+        return True
 
     async def _must_stop_admitting(self, deadline: float) -> bool:
         if self.halting:
@@ -227,8 +258,8 @@ class Run:
             return True
         return False
 
-    async def _admit(self, prepared: Prepared, work: MemoryObjectSendStream[Prepared]) -> None:
-        key = _chain_key(prepared)
+    async def _admit(self, prepared: R, work: MemoryObjectSendStream[R]) -> None:
+        key = prepared.chain
         if key is not None:
             chain = self._chains.get(key)
             if chain is not None:
@@ -239,10 +270,10 @@ class Run:
 
     # -- workers -----------------------------------------------------------------------------
 
-    async def _work(self, work: MemoryObjectReceiveStream[Prepared]) -> None:
+    async def _work(self, work: MemoryObjectReceiveStream[R]) -> None:
         async with work:
             while (first := await _next_row(work)) is not None:
-                current: Prepared | None = first
+                current: R | None = first
                 while current is not None:
                     result = await self._process(current)
                     if result is None:
@@ -251,8 +282,8 @@ class Run:
                     self._slots.release()
                     current = self._next_in_chain(current)
 
-    def _next_in_chain(self, prepared: Prepared) -> Prepared | None:
-        key = _chain_key(prepared)
+    def _next_in_chain(self, prepared: R) -> R | None:
+        key = prepared.chain
         if key is None:
             return None
         chain = self._chains[key]
@@ -264,7 +295,7 @@ class Run:
         del self._chains[key]
         return None
 
-    async def _process(self, prepared: Prepared) -> RowResult | None:
+    async def _process(self, prepared: R) -> RowResult | None:
         self.in_flight += 1
         try:
             result = await self.executor.execute(prepared)
@@ -326,13 +357,9 @@ class Run:
         return Outcome(code, self.reason, now - self.started, self.tally)
 
 
-async def _next_row(work: MemoryObjectReceiveStream[Prepared]) -> Prepared | None:
+async def _next_row(work: MemoryObjectReceiveStream[R]) -> R | None:
     """The next row for a worker (None when the reader is done)."""
     try:
         return await work.receive()
     except anyio.EndOfStream:
         return None
-
-
-def _chain_key(prepared: Prepared) -> ChainKey | None:
-    return prepared.resolved.pair if prepared.resolved is not None else None

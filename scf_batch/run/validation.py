@@ -17,6 +17,7 @@ import anyio
 
 from scf_batch.close.credentials import Credentials, read_credentials
 from scf_batch.errors import UsageError
+from scf_batch.job.opsfile import OperationsFile
 from scf_batch.job.spec import JobSpec, load_job
 from scf_batch.options import environment_base_url
 from scf_batch.plan.prepare import Report, survey
@@ -51,8 +52,9 @@ def validate_job(
 def _survey(
     spec: JobSpec, *, online: bool, base_url: str | None, environ: Mapping[str, str], encoding: str
 ) -> Report:
+    operations = OperationsFile(spec.operations, encoding)
     if not online:
-        return survey(spec.operations, None, encoding=encoding)
+        return survey(operations.items(), None, where=operations.where)
     url = base_url or spec.values.get("base_url") or environment_base_url(environ)
     credentials = read_credentials(
         environ, api_key_env=spec.api_key_env, token_env=spec.token_env, base_url=url
@@ -60,7 +62,7 @@ def _survey(
     insecure = bool(spec.values.get("allow_insecure_http"))
     snapshot = anyio.run(_fetch, url, credentials, insecure, backend="asyncio")
     _check_pin(snapshot, spec)
-    return survey(spec.operations, snapshot, encoding=encoding)
+    return survey(operations.items(), snapshot, where=operations.where)
 
 
 def _check_pin(snapshot: Snapshot, spec: JobSpec) -> None:

@@ -69,6 +69,9 @@ class Resume:
     truncated_bytes: int = 0
 
 
+RESTART_WHY = "--restart"  # PassStart.why of a pass that --restart began before its last finished
+
+
 @dataclass(frozen=True, slots=True)
 class PassStart:
     """Which pass a run works on: a new one, or the unfinished one it continues."""
@@ -103,7 +106,7 @@ def begin_pass(
         return PassStart(number, now, continuing=False, archived=archived)
     number = checkpoint.pass_number
     if checkpoint.complete or restart:
-        why = "--restart" if restart and not checkpoint.complete else "the last pass had finished"
+        why = RESTART_WHY if restart and not checkpoint.complete else "the last pass had finished"
         archived = archive_pass(folder, number)
         return PassStart(number + 1, now, continuing=False, archived=archived, why=why)
     previous = checkpoint.fingerprint

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scf_batch.errors import UsageError
-from scf_batch.job.opsfile import fingerprint
+from scf_batch.job.files import fingerprint
 from scf_batch.options import ENCODINGS
 from scf_batch.runfolder import results
 from scf_batch.runfolder.durable import write_json_atomically

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scf_batch.errors import ScfBatchError
-from scf_batch.job import csvrows, jsonlrows, opsfile
+from scf_batch.job import csvrows, files, jsonlrows, opsfile
 from scf_batch.job.rowrules import COLUMNS
 from scf_batch.job.spec import RUN_KEYS, SIMULATOR_KEYS, JobSpec, load_job
 from scf_batch.options import ENCODINGS, build_settings
@@ -48,7 +48,7 @@ def small_caps(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(csvrows, "MAX_BLANK_LINES", 40)
     monkeypatch.setattr(jsonlrows, "MAX_BLANK_LINES", 40)
     monkeypatch.setattr(jsonlrows, "MAX_LINE_BYTES", 300)
-    monkeypatch.setattr(opsfile, "MAX_INFLATED_BYTES", 64 << 10)
+    monkeypatch.setattr(files, "MAX_INFLATED_BYTES", 64 << 10)
 
 
 def bounded(action: Callable[[], object]) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from scf_batch.cli.main import main
 from scf_batch.errors import JobFileError, JobHeaderError, UsageError
-from scf_batch.job import csvrows, jsonlrows, opsfile
+from scf_batch.job import csvrows, files, jsonlrows
 from scf_batch.job.opsfile import check_operations, read_operations
 from scf_batch.job.spec import load_job
 from scf_batch.models import Action, ObjectType, Operation, Ref, RowError
@@ -39,7 +39,7 @@ def test_gzip_inflating_past_the_cap_is_a_job_file_error_naming_the_file(
     tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A small .gz of NULs that inflates past MAX_INFLATED_BYTES stops with a message."""
-    monkeypatch.setattr(opsfile, "MAX_INFLATED_BYTES", 1 << 20)
+    monkeypatch.setattr(files, "MAX_INFLATED_BYTES", 1 << 20)
     path = tmp_path / name
     start = HEADER if name.startswith("ops.csv") else ""
     path.write_bytes(gzip.compress(start.encode() + b"\0" * (3 << 20)))
@@ -54,7 +54,7 @@ def test_gzip_under_the_cap_reads_as_before(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The inflation cap counts bytes: a file under it is read whole."""
-    monkeypatch.setattr(opsfile, "MAX_INFLATED_BYTES", 1 << 20)
+    monkeypatch.setattr(files, "MAX_INFLATED_BYTES", 1 << 20)
     path = write(tmp_path / "ops.csv.gz", HEADER + ROW_1 * 1000)
     assert len(read(path)) == 1000
 

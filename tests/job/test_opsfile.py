@@ -13,7 +13,8 @@ import pytest
 
 from scf_batch.errors import JobFileError, JobHeaderError
 from scf_batch.job.csvrows import UTF8_HINT
-from scf_batch.job.opsfile import check_operations, fingerprint, read_operations
+from scf_batch.job.files import fingerprint
+from scf_batch.job.opsfile import check_operations, read_operations
 from scf_batch.models import Action, ObjectType, Operation, Problem, Ref, RowError
 from tests.jobfiles import (
     ACTITYPE,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from scf_batch.job.opsfile import read_items, read_operations
 from scf_batch.job.order import FieldOrder, is_order, parse_order
 from scf_batch.job.rowrules import RowProblems
 from scf_batch.models import ObjectType, RowError
@@ -68,3 +71,19 @@ def test_bad_order_lines_name_the_key_found_and_expected(
     (problem,) = error.problems
     assert ("jobs/x.jsonl", 3, column) == (problem.path, problem.line, problem.column)
     assert expected in problem.expected
+
+
+def test_the_jsonl_reader_yields_order_lines_as_field_orders(tmp_path: Path) -> None:
+    """An operations file's order line is read as a FieldOrder in its place among the rows; a
+    bad one is that row's RowError; the association reader leaves the order out, not the error."""
+    path = tmp_path / "job.jsonl"
+    lines = [
+        {"action": "ensure", "scf_name": "Industry", "object_type": "lead"},
+        {"define": "order", "object_type": "lead", "fields": ["Industry", "Region"]},
+        {"define": "order", "object_type": "lead"},
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    items = list(read_items(path))
+    assert [type(item).__name__ for item in items] == ["Operation", "FieldOrder", "RowError"]
+    assert items[1] == FieldOrder(2, 2, ObjectType.LEAD, None, ("Industry", "Region"))
+    assert [type(item).__name__ for item in read_operations(path)] == ["Operation", "RowError"]

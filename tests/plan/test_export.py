@@ -7,8 +7,8 @@ from typing import Any
 
 from scf_batch.job.definitions import FieldDefinition
 from scf_batch.job.opsfile import read_items
-from scf_batch.models import Operation
-from scf_batch.plan.export import export_job
+from scf_batch.models import ObjectType, Operation, SchemaField, Target
+from scf_batch.plan.export import add_orders, export_job
 from scf_batch.plan.snapshot import Snapshot
 from tests.jobfiles import write_jsonl
 
@@ -103,3 +103,33 @@ def test_what_has_no_unique_name_is_reported_and_left_out() -> None:
         f'"Roled": role {ROLE} has no unambiguous name; association left out',
     ]
     assert [r.get("scf_name") for r in exported.records] == ["Roled"]
+
+
+def test_each_object_with_two_exported_fields_gets_its_order_line_after_the_rows() -> None:
+    """add_orders: the exported shared fields in the order the object's schema shows them,
+    custom types by name; an object with one exported field, and regular fields, need none."""
+    two = org(
+        field(
+            "cf_1",
+            "Risk",
+            {"object_type": "lead"},
+            {"object_type": "custom_activity_type", "custom_activity_type_id": "actitype_c"},
+        ),
+        field("cf_2", "Tier", {"object_type": "lead"}),
+    )
+    exported = export_job(two)
+    call = Target(ObjectType.CUSTOM_ACTIVITY_TYPE, "actitype_c")
+    schemas = {
+        Target(ObjectType.LEAD): [
+            SchemaField("lcf_x", "Lead Source", is_shared=False),
+            SchemaField("cf_2", "Tier", is_shared=True),
+            SchemaField("cf_1", "Risk", is_shared=True),
+        ],
+        call: [SchemaField("cf_1", "Risk", is_shared=True)],
+    }
+    add_orders(exported, schemas)
+    assert list(exported.targets) == [Target(ObjectType.LEAD), call]
+    assert (exported.orders, exported.records[-1]) == (
+        1,
+        {"define": "order", "object_type": "lead", "fields": ["Tier", "Risk"]},
+    )

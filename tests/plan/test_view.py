@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from scf_batch.job.opsfile import OperationsFile
 from scf_batch.plan.prepare import prepare
 from scf_batch.plan.snapshot import Snapshot
 from scf_batch.plan.view import plan_line, plan_record
@@ -15,7 +16,8 @@ ME = {"organizations": [{"id": "orga_1", "name": "Org"}]}
 
 def lines(path: Path) -> list[str]:
     snapshot = Snapshot.from_lists(ME, [], [], [], [])
-    found = [plan_line(prepared, snapshot) for prepared in prepare(path, snapshot)]
+    rows = prepare(OperationsFile(path).items(), snapshot, where=str(path))
+    found = [plan_line(prepared, snapshot) for prepared in rows]
     return [line for line in found if line is not None]
 
 
@@ -32,7 +34,8 @@ def test_rows_naming_a_field_the_job_creates_show_its_name_not_a_placeholder(
     )
     assert lines(job)[1] == '+ ensure "Churn Risk" (new) → lead (not required)'
     snapshot = Snapshot.from_lists(ME, [], [], [], [])
-    records = [plan_record(prepared, snapshot) for prepared in prepare(job, snapshot)]
+    rows = prepare(OperationsFile(job).items(), snapshot, where=str(job))
+    records = [plan_record(prepared, snapshot) for prepared in rows]
     assert records[1]["scf_name"] == "Churn Risk"
 
 

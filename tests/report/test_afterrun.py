@@ -13,7 +13,8 @@ import pytest
 
 from scf_batch.errors import UsageError
 from scf_batch.exitcodes import ExitCode
-from scf_batch.job.opsfile import fingerprint, read_operations
+from scf_batch.job.files import fingerprint
+from scf_batch.job.opsfile import read_operations
 from scf_batch.job.rawrows import open_raw
 from scf_batch.models import Operation, Outcome, RowError, Status
 from scf_batch.report.passreport import load_report

@@ -31,13 +31,15 @@ from scf_batch.models import (
     Ref,
     ResolvedOperation,
     RowResult,
+    SchemaField,
     Status,
     Target,
 )
 from scf_batch.plan.prepare import Prepared
 from scf_batch.plan.snapshot import Snapshot
-from scf_batch.plan.steps import plan_step
-from scf_batch.run.executor import REMOVED_MEANWHILE, PairExecutor, StepRunner, Verdict
+from scf_batch.plan.steps import Step, plan_step
+from scf_batch.run.executor import Executor
+from scf_batch.run.pairs import REMOVED_MEANWHILE, PairVerdict, carry_out_pair
 from scf_batch.runfolder.results import result_to_dict
 
 pytestmark = pytest.mark.anyio
@@ -65,6 +67,22 @@ class FakeApi:
                 apply()
             raise error
         return apply()
+
+    # the field calls of the executor's API: no association row makes them
+    async def list_all(self, path: str) -> list[dict[str, Any]]:
+        raise AssertionError(f"an association row read {path}")
+
+    async def create_field(self, body: dict[str, Any]) -> dict[str, Any]:
+        raise AssertionError("an association row created a field")
+
+    async def update_field(self, scf_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        raise AssertionError("an association row updated a field")
+
+    async def get_schema(self, target: Target) -> list[SchemaField]:
+        raise AssertionError("an association row read a schema")
+
+    async def put_schema(self, target: Target, field_ids: list[str]) -> None:
+        raise AssertionError("an association row wrote a schema")
 
     async def get_association(self, scf_id: str, target: Target) -> dict[str, Any] | None:
         self.calls.append("GET")
@@ -145,6 +163,19 @@ async def no_sleep(_: float) -> None:
     return None
 
 
+class StepRunner:
+    """One row's pair carried out under one row's Attempts."""
+
+    def __init__(self, api: FakeApi, attempts: Attempts) -> None:
+        self.api = api
+        self.attempts = attempts
+
+    async def carry_out(
+        self, rop: ResolvedOperation, step: Step, before: Association | None
+    ) -> PairVerdict:
+        return await carry_out_pair(self.api, self.attempts, rop, step, before)
+
+
 def runner(api: FakeApi, *, max_retries: int = 3) -> StepRunner:
     attempts = Attempts(RetryPolicy(max_retries=max_retries), sleep=no_sleep, rand=lambda: 0.5)
     return StepRunner(api, attempts)
@@ -162,7 +193,7 @@ def believed(api: FakeApi, rop: ResolvedOperation) -> Association | None:
 
 async def perform(
     api: FakeApi, rop: ResolvedOperation, *, before: object = FRESH, r: StepRunner | None = None
-) -> Verdict:
+) -> PairVerdict:
     """Plan against `before` (what the snapshot said) and carry the step out."""
     state = believed(api, rop) if before is FRESH else before
     assert state is None or isinstance(state, Association)
@@ -502,8 +533,8 @@ async def test_a_pair_that_keeps_changing_under_the_row_gives_up() -> None:
     assert api.calls.count("POST") + api.calls.count("PUT") <= 5
 
 
-def executor_for(api: FakeApi, *, resuming: bool = False) -> PairExecutor:
-    """A PairExecutor over a snapshot that knows FIELD and ACTIVITY's type, and no association."""
+def executor_for(api: FakeApi, *, resuming: bool = False) -> Executor:
+    """An Executor over a snapshot that knows FIELD and ACTIVITY's type, and no association."""
     snapshot = Snapshot.from_lists(
         None,
         [{"id": FIELD, "name": "F", "associations": []}],
@@ -511,7 +542,7 @@ def executor_for(api: FakeApi, *, resuming: bool = False) -> PairExecutor:
         [{"id": ACTIVITY.type_id, "name": "Call"}],
         [],
     )
-    return PairExecutor(api, snapshot, RetryPolicy(max_retries=0), resuming=resuming)
+    return Executor(api, snapshot, RetryPolicy(max_retries=0), resuming=resuming)
 
 
 def prepared(rop: ResolvedOperation, row: int) -> Prepared:

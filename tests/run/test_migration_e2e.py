@@ -1,5 +1,6 @@
 """The migration of the issue, end to end with real processes: export the simulator's source org,
-validate and plan against the target, run, compare the two orgs by name, rerun with no write."""
+validate and plan against the target, run, compare the two orgs by name (field order included),
+rerun with no write."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from tests.simproc import SimProcess, sim_process
 SOURCE_KEY = "api_source_key_1"
 TARGET_KEY = "api_target_key_1"
 SNAPSHOT_READS = 5  # me/, role/, custom_activity/, custom_object_type/, custom_field/shared/
+ORDERED_OBJECTS = 10  # the source's objects with two or more shared fields: one order line each
+REORDERED = 9  # of them, those whose order the target lacks (one PUT each)
 
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -58,6 +61,21 @@ def by_name(org: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def schema_orders(org: dict[str, Any], *, shared: bool) -> dict[str, list[str]]:
+    """Each object's shared (or regular) fields in display order, by name (custom types by name),
+    for the objects that have any."""
+    fields = {f["id"]: f["name"] for f in org["shared_custom_fields"]}
+    types = {t["id"]: t["name"] for t in org["custom_activity_types"] + org["custom_object_types"]}
+    orders: dict[str, list[str]] = {}
+    for schema in org["custom_field_schemas"]:
+        kind, _, type_id = schema["object_type"].partition("/")
+        key = f"{kind}/{types.get(type_id, type_id)}" if type_id else kind
+        names = [fields.get(i, i) for i in schema["fields"] if (i in fields) is shared]
+        if names:
+            orders[key] = names
+    return orders
+
+
 def org_named(sim: SimProcess, name: str) -> dict[str, Any]:
     return next(org for org in sim.state()["orgs"] if org["name"] == name)
 
@@ -71,7 +89,8 @@ def test_export_then_replay_makes_the_target_equal_the_source_and_a_rerun_writes
     tmp_path: Path,
 ) -> None:
     """export (source key in its own env var) -> validate --online -> plan -> run on the target:
-    the target's fields and associations equal the source's by name; a rerun sends no write."""
+    the target's fields, associations and shared-field order equal the source's by name, its
+    regular fields keep their order; a rerun sends no write."""
     job = tmp_path / "migration.jsonl"
     with sim_process("--rate-limit", "20") as sim:
         base = ["--base-url", sim.base_url]
@@ -102,6 +121,7 @@ def test_export_then_replay_makes_the_target_equal_the_source_and_a_rerun_writes
             '+ field "Onboarding Owner" (user)',
         ]
         assert sum(line.startswith("+ ensure") for line in lines) == 48
+        regular_before = schema_orders(org_named(sim, "Acme Target"), shared=False)
         sim.reset()  # count the run's requests alone
         run = run_cli(job, sim.base_url, tmp_path / "run", "--rate", "20")
         assert run.returncode == 0, run.stderr
@@ -109,17 +129,24 @@ def test_export_then_replay_makes_the_target_equal_the_source_and_a_rerun_writes
             "POST custom_field/shared/": 3,
             "PUT custom_field/shared/{scf_id}/": 2,
             "POST custom_field/shared/{scf_id}/association/": 48,
+            "PUT custom_field_schema/{object_type}/": REORDERED,
         }
-        assert sim.stats()["total"] == SNAPSHOT_READS + 53  # nothing but the snapshot and writes
-        assert by_name(org_named(sim, "Acme Target")) == by_name(org_named(sim, "Acme Source"))
-        assert sorted(r["row"] for r in results(tmp_path / "run")) == list(range(1, 74))
+        # nothing but the snapshot, the writes, each order row's read, and the read back of a PUT
+        assert sim.stats()["total"] == SNAPSHOT_READS + 53 + ORDERED_OBJECTS + 2 * REORDERED
+        target, source = org_named(sim, "Acme Target"), org_named(sim, "Acme Source")
+        assert by_name(target) == by_name(source)
+        assert schema_orders(target, shared=True) == schema_orders(source, shared=True)
+        assert schema_orders(target, shared=False) == regular_before
+        rows = 73 + ORDERED_OBJECTS
+        assert sorted(r["row"] for r in results(tmp_path / "run")) == list(range(1, rows + 1))
         sim.reset()
         first = run_cli(job, sim.base_url, tmp_path / "again")
         assert first.returncode == 0, first.stderr
         before = sim.stats()["total"]
         rerun = run_cli(job, sim.base_url, tmp_path / "again")
         assert rerun.returncode == 0, rerun.stderr
-        assert sim.stats()["total"] - before == SNAPSHOT_READS
+        # the snapshot, and each order row's read of its object's schema: no write
+        assert sim.stats()["total"] - before == SNAPSHOT_READS + ORDERED_OBJECTS
         assert {r["outcome"] for r in results(tmp_path / "again")} == {"unchanged"}
 
 
@@ -135,4 +162,5 @@ def test_exported_file_names_everything_by_name(tmp_path: Path) -> None:
     assert re.findall(r"\b(?:cf|role|actitype|cotype|orga)_[0-9A-Za-z]{20,}", text) == []
     records = [json.loads(line) for line in text.splitlines()]
     assert [r.get("define") for r in records[:25]] == ["field"] * 25
-    assert {r["action"] for r in records[25:]} == {"ensure"}
+    assert {r["action"] for r in records[25:73]} == {"ensure"}
+    assert [r.get("define") for r in records[73:]] == ["order"] * ORDERED_OBJECTS

@@ -1,5 +1,6 @@
-"""Order rows carried out against the simulator: the target's shared fields take the source's
-order with regular fields in place, one result line each, and a rerun sends no write."""
+"""Order rows carried out by the run's executor against the simulator: the target's shared
+fields take the source's order with regular fields in place, one result line each, and a rerun
+sends no write."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from scf_batch.close.client import CloseClient, open_client
 from scf_batch.close.credentials import Credentials
 from scf_batch.close.retry import RetryPolicy
 from scf_batch.job.order import FieldOrder
-from scf_batch.models import ObjectType, Outcome, SchemaField, Status, Target
-from scf_batch.run.order import OrderExecutor
+from scf_batch.models import ObjectType, Outcome, RowResult, SchemaField, Status, Target
+from scf_batch.plan.prepare import Prepared
+from scf_batch.plan.snapshot import Snapshot
+from scf_batch.run.executor import Executor
 from scf_batch.sim import SimConfig, create_app
 from scf_batch.sim.app import SIM
 from scf_batch.sim.seedgen import build_seed
@@ -53,6 +56,17 @@ def order_of(schema: list[SchemaField]) -> list[str]:
     return [f.name for f in schema]
 
 
+def executor_for(client: CloseClient) -> Executor:
+    """The run's executor, over a snapshot order rows do not need."""
+    return Executor(client, Snapshot.from_lists(None, [], [], [], []), POLICY, resuming=False)
+
+
+async def execute(executor: Executor, order: FieldOrder, target: Target) -> RowResult:
+    """The order row's result line; `target` is its object with the custom type resolved."""
+    row = Prepared(order.row, order.line, order.key, order=order, order_target=target)
+    return await executor.execute(row)
+
+
 def writes(sim: Simulator) -> int:
     """Writes the simulator applied to schemas."""
     counts: dict[str, Any] = sim.stats.writes_applied
@@ -65,13 +79,14 @@ async def test_an_order_row_brings_the_source_order_and_a_rerun_sends_nothing() 
     wanted = ["Pain Points", "Industry", "Health Score", "Account Owner"]
     async with target_client() as (client, sim):
         await associate(client, ["Account Owner", "Industry", "Health Score", "Pain Points"])
-        executor = OrderExecutor(client, POLICY, org_id=TARGET["id"])
+        executor = executor_for(client)
         row = FieldOrder(1, 1, ObjectType.LEAD, None, tuple(wanted))
-        first = await executor.execute(row, LEAD)
+        first = await execute(executor, row, LEAD)
         after = await client.get_schema(LEAD)
-        again = await executor.execute(row, LEAD)
+        again = await execute(executor, row, LEAD)
     assert ["Lead Source", "Region", *wanted] == order_of(after)
     assert (Status.OK, Outcome.UPDATED, 3) == (first.status, first.outcome, first.requests)
+    assert ("order", "lead", "lead") == (first.action, first.object_type, first.target)
     assert (Status.OK, Outcome.UNCHANGED, 1) == (again.status, again.outcome, again.requests)
     assert 1 == writes(sim)
 
@@ -79,9 +94,9 @@ async def test_an_order_row_brings_the_source_order_and_a_rerun_sends_nothing() 
 async def test_an_unknown_custom_type_is_a_failed_row_not_a_crash() -> None:
     """A schema 404 (the custom type is gone) ends the row failed, not_found, with the message."""
     async with target_client() as (client, _):
-        executor = OrderExecutor(client, POLICY, org_id=TARGET["id"])
         row = FieldOrder(4, 5, ObjectType.CUSTOM_OBJECT_TYPE, "Gone", ("Plan",))
-        result = await executor.execute(row, Target(ObjectType.CUSTOM_OBJECT_TYPE, "cotype_x"))
+        target = Target(ObjectType.CUSTOM_OBJECT_TYPE, "cotype_x")
+        result = await execute(executor_for(client), row, target)
     assert (Status.FAILED, Outcome.NOT_FOUND, 404) == (
         result.status,
         result.outcome,

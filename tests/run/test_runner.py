@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import anyio
@@ -103,9 +103,9 @@ def run_of(
     *,
     done: Collection[int] = (),
     **limits: int,
-) -> Run:
+) -> Run[Prepared]:
     return Run(
-        rows,
+        [rows],
         executor,
         sink,
         Limits(concurrency=limits.pop("concurrency", 4), **limits),
@@ -229,7 +229,7 @@ async def test_memory_of_admitted_rows_is_bounded_by_concurrency(tmp_path: Path)
     rows = (row(n, f"cf_{n:043d}") for n in range(1, 400))
     sink = RecordingSink()
     run = Run(
-        rows,
+        [rows],
         Watching(),
         sink,
         Limits(concurrency=2),
@@ -266,3 +266,54 @@ async def test_rows_that_all_give_up_on_429s_stop_the_run_with_exit_5() -> None:
     assert ended.exit_code == ExitCode.REFUSING
     assert "429 to every attempt of the last 5 rows" in (ended.reason or "")
     assert len(executor.started) == 5
+
+
+async def test_a_stage_is_built_once_every_row_of_the_stage_before_has_ended() -> None:
+    """Stages run one after the other: the second is asked for only when the first's rows are
+    all recorded, so it may be built from what they left."""
+    sink = RecordingSink()
+    seen_when_built: list[int] = []
+
+    def stages() -> Iterator[list[Prepared]]:
+        yield [row(n, f"cf_{n:043d}") for n in range(1, 6)]
+        seen_when_built.append(len(sink.results))
+        yield [row(n, f"cf_{n:043d}") for n in range(6, 9)]
+
+    run = Run(
+        stages(),
+        FakeExecutor(),
+        sink,
+        Limits(concurrency=4),
+        total_rows=8,
+        done=set(),
+        tally=Tally(),
+        counters=Counters(),
+        reporter=QuietReporter(),
+    )
+    ended = await run.execute()
+    assert (ended.exit_code, seen_when_built) == (ExitCode.OK, [5])
+    assert sorted(r.row for r in sink.results[:5]) == [1, 2, 3, 4, 5]
+
+
+async def test_a_run_stopped_in_a_stage_never_builds_the_next() -> None:
+    """A stop rule met in the first stage (--max-errors) leaves the later stages unread."""
+    built: list[str] = []
+
+    def stages() -> Iterator[list[Prepared]]:
+        yield [row(1, FIELD_1), row(2, FIELD_2)]
+        built.append("second")
+        yield [row(3, FIELD_1)]
+
+    run = Run(
+        stages(),
+        FakeExecutor(fail={1, 2}),
+        RecordingSink(),
+        Limits(concurrency=1, max_errors=2),
+        total_rows=3,
+        done=set(),
+        tally=Tally(),
+        counters=Counters(),
+        reporter=QuietReporter(),
+    )
+    ended = await run.execute()
+    assert (ended.exit_code, built) == (ExitCode.REFUSING, [])

@@ -1,5 +1,6 @@
-"""Carrying out a definition: a create whose fate is unknown is confirmed by reading the field
-list by name before it is sent again, so a field is never created twice."""
+"""Carrying out a definition row through the run's executor: a create whose fate is unknown is
+confirmed by reading the field list by name before it is sent again, so a field is never created
+twice; the field as it now is extends the snapshot the association rows run against."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import pytest
 from scf_batch.close.retry import RetryPolicy
 from scf_batch.errors import ApiError, NetworkError
 from scf_batch.job.definitions import FieldDefinition
-from scf_batch.plan.fields import FieldPlanner
+from scf_batch.models import RowResult, SchemaField, Target
+from scf_batch.plan.fields import FieldPlanner, fields_by_id
+from scf_batch.plan.prepare import Prepared
 from scf_batch.plan.snapshot import Snapshot
-from scf_batch.run.fieldexec import FieldExecutor
+from scf_batch.run.executor import Executor
 
 pytestmark = pytest.mark.anyio
 POLICY = RetryPolicy(max_retries=3, base_delay_s=0.0, max_delay_s=0.0)
@@ -50,15 +53,40 @@ class FakeOrg:
         self.fields[scf_id].update(body)
         return dict(self.fields[scf_id])
 
+    # the association calls of the executor's API: no definition row makes them
+    async def get_association(self, scf_id: str, target: Target) -> dict[str, Any] | None:
+        raise AssertionError("a definition row read an association")
+
+    async def create_association(self, scf_id: str, body: dict[str, Any]) -> object:
+        raise AssertionError("a definition row created an association")
+
+    async def update_association(self, scf_id: str, target: Target, body: dict[str, Any]) -> object:
+        raise AssertionError("a definition row updated an association")
+
+    async def delete_association(self, scf_id: str, target: Target) -> None:
+        raise AssertionError("a definition row deleted an association")
+
+    async def get_field(self, scf_id: str) -> dict[str, Any] | None:
+        raise AssertionError("a definition row read one field")
+
+    async def get_schema(self, target: Target) -> list[SchemaField]:
+        raise AssertionError("a definition row read a schema")
+
+    async def put_schema(self, target: Target, field_ids: list[str]) -> None:
+        raise AssertionError("a definition row wrote a schema")
+
 
 RISK = FieldDefinition(1, 1, "Risk", "choices", ("Low", "High"))
 
 
-async def run(org: FakeOrg, before: FakeOrg | None = None) -> tuple[Any, Any]:
+async def run(org: FakeOrg, before: FakeOrg | None = None) -> tuple[RowResult, Any]:
+    """The definition's result line, and the field in the snapshot the association rows get."""
     snapshot = Snapshot.from_lists(None, list((before or org).fields.values()), [], [], [])
     planned = FieldPlanner(snapshot).plan(RISK, "j.jsonl")
-    executor = FieldExecutor(org, {}, POLICY, org_id=None)
-    return await executor.execute(planned)
+    executor = Executor(org, snapshot, POLICY, resuming=False)
+    result = await executor.execute(Prepared(1, 1, None, definition=RISK, field_plan=planned))
+    fields = fields_by_id(executor.settle_definitions())
+    return result, fields.get(result.scf_id or "")
 
 
 async def test_a_create_that_landed_without_an_answer_is_not_sent_again() -> None:
