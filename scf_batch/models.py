@@ -13,6 +13,26 @@ class Action(StrEnum):
     ENSURE = "ensure"
 
 
+class UndoLabel(StrEnum):
+    """What undoing one change of a pass gives back (the `undo` key of an undo job's lines)."""
+
+    REVERSIBLE = "reversible"  # the settings come back as they were
+    LOSSY = "lossy"  # undoing it deletes the values people entered since the pass
+    IRREVERSIBLE = "irreversible"  # the settings come back, not the values the pass deleted
+
+    @property
+    def why(self) -> str:
+        """What the label means, as `plan` shows it beside the step."""
+        return UNDO_WHY[self]
+
+
+UNDO_WHY = {
+    UndoLabel.REVERSIBLE: "reversible",
+    UndoLabel.LOSSY: "lossy: deletes the values entered since the pass",
+    UndoLabel.IRREVERSIBLE: "irreversible: the values the pass deleted are gone",
+}
+
+
 class ObjectType(StrEnum):
     LEAD = "lead"
     CONTACT = "contact"
@@ -83,6 +103,7 @@ class Operation:
     required: bool | None = None
     editable_with_roles: tuple[str, ...] | None = None
     key: str | None = None
+    undo: UndoLabel | None = None  # the label an undo job gives the row; not planned on
 
 
 @dataclass(frozen=True, slots=True)

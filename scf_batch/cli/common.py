@@ -18,6 +18,17 @@ if TYPE_CHECKING:
     from scf_batch.options import RunSettings
     from scf_batch.report.summary import RunReport
 
+# what `retry`, `report` and `undo` take: which pass, and where its input went
+PASS_OPTION = click.option(
+    "--pass", "number", type=click.IntRange(1), help="a pass of the history [default: the last]"
+)
+INPUT_OPTION = click.option(
+    "--input",
+    "given",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="the pass's operations file, when it moved [default: as the checkpoint records]",
+)
+
 SHOWN_FAILED_ROWS = 50  # the summary event names at most this many failed rows
 
 

@@ -38,6 +38,7 @@ COMMANDS = {
     ),
     "report": Entry("scf_batch.cli.passes:report_command", "Show the summary of a pass in RUN."),
     "retry": Entry("scf_batch.cli.passes:retry_command", "Write the rows of a pass not ok."),
+    "undo": Entry("scf_batch.cli.undo:undo_command", "Write the job that undoes a pass of RUN."),
     "export": Entry("scf_batch.cli.export:export_command", "Write an org's associations as a job."),
     "demo": Entry("scf_batch.cli.demo:demo_command", "Run the demo job against the simulator."),
     "sim": Entry("scf_batch.sim.command:sim_command", "Run the Close simulator until Ctrl-C."),

@@ -6,22 +6,11 @@ from pathlib import Path
 
 import click
 
-from scf_batch.cli.common import guarded
+from scf_batch.cli.common import INPUT_OPTION, PASS_OPTION, guarded
 from scf_batch.errors import UsageError
 from scf_batch.exitcodes import ExitCode
 from scf_batch.models import Outcome
 from scf_batch.report.retryfile import NOT_OK
-
-# what `retry` and `report` both take: which pass, and where its input went
-PASS_OPTION = click.option(
-    "--pass", "number", type=click.IntRange(1), help="a pass of the history [default: the last]"
-)
-INPUT_OPTION = click.option(
-    "--input",
-    "given",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="the pass's operations file, when it moved [default: as the checkpoint records]",
-)
 
 
 @click.command("retry")

@@ -81,6 +81,7 @@ GROUP_LIST_FIELDS = "GET custom_field/shared/"
 GROUP_GET_FIELD = "GET custom_field/shared/{id}/"
 GROUP_CREATE_FIELD = "POST custom_field/shared/"
 GROUP_UPDATE_FIELD = "PUT custom_field/shared/{id}/"
+GROUP_DELETE_FIELD = "DELETE custom_field/shared/{id}/"
 GROUP_CREATE_ASSOCIATION = "POST custom_field/shared/{scf_id}/association/"
 GROUP_GET_ASSOCIATION = "GET custom_field/shared/{scf_id}/association/{object_type}/"
 GROUP_UPDATE_ASSOCIATION = "PUT custom_field/shared/{scf_id}/association/{object_type}/"
@@ -321,6 +322,11 @@ class CloseClient:
         path = f"custom_field/shared/{_segment(scf_id)}/"
         resp = await self.request("PUT", path, group=GROUP_UPDATE_FIELD, json=body)
         return _object(resp, f"PUT {path}")
+
+    async def delete_field(self, scf_id: str) -> None:
+        """DELETE a shared custom field, its associations and every value stored in it."""
+        path = f"custom_field/shared/{_segment(scf_id)}/"
+        await self.request("DELETE", path, group=GROUP_DELETE_FIELD)
 
     async def get_association(self, scf_id: str, target: Target) -> dict[str, Any] | None:
         """The field's association with the target, or None when Close answers 404."""

@@ -12,11 +12,18 @@ problems. Only JSONL carries definitions: choices are a list, which a CSV cell h
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from scf_batch.job.rowrules import MAX_VALUE_CHARS, RowProblems, is_unicode, suggesting
-from scf_batch.models import RowError
+from scf_batch.job.rowrules import (
+    MAX_VALUE_CHARS,
+    UNDO_KEY,
+    RowProblems,
+    is_unicode,
+    suggesting,
+    undo_label,
+)
+from scf_batch.models import RowError, UndoLabel
 from scf_batch.text import show
 
 DEFINE_KEY = "define"
@@ -45,7 +52,11 @@ DEFINITION_KEYS = (
     REFERENCE_COLUMN,
     "remove_missing_choices",
     "key",
+    "delete",
+    UNDO_KEY,
 )
+# what a line that deletes its field may hold besides `"delete": true`
+DELETE_KEYS = frozenset({DEFINE_KEY, "scf_name", "type", "key", "delete", UNDO_KEY})
 MAX_CHOICES = 1000
 MAX_DESCRIPTION_CHARS = 10_000
 ONE_OF_KEYS = "one of " + ", ".join(DEFINITION_KEYS)
@@ -70,6 +81,11 @@ class FieldDefinition:
     referenced_type: str | None = None
     remove_missing_choices: bool = False
     key: str | None = None
+    delete: bool = False  # the field is deleted, with every value stored in it
+    undo: UndoLabel | None = None  # the label an undo job gives the line; not planned on
+
+    def _labelled(self, label: UndoLabel | None) -> FieldDefinition:
+        return self if label is None else replace(self, undo=label)
 
 
 def is_definition(obj: Mapping[str, Any]) -> bool:
@@ -88,6 +104,9 @@ def parse_definition(
     if obj.get(DEFINE_KEY) != DEFINE_FIELD:
         bad.add(DEFINE_KEY, show(obj.get(DEFINE_KEY)), f'"{DEFINE_FIELD}"')
     name = _text(obj, "scf_name", bad, needed="the field's name")
+    label = undo_label(obj.get(UNDO_KEY), bad)
+    if _flag(obj, "delete", bad):
+        return _deletion(row, obj, name, label, bad)
     ftype = _field_type(obj.get("type"), bad)
     key = _key(obj.get("key"), bad)
     multiple = _flag(obj, "accepts_multiple_values", bad)
@@ -103,7 +122,23 @@ def parse_definition(
         return RowError(row, bad.line, tuple(bad.problems), key)
     return FieldDefinition(
         row, bad.line, name, ftype, choices, multiple, description, referenced, remove, key
-    )
+    )._labelled(label)
+
+
+def _deletion(
+    row: int, obj: Mapping[str, Any], name: str | None, label: UndoLabel | None, bad: RowProblems
+) -> FieldDefinition | RowError:
+    """`{"define": "field", "scf_name": ..., "delete": true}`: the field's name, nothing to set."""
+    for column in obj:
+        if column not in DELETE_KEYS and column in DEFINITION_KEYS:
+            bad.add(column, show(obj[column]), "nothing on a line that deletes its field")
+    ftype = obj.get("type")
+    if ftype is not None:
+        ftype = _field_type(ftype, bad)
+    key = _key(obj.get("key"), bad)
+    if bad.problems or name is None:
+        return RowError(row, bad.line, tuple(bad.problems), key)
+    return FieldDefinition(row, bad.line, name, ftype or "", key=key, delete=True, undo=label)
 
 
 def _text(obj: Mapping[str, Any], column: str, bad: RowProblems, *, needed: str) -> str | None:

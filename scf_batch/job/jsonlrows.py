@@ -9,6 +9,7 @@ import io
 import json
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from scf_batch.errors import JobFileError
@@ -18,11 +19,13 @@ from scf_batch.job.rowrules import (
     MAX_VALUE_CHARS,
     ONE_OF_COLUMNS,
     TEXT_COLUMNS,
+    UNDO_KEY,
     RowProblems,
     assemble,
     checked_roles,
     is_unicode,
     suggesting,
+    undo_label,
 )
 from scf_batch.models import Operation, RowError
 from scf_batch.text import show
@@ -100,7 +103,10 @@ def jsonl_row(row: int, obj: dict[str, Any], bad: RowProblems) -> Operation | Ro
     texts: dict[str | None, str | None] = {}
     required: bool | None = None
     roles: tuple[str, ...] | None = None
+    label = undo_label(obj.get(UNDO_KEY), bad)
     for name, value in obj.items():
+        if name == UNDO_KEY:
+            continue
         if name in TEXT_COLUMNS:
             texts[name] = _json_text(name, value, bad)
         elif name == "required":
@@ -112,7 +118,8 @@ def jsonl_row(row: int, obj: dict[str, Any], bad: RowProblems) -> Operation | Ro
             roles = _json_roles(value, bad)
         else:
             bad.add(show(name), "an unknown key", suggesting(ONE_OF_COLUMNS, name, COLUMNS))
-    return assemble(row, texts, required, roles, bad)
+    made = assemble(row, texts, required, roles, bad)
+    return made if label is None or isinstance(made, RowError) else replace(made, undo=label)
 
 
 def _json_text(name: str, value: object, bad: RowProblems) -> str | None:

@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 
-from scf_batch.models import Action, ObjectType, Operation, Problem, Ref, RowError
+from scf_batch.models import Action, ObjectType, Operation, Problem, Ref, RowError, UndoLabel
 from scf_batch.text import did_you_mean, show
 
 TEXT_COLUMNS = (
@@ -64,6 +64,9 @@ CSV_BOOLEANS = {
 ONE_OF_ACTIONS = "one of " + ", ".join(ACTIONS) + " (empty = associate)"
 ONE_OF_OBJECT_TYPES = "one of " + ", ".join(OBJECT_TYPES)
 ONE_OF_COLUMNS = "one of " + ", ".join(COLUMNS)
+# the label `scf-batch undo` gives each line of the job it writes: shown by `plan`, not planned on
+UNDO_KEY = "undo"
+ONE_OF_UNDO_LABELS = "one of " + ", ".join(UndoLabel) + " or nothing"
 SCF_ID_SHAPE = "cf_ and 43 letters or digits (older ids: e.g. lcf_...)"
 ROLE_SHAPE = "role_ and 22 letters or digits"
 
@@ -111,6 +114,16 @@ def role_problem(roles: tuple[str, ...]) -> tuple[str, str] | None:
             return show(entry), ROLE_SHAPE
         if not is_unicode(entry):
             return show(entry), "valid UTF-8 text"
+    return None
+
+
+def undo_label(value: object, bad: RowProblems) -> UndoLabel | None:
+    """The line's `undo` label (None when it has none), or None after reporting a wrong one."""
+    if value is None:
+        return None
+    if isinstance(value, str) and value in {label.value for label in UndoLabel}:
+        return UndoLabel(value)
+    bad.add(UNDO_KEY, show(value), ONE_OF_UNDO_LABELS)
     return None
 
 

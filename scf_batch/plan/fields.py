@@ -7,6 +7,7 @@
 | custom_object, other ref| fail: conflict (the referenced type cannot change)              |
 | same type, differences  | update description / multiplicity / choices                     |
 | same type, as defined   | nothing: unchanged                                              |
+| any, `"delete": true`   | delete (none with that name: nothing, unchanged)                |
 
 Choices the org's field has and the definition lacks are kept (appended after the defined
 ones) and reported, unless the definition sets `remove_missing_choices`.
@@ -81,6 +82,8 @@ def resolve_definition(
 def plan_field(resolved: ResolvedDefinition, current: Mapping[str, Any] | None) -> FieldStep:
     """The one step that brings the org's field (`current`, None: missing) in line."""
     definition = resolved.definition
+    if definition.delete:
+        return _deletion(current)
     if current is None:
         return FieldStep(StepKind.CREATE, Outcome.CREATED, create_body(resolved))
     if current.get("type") != definition.type:
@@ -99,6 +102,13 @@ def plan_field(resolved: ResolvedDefinition, current: Mapping[str, Any] | None) 
         return FieldStep(StepKind.NOTHING, Outcome.UNCHANGED, kept_choices=kept)
     body = {name: after for name, _, after in changes}
     return FieldStep(StepKind.UPDATE, Outcome.UPDATED, body, changes, kept)
+
+
+def _deletion(current: Mapping[str, Any] | None) -> FieldStep:
+    """Delete the field; nothing to do when there is none of the name."""
+    if current is None:
+        return FieldStep(StepKind.NOTHING, Outcome.UNCHANGED)
+    return FieldStep(StepKind.DELETE, Outcome.DELETED)
 
 
 def create_body(resolved: ResolvedDefinition) -> dict[str, Any]:

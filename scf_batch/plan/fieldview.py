@@ -4,6 +4,7 @@
 + field "Parent Contract" (custom_object → "Contract")
 ~ field "Industry": choices [SaaS, Retail] → [SaaS, Retail, Finance]
 ~ field "Plan": description … ; keeps choices the definition lacks: Legacy
+- field "Tier"   DELETES the field and every value stored in it
 ! line 3: field "Seats": the org's field is of type text, ...
 """
 
@@ -11,20 +12,35 @@ from __future__ import annotations
 
 from typing import Any
 
+from scf_batch.models import UndoLabel
 from scf_batch.plan.fields import PlannedField
 from scf_batch.plan.steps import StepKind, describe_changes
 
 SIGNS = {
     StepKind.CREATE: "+",
     StepKind.UPDATE: "~",
+    StepKind.DELETE: "-",
     StepKind.NOTHING: "=",
     StepKind.FAIL: "!",
 }
 
 
+FIELD_DELETE_WARNING = "DELETES the field and every value stored in it"
+
+
 def field_line(planned: PlannedField, *, everything: bool = False) -> str | None:
-    """The definition's plan line; None when it changes nothing and keeps nothing (unless
-    `everything`)."""
+    """The definition's plan line, with an undo job's label; None when it changes nothing and
+    keeps nothing (unless `everything`)."""
+    line = _field_line(planned, everything=everything)
+    return None if line is None else line + undo_tail(planned.definition.undo)
+
+
+def undo_tail(label: UndoLabel | None) -> str:
+    """`   [irreversible: the values the pass deleted are gone]` on a line of an undo job."""
+    return "" if label is None else f"   [{label.why}]"
+
+
+def _field_line(planned: PlannedField, *, everything: bool) -> str | None:
     step, definition = planned.step, planned.definition
     if step is None:
         return None
@@ -32,8 +48,8 @@ def field_line(planned: PlannedField, *, everything: bool = False) -> str | None
     kept = ""
     if step.kept_choices:
         kept = "; keeps choices the definition lacks: " + ", ".join(step.kept_choices)
-    if step.kind is StepKind.CREATE:
-        return f"+ {name} ({describe_new(planned)})"
+    if step.kind in (StepKind.CREATE, StepKind.DELETE):
+        return _create_or_delete(planned, name)
     if step.kind is StepKind.UPDATE:
         return f"~ {name}: {describe_changes(step.changes)}{kept}"
     if step.kind is StepKind.FAIL:
@@ -41,6 +57,12 @@ def field_line(planned: PlannedField, *, everything: bool = False) -> str | None
     if kept or everything:
         return f"= {name}: unchanged{kept}"
     return None
+
+
+def _create_or_delete(planned: PlannedField, name: str) -> str:
+    if planned.step is not None and planned.step.kind is StepKind.DELETE:
+        return f"- {name}   {FIELD_DELETE_WARNING}"
+    return f"+ {name} ({describe_new(planned)})"
 
 
 def describe_new(planned: PlannedField) -> str:
@@ -72,4 +94,6 @@ def field_record(planned: PlannedField) -> dict[str, Any]:
         body=step.body or None,
         reason=step.reason,
     )
+    if definition.undo is not None:
+        record["undo"] = definition.undo.value
     return record

@@ -3,6 +3,7 @@
     + associate "Industry" → lead (required, roles: admin)
     ~ update "Industry" → contact: required false → true
     - disassociate "Lost Reason" → opportunity   DELETES every value stored in it
+    + associate "Tier" → lead (not required)   [irreversible: the values the pass deleted are gone]
     ! line 12: update "Region" → lead: not associated, so there is nothing to update
     ~ order lead: "Industry" before "Account Owner", "Region" before "Health Score"
 
@@ -17,7 +18,7 @@ from typing import Any
 
 from scf_batch.models import ResolvedOperation
 from scf_batch.plan.fields import PLACEHOLDER_PREFIX
-from scf_batch.plan.fieldview import field_line, field_record
+from scf_batch.plan.fieldview import field_line, field_record, undo_tail
 from scf_batch.plan.prepare import Prepared, Report
 from scf_batch.plan.snapshot import Snapshot
 from scf_batch.plan.steps import Change, StepKind, describe_changes
@@ -73,7 +74,8 @@ def plan_line(prepared: Prepared, snapshot: Snapshot, *, everything: bool = Fals
         StepKind.DELETE: lambda: f"   {DELETE_WARNING}",
     }
     tail = tails.get(step.kind)
-    return head + (tail() if tail is not None else f": {step.outcome.value}")
+    line = head + (tail() if tail is not None else f": {step.outcome.value}")
+    return line + undo_tail(rop.op.undo)
 
 
 def order_line(prepared: Prepared, *, everything: bool = False) -> str | None:
@@ -164,6 +166,8 @@ def plan_record(prepared: Prepared, snapshot: Snapshot) -> dict[str, Any]:
         body=step.body or None,
         reason=step.reason,
     )
+    if rop.op.undo is not None:
+        record["undo"] = rop.op.undo.value
     return record
 
 

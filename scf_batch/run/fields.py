@@ -1,10 +1,11 @@
-"""A definition row's writes: create or update one shared custom field.
+"""A definition row's writes: create, update or delete one shared custom field.
 
 The subject of the confirm-by-reading loop (confirm.py) for a field: a create whose fate is
 unknown is never sent again before the field list is read and shows no field of that name; a
 create refused with 400 or an update refused with 404 is read back the same way, and the
 definition planned again against what was read. So a field is never created twice, and one
-that existed is never reported `created`.
+that existed is never reported `created`; a delete is confirmed by reading that the field of
+that name is gone.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class FieldApi(Protocol):
     async def list_all(self, path: str) -> list[dict[str, Any]]: ...
     async def create_field(self, body: dict[str, Any]) -> dict[str, Any]: ...
     async def update_field(self, scf_id: str, body: dict[str, Any]) -> dict[str, Any]: ...
+    async def delete_field(self, scf_id: str) -> None: ...
 
 
 class FieldSubject:
@@ -47,6 +49,9 @@ class FieldSubject:
             body = step.body
             return 200, await self.attempts.run(lambda: self.api.create_field(body), safe=False)
         scf_id = str(self.resolved.scf_id)
+        if step.kind is StepKind.DELETE:
+            await self.attempts.run(lambda: self.api.delete_field(scf_id), safe=False)
+            return 204, None
         written = await self.attempts.run(
             lambda: self.api.update_field(scf_id, step.body), safe=True
         )

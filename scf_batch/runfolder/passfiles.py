@@ -10,13 +10,20 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from scf_batch.errors import UsageError
 from scf_batch.job.files import fingerprint
 from scf_batch.options import ENCODINGS
 from scf_batch.runfolder import results
 from scf_batch.runfolder.durable import write_json_atomically
-from scf_batch.runfolder.folder import CHECKPOINT_FILE, passes, read_checkpoint
+from scf_batch.runfolder.folder import (
+    CHECKPOINT_FILE,
+    MAX_SNAPSHOT_BYTES,
+    SNAPSHOT_FILE,
+    passes,
+    read_checkpoint,
+)
 from scf_batch.runfolder.lock import run_holding
 from scf_batch.runfolder.records import MAX_ROWS, Checkpoint, ResultLine, Summary
 from scf_batch.runfolder.results import RESULTS_FILE, SUMMARY_FILE
@@ -50,6 +57,24 @@ class PassFiles:
                 return Summary.from_json(json.loads(handle.read(MAX_SUMMARY_BYTES + 1)))
         except (OSError, ValueError, RecursionError):
             return None
+
+    def snapshot_document(self) -> dict[str, Any]:
+        """The pass's snapshot.json (the org before its first write), as the one JSON object
+        it holds; UsageError naming the file when it is missing, unreadable or not a snapshot."""
+        path = self.folder / SNAPSHOT_FILE
+        try:
+            with path.open("rb") as handle:
+                document = json.loads(handle.read(MAX_SNAPSHOT_BYTES + 1))
+        except FileNotFoundError:
+            raise UsageError(
+                f"{path}: not found; expected the snapshot pass {self.number} kept of the org "
+                "before its first write (a pass that ended before it read the org wrote none)"
+            ) from None
+        except (OSError, ValueError, RecursionError) as exc:
+            raise UsageError(f"{path}: unreadable ({exc}); expected a snapshot") from None
+        if not isinstance(document, dict) or not isinstance(document.get("fields"), list):
+            raise UsageError(f"{path}: found no list of fields; expected a snapshot")
+        return document
 
     def holder(self) -> int | None:
         """The pid of a run that holds the run folder now (0: unknown pid); None when none."""

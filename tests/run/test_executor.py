@@ -78,6 +78,9 @@ class FakeApi:
     async def update_field(self, scf_id: str, body: dict[str, Any]) -> dict[str, Any]:
         raise AssertionError("an association row updated a field")
 
+    async def delete_field(self, scf_id: str) -> None:
+        raise AssertionError("an association row deleted a field")
+
     async def get_schema(self, target: Target) -> list[SchemaField]:
         raise AssertionError("an association row read a schema")
 

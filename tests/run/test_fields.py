@@ -29,6 +29,7 @@ class FakeOrg:
         self.drop_after_apply = 0
         self.drop_before_apply = 0
         self.creates = 0
+        self.deletes = 0
         self.lists = 0
 
     async def list_all(self, path: str) -> list[dict[str, Any]]:
@@ -52,6 +53,13 @@ class FakeOrg:
     async def update_field(self, scf_id: str, body: dict[str, Any]) -> dict[str, Any]:
         self.fields[scf_id].update(body)
         return dict(self.fields[scf_id])
+
+    async def delete_field(self, scf_id: str) -> None:
+        self.deletes += 1
+        del self.fields[scf_id]
+        if self.drop_after_apply:
+            self.drop_after_apply -= 1
+            raise NetworkError("dropped after apply")
 
     # the association calls of the executor's API: no definition row makes them
     async def get_association(self, scf_id: str, target: Target) -> dict[str, Any] | None:
@@ -112,3 +120,17 @@ async def test_a_create_refused_because_the_field_appeared_is_planned_again() ->
     org = FakeOrg({"id": "cf_9", "name": "Risk", "type": "choices", "choices": ["Low"]})
     result, obj = await run(org, before=FakeOrg())
     assert (result.outcome, org.creates, obj["choices"]) == ("updated", 1, ["Low", "High"])
+
+
+async def test_a_delete_that_landed_without_an_answer_is_confirmed_by_reading_it_gone() -> None:
+    """A field delete dropped after apply: the list shows no field of the name, the row is
+    `deleted`, and the DELETE was sent once."""
+    org = FakeOrg({"id": "cf_9", "name": "Risk", "type": "choices", "choices": ["Low"]})
+    org.drop_after_apply = 1
+    snapshot = Snapshot.from_lists(None, list(org.fields.values()), [], [], [])
+    gone = FieldDefinition(1, 1, "Risk", "", delete=True)
+    planned = FieldPlanner(snapshot).plan(gone, "j.jsonl")
+    executor = Executor(org, snapshot, POLICY, resuming=False)
+    result = await executor.execute(Prepared(1, 1, None, definition=gone, field_plan=planned))
+    assert (result.status, result.outcome, org.deletes, org.lists) == ("ok", "deleted", 1, 1)
+    assert org.fields == {}
