@@ -67,10 +67,11 @@ class JobInvalid(UsageError, Generic[R]):
 
 
 class DeletesRefused(UsageError, Generic[R, S]):
-    """The plan deletes associations (and every value stored in them) without --allow-delete."""
+    """The plan deletes associations or fields (and every value stored in them) without
+    --allow-delete."""
 
     def __init__(self, report: R, snapshot: S, *, delete_count: int) -> None:
-        super().__init__(f"the plan disassociates {delete_count} pair(s)")
+        super().__init__(f"the plan deletes {delete_count} association(s) or field(s)")
         self.report = report
         self.snapshot = snapshot
 

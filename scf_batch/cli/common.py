@@ -84,7 +84,8 @@ def explain(exc: BaseException) -> int | None:
             )
         click.echo(
             f"scf-batch: refused: {exc}; disassociating deletes every value stored in that "
-            "field on that object type, for good. Review them (scf-batch plan JOB), then rerun "
+            "field on that object type, deleting a field every value stored in it, for good. "
+            "Review them (scf-batch plan JOB), then rerun "
             "with --allow-delete (or allow_delete = true in the job spec); nothing was sent",
             err=True,
         )

@@ -205,12 +205,16 @@ class Report:
             if prepared.order_target is not None:
                 self.orders.append(prepared)
         if prepared.field_plan is not None and prepared.field_plan.step is not None:
-            self.by_step[prepared.field_plan.step.kind.value] += 1
             self.definitions.append(prepared)
+            self._count_step(prepared, prepared.field_plan.step.kind)
         if prepared.step is not None:
-            self.by_step[prepared.step.kind.value] += 1
-            if prepared.step.kind is StepKind.DELETE and len(self.deletes) < SHOWN_STEPS:
-                self.deletes.append(prepared)
+            self._count_step(prepared, prepared.step.kind)
+
+    def _count_step(self, prepared: Prepared, kind: StepKind) -> None:
+        """Tally a row's step; keep the first deletes (field or pair) to show."""
+        self.by_step[kind.value] += 1
+        if kind is StepKind.DELETE and len(self.deletes) < SHOWN_STEPS:
+            self.deletes.append(prepared)
 
 
 def survey(

@@ -17,6 +17,7 @@ org now differs from the state the pass left.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -34,7 +35,7 @@ from scf_batch.models import (
     Target,
     UndoLabel,
 )
-from scf_batch.plan.fields import PLACEHOLDER_PREFIX, fields_by_id
+from scf_batch.plan.fields import PLACEHOLDER_PREFIX, FieldStep, fields_by_id
 from scf_batch.plan.prepare import Prepared
 from scf_batch.plan.snapshot import Pair, Snapshot
 from scf_batch.plan.steps import plan_step, wanted
@@ -67,6 +68,7 @@ class UndoStep:
     pair: Pair | None = None
     left: Association | None = None
     field_id: str | None = None
+    field_left: Mapping[str, Any] | None = None  # the settings an update of the pass left
 
 
 @dataclass(slots=True)
@@ -84,12 +86,13 @@ def undo_steps(
     """The undo job's lines: the fields' first, then one per pair the pass left changed."""
     fields: list[UndoStep] = []
     pairs: dict[Pair, _PairTrack] = {}
+    old_fields = fields_by_id(snapshot)
     for row in prepared:
         done = results.get(row.row)
         if done is None or done.status is not Status.OK:
             continue
         if row.field_plan is not None and row.error is None:
-            fields.extend(_field_undo(snapshot, row, done))
+            fields.extend(_field_undo(old_fields, row, done))
         elif row.resolved is not None and done.outcome in PAIR_WRITES:
             _follow(pairs, snapshot, row.resolved, done.outcome)
     steps = fields
@@ -184,32 +187,46 @@ def role_names(snapshot: Snapshot, roles: Iterable[str]) -> list[str]:
     return sorted(named)
 
 
-def _field_undo(snapshot: Snapshot, row: Prepared, done: Done) -> list[UndoStep]:
+def _field_undo(
+    old_fields: Mapping[str, Mapping[str, Any]], row: Prepared, done: Done
+) -> list[UndoStep]:
     """The line that undoes one definition row's write: none when it wrote nothing."""
     planned = row.field_plan
     if planned is None or planned.resolved is None:
         return []
     name = planned.definition.name
-    what = f'field "{name}"'
     if done.outcome is Outcome.CREATED:
         record = {DEFINE_KEY: DEFINE_FIELD, "scf_name": name, DELETE_KEY: True}
         label = UndoLabel.LOSSY
-        return [UndoStep(label, _labelled(record, label), what, field_id=done.scf_id)]
-    old = fields_by_id(snapshot).get(planned.resolved.scf_id or "")
-    if done.outcome is not Outcome.UPDATED or old is None:
+        return [UndoStep(label, _labelled(record, label), f'field "{name}"', field_id=done.scf_id)]
+    old = old_fields.get(planned.resolved.scf_id or "")
+    if done.outcome is not Outcome.UPDATED or old is None or planned.step is None:
         return []
+    return [_field_restore(name, old, planned.step, planned.resolved.scf_id)]
+
+
+def _field_restore(
+    name: str, old: Mapping[str, Any], step: FieldStep, scf_id: str | None
+) -> UndoStep:
+    """The definition that gives an updated field its old description and choices back;
+    `remove_missing_choices` when the pass added choices."""
     record = {DEFINE_KEY: DEFINE_FIELD, "scf_name": name, "type": old.get("type")}
     record["description"] = old.get("description") or ""
     if old.get("type") == "choices":
         had = [str(choice) for choice in old.get("choices") or ()]
         record["choices"] = had
-        step = planned.step
-        left = [after for setting, _, after in step.changes if setting == "choices"] if step else []
+        left = [after for setting, _, after in step.changes if setting == "choices"]
         if any(choice not in had for choices in left for choice in choices):
             record["remove_missing_choices"] = True
     record["accepts_multiple_values"] = bool(old.get("accepts_multiple_values"))
     label = UndoLabel.REVERSIBLE
-    return [UndoStep(label, _labelled(record, label), what, field_id=planned.resolved.scf_id)]
+    return UndoStep(
+        label,
+        _labelled(record, label),
+        f'field "{name}"',
+        field_id=scf_id,
+        field_left=dict(step.body),
+    )
 
 
 def left_alone(steps: Iterable[UndoStep], now: Snapshot) -> tuple[list[UndoStep], list[str]]:
@@ -218,8 +235,9 @@ def left_alone(steps: Iterable[UndoStep], now: Snapshot) -> tuple[list[UndoStep]
     left false`."""
     kept: list[UndoStep] = []
     messages: list[str] = []
+    fields = fields_by_id(now)
     for step in steps:
-        drift = _drift(step, now)
+        drift = _drift(step, now) if step.pair is not None else _field_drift(step, fields)
         if drift is None:
             kept.append(step)
         else:
@@ -228,12 +246,8 @@ def left_alone(steps: Iterable[UndoStep], now: Snapshot) -> tuple[list[UndoStep]
 
 
 def _drift(step: UndoStep, now: Snapshot) -> str | None:
-    """How the org now differs from what the pass left, or None when it does not."""
-    if step.pair is None:
-        if step.field_id is not None and step.field_id not in now.fields.names:
-            return "no longer exists"
-        return None
-    current = now.association(step.pair)
+    """How the pair now differs from what the pass left, or None when it does not."""
+    current = now.association(step.pair) if step.pair is not None else None
     left = step.left
     if current == left:
         return None
@@ -251,6 +265,28 @@ def _drift(step: UndoStep, now: Snapshot) -> str | None:
             f"the pass left {_roles(now, left.roles)}"
         )
     return "; ".join(parts)
+
+
+def _field_drift(step: UndoStep, fields: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """How the field now differs from what the pass left (gone, or a setting it wrote)."""
+    current = fields.get(step.field_id or "")
+    if current is None:
+        return "no longer exists"
+    left = step.field_left or {}
+    changed = [name for name, value in left.items() if current.get(name) != value]
+    return (
+        "; ".join(
+            f"{name} is now {_shown(current.get(name))}, the pass left {_shown(left[name])}"
+            for name in changed
+        )
+        or None
+    )
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _bool(value: bool) -> str:

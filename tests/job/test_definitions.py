@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scf_batch.errors import ScfBatchError
 from scf_batch.job.definitions import FIELD_TYPES, FieldDefinition
 from scf_batch.job.opsfile import read_items
-from scf_batch.models import Operation, RowError
+from scf_batch.models import Operation, RowError, UndoLabel
 from tests.jobfiles import problems, write_jsonl
 
 names = st.text(
@@ -134,3 +134,36 @@ def test_any_definition_object_is_a_definition_or_a_row_error(obj: dict[str, obj
             raise AssertionError(f"raised {exc}") from exc
     assert len(items) == 1
     assert isinstance(items[0], FieldDefinition | RowError)
+
+
+def test_a_delete_line_names_only_its_field_and_may_carry_an_undo_label(tmp_path: Path) -> None:
+    """`{"define": "field", "scf_name": ..., "delete": true, "undo": "lossy"}` is a deletion;
+    choices on a deletion, and a label that is not one, are reported in their column."""
+    path = write_jsonl(
+        tmp_path / "j.jsonl",
+        [
+            {"define": "field", "scf_name": "Risk", "delete": True, "undo": "lossy"},
+            {"define": "field", "scf_name": "Tier", "delete": True, "choices": ["x"]},
+            {"define": "field", "scf_name": "Seats", "type": "number", "undo": "maybe"},
+        ],
+    )
+    first, second, third = read_items(path)
+    assert first == FieldDefinition(1, 1, "Risk", "", delete=True, undo=UndoLabel.LOSSY)
+    assert isinstance(second, RowError)
+    assert isinstance(third, RowError)
+    assert [
+        f'{path}:2: choices: found ["x"]; expected nothing on a line that deletes its field',
+        f'{path}:3: undo: found "maybe"; expected one of reversible, lossy, irreversible or '
+        "nothing",
+    ] == [str(p) for item in (second, third) for p in item.problems]
+
+
+def test_an_association_line_carries_its_undo_label(tmp_path: Path) -> None:
+    """The `undo` key is read on association lines too, onto the Operation, not planned on."""
+    path = write_jsonl(
+        tmp_path / "j.jsonl",
+        [{"action": "disassociate", "scf_name": "A", "object_type": "lead", "undo": "lossy"}],
+    )
+    (item,) = read_items(path)
+    assert isinstance(item, Operation)
+    assert (item.action.value, item.undo) == ("disassociate", UndoLabel.LOSSY)

@@ -63,3 +63,30 @@ def test_a_misspelt_key_of_a_definition_gets_the_closest_key(tmp_path: Path) -> 
     """`name` in a definition line -> did you mean "scf_name"?"""
     job = write_jsonl(tmp_path / "job.jsonl", [{"define": "field", "name": "X", "type": "text"}])
     assert 'did you mean "scf_name"?' in lines(job)[0]
+
+
+def test_an_undo_job_shows_each_label_beside_its_step(tmp_path: Path) -> None:
+    """A field deletion warns of the values it deletes; each line of an undo job ends with its
+    label and what the label means."""
+    snapshot = Snapshot.from_lists(
+        ME, [{"id": "cf_1", "name": "Risk", "type": "text", "associations": []}], [], [], []
+    )
+    job = write_jsonl(
+        tmp_path / "undo.jsonl",
+        [
+            {"define": "field", "scf_name": "Risk", "delete": True, "undo": "lossy"},
+            {
+                "action": "associate",
+                "scf_name": "Risk",
+                "object_type": "lead",
+                "undo": "irreversible",
+            },
+        ],
+    )
+    rows = prepare(OperationsFile(job).items(), snapshot, where=str(job))
+    assert [
+        '- field "Risk"   DELETES the field and every value stored in it'
+        "   [lossy: deletes the values entered since the pass]",
+        '+ associate "Risk" → lead (not required)'
+        "   [irreversible: the values the pass deleted are gone]",
+    ] == [plan_line(prepared, snapshot) for prepared in rows]
