@@ -177,3 +177,21 @@ def test_an_undo_leaves_a_pair_changed_since_the_pass_and_says_so(
         (r["action"], r["scf_name"], r["object_type"], r["undo"]) for r in undo_lines(undo)
     ]
     assert "(0 reversible, 1 lossy, 0 irreversible); 1 left alone" in written.stdout
+
+
+def test_a_pass_without_its_snapshot_or_a_pass_not_kept_is_exit_2_naming_it(
+    sim: SimProcess, tmp_path: Path
+) -> None:
+    """No snapshot.json: exit 2 naming that file; --pass of a pass the folder lacks: exit 2
+    listing the kept ones. Nothing is written either way."""
+    out = tmp_path / "out"
+    assert 0 == run_cli(write_job(tmp_path / "job.jsonl", SETUP[:1]), sim.base_url, out).returncode
+    undo = tmp_path / "undo.jsonl"
+    missing = scf_batch(
+        "undo", str(out), "--pass", "2", "-o", str(undo), "--base-url", sim.base_url
+    )
+    (out / "snapshot.json").unlink()
+    bare = scf_batch("undo", str(out), "-o", str(undo), "--base-url", sim.base_url)
+    assert (2, 2, False) == (missing.returncode, bare.returncode, undo.exists())
+    assert "--pass 2: found no such pass" in missing.stderr
+    assert f"{out / 'snapshot.json'}: not found" in bare.stderr
