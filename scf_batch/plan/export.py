@@ -86,7 +86,7 @@ def export_job(
         rows = list(_association_rows(snapshot, obj, name, object_types, out))
         if object_types and not rows:
             continue
-        definition = _definition(snapshot, obj, name, out.problems)
+        definition = definition_record(snapshot, obj, name, out.problems)
         if definition is None:
             continue
         out.records.append(definition)
@@ -123,9 +123,11 @@ def _ambiguous(noun: str, obj: Mapping[str, Any], kind: Kind) -> str:
     return f'{noun} "{name}" ({obj.get("id")}): the name of several ({ids}); left out'
 
 
-def _definition(
+def definition_record(
     snapshot: Snapshot, obj: Mapping[str, Any], name: str, problems: list[str]
 ) -> dict[str, Any] | None:
+    """The definition line that makes the field `obj` as it is (None, with a problem, when
+    the custom object type it references has no unambiguous name)."""
     record: dict[str, Any] = {DEFINE_KEY: DEFINE_FIELD, "scf_name": name, "type": obj.get("type")}
     if obj.get("type") == "choices":
         record["choices"] = list(obj.get("choices") or ())

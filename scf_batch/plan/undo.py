@@ -8,6 +8,7 @@ rows as prepared against that snapshot and what each row ended as. Pure.
 | deleted a pair                   | associate with the snapshot's settings   | irreversible |
 | created a field                  | delete the field (its pairs go with it)  | lossy        |
 | updated a field                  | its old description and choices          | reversible   |
+| deleted a field                  | the field and its pairs made again       | irreversible |
 
 Rows of one pair are followed in input order, so a pair written twice is undone once, back to
 the state before the pass's first write to it. Rows that wrote nothing, failed or were invalid
@@ -35,9 +36,10 @@ from scf_batch.models import (
     Target,
     UndoLabel,
 )
+from scf_batch.plan.export import definition_record
 from scf_batch.plan.fields import PLACEHOLDER_PREFIX, FieldStep, fields_by_id
 from scf_batch.plan.prepare import Prepared
-from scf_batch.plan.snapshot import Pair, Snapshot
+from scf_batch.plan.snapshot import Pair, Snapshot, target_of
 from scf_batch.plan.steps import plan_step, wanted
 
 PAIR_WRITES = frozenset({Outcome.CREATED, Outcome.RECREATED, Outcome.UPDATED, Outcome.DELETED})
@@ -69,6 +71,7 @@ class UndoStep:
     left: Association | None = None
     field_id: str | None = None
     field_left: Mapping[str, Any] | None = None  # the settings an update of the pass left
+    recreates: str | None = None  # the name of a field the pass deleted, made again
 
 
 @dataclass(slots=True)
@@ -92,13 +95,14 @@ def undo_steps(
         if done is None or done.status is not Status.OK:
             continue
         if row.field_plan is not None and row.error is None:
-            fields.extend(_field_undo(old_fields, row, done))
+            fields.extend(_field_undo(snapshot, old_fields, row, done))
         elif row.resolved is not None and done.outcome in PAIR_WRITES:
             _follow(pairs, snapshot, row.resolved, done.outcome)
     steps = fields
+    recreated = {step.field_id for step in fields if step.recreates is not None}
     for pair, track in pairs.items():
-        if pair[0].startswith(PLACEHOLDER_PREFIX):
-            continue  # a field the pass created: deleting it removes its pairs
+        if pair[0].startswith(PLACEHOLDER_PREFIX) or pair[0] in recreated:
+            continue  # a field the pass created (its deletion removes its pairs) or deleted
         step = _pair_undo(snapshot, pair, track)
         if step is not None:
             steps.append(step)
@@ -188,7 +192,7 @@ def role_names(snapshot: Snapshot, roles: Iterable[str]) -> list[str]:
 
 
 def _field_undo(
-    old_fields: Mapping[str, Mapping[str, Any]], row: Prepared, done: Done
+    snapshot: Snapshot, old_fields: Mapping[str, Mapping[str, Any]], row: Prepared, done: Done
 ) -> list[UndoStep]:
     """The line that undoes one definition row's write: none when it wrote nothing."""
     planned = row.field_plan
@@ -200,9 +204,35 @@ def _field_undo(
         label = UndoLabel.LOSSY
         return [UndoStep(label, _labelled(record, label), f'field "{name}"', field_id=done.scf_id)]
     old = old_fields.get(planned.resolved.scf_id or "")
+    if done.outcome is Outcome.DELETED and old is not None:
+        return _field_recreate(snapshot, name, old)
     if done.outcome is not Outcome.UPDATED or old is None or planned.step is None:
         return []
     return [_field_restore(name, old, planned.step, planned.resolved.scf_id)]
+
+
+def _field_recreate(snapshot: Snapshot, name: str, old: Mapping[str, Any]) -> list[UndoStep]:
+    """A field the pass deleted: its definition and each association it had, labelled
+    irreversible (the values stored in it are gone); none when it cannot be named."""
+    label = UndoLabel.IRREVERSIBLE
+    record = definition_record(snapshot, old, name, [])
+    if record is None:
+        return []
+    scf_id = str(old["id"])
+    what = f'field "{name}"'
+    steps = [UndoStep(label, _labelled(record, label), what, field_id=scf_id, recreates=name)]
+    for assoc in old.get("associations") or ():
+        target = target_of(assoc)
+        if target is None:
+            continue
+        head = {**_pair_head(snapshot, scf_id, target), "scf_name": name}
+        head.pop("scf_id", None)
+        roles = role_names(snapshot, map(str, assoc.get("editable_with_roles") or ()))
+        settings = {"required": bool(assoc.get("required")), "editable_with_roles": roles}
+        row = _labelled({"action": Action.ASSOCIATE.value, **head, **settings}, label)
+        what = f'"{name}" → {_target_label(snapshot, target)}'
+        steps.append(UndoStep(label, row, what, recreates=name))
+    return steps
 
 
 def _field_restore(
@@ -237,7 +267,7 @@ def left_alone(steps: Iterable[UndoStep], now: Snapshot) -> tuple[list[UndoStep]
     messages: list[str] = []
     fields = fields_by_id(now)
     for step in steps:
-        drift = _drift(step, now) if step.pair is not None else _field_drift(step, fields)
+        drift = _drift(step, now) if step.pair is not None else _field_drift(step, fields, now)
         if drift is None:
             kept.append(step)
         else:
@@ -267,8 +297,13 @@ def _drift(step: UndoStep, now: Snapshot) -> str | None:
     return "; ".join(parts)
 
 
-def _field_drift(step: UndoStep, fields: Mapping[str, Mapping[str, Any]]) -> str | None:
-    """How the field now differs from what the pass left (gone, or a setting it wrote)."""
+def _field_drift(
+    step: UndoStep, fields: Mapping[str, Mapping[str, Any]], now: Snapshot
+) -> str | None:
+    """How the field now differs from what the pass left (gone, back, or a setting it wrote)."""
+    if step.recreates is not None:
+        back = step.recreates in now.fields.by_name
+        return "a field of that name exists again" if back else None
     current = fields.get(step.field_id or "")
     if current is None:
         return "no longer exists"

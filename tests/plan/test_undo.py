@@ -235,3 +235,30 @@ def test_a_field_whose_setting_changed_since_the_pass_is_left_alone(tmp_path: Pa
         kept,
         messages,
     )
+
+
+def test_a_deleted_field_is_made_again_with_its_pairs_all_irreversible(tmp_path: Path) -> None:
+    """The field's definition as the snapshot holds it, then each of its associations (the
+    pass's own disassociate of one of them is not repeated); left alone when a field of that
+    name exists again."""
+    rows: list[dict[str, object]] = [
+        {"action": "disassociate", "scf_name": "Beta", "object_type": "lead"},
+        {"define": "field", "scf_name": "Beta", "delete": True},
+    ]
+    found: list[UndoStep] = steps(tmp_path, rows, Outcome.DELETED, Outcome.DELETED)
+    label = {"undo": "irreversible"}
+    assert [
+        {"define": "field", "scf_name": "Beta", "type": "text", "accepts_multiple_values": False}
+        | label,
+        {
+            "action": "associate",
+            "scf_name": "Beta",
+            "object_type": "lead",
+            "required": True,
+            "editable_with_roles": ["Sales Manager"],
+        }
+        | label,
+    ] == [step.record for step in found]
+    kept, messages = left_alone(found, now_with(field("cf_z", "Beta")))
+    again = "a field of that name exists again"
+    assert ([], [f'field "Beta": {again}', f'"Beta" → lead: {again}']) == (kept, messages)
