@@ -154,6 +154,37 @@ def test_undo_of_a_mixed_pass_brings_the_org_back_to_the_pass_snapshot(
     assert by_name(org, snapshot["fields"]) == by_name(org, org["shared_custom_fields"])
 
 
+def test_the_undo_of_an_undo_brings_back_what_the_pass_had_made(
+    sim: SimProcess, tmp_path: Path
+) -> None:
+    """Undoing the undo pass (a field deleted, pairs deleted, created and updated) leaves the
+    org as the mixed pass left it, by name: the deleted field is made again with its pair."""
+    assert (
+        0
+        == run_cli(write_job(tmp_path / "s.jsonl", SETUP), sim.base_url, tmp_path / "s").returncode
+    )
+    out = tmp_path / "out"
+    mixed = write_job(tmp_path / "m.jsonl", MIXED)
+    assert 0 == run_cli(mixed, sim.base_url, out, "--allow-delete").returncode
+    org = target_org(sim.state())
+    after_pass = by_name(org, org["shared_custom_fields"])
+    undo, redo = tmp_path / "undo.jsonl", tmp_path / "redo.jsonl"
+    assert 0 == scf_batch("undo", str(out), "-o", str(undo), "--base-url", sim.base_url).returncode
+    undone = tmp_path / "undone"
+    assert 0 == run_cli(undo, sim.base_url, undone, "--allow-delete").returncode
+
+    written = scf_batch("undo", str(undone), "-o", str(redo), "--base-url", sim.base_url)
+    again = run_cli(redo, sim.base_url, tmp_path / "redone", "--allow-delete")
+
+    assert (0, 0) == (written.returncode, again.returncode), written.stderr + again.stderr
+    recreated = [r for r in undo_lines(redo) if r.get("scf_name") == "Renewal Risk"]
+    assert [("field", "irreversible"), ("lead", "irreversible")] == [
+        (r.get("object_type", "field"), r["undo"]) for r in recreated
+    ]
+    org = target_org(sim.state())
+    assert after_pass == by_name(org, org["shared_custom_fields"])
+
+
 def test_an_undo_leaves_a_pair_changed_since_the_pass_and_says_so(
     sim: SimProcess, tmp_path: Path
 ) -> None:
