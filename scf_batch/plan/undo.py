@@ -42,7 +42,8 @@ from scf_batch.plan.prepare import Prepared
 from scf_batch.plan.snapshot import Pair, Snapshot, target_of
 from scf_batch.plan.steps import plan_step, wanted
 
-PAIR_WRITES = frozenset({Outcome.CREATED, Outcome.RECREATED, Outcome.UPDATED, Outcome.DELETED})
+# the outcomes of a row that wrote (a field's: created, updated, deleted)
+WRITES = frozenset({Outcome.CREATED, Outcome.RECREATED, Outcome.UPDATED, Outcome.DELETED})
 DELETE_KEY = "delete"  # `{"define": "field", "scf_name": ..., "delete": true}`
 
 
@@ -96,7 +97,7 @@ def undo_steps(
             continue
         if row.field_plan is not None and row.error is None:
             fields.extend(_field_undo(snapshot, old_fields, row, done))
-        elif row.resolved is not None and done.outcome in PAIR_WRITES:
+        elif row.resolved is not None and done.outcome in WRITES:
             _follow(pairs, snapshot, row.resolved, done.outcome)
     steps = fields
     recreated = {step.field_id for step in fields if step.recreates is not None}

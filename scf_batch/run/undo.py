@@ -20,11 +20,13 @@ from scf_batch.close.credentials import read_credentials
 from scf_batch.errors import UsageError
 from scf_batch.exitcodes import ExitCode
 from scf_batch.job.opsfile import read_items
+from scf_batch.models import Status
 from scf_batch.plan.prepare import prepare
 from scf_batch.plan.snapshot import Snapshot
-from scf_batch.plan.undo import UndoCounts, left_alone, undo_steps
+from scf_batch.plan.undo import WRITES, UndoCounts, left_alone, undo_steps
 from scf_batch.run.export import read_org, write_jsonl
 from scf_batch.runfolder.passfiles import find_pass, input_encoding, input_file
+from scf_batch.runfolder.records import ResultLine
 
 
 def undo_pass(
@@ -43,7 +45,8 @@ def undo_pass(
     source = input_file(files, given)
     if output.resolve() == source.resolve():
         raise UsageError(f"-o {output}: found the pass's own input; expected another file")
-    results = {line.row: line for line in files.results()}
+    # only the rows that wrote are kept: the pass's changes, sized by the org, not the job
+    results = {line.row: line for line in files.results() if _wrote(line)}
     items = read_items(source, encoding=input_encoding(files))
     steps = undo_steps(before, prepare(items, before, where=str(source), plan=False), results)
     credentials = read_credentials(
@@ -65,6 +68,10 @@ def undo_pass(
         f"({UndoCounts.of(kept)}); {len(changed)} left alone (changed since the pass)"
     )
     return ExitCode.OK
+
+
+def _wrote(line: ResultLine) -> bool:
+    return line.status is Status.OK and line.outcome in WRITES
 
 
 def _same_org(before: Snapshot, now: Snapshot, folder: Path) -> None:
