@@ -24,20 +24,21 @@ from typing import Any, Protocol
 
 from scf_batch.close.attempts import Attempts
 from scf_batch.close.retry import RetryPolicy
-from scf_batch.job.order import FieldOrder
 from scf_batch.models import (
+    FieldOrder,
     Operation,
     Outcome,
     ResolvedOperation,
     RowError,
     RowResult,
     Status,
+    StepKind,
     Target,
 )
 from scf_batch.plan.fields import FieldStep, PlannedField, fields_by_id, with_fields
 from scf_batch.plan.prepare import ORDER_ACTION, Prepared
 from scf_batch.plan.snapshot import Snapshot
-from scf_batch.plan.steps import UNRECORDED, PairStates, Step, StepKind, plan_step
+from scf_batch.plan.steps import UNRECORDED, PairStates, Step, plan_step
 from scf_batch.run.confirm import Verdict
 from scf_batch.run.fields import FieldApi, carry_out_definition
 from scf_batch.run.order import SchemaApi, carry_out_order
