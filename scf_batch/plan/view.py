@@ -100,7 +100,7 @@ def _settings(body: dict[str, Any], snapshot: Snapshot) -> str:
 
 def role_names(roles: list[str], snapshot: Snapshot) -> list[str]:
     """Role ids as the org names them; built-in slugs as they are."""
-    return sorted(snapshot.roles.names.get(role) or role for role in roles)
+    return sorted(snapshot.role_name(role) for role in roles)
 
 
 def _named(changes: tuple[Change, ...], snapshot: Snapshot) -> tuple[Change, ...]:

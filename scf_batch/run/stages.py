@@ -27,7 +27,7 @@ def surveyed(
 ) -> Report:
     """The preparation pass; invalid rows and unallowed deletes refuse the run (exit 2)."""
     report = survey(
-        operations.items(),
+        operations.items(role_name=snapshot.role_name),
         snapshot,
         where=operations.where,
         done=done,
@@ -61,7 +61,7 @@ def stages(
     yield report.definitions
     snapshot = settle()
     rows = prepare(
-        operations.items(),
+        operations.items(role_name=snapshot.role_name),
         snapshot,
         where=operations.where,
         baseline=baseline,
