@@ -23,6 +23,7 @@ as written, and holds its state with the row and the line that set it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from scf_batch.models import Action, Operation
@@ -51,20 +52,24 @@ class PairState:
     def declared(self) -> Declared:
         return (self.action, self.required, self.roles)
 
-    def describe(self) -> str:
+    def describe(self, role_name: Callable[[str], str] = str) -> str:
+        """The settings the row names, its roles as `role_name` shows them (by name)."""
         parts = []
         if self.required is not None:
             parts.append(f"required={str(self.required).lower()}")
         if self.roles is not None:
-            parts.append("editable_with_roles=[" + ", ".join(sorted(self.roles)) + "]")
+            roles = sorted(role_name(role) for role in self.roles)
+            parts.append("editable_with_roles=[" + ", ".join(roles) + "]")
         return ", ".join(parts) or "no settings"
 
 
 class ConflictTracker:
     """Remembers, per (field, target) pair, the state the rows read so far leave it in."""
 
-    def __init__(self) -> None:
+    def __init__(self, role_name: Callable[[str], str] = str) -> None:
+        """`role_name` shows a role reference in a message (by its name, when the org is known)."""
         self._pairs: dict[WrittenPair, PairState] = {}
+        self._role_name = role_name
 
     def __len__(self) -> int:
         return len(self._pairs)
@@ -75,7 +80,7 @@ class ConflictTracker:
         new = declared_state(op)
         old = self._pairs.get(key)
         if old is not None:
-            clash = _clash(new, old)
+            clash = _clash(new, old, self._role_name)
             if clash is not None:
                 return clash
             if old.present and new.action in (Action.UPDATE, Action.ENSURE):
@@ -107,7 +112,9 @@ def declared_state(op: Operation) -> PairState:
     return PairState(op.action, required, roles, op.row, op.line)
 
 
-def _clash(new: PairState, old: PairState) -> tuple[str, str] | None:
+def _clash(
+    new: PairState, old: PairState, role_name: Callable[[str], str]
+) -> tuple[str, str] | None:
     earlier = f"row {old.row} (line {old.line})"
     if new.action is Action.UPDATE and not old.present:
         return (
@@ -118,8 +125,8 @@ def _clash(new: PairState, old: PairState) -> tuple[str, str] | None:
         agree = _agree(new.required, old.required) and _agree(new.roles, old.roles)
         if not agree:
             return (
-                f"{new.action.value} with {new.describe()}, contradicting {earlier} "
-                f"({old.action.value} with {old.describe()})",
+                f"{new.action.value} with {new.describe(role_name)}, contradicting {earlier} "
+                f"({old.action.value} with {old.describe(role_name)})",
                 f"the settings {earlier} left (or an update row to change them)",
             )
     return None

@@ -12,7 +12,7 @@ problems. Only JSONL carries definitions: choices are a list, which a CSV cell h
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from scf_batch.job.rowrules import (
@@ -23,7 +23,13 @@ from scf_batch.job.rowrules import (
     suggesting,
     undo_label,
 )
-from scf_batch.models import RowError, UndoLabel
+from scf_batch.models import (
+    REFERENCE_COLUMN,
+    REFERENCING_TYPE,
+    FieldDefinition,
+    RowError,
+    UndoLabel,
+)
 from scf_batch.text import show
 
 DEFINE_KEY = "define"
@@ -40,8 +46,6 @@ FIELD_TYPES = (
     "hidden",
 )
 MULTI_VALUE_TYPES = ("user", "choices", "contact", "custom_object")
-REFERENCING_TYPE = "custom_object"
-REFERENCE_COLUMN = "referenced_custom_object_type_name"
 DEFINITION_KEYS = (
     DEFINE_KEY,
     "scf_name",
@@ -60,32 +64,6 @@ DELETE_KEYS = frozenset({DEFINE_KEY, "scf_name", "type", "key", "delete", UNDO_K
 MAX_CHOICES = 1000
 MAX_DESCRIPTION_CHARS = 10_000
 ONE_OF_KEYS = "one of " + ", ".join(DEFINITION_KEYS)
-
-
-@dataclass(frozen=True, slots=True)
-class FieldDefinition:
-    """One definition line: the field as the job wants it; None = "as it is" (create: omitted).
-
-    `referenced_type` names the custom object type of a `custom_object` field.
-    `remove_missing_choices`: choices the org's field has and the definition lacks are removed
-    (by default they are kept and reported: removing one can orphan stored values).
-    """
-
-    row: int
-    line: int
-    name: str
-    type: str
-    choices: tuple[str, ...] | None = None
-    accepts_multiple_values: bool | None = None
-    description: str | None = None
-    referenced_type: str | None = None
-    remove_missing_choices: bool = False
-    key: str | None = None
-    delete: bool = False  # the field is deleted, with every value stored in it
-    undo: UndoLabel | None = None  # the label an undo job gives the line; not planned on
-
-    def _labelled(self, label: UndoLabel | None) -> FieldDefinition:
-        return self if label is None else replace(self, undo=label)
 
 
 def is_definition(obj: Mapping[str, Any]) -> bool:
@@ -120,9 +98,10 @@ def parse_definition(
     referenced = _referenced(obj, ftype, bad)
     if bad.problems or name is None or ftype is None:
         return RowError(row, bad.line, tuple(bad.problems), key)
-    return FieldDefinition(
+    definition = FieldDefinition(
         row, bad.line, name, ftype, choices, multiple, description, referenced, remove, key
-    )._labelled(label)
+    )
+    return definition if label is None else replace(definition, undo=label)
 
 
 def _deletion(

@@ -11,14 +11,14 @@ jsonlrows), as are lines without a row, and a gzip stream's inflated size (files
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from scf_batch.errors import JobFileError
 from scf_batch.job.conflicts import ConflictTracker
 from scf_batch.job.csvrows import csv_header, csv_items, csv_reader
-from scf_batch.job.definitions import FieldDefinition, is_definition, parse_definition
+from scf_batch.job.definitions import is_definition, parse_definition
 from scf_batch.job.files import (
     UNREADABLE,
     file_format,
@@ -28,15 +28,17 @@ from scf_batch.job.files import (
     text_stream,
 )
 from scf_batch.job.jsonlrows import BinaryStream, json_object, jsonl_lines, jsonl_row
-from scf_batch.job.order import FieldOrder, is_order, parse_order
+from scf_batch.job.order import is_order, parse_order
 from scf_batch.job.rowrules import RowProblems, conflict_error
-from scf_batch.models import Operation, RowError
+from scf_batch.models import FieldDefinition, FieldOrder, Operation, RowError
 from scf_batch.options import ENCODINGS
 
 Item = Operation | RowError | FieldDefinition | FieldOrder
 
 
-def read_items(path: Path, *, encoding: str = "utf-8") -> Generator[Item, None, None]:
+def read_items(
+    path: Path, *, encoding: str = "utf-8", role_name: Callable[[str], str] = str
+) -> Generator[Item, None, None]:
     """Stream the operations file: one Operation, FieldDefinition or FieldOrder (JSONL `define`
     lines) or RowError per data row, in input order.
 
@@ -48,7 +50,7 @@ def read_items(path: Path, *, encoding: str = "utf-8") -> Generator[Item, None, 
     if encoding not in ENCODINGS:
         raise JobFileError(f"encoding: found {encoding!r}; expected one of {', '.join(ENCODINGS)}")
     kind = _readable_kind(path, encoding)
-    return _checked(str(path), _rows(path, kind, encoding))
+    return _checked(str(path), _rows(path, kind, encoding), ConflictTracker(role_name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +69,11 @@ class OperationsFile:
         """The file's identity: sha256 of its bytes as stored (files.fingerprint)."""
         return fingerprint(self.path)
 
-    def items(self) -> Iterator[Item]:
+    def items(self, *, role_name: Callable[[str], str] = str) -> Iterator[Item]:
         """Every row in input order (`read_items`), the file opened when the first is asked
-        for, so a reader's errors reach whoever iterates (the preparation pass reports them)."""
-        yield from read_items(self.path, encoding=self.encoding)
+        for, so a reader's errors reach whoever iterates (the preparation pass reports them).
+        `role_name` shows a role in a conflict's message (by the org's name for it)."""
+        yield from read_items(self.path, encoding=self.encoding, role_name=role_name)
 
 
 def check_operations(
@@ -103,8 +106,9 @@ def read_operations(path: Path, *, encoding: str = "utf-8") -> Iterator[Operatio
     return (item for item in items if isinstance(item, Operation | RowError))
 
 
-def _checked(where: str, rows: Iterator[Item]) -> Generator[Item, None, None]:
-    tracker = ConflictTracker()
+def _checked(
+    where: str, rows: Iterator[Item], tracker: ConflictTracker
+) -> Generator[Item, None, None]:
     for item in rows:
         if isinstance(item, Operation):
             clash = tracker.see(item)

@@ -171,6 +171,11 @@ class Snapshot:
     def field_name(self, scf_id: str) -> str | None:
         return self.fields.names.get(scf_id)
 
+    def role_name(self, role: str) -> str:
+        """A role reference as people know it: a role id by the org's name for it; a name or
+        a built-in slug as it is."""
+        return self.roles.names.get(role) or role
+
     def target_name(self, target: Target) -> str | None:
         """The custom type's name for the two custom object types; None for the others."""
         if target.type_id is None:

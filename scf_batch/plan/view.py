@@ -16,12 +16,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from scf_batch.models import ResolvedOperation
+from scf_batch.models import Change, ResolvedOperation, StepKind
 from scf_batch.plan.fields import PLACEHOLDER_PREFIX
 from scf_batch.plan.fieldview import field_line, field_record, undo_tail
 from scf_batch.plan.prepare import Prepared, Report
 from scf_batch.plan.snapshot import Snapshot
-from scf_batch.plan.steps import Change, StepKind, describe_changes
+from scf_batch.plan.steps import describe_changes
 from scf_batch.text import quoted
 
 SHOWN_ORDER_CHANGES = 3
@@ -102,7 +102,7 @@ def _settings(body: dict[str, Any], snapshot: Snapshot) -> str:
 
 def role_names(roles: list[str], snapshot: Snapshot) -> list[str]:
     """Role ids as the org names them; built-in slugs as they are."""
-    return sorted(snapshot.roles.names.get(role) or role for role in roles)
+    return sorted(snapshot.role_name(role) for role in roles)
 
 
 def _named(changes: tuple[Change, ...], snapshot: Snapshot) -> tuple[Change, ...]:

@@ -31,7 +31,7 @@ async def plan_job(
     async with client_for(settings, credentials) as client:
         snapshot = await read_pinned(client, settings)
         report = survey(
-            operations.items(),
+            operations.items(role_name=snapshot.role_name),
             snapshot,
             where=operations.where,
             each=lambda prepared: each(prepared, snapshot),

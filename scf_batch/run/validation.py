@@ -62,7 +62,8 @@ def _survey(
     insecure = bool(spec.values.get("allow_insecure_http"))
     snapshot = anyio.run(_fetch, url, credentials, insecure, backend="asyncio")
     _check_pin(snapshot, spec)
-    return survey(operations.items(), snapshot, where=operations.where)
+    items = operations.items(role_name=snapshot.role_name)
+    return survey(items, snapshot, where=operations.where)
 
 
 def _check_pin(snapshot: Snapshot, spec: JobSpec) -> None:

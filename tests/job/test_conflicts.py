@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from scf_batch.job.conflicts import ConflictTracker
+from scf_batch.job.opsfile import check_operations
 from scf_batch.models import Action, ObjectType, Operation, Ref, RowError
 from tests.jobfiles import ACTITYPE, FIELD_1, FIELD_2, csv_of, read
 
@@ -190,3 +191,26 @@ def test_references_are_told_apart_exactly_as_written() -> None:
     clash = tracker.see(again)
     assert clash is not None
     assert "row 2 (line 3)" in clash[0]
+
+
+def test_a_conflict_names_roles_as_the_org_names_them(tmp_path: Path) -> None:
+    """Read against an org (plan, run, validate --online), a conflict's message shows role ids
+    by the org's names for them, as `plan` does; offline the references stay as written."""
+    role = "role_4zhUd9gDKwVv0Bbl2Nk0Ud"
+    path = csv_of(
+        tmp_path,
+        f"associate,{FIELD_1},lead,,false,admin;{role}",
+        f"associate,{FIELD_1},lead,,false,admin",
+        header=HEADER,
+    )
+    names = {role: "Sales Manager"}
+    online = check_operations(path).items(role_name=lambda ref: names.get(ref, ref))
+    offline = check_operations(path).items()
+    (_, conflict) = list(online)
+    (_, raw) = list(offline)
+    assert isinstance(conflict, RowError)
+    assert isinstance(raw, RowError)
+    assert "(associate with required=false, editable_with_roles=[Sales Manager, admin])" in (
+        conflict.problems[0].found
+    )
+    assert role in raw.problems[0].found
