@@ -28,6 +28,14 @@ from typing import Any
 
 from scf_batch.errors import UsageError
 from scf_batch.job.files import SUFFIXES, require_regular
+from scf_batch.job.scope import (
+    FIELD_EXPECTED,
+    PAIR_EXPECTED,
+    TARGET_EXPECTED,
+    parse_field,
+    parse_pair,
+    parse_target,
+)
 from scf_batch.options import OPTIONS
 from scf_batch.text import did_you_mean, show
 
@@ -97,6 +105,12 @@ SPEC_KEYS: dict[str, tuple[Check, str]] = {
 RUN_KEYS: dict[str, tuple[Check, str]] = {
     **SPEC_KEYS,
     **{o.name: (o.check, o.expected()) for o in OPTIONS if o.spec},
+}
+# the list keys whose every entry has a grammar (job/scope.py): key -> (reader, what is expected)
+ENTRY_GRAMMARS: dict[str, tuple[Callable[[str], object], str]] = {
+    "protect": (parse_pair, PAIR_EXPECTED),
+    "prune_fields": (parse_field, FIELD_EXPECTED),
+    "prune_object_types": (parse_target, TARGET_EXPECTED),
 }
 SIMULATOR_KEYS: dict[str, tuple[Check, str]] = {
     "rate_limit": (
@@ -210,9 +224,22 @@ def _checked(
         checked = check(value)
         if checked is None:
             problems.append(f"{path}: {prefix}{key}: found {_found(value)}; expected {expected}")
-        else:
-            values[key] = checked
+            continue
+        values[key] = checked
+        if key in ENTRY_GRAMMARS:
+            problems.extend(_entry_problems(path, key, checked))
     return values
+
+
+def _entry_problems(path: Path, key: str, entries: tuple[str, ...]) -> list[str]:
+    """`spec.toml: protect[2]: found ...; expected ...` for each entry its grammar refuses
+    (counted from 0, as TOML's arrays are)."""
+    read, expected = ENTRY_GRAMMARS[key]
+    return [
+        f"{path}: {key}[{index}]: found {show(entry)}; expected {expected}"
+        for index, entry in enumerate(entries)
+        if read(entry) is None
+    ]
 
 
 def _key(key: str) -> str:

@@ -19,6 +19,7 @@ from scf_batch.models import Operation, Problem, ResolvedOperation, RowError, Ta
 from scf_batch.plan.fields import FieldPlanner, PlannedField
 from scf_batch.plan.lacking import Lacking
 from scf_batch.plan.order import OrderStep, resolve_order
+from scf_batch.plan.protect import NO_PROTECTION, Protection
 from scf_batch.plan.snapshot import Org, Snapshot
 from scf_batch.plan.steps import PlanState, Step, StepKind
 
@@ -68,6 +69,7 @@ def prepare(
     project: bool = True,
     plan: bool = True,
     repairing: bool = False,
+    protection: Protection = NO_PROTECTION,
 ) -> Iterator[Prepared]:
     """Each row of the file (`where`), checked, and with a snapshot resolved against it and
     planned.
@@ -79,7 +81,8 @@ def prepare(
     but not planned (a run plans each row as it carries it out; only a resumed pass needs the
     first snapshot's steps, for labels). With `repairing` (a pass after a finished one), a row
     whose names no longer resolve is `unresolved` rather than invalid: what it names was deleted
-    in Close since, where in a first pass it is a typo.
+    in Close since, where in a first pass it is a typo. A disassociate of a pair `protection`
+    covers is planned to fail `protected`.
     """
     plans = PlanState(baseline or snapshot) if snapshot is not None and plan else None
     fields = FieldPlanner(snapshot, project=project) if snapshot is not None else None
@@ -104,7 +107,9 @@ def prepare(
             else:
                 yield Prepared(item.row, item.line, item.key, op=item, error=error)
             continue
-        step = plans.plan(resolved) if plans is not None else None
+        step = None
+        if plans is not None:
+            step = plans.plan(resolved, protected=protection.covers(resolved, fields.snapshot))
         yield Prepared(item.row, item.line, item.key, op=item, resolved=resolved, step=step)
 
 
@@ -150,6 +155,9 @@ class Report:
     orders: list[Prepared] = field(default_factory=list)
     online: bool = False
     org: Org | None = None
+    # what the org's names say of the job spec's names: protect or prune scope entries naming
+    # a field or type the org does not have (yet); shown, never a problem
+    warnings: list[str] = field(default_factory=list)
     lacking: Lacking = field(default_factory=Lacking)
 
     @property
@@ -221,17 +229,21 @@ def survey(
     done: Container[int] = (),
     each: Callable[[Prepared], None] | None = None,
     repairing: bool = False,
+    protection: Protection = NO_PROTECTION,
 ) -> Report:
     """Run the preparation pass over the file's rows (`where` names it) to the end; rows in
     `done` are counted but not checked again. An unusable header met on the way is a problem.
 
     `each` sees every prepared row that is not done (e.g. to print the plan as it goes);
-    `repairing` as `prepare` takes it.
+    `repairing` and `protection` as `prepare` takes them.
     """
     report = Report(where, online=snapshot is not None)
     report.org = snapshot.org if snapshot is not None else None
+    if snapshot is not None:
+        report.warnings.extend(protection.warnings(snapshot))
+    rows = prepare(items, snapshot, where=where, repairing=repairing, protection=protection)
     try:
-        for prepared in prepare(items, snapshot, where=where, repairing=repairing):
+        for prepared in rows:
             if prepared.row in done:
                 report.rows += 1
                 continue

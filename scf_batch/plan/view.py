@@ -126,6 +126,8 @@ def plan_summary(report: Report) -> str:
         text += f"\nplan: the {counts['delete']} delete(s) need --allow-delete to run"
     if report.lacking:
         text += "\n" + report.lacking.render()
+    for warning in report.warnings:
+        text += f"\nwarning: {warning}"
     return text
 
 
@@ -178,4 +180,5 @@ def counts_record(report: Report) -> dict[str, Any]:
         "invalid": report.invalid_rows,
         "by_step": {kind.value: report.by_step[kind.value] for kind in StepKind},
         "changes": report.changes,
+        "warnings": report.warnings,
     }

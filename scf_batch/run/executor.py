@@ -36,6 +36,7 @@ from scf_batch.models import (
 )
 from scf_batch.plan.fields import FieldStep, PlannedField, fields_by_id, with_fields
 from scf_batch.plan.prepare import ORDER_ACTION, Prepared
+from scf_batch.plan.protect import NO_PROTECTION, Protection
 from scf_batch.plan.snapshot import Snapshot
 from scf_batch.plan.steps import UNRECORDED, PairStates, Step, StepKind, plan_step
 from scf_batch.run.confirm import Verdict
@@ -57,6 +58,7 @@ class Executor:
     state it keeps per pair is exact. The fields definitions leave are kept until
     `settle_definitions` extends the snapshot with them, before the association rows run.
     `first_fields`: definition row -> the step the pass's first snapshot planned (on resume).
+    `protection`: the pairs no row disassociates, by their names in the snapshot as it runs.
     """
 
     def __init__(
@@ -68,6 +70,7 @@ class Executor:
         resuming: bool,
         first_fields: Mapping[int, FieldStep] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        protection: Protection = NO_PROTECTION,
     ) -> None:
         self.api = api
         self.snapshot = snapshot
@@ -75,6 +78,7 @@ class Executor:
         self.resuming = resuming
         self.first_fields = first_fields or {}
         self.clock = clock
+        self.protection = protection
         self.org_id = snapshot.org.id if snapshot.org is not None else None
         self.retried_rows = 0
         self._states = PairStates()
@@ -108,10 +112,11 @@ class Executor:
         attempts = Attempts(self.policy)
         recorded = self._states.recorded(rop.pair)
         before = self.snapshot.association(rop.pair) if recorded is UNRECORDED else recorded
-        step = plan_step(rop, before)
+        protected = self.protection.covers(rop, self.snapshot)
+        step = plan_step(rop, before, protected=protected)
         if recorded is UNRECORDED and self.resuming and prepared.step is not None:
             step = _as_first_planned(step, prepared.step)
-        verdict = await carry_out_pair(self.api, attempts, rop, step, before)
+        verdict = await carry_out_pair(self.api, attempts, rop, step, before, protected=protected)
         self._states.record(rop.pair, verdict.after)
         return self._line(
             prepared,

@@ -26,6 +26,7 @@ from scf_batch.job.opsfile import OperationsFile
 from scf_batch.options import RunSettings
 from scf_batch.plan.fields import FieldStep, first_steps
 from scf_batch.plan.prepare import Prepared, Report, prepare, survey
+from scf_batch.plan.protect import Protection
 from scf_batch.plan.snapshot import Org, Snapshot
 from scf_batch.report.summary import RunReport
 from scf_batch.report.timeline import seconds_of
@@ -199,6 +200,7 @@ async def _run_pass(
             policy,
             resuming=done_before > 0,
             first_fields=_first_fields(operations, report, snapshot, baseline),
+            protection=Protection.from_names(settings.protect),
         )
         stages = _stages(operations, report, executor, baseline, start=start)
         limits = Limits(
@@ -267,6 +269,7 @@ def _stages(
         project=False,
         plan=start.continuing,
         repairing=_repairs(start),
+        protection=executor.protection,
     )
     # a valid definition or order runs in its own stage (or ran in an earlier run of the pass)
     yield (p for p in rows if (p.definition is None and p.order is None) or p.error is not None)
@@ -394,7 +397,10 @@ def _surveyed(
         where=operations.where,
         done=resume.done,
         repairing=repairing,
+        protection=Protection.from_names(settings.protect),
     )
+    for warning in report.warnings:
+        log.warning("spec_name_not_found", detail=warning)
     if report.unresolved_rows:
         log.warning("names_not_found", rows=report.unresolved_rows)
     if not report.ok and not settings.skip_invalid:

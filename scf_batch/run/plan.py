@@ -14,6 +14,7 @@ from scf_batch.job.opsfile import OperationsFile
 from scf_batch.options import RunSettings
 from scf_batch.plan.order import plan_order
 from scf_batch.plan.prepare import Prepared, Report, survey
+from scf_batch.plan.protect import Protection
 from scf_batch.plan.snapshot import Snapshot
 from scf_batch.run.org import client_for, read_pinned
 
@@ -35,6 +36,7 @@ async def plan_job(
             snapshot,
             where=operations.where,
             each=lambda prepared: each(prepared, snapshot),
+            protection=Protection.from_names(settings.protect),
         )
         # the orders come last, as in a run: each object's schema read now, once
         for prepared in report.orders:
