@@ -26,6 +26,7 @@ from scf_batch.plan.steps import PlanState, Step, StepKind
 # what the job's reader yields for each row
 Item = Operation | RowError | FieldDefinition | FieldOrder
 ORDER_ACTION = "order"
+PRUNE_LINE = 0  # a prune row's line: it comes from no line of the file (plan/prune.py)
 SHOWN_PROBLEMS = 50
 SHOWN_STEPS = 50
 
@@ -102,7 +103,7 @@ def prepare(
         resolved = fields.snapshot.resolve(item, where)
         if isinstance(resolved, tuple):
             error = RowError(item.row, item.line, resolved, item.key)
-            if repairing:
+            if repairing or item.line == PRUNE_LINE:  # a pruned pair's field gone meanwhile
                 yield Prepared(item.row, item.line, item.key, op=item, unresolved=error)
             else:
                 yield Prepared(item.row, item.line, item.key, op=item, error=error)
@@ -158,6 +159,7 @@ class Report:
     # what the org's names say of the job spec's names: protect or prune scope entries naming
     # a field or type the org does not have (yet); shown, never a problem
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the plan's summary adds (prune's)
     lacking: Lacking = field(default_factory=Lacking)
 
     @property

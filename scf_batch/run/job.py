@@ -27,6 +27,7 @@ from scf_batch.options import RunSettings
 from scf_batch.plan.fields import FieldStep, first_steps
 from scf_batch.plan.prepare import Prepared, Report, prepare, survey
 from scf_batch.plan.protect import Protection
+from scf_batch.plan.prune import PrunedJob, Rows, pruned_job
 from scf_batch.plan.snapshot import Org, Snapshot
 from scf_batch.report.summary import RunReport
 from scf_batch.report.timeline import seconds_of
@@ -160,7 +161,8 @@ async def _run_pass(
         snapshot = await fetch_snapshot(client, settings.base_url)
         reached.org = snapshot.org
         check_org(snapshot, settings)
-        report = _surveyed(settings, operations, snapshot, resume, repairing=_repairs(start))
+        rows = pruned_job(settings, operations, _kept_baseline(settings.out, start) or snapshot)
+        report = _surveyed(settings, rows, snapshot, resume, repairing=_repairs(start))
         reached.total_rows = report.rows
         baseline = _baseline(settings.out, start, snapshot)
         org = snapshot.org
@@ -202,7 +204,7 @@ async def _run_pass(
             first_fields=_first_fields(operations, report, snapshot, baseline),
             protection=Protection.from_names(settings.protect),
         )
-        stages = _stages(operations, report, executor, baseline, start=start)
+        stages = _stages(rows, report, executor, baseline, start=start)
         limits = Limits(
             settings.concurrency, settings.limit, settings.max_errors, settings.max_duration_s
         )
@@ -249,7 +251,7 @@ def _first_fields(
 
 
 def _stages(
-    operations: OperationsFile,
+    operations: Rows,
     report: Report,
     executor: Executor,
     baseline: Snapshot,
@@ -384,7 +386,7 @@ def _repairs(start: PassStart) -> bool:
 
 def _surveyed(
     settings: RunSettings,
-    operations: OperationsFile,
+    operations: PrunedJob,
     snapshot: Snapshot,
     resume: Resume,
     *,
@@ -399,8 +401,10 @@ def _surveyed(
         repairing=repairing,
         protection=Protection.from_names(settings.protect),
     )
-    for warning in report.warnings:
+    for warning in [*report.warnings, *operations.pruned.warnings]:
         log.warning("spec_name_not_found", detail=warning)
+    for note in operations.pruned.notes:
+        log.info("prune", detail=note)
     if report.unresolved_rows:
         log.warning("names_not_found", rows=report.unresolved_rows)
     if not report.ok and not settings.skip_invalid:
@@ -455,9 +459,15 @@ def _write_summary(folder: Path, summary: RunReport) -> None:
 def _baseline(folder: Path, start: PassStart, snapshot: Snapshot) -> Snapshot:
     """What the pass plans from: its first run's snapshot (kept in snapshot.json), written
     now when this run starts the pass."""
-    if start.continuing:
-        document = read_snapshot_document(folder)
-        if document is not None:
-            return Snapshot.from_document(document)
+    kept = _kept_baseline(folder, start)
+    if kept is not None:
+        return kept
     write_snapshot(folder, snapshot.document)
     return snapshot
+
+
+def _kept_baseline(folder: Path, start: PassStart) -> Snapshot | None:
+    """The pass's first snapshot, when an earlier run of the pass kept it (prune's rows come
+    from it, so every run of the pass has the same ones)."""
+    document = read_snapshot_document(folder) if start.continuing else None
+    return Snapshot.from_document(document) if document is not None else None
