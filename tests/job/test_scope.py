@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from scf_batch.errors import UsageError
 from scf_batch.job.scope import PairName, TargetName, parse_field, parse_pair, parse_target
-from scf_batch.job.spec import load_job
+from scf_batch.job.spec import RUN_KEYS, load_job
 from scf_batch.models import ObjectType
 
 SUBSCRIPTION = TargetName(ObjectType.CUSTOM_OBJECT_TYPE, "Subscription")
@@ -114,3 +114,10 @@ def test_the_spec_keeps_the_entries_and_prune_for_the_run(tmp_path: Path) -> Non
         ("Industry",),
         ("Industry → lead",),
     )
+
+
+def test_the_run_keys_check_refuses_a_bad_entry_for_every_reader_of_it() -> None:
+    """RUN_KEYS (which a fleet manifest's checks use too) refuses a list with one entry its
+    grammar cannot read, so no run meets an unreadable protect entry."""
+    check = RUN_KEYS["protect"][0]
+    assert (check(["Industry", "A -> B -> lead"]), check(["Industry"])) == (None, ("Industry",))
