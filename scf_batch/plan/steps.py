@@ -19,33 +19,20 @@ pair's state, and sends nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum, StrEnum
+from enum import Enum
 from typing import Any
 
 from scf_batch.models import (
     Action,
     Association,
+    Change,
     Outcome,
     ResolvedOperation,
+    StepKind,
 )
 from scf_batch.plan.snapshot import TYPE_ID_KEYS, Pair, Snapshot
 
-
-class StepKind(StrEnum):
-    CREATE = "create"
-    UPDATE = "update"
-    DELETE = "delete"
-    NOTHING = "nothing"
-    FAIL = "fail"
-
-    @property
-    def writes(self) -> bool:
-        return self in (StepKind.CREATE, StepKind.UPDATE, StepKind.DELETE)
-
-
 PROTECTED_REASON = "protected by the job spec's protect"
-# (setting, value before, value after) of an update
-Change = tuple[str, Any, Any]
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,11 +16,12 @@ from scf_batch.models import (
     Outcome,
     Ref,
     ResolvedOperation,
+    StepKind,
     Target,
 )
 from scf_batch.plan.protect import Protection
 from scf_batch.plan.snapshot import Snapshot
-from scf_batch.plan.steps import PlanState, StepKind, plan_step
+from scf_batch.plan.steps import PlanState, plan_step
 
 FIELDS: list[dict[str, Any]] = [
     {"id": "cf_1", "name": "Industry", "associations": [{"object_type": "lead"}]},
