@@ -59,6 +59,7 @@ _COLOURS: dict[str, str] = {
     Outcome.REJECTED: "#d64545",
     Outcome.GAVE_UP: "#8a1c24",
     Outcome.INVALID: "#b565a7",
+    Outcome.PROTECTED: "#0f766e",
 }
 # A failed row is the one a reader looks for: strong reds whatever its outcome, never the pale
 # greys of the ok outcomes that share its name (`failed: not_associated`).
@@ -67,6 +68,7 @@ _FAILED_COLOURS: dict[str, str] = {
     Outcome.NOT_FOUND: "#b45309",
     Outcome.REJECTED: "#dc2626",
     Outcome.GAVE_UP: "#7f1d1d",
+    Outcome.PROTECTED: "#9f1239",
 }
 FAILED_COLOUR = "#b91c1c"
 _STATUS_COLOURS: dict[str, str] = {
