@@ -91,6 +91,7 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
     GAVE_UP = "gave_up"
     INVALID = "invalid"
+    PROTECTED = "protected"  # a disassociate of a pair the job spec's `protect` names: not sent
 
 
 @dataclass(frozen=True, slots=True)

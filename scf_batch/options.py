@@ -23,13 +23,16 @@ DEFAULT_BASE_URL = "https://api.close.com/api/v1/"
 BASE_URL_ENV = "CLOSE_BASE_URL"  # the base URL when neither the flag nor the spec gives one
 LOG_FORMATS = ("auto", "json", "console")
 ENCODINGS = ("utf-8", "cp1252", "latin-1")  # utf-8 also drops a BOM; job.opsfile reads these
+MAX_NAMES = 10_000  # a list option names an org's fields or targets: thousands at most
+MAX_NAME_CHARS = 1000
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
 class Option:
-    """One run option. `kind` is int, float, bool, str or a tuple of choices.
+    """One run option. `kind` is int, float, bool, str, list (of names: spec only, read as a
+    tuple of non-blank strings) or a tuple of choices.
 
     `low`/`high` bound numbers (`above`: the low bound itself is not allowed); `unit` follows
     the value in help texts; `cli`/`spec`: where the option may be given; `shown_default`: the
@@ -59,10 +62,13 @@ class Option:
         """What a valid value looks like, in words."""
         if isinstance(self.kind, tuple):
             return "one of " + ", ".join(self.kind)
-        if self.kind is bool:
-            return "true or false"
-        if self.kind is str:
-            return self.help
+        worded = {
+            bool: "true or false",
+            list: f"an array of at most {MAX_NAMES} names (strings)",
+            str: self.help,
+        }
+        if self.kind in worded:
+            return worded[self.kind]
         noun = "an integer" if self.kind is int else "a number"
         unit = f" ({self.unit})" if self.unit else ""
         if self.low is not None and self.high is not None:
@@ -75,6 +81,8 @@ class Option:
         """The value to use, or None when it does not fit (the caller reports `expected()`)."""
         if isinstance(self.kind, tuple):
             return value if value in self.kind else None
+        if self.kind is list:
+            return _names(value)
         if self.kind is bool or isinstance(value, bool):
             return value if self.kind is bool and isinstance(value, bool) else None
         if self.kind is str:
@@ -82,9 +90,8 @@ class Option:
                 self.pattern is None or re.fullmatch(self.pattern, value) is not None
             )
             return value if ok else None
-        if not isinstance(value, int | float) or (self.kind is int and not isinstance(value, int)):
-            return None
-        if not _finite(value) or not self._fits(value):
+        number = isinstance(value, int | float) and (self.kind is not int or isinstance(value, int))
+        if not number or not _finite(value) or not self._fits(value):
             return None
         return float(value) if self.kind is float else value
 
@@ -262,6 +269,55 @@ class RunSettings:
         )
     )
 
+    prune = Setting[bool](
+        Option(
+            "prune",
+            bool,
+            False,
+            "exact sync: disassociate every association in the prune scope (prune_fields, "
+            "prune_object_types; the whole org without them) that no row of the job names; "
+            "these deletes need --allow-delete",
+            recorded=True,
+        )
+    )
+
+    # Lists of names: the job spec only. A scope or a protection typed anew on each command
+    # line is one that a run can forget; in the spec it is reviewed with the job.
+    prune_fields = Setting[tuple[str, ...]](
+        Option(
+            "prune_fields",
+            list,
+            (),
+            "the fields prune looks at, by name",
+            cli=False,
+            shown_default="every field",
+        )
+    )
+
+    prune_object_types = Setting[tuple[str, ...]](
+        Option(
+            "prune_object_types",
+            list,
+            (),
+            "the targets prune looks at: lead, contact, opportunity, custom_activity_type NAME, "
+            "custom_object_type NAME (a bare custom_... word: every type of that kind)",
+            cli=False,
+            shown_default="every target",
+        )
+    )
+
+    protect = Setting[tuple[str, ...]](
+        Option(
+            "protect",
+            list,
+            (),
+            "fields (every target) or `field → target` pairs, by name, that no run, prune or "
+            "undo disassociates or deletes",
+            cli=False,
+            shown_default="none",
+        )
+    )
+
     dry_run = Setting[bool](Option("dry_run", bool, False, "print the plan and send nothing"))
 
     allow_insecure_http = Setting[bool](
@@ -399,6 +455,15 @@ class RunSettings:
 
 SETTINGS = tuple(value for value in vars(RunSettings).values() if isinstance(value, Setting))
 OPTIONS = tuple(setting.option for setting in SETTINGS)
+
+
+def _names(value: Any) -> tuple[str, ...] | None:
+    """A list option's value: up to MAX_NAMES strings of text (job/scope.py reads each)."""
+    if not isinstance(value, list | tuple) or len(value) > MAX_NAMES:
+        return None
+    if not all(isinstance(name, str) and 0 < len(name) <= MAX_NAME_CHARS for name in value):
+        return None
+    return tuple(value)
 
 
 def _finite(value: float) -> bool:

@@ -115,5 +115,6 @@ def test_the_checkpoint_records_the_settings_marked_recorded_never_a_secret() ->
         "timeout_s": 30.0,
         "skip_invalid": False,
         "allow_delete": False,
+        "prune": False,
         "encoding": "utf-8",
     }

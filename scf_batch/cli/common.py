@@ -76,8 +76,9 @@ def explain(exc: BaseException) -> int | None:
     if isinstance(exc, DeletesRefused):
         from scf_batch.plan.view import plan_line  # noqa: PLC0415
 
-        for prepared in exc.report.deletes:
-            click.echo(f"  line {prepared.line}: {plan_line(prepared, exc.snapshot)}", err=True)
+        for prepared in exc.report.deletes:  # a prune row has no line: its key says which
+            where = f"line {prepared.line}" if prepared.line else prepared.key
+            click.echo(f"  {where}: {plan_line(prepared, exc.snapshot)}", err=True)
         if exc.report.delete_count > len(exc.report.deletes):
             click.echo(
                 f"  … and {exc.report.delete_count - len(exc.report.deletes)} more", err=True

@@ -28,6 +28,14 @@ from typing import Any
 
 from scf_batch.errors import UsageError
 from scf_batch.job.files import SUFFIXES, require_regular
+from scf_batch.job.scope import (
+    FIELD_EXPECTED,
+    PAIR_EXPECTED,
+    TARGET_EXPECTED,
+    parse_field,
+    parse_pair,
+    parse_target,
+)
 from scf_batch.options import OPTIONS
 from scf_batch.text import did_you_mean, show
 
@@ -94,9 +102,31 @@ SPEC_KEYS: dict[str, tuple[Check, str]] = {
     "api_key_env": (_text(r"[A-Za-z_][A-Za-z0-9_]*"), "an environment variable name"),
     "token_env": (_text(r"[A-Za-z_][A-Za-z0-9_]*"), "an environment variable name"),
 }
+# the list keys whose every entry has a grammar (job/scope.py): key -> (reader, what is expected)
+ENTRY_GRAMMARS: dict[str, tuple[Callable[[str], object], str]] = {
+    "protect": (parse_pair, PAIR_EXPECTED),
+    "prune_fields": (parse_field, FIELD_EXPECTED),
+    "prune_object_types": (parse_target, TARGET_EXPECTED),
+}
+
+
+def _with_entries(name: str, check: Check) -> Check:
+    """The option's check, and for a list key with a grammar each entry's too (a fleet
+    manifest's [defaults] use these checks as well)."""
+    if name not in ENTRY_GRAMMARS:
+        return check
+    read = ENTRY_GRAMMARS[name][0]
+
+    def checked(value: Any) -> Any:
+        entries = check(value)
+        return entries if entries is not None and all(map(read, entries)) else None
+
+    return checked
+
+
 RUN_KEYS: dict[str, tuple[Check, str]] = {
     **SPEC_KEYS,
-    **{o.name: (o.check, o.expected()) for o in OPTIONS if o.spec},
+    **{o.name: (_with_entries(o.name, o.check), o.expected()) for o in OPTIONS if o.spec},
 }
 SIMULATOR_KEYS: dict[str, tuple[Check, str]] = {
     "rate_limit": (
@@ -209,10 +239,26 @@ def _checked(
         check, expected = keys[key]
         checked = check(value)
         if checked is None:
-            problems.append(f"{path}: {prefix}{key}: found {_found(value)}; expected {expected}")
+            whole = f"{path}: {prefix}{key}: found {_found(value)}; expected {expected}"
+            problems.extend((_entry_problems(path, key, value) if not prefix else []) or [whole])
         else:
             values[key] = checked
     return values
+
+
+def _entry_problems(path: Path, key: str, value: object) -> list[str]:
+    """`spec.toml: protect[2]: found ...; expected ...` for each entry of a list of strings its
+    grammar refuses (counted from 0, as TOML's arrays are); none for any other key or value."""
+    if key not in ENTRY_GRAMMARS or not isinstance(value, list):
+        return []
+    if not all(isinstance(entry, str) for entry in value):
+        return []
+    read, expected = ENTRY_GRAMMARS[key]
+    return [
+        f"{path}: {key}[{index}]: found {show(entry)}; expected {expected}"
+        for index, entry in enumerate(value)
+        if read(entry) is None
+    ]
 
 
 def _key(key: str) -> str:

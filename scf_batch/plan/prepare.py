@@ -26,12 +26,14 @@ from scf_batch.models import (
 from scf_batch.plan.fields import FieldPlanner, PlannedField
 from scf_batch.plan.lacking import Lacking
 from scf_batch.plan.order import OrderStep, resolve_order
+from scf_batch.plan.protect import NO_PROTECTION, Protection
 from scf_batch.plan.snapshot import Org, Snapshot
 from scf_batch.plan.steps import PlanState, Step
 
 # what the job's reader yields for each row
 Item = Operation | RowError | FieldDefinition | FieldOrder
 ORDER_ACTION = "order"
+PRUNE_LINE = 0  # a prune row's line: it comes from no line of the file (plan/prune.py)
 SHOWN_PROBLEMS = 50
 SHOWN_STEPS = 50
 
@@ -75,6 +77,7 @@ def prepare(
     project: bool = True,
     plan: bool = True,
     repairing: bool = False,
+    protection: Protection = NO_PROTECTION,
 ) -> Iterator[Prepared]:
     """Each row of the file (`where`), checked, and with a snapshot resolved against it and
     planned.
@@ -86,7 +89,8 @@ def prepare(
     but not planned (a run plans each row as it carries it out; only a resumed pass needs the
     first snapshot's steps, for labels). With `repairing` (a pass after a finished one), a row
     whose names no longer resolve is `unresolved` rather than invalid: what it names was deleted
-    in Close since, where in a first pass it is a typo.
+    in Close since, where in a first pass it is a typo. A disassociate of a pair `protection`
+    covers is planned to fail `protected`.
     """
     plans = PlanState(baseline or snapshot) if snapshot is not None and plan else None
     fields = FieldPlanner(snapshot, project=project) if snapshot is not None else None
@@ -106,12 +110,14 @@ def prepare(
         resolved = fields.snapshot.resolve(item, where)
         if isinstance(resolved, tuple):
             error = RowError(item.row, item.line, resolved, item.key)
-            if repairing:
+            if repairing or item.line == PRUNE_LINE:  # a pruned pair's field gone meanwhile
                 yield Prepared(item.row, item.line, item.key, op=item, unresolved=error)
             else:
                 yield Prepared(item.row, item.line, item.key, op=item, error=error)
             continue
-        step = plans.plan(resolved) if plans is not None else None
+        step = None
+        if plans is not None:
+            step = plans.plan(resolved, protected=protection.covers(resolved, fields.snapshot))
         yield Prepared(item.row, item.line, item.key, op=item, resolved=resolved, step=step)
 
 
@@ -157,6 +163,10 @@ class Report:
     orders: list[Prepared] = field(default_factory=list)
     online: bool = False
     org: Org | None = None
+    # what the org's names say of the job spec's names: protect or prune scope entries naming
+    # a field or type the org does not have (yet); shown, never a problem
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the plan's summary adds (prune's)
     lacking: Lacking = field(default_factory=Lacking)
 
     @property
@@ -232,17 +242,21 @@ def survey(
     done: Container[int] = (),
     each: Callable[[Prepared], None] | None = None,
     repairing: bool = False,
+    protection: Protection = NO_PROTECTION,
 ) -> Report:
     """Run the preparation pass over the file's rows (`where` names it) to the end; rows in
     `done` are counted but not checked again. An unusable header met on the way is a problem.
 
     `each` sees every prepared row that is not done (e.g. to print the plan as it goes);
-    `repairing` as `prepare` takes it.
+    `repairing` and `protection` as `prepare` takes them.
     """
     report = Report(where, online=snapshot is not None)
     report.org = snapshot.org if snapshot is not None else None
+    if snapshot is not None:
+        report.warnings.extend(protection.warnings(snapshot))
+    rows = prepare(items, snapshot, where=where, repairing=repairing, protection=protection)
     try:
-        for prepared in prepare(items, snapshot, where=where, repairing=repairing):
+        for prepared in rows:
             if prepared.row in done:
                 report.rows += 1
                 continue

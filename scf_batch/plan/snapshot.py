@@ -21,7 +21,7 @@ from scf_batch.models import (
     ResolvedOperation,
     Target,
 )
-from scf_batch.text import did_you_mean, show
+from scf_batch.text import did_you_mean, escaped, quoted, show
 
 SNAPSHOT_VERSION = 1
 TYPE_ID_KEYS = {
@@ -39,7 +39,8 @@ class Org:
     name: str
 
     def __str__(self) -> str:
-        return f'"{self.name}" ({self.id})'
+        """`"Acme" (orga_…)`: the name quoted and escaped (it comes from the server)."""
+        return f"{quoted(self.name)} ({escaped(self.id)})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,9 @@ of its pair leave (as they would if their writes succeed).
 | update       | fail: not_associated    | nothing: unchanged          | update         |
 | disassociate | nothing: not_associated | delete                      | delete         |
 | ensure       | create                  | nothing: unchanged          | update         |
+
+A disassociate of a pair the job spec protects (plan/protect.py) fails `protected`, whatever the
+pair's state, and sends nothing.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from scf_batch.models import (
     StepKind,
 )
 from scf_batch.plan.snapshot import TYPE_ID_KEYS, Pair, Snapshot
+
+PROTECTED_REASON = "protected by the job spec's protect"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +78,15 @@ def wanted(rop: ResolvedOperation) -> Wanted:
     return Wanted(required, None if roles is None else frozenset(roles))
 
 
-def plan_step(rop: ResolvedOperation, current: Association | None) -> Step:
-    """The one step that brings the pair from `current` to what the row asks (table above)."""
+def plan_step(
+    rop: ResolvedOperation, current: Association | None, *, protected: bool = False
+) -> Step:
+    """The one step that brings the pair from `current` to what the row asks (table above);
+    `protected`: the pair may never be disassociated (plan/protect.py says which)."""
     action = rop.op.action
     if action is Action.DISASSOCIATE:
+        if protected:
+            return Step(StepKind.FAIL, Outcome.PROTECTED, current, reason=PROTECTED_REASON)
         if current is None:
             return Step(StepKind.NOTHING, Outcome.NOT_ASSOCIATED, None)
         return Step(StepKind.DELETE, Outcome.DELETED, None)
@@ -173,9 +183,9 @@ class PlanState:
         found = self._pairs.recorded(pair)
         return self._baseline.association(pair) if found is UNRECORDED else found
 
-    def plan(self, rop: ResolvedOperation) -> Step:
+    def plan(self, rop: ResolvedOperation, *, protected: bool = False) -> Step:
         """The row's step, and the pair moved on as if it succeeds."""
-        step = plan_step(rop, self.current(rop.pair))
+        step = plan_step(rop, self.current(rop.pair), protected=protected)
         if step.kind.writes:
             self._pairs.record(rop.pair, step.after)
         return step

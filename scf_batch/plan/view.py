@@ -3,6 +3,7 @@
     + associate "Industry" → lead (required, roles: admin)
     ~ update "Industry" → contact: required false → true
     - disassociate "Lost Reason" → opportunity   DELETES every value stored in it
+    - disassociate "Legacy Field" → lead (not in the job)   DELETES every value stored in it
     + associate "Tier" → lead (not required)   [irreversible: the values the pass deleted are gone]
     ! line 12: update "Region" → lead: not associated, so there is nothing to update
     ~ order lead: "Industry" before "Account Owner", "Region" before "Health Score"
@@ -19,7 +20,7 @@ from typing import Any
 from scf_batch.models import Change, ResolvedOperation, StepKind
 from scf_batch.plan.fields import PLACEHOLDER_PREFIX
 from scf_batch.plan.fieldview import field_line, field_record, undo_tail
-from scf_batch.plan.prepare import Prepared, Report
+from scf_batch.plan.prepare import PRUNE_LINE, Prepared, Report
 from scf_batch.plan.snapshot import Snapshot
 from scf_batch.plan.steps import describe_changes
 from scf_batch.text import quoted
@@ -32,6 +33,7 @@ SIGNS = {
     StepKind.NOTHING: "=",
     StepKind.FAIL: "!",
 }
+NOT_IN_THE_JOB = "(not in the job)"
 DELETE_WARNING = "DELETES every value stored in this field on this object type"
 
 
@@ -66,6 +68,8 @@ def plan_line(prepared: Prepared, snapshot: Snapshot, *, everything: bool = Fals
         return None
     field, target = names(rop, snapshot)
     head = f"{SIGNS[step.kind]} {rop.op.action.value} {field} → {target}"
+    if rop.op.line == PRUNE_LINE:  # a prune row: no row of the job names the pair
+        head += f" {NOT_IN_THE_JOB}"
     if step.kind is StepKind.FAIL:
         return f"{SIGNS[step.kind]} line {prepared.line}: {head[2:]}: {step.reason}"
     tails = {
@@ -128,6 +132,10 @@ def plan_summary(report: Report) -> str:
         text += f"\nplan: the {counts['delete']} delete(s) need --allow-delete to run"
     if report.lacking:
         text += "\n" + report.lacking.render()
+    for note in report.notes:
+        text += f"\nplan: {note}"
+    for warning in report.warnings:
+        text += f"\nwarning: {warning}"
     return text
 
 
@@ -165,6 +173,7 @@ def plan_record(prepared: Prepared, snapshot: Snapshot) -> dict[str, Any]:
         changes=[{"setting": n, "from": old, "to": new} for n, old, new in step.changes],
         body=step.body or None,
         reason=step.reason,
+        not_in_the_job=rop.op.line == PRUNE_LINE,
     )
     if rop.op.undo is not None:
         record["undo"] = rop.op.undo.value
@@ -182,4 +191,6 @@ def counts_record(report: Report) -> dict[str, Any]:
         "invalid": report.invalid_rows,
         "by_step": {kind.value: report.by_step[kind.value] for kind in StepKind},
         "changes": report.changes,
+        "warnings": report.warnings,
+        "notes": report.notes,
     }

@@ -31,6 +31,7 @@ from scf_batch.models import Action, ObjectType, Outcome, Status
 from scf_batch.report.summary import RunReport
 from scf_batch.runfolder.durable import write_atomically
 from scf_batch.runfolder.records import LineError, ResultLine, Second
+from scf_batch.text import escaped
 
 FAILED_ROWS_SHOWN = 500
 PAUSE_SPANS_SHOWN = 300
@@ -58,6 +59,7 @@ _COLOURS: dict[str, str] = {
     Outcome.REJECTED: "#d64545",
     Outcome.GAVE_UP: "#8a1c24",
     Outcome.INVALID: "#b565a7",
+    Outcome.PROTECTED: "#0f766e",
 }
 # A failed row is the one a reader looks for: strong reds whatever its outcome, never the pale
 # greys of the ok outcomes that share its name (`failed: not_associated`).
@@ -66,6 +68,7 @@ _FAILED_COLOURS: dict[str, str] = {
     Outcome.NOT_FOUND: "#b45309",
     Outcome.REJECTED: "#dc2626",
     Outcome.GAVE_UP: "#7f1d1d",
+    Outcome.PROTECTED: "#9f1239",
 }
 FAILED_COLOUR = "#b91c1c"
 _STATUS_COLOURS: dict[str, str] = {
@@ -161,14 +164,14 @@ def render_html(
         resources.files("scf_batch.report").joinpath("html_template.html").read_text()
     )
     return template.substitute(
-        version=html.escape(_version()),
-        title=html.escape(f"scf-batch report: {report.job}"),
+        version=_html(_version()),
+        title=_html(f"scf-batch report: {report.job}"),
         header=_header(report, tally),
-        timeline_note=html.escape(_timeline_note(report)),
-        latency_note=html.escape(_latency_note(tally)),
-        groups_note=html.escape(_groups_note(report)),
+        timeline_note=_html(_timeline_note(report)),
+        latency_note=_html(_latency_note(tally)),
+        groups_note=_html(_groups_note(report)),
         failed_rows=_failed_rows(tally),
-        footer=html.escape(f"Made by scf-batch {_version()} from results.jsonl and summary.json."),
+        footer=_html(f"Made by scf-batch {_version()} from results.jsonl and summary.json."),
         plotly_script=_plotly_script(shared_plotly),
         script_sources="'unsafe-inline'" if shared_plotly is None else "'self' 'unsafe-inline'",
         figures=_script_json({key: _figure_json(fig) for key, fig in figures.items()}),
@@ -177,7 +180,7 @@ def render_html(
 
 def _plotly_script(shared: str | None) -> str:
     if shared is not None:
-        return f'<script src="{html.escape(shared)}"></script>'
+        return f'<script src="{_html(shared)}"></script>'
     library = str(get_plotlyjs())
     return "<script>" + library.replace("</script", "<\\/script") + "</script>"
 
@@ -230,7 +233,7 @@ def _header(report: RunReport, tally: _Tally) -> str:
     ]
     tile_html = "".join(
         f'<div class="tile {tone_ if n else ""}"><div class="n">{n:,}</div>'
-        f'<div class="l">{html.escape(label)}</div></div>'
+        f'<div class="l">{_html(label)}</div></div>'
         for tone_, label, n in tiles
     )
     runs = f" over {report.runs} runs" if report.runs > 1 else ""
@@ -241,9 +244,9 @@ def _header(report: RunReport, tally: _Tally) -> str:
         f"took {_duration(report.elapsed_s)}{runs}",
     ]
     return (
-        f'<header class="card"><h1>{html.escape(report.job)}</h1>'
-        f'<p class="sub">{"".join(f"<span>{html.escape(f)}</span>" for f in facts if f)}</p>'
-        f'<div class="verdict {tone}" id="verdict">{html.escape(verdict)}</div>'
+        f'<header class="card"><h1>{_html(report.job)}</h1>'
+        f'<p class="sub">{"".join(f"<span>{_html(f)}</span>" for f in facts if f)}</p>'
+        f'<div class="verdict {tone}" id="verdict">{_html(verdict)}</div>'
         f'<div class="tiles">{tile_html}</div></header>'
     )
 
@@ -621,11 +624,17 @@ def _axis_label(value: str, most: int = AXIS_LABEL_CHARS) -> str:
 
 def _label(value: str) -> str:
     """A chart label: plotly reads labels as a small HTML subset, so escape them as HTML."""
-    return html.escape(value, quote=False)
+    return html.escape(escaped(value), quote=False)
 
 
 def _cell(value: object) -> str:
-    return "" if value is None else html.escape(str(value))
+    return "" if value is None else _html(str(value))
+
+
+def _html(text: str) -> str:
+    """Text from a server or a file on the page: HTML-escaped, with every control, bidi and
+    line-separator character shown as an escape (the one rule of text.escaped)."""
+    return html.escape(escaped(text))
 
 
 def _parse_time(value: str) -> datetime | None:

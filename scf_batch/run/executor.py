@@ -38,6 +38,7 @@ from scf_batch.models import (
 from scf_batch.options import RunSettings
 from scf_batch.plan.fields import FieldStep, PlannedField, fields_by_id, first_steps, with_fields
 from scf_batch.plan.prepare import ORDER_ACTION, Prepared, Report
+from scf_batch.plan.protect import NO_PROTECTION, Protection
 from scf_batch.plan.snapshot import Snapshot
 from scf_batch.plan.steps import UNRECORDED, PairStates, Step, plan_step
 from scf_batch.run.confirm import Verdict
@@ -60,6 +61,7 @@ class Executor:
     state it keeps per pair is exact. The fields definitions leave are kept until
     `settle_definitions` extends the snapshot with them, before the association rows run.
     `first_fields`: definition row -> the step the pass's first snapshot planned (on resume).
+    `protection`: the pairs no row disassociates, by their names in the snapshot as it runs.
     """
 
     def __init__(
@@ -71,6 +73,7 @@ class Executor:
         resuming: bool,
         first_fields: Mapping[int, FieldStep] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        protection: Protection = NO_PROTECTION,
     ) -> None:
         self.api = api
         self.snapshot = snapshot
@@ -78,6 +81,7 @@ class Executor:
         self.resuming = resuming
         self.first_fields = first_fields or {}
         self.clock = clock
+        self.protection = protection
         self.org_id = snapshot.org.id if snapshot.org is not None else None
         self.retried_rows = 0
         self._states = PairStates()
@@ -111,10 +115,11 @@ class Executor:
         attempts = Attempts(self.policy)
         recorded = self._states.recorded(rop.pair)
         before = self.snapshot.association(rop.pair) if recorded is UNRECORDED else recorded
-        step = plan_step(rop, before)
+        protected = self.protection.covers(rop, self.snapshot)
+        step = plan_step(rop, before, protected=protected)
         if recorded is UNRECORDED and self.resuming and prepared.step is not None:
             step = _as_first_planned(step, prepared.step)
-        verdict = await carry_out_pair(self.api, attempts, rop, step, before)
+        verdict = await carry_out_pair(self.api, attempts, rop, step, before, protected=protected)
         self._states.record(rop.pair, verdict.after)
         return self._line(
             prepared,
@@ -253,8 +258,8 @@ def executor_for(
     baseline: Snapshot,
     resuming: bool,
 ) -> Executor:
-    """The executor of a run, with the job's retry policy; a resumed pass labels a definition
-    by the step its first snapshot planned."""
+    """The executor of a run, with the job's retry policy and protection; a resumed pass labels
+    a definition by the step its first snapshot planned."""
     policy = RetryPolicy(settings.max_retries, row_deadline_s=settings.row_deadline_s)
     return Executor(
         api,
@@ -262,6 +267,7 @@ def executor_for(
         policy,
         resuming=resuming,
         first_fields=_first_fields(operations, report, snapshot, baseline),
+        protection=Protection.from_names(settings.protect),
     )
 
 

@@ -16,6 +16,7 @@ import structlog
 from scf_batch.close.credentials import Credentials
 from scf_batch.job.opsfile import OperationsFile
 from scf_batch.options import RunSettings
+from scf_batch.plan.prune import pruned_job
 from scf_batch.report.summary import RunReport
 from scf_batch.run.executor import executor_for
 from scf_batch.run.org import client_for, read_pinned
@@ -70,7 +71,8 @@ async def _run_pass(
     async with client_for(settings, credentials) as client:
         reached.stats = client.stats
         snapshot = await read_pinned(client, settings, seen=reached)
-        report = surveyed(settings, operations, snapshot, resume.done, repairing=book.repairs)
+        job_rows = pruned_job(settings, operations, book.kept_baseline() or snapshot)
+        report = surveyed(settings, job_rows, snapshot, resume.done, repairing=book.repairs)
         reached.total_rows = report.rows
         baseline = book.baseline(snapshot)
         org = snapshot.org
@@ -94,12 +96,13 @@ async def _run_pass(
             resuming=book.done_before > 0,
         )
         rows = stages(
-            operations,
+            job_rows,
             report,
             executor.settle_definitions,
             baseline,
             planned=book.start.continuing,
             repairing=book.repairs,
+            protection=executor.protection,
         )
         limits = Limits(
             settings.concurrency, settings.limit, settings.max_errors, settings.max_duration_s

@@ -44,10 +44,18 @@ class _FieldGone(Exception):
 class PairSubject:
     """One row's pair on the org; `removed`: read back absent where the plan had it present."""
 
-    def __init__(self, api: AssociationApi, attempts: Attempts, rop: ResolvedOperation) -> None:
+    def __init__(
+        self,
+        api: AssociationApi,
+        attempts: Attempts,
+        rop: ResolvedOperation,
+        *,
+        protected: bool = False,
+    ) -> None:
         self.api = api
         self.attempts = attempts
         self.rop = rop
+        self.protected = protected  # a disassociate is planned to fail, however often re-planned
         self.removed = False
 
     async def send(self, step: Step) -> tuple[int, Association | None]:
@@ -80,7 +88,7 @@ class PairSubject:
         return Association(bool(found.get("required")), frozenset(map(str, roles)))
 
     def plan(self, state: Association | None) -> Step:
-        return plan_step(self.rop, state)
+        return plan_step(self.rop, state, protected=self.protected)
 
     def explains(self, refused: ApiError, step: Step) -> bool:
         # a 404 on a create: the field (or type) is gone, which no read of the pair changes
@@ -129,9 +137,12 @@ async def carry_out_pair(
     rop: ResolvedOperation,
     step: Step,
     before: Association | None,
+    *,
+    protected: bool = False,
 ) -> PairVerdict:
-    """Carry out one row's step on its pair, confirming by reading where an answer leaves doubt."""
-    subject = PairSubject(api, attempts, rop)
+    """Carry out one row's step on its pair, confirming by reading where an answer leaves doubt;
+    `protected`: the pair may never be disassociated (the re-plans keep it)."""
+    subject = PairSubject(api, attempts, rop, protected=protected)
     try:
         return await carried_out(
             subject,

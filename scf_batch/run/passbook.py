@@ -106,13 +106,18 @@ class PassBook:
     def baseline(self, snapshot: Snapshot) -> Snapshot:
         """What the pass plans from: its first run's snapshot (kept in snapshot.json), written
         now when this run starts the pass."""
-        folder = self.settings.out
-        if self.start.continuing:
-            document = read_snapshot_document(folder)
-            if document is not None:
-                return Snapshot.from_document(document)
-        write_snapshot(folder, snapshot.document)
+        kept = self.kept_baseline()
+        if kept is not None:
+            return kept
+        write_snapshot(self.settings.out, snapshot.document)
         return snapshot
+
+    def kept_baseline(self) -> Snapshot | None:
+        """The pass's first snapshot, when an earlier run of the pass kept it (prune's rows come
+        from it, so every run of the pass has the same ones)."""
+        continuing = self.start.continuing
+        document = read_snapshot_document(self.settings.out) if continuing else None
+        return Snapshot.from_document(document) if document is not None else None
 
     def recorder(self, baseline: Snapshot, *, rows: int, stats: ClientStats) -> PassRecorder:
         """The recorder of the pass's result lines and checkpoint, its first checkpoint written."""

@@ -14,6 +14,8 @@ from scf_batch.job.opsfile import OperationsFile
 from scf_batch.options import RunSettings
 from scf_batch.plan.order import plan_order
 from scf_batch.plan.prepare import Prepared, Report, survey
+from scf_batch.plan.protect import Protection
+from scf_batch.plan.prune import pruned_job
 from scf_batch.plan.snapshot import Snapshot
 from scf_batch.run.org import client_for, read_pinned
 
@@ -30,12 +32,16 @@ async def plan_job(
     `operations`: the job's file as `check_operations` found it (the caller checks it once)."""
     async with client_for(settings, credentials) as client:
         snapshot = await read_pinned(client, settings)
+        rows = pruned_job(settings, operations, snapshot)
         report = survey(
-            operations.items(role_name=snapshot.role_name),
+            rows.items(role_name=snapshot.role_name),
             snapshot,
             where=operations.where,
             each=lambda prepared: each(prepared, snapshot),
+            protection=Protection.from_names(settings.protect),
         )
+        report.notes.extend(rows.pruned.notes)
+        report.warnings.extend(rows.pruned.warnings)
         # the orders come last, as in a run: each object's schema read now, once
         for prepared in report.orders:
             planned = await _order_planned(client, prepared)
