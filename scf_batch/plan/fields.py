@@ -19,7 +19,7 @@ association rows that name it resolve and plan in `validate` and `plan`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,7 @@ from scf_batch.models import (
     StepKind,
 )
 from scf_batch.plan.snapshot import Snapshot
+from scf_batch.plan.steps import PROTECTED_REASON
 from scf_batch.text import show
 
 PLACEHOLDER_PREFIX = "new:"
@@ -85,11 +86,14 @@ def resolve_definition(
     return ResolvedDefinition(definition, found[0] if found else None, type_id)
 
 
-def plan_field(resolved: ResolvedDefinition, current: Mapping[str, Any] | None) -> FieldStep:
-    """The one step that brings the org's field (`current`, None: missing) in line."""
+def plan_field(
+    resolved: ResolvedDefinition, current: Mapping[str, Any] | None, *, protected: bool = False
+) -> FieldStep:
+    """The one step that brings the org's field (`current`, None: missing) in line;
+    `protected`: the field may never be deleted (plan/protect.py says which)."""
     definition = resolved.definition
     if definition.delete:
-        return _deletion(current)
+        return _deletion(current, protected=protected)
     if current is None:
         return FieldStep(StepKind.CREATE, Outcome.CREATED, create_body(resolved))
     if current.get("type") != definition.type:
@@ -110,10 +114,13 @@ def plan_field(resolved: ResolvedDefinition, current: Mapping[str, Any] | None) 
     return FieldStep(StepKind.UPDATE, Outcome.UPDATED, body, changes, kept)
 
 
-def _deletion(current: Mapping[str, Any] | None) -> FieldStep:
-    """Delete the field; nothing to do when there is none of the name."""
+def _deletion(current: Mapping[str, Any] | None, *, protected: bool) -> FieldStep:
+    """Delete the field; nothing to do when there is none of the name; a protected field
+    fails `protected`, never sent."""
     if current is None:
         return FieldStep(StepKind.NOTHING, Outcome.UNCHANGED)
+    if protected:
+        return FieldStep(StepKind.FAIL, Outcome.PROTECTED, reason=PROTECTED_REASON)
     return FieldStep(StepKind.DELETE, Outcome.DELETED)
 
 
@@ -203,7 +210,14 @@ class FieldPlanner:
     """Plans a file's definitions in input order; `snapshot` is the org as they would leave it
     (with `project`) for the association rows after them. Memory grows with definitions only."""
 
-    def __init__(self, snapshot: Snapshot, *, project: bool = True) -> None:
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        *,
+        project: bool = True,
+        protected: Callable[[str], bool] = lambda name: False,
+    ) -> None:
+        self._protected = protected  # by a field's name: it may never be deleted
         self._base = snapshot
         self._current = fields_by_id(snapshot)
         self._project = project
@@ -230,7 +244,8 @@ class FieldPlanner:
         if isinstance(resolved, tuple):
             return PlannedField(definition, None, None, resolved)
         current = self._current.get(resolved.scf_id) if resolved.scf_id is not None else None
-        step = plan_field(resolved, current)
+        protected = definition.delete and self._protected(definition.name)
+        step = plan_field(resolved, current, protected=protected)
         if step.kind is StepKind.CREATE and self._project:
             self._created.append(projected_field(resolved))
             self._projected = None

@@ -90,10 +90,12 @@ def prepare(
     first snapshot's steps, for labels). With `repairing` (a pass after a finished one), a row
     whose names no longer resolve is `unresolved` rather than invalid: what it names was deleted
     in Close since, where in a first pass it is a typo. A disassociate of a pair `protection`
-    covers is planned to fail `protected`.
+    covers, and a deletion of a field it guards, is planned to fail `protected`.
     """
     plans = PlanState(baseline or snapshot) if snapshot is not None and plan else None
-    fields = FieldPlanner(snapshot, project=project) if snapshot is not None else None
+    fields = None
+    if snapshot is not None:
+        fields = FieldPlanner(snapshot, project=project, protected=protection.guards_field)
     for item in items:
         if isinstance(item, RowError):
             yield Prepared(item.row, item.line, item.key, error=item)

@@ -36,7 +36,14 @@ from scf_batch.models import (
     Target,
 )
 from scf_batch.options import RunSettings
-from scf_batch.plan.fields import FieldStep, PlannedField, fields_by_id, first_steps, with_fields
+from scf_batch.plan.fields import (
+    FieldStep,
+    PlannedField,
+    fields_by_id,
+    first_steps,
+    plan_field,
+    with_fields,
+)
 from scf_batch.plan.prepare import ORDER_ACTION, Prepared, Report
 from scf_batch.plan.protect import NO_PROTECTION, Protection
 from scf_batch.plan.snapshot import Snapshot
@@ -141,7 +148,12 @@ class Executor:
         started = self.clock()
         attempts = Attempts(self.policy)
         current = self._fields.get(resolved.scf_id) if resolved.scf_id else None
-        verdict = await carry_out_definition(self.api, attempts, resolved, step, current)
+        protected = definition.delete and self.protection.guards_field(definition.name)
+        if protected:  # whatever the plan said: a protected field is never deleted
+            step = plan_field(resolved, current, protected=True)
+        verdict = await carry_out_definition(
+            self.api, attempts, resolved, step, current, protected=protected
+        )
         first = self.first_fields.get(definition.row)
         if verdict.outcome is Outcome.UNCHANGED and first is not None and first.kind.writes:
             # the pass's first run planned this write and stopped before recording it

@@ -38,10 +38,18 @@ class FieldApi(Protocol):
 class FieldSubject:
     """One definition's field on the org, found again by name after each read."""
 
-    def __init__(self, api: FieldApi, attempts: Attempts, resolved: ResolvedDefinition) -> None:
+    def __init__(
+        self,
+        api: FieldApi,
+        attempts: Attempts,
+        resolved: ResolvedDefinition,
+        *,
+        protected: bool = False,
+    ) -> None:
         self.api = api
         self.attempts = attempts
         self.resolved = resolved
+        self.protected = protected  # a field the job spec protects is never deleted
 
     async def send(self, step: FieldStep) -> tuple[int, FieldObject]:
         if step.kind is StepKind.CREATE:
@@ -68,7 +76,7 @@ class FieldSubject:
         return current
 
     def plan(self, state: FieldObject) -> FieldStep:
-        return plan_field(self.resolved, state)
+        return plan_field(self.resolved, state, protected=self.protected)
 
     def explains(self, refused: ApiError, step: FieldStep) -> bool:
         return refused.status in (400, 404)
@@ -98,9 +106,11 @@ async def carry_out_definition(
     resolved: ResolvedDefinition,
     step: FieldStep,
     current: FieldObject,
+    *,
+    protected: bool = False,
 ) -> FieldVerdict:
     """Carry out one definition's step, confirming by reading where an answer leaves doubt."""
-    subject = FieldSubject(api, attempts, resolved)
+    subject = FieldSubject(api, attempts, resolved, protected=protected)
     return await carried_out(
         subject,
         step,

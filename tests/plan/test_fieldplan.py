@@ -105,3 +105,15 @@ def test_a_field_defined_twice_or_an_unknown_referenced_type_is_a_problem() -> N
         definition(line=6, name="P", type="custom_object", referenced_type="Asset"), "j.jsonl"
     )
     assert [p.column for p in unknown.problems] == ["referenced_custom_object_type_name"]
+
+
+def test_a_deletion_deletes_the_field_fails_when_protected_and_skips_a_missing_one() -> None:
+    """`"delete": true`: a delete step; `protected` by the spec: fails `protected`, never sent;
+    no field of the name: nothing to do."""
+    gone = definition(type="", delete=True)
+    guarded = FieldPlanner(snapshot(INDUSTRY), protected=lambda name: name == "Industry")
+    planners = (FieldPlanner(snapshot(INDUSTRY)), guarded, FieldPlanner(snapshot()))
+    steps = [planner.plan(gone, "j.jsonl").step for planner in planners]
+    assert [("delete", "deleted"), ("fail", "protected"), ("nothing", "unchanged")] == [
+        (step.kind.value, step.outcome.value) if step is not None else None for step in steps
+    ]

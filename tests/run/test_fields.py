@@ -13,6 +13,7 @@ from scf_batch.errors import ApiError, NetworkError
 from scf_batch.models import FieldDefinition, RowResult, SchemaField, Target
 from scf_batch.plan.fields import FieldPlanner, fields_by_id
 from scf_batch.plan.prepare import Prepared
+from scf_batch.plan.protect import Protection
 from scf_batch.plan.snapshot import Snapshot
 from scf_batch.run.executor import Executor
 
@@ -133,3 +134,17 @@ async def test_a_delete_that_landed_without_an_answer_is_confirmed_by_reading_it
     result = await executor.execute(Prepared(1, 1, None, definition=gone, field_plan=planned))
     assert (result.status, result.outcome, org.deletes, org.lists) == ("ok", "deleted", 1, 1)
     assert org.fields == {}
+
+
+async def test_a_protected_field_is_never_deleted_whatever_the_plan_said() -> None:
+    """A deletion planned without the spec's protection meets it at the executor: the row
+    fails `protected` and no DELETE is sent."""
+    org = FakeOrg({"id": "cf_9", "name": "Risk", "type": "choices", "choices": ["Low"]})
+    snapshot = Snapshot.from_lists(None, list(org.fields.values()), [], [], [])
+    gone = FieldDefinition(1, 1, "Risk", "", delete=True)
+    planned = FieldPlanner(snapshot).plan(gone, "j.jsonl")
+    protection = Protection.from_names(["Risk"])
+    executor = Executor(org, snapshot, POLICY, resuming=False, protection=protection)
+    result = await executor.execute(Prepared(1, 1, None, definition=gone, field_plan=planned))
+    assert (result.status, result.outcome, org.deletes) == ("failed", "protected", 0)
+    assert list(org.fields) == ["cf_9"]
