@@ -66,6 +66,7 @@ async def run_job(
     reporter: Callable[[], Reporter],
     on_failure: Callable[[RunReport], None] = _ignore,
     own_signals: bool = True,
+    precheck: Callable[[Snapshot], None] | None = None,
 ) -> RunReport:
     """Run a job in its folder; raises UsageError/JobInvalid (exit 2), LockHeldError (75).
 
@@ -74,7 +75,9 @@ async def run_job(
     hands its summary.json's report to `on_failure` before the exception goes on (the metrics
     of a failed run count its rows). `own_signals`: the run stops itself on SIGINT/SIGTERM;
     False when the caller (a fleet of runs in one process) takes the signals and cancels the
-    run instead."""
+    run instead. `precheck` sees the org's snapshot when a pass begins, before any write, and
+    may refuse it by raising (a saved plan's staleness check); a run that continues a pass
+    skips it, as its first run passed it."""
     folder = settings.out
     lock = RunLock(folder)
     try:
@@ -93,6 +96,7 @@ async def run_job(
             reporter,
             on_failure=on_failure,
             own_signals=own_signals,
+            precheck=precheck,
         )
     finally:
         lock.release()
@@ -120,6 +124,7 @@ async def _run_locked(
     *,
     on_failure: Callable[[RunReport], None],
     own_signals: bool,
+    precheck: Callable[[Snapshot], None] | None,
 ) -> RunReport:
     digest = operations.fingerprint()
     start = _begin_pass(settings, digest)
@@ -135,6 +140,7 @@ async def _run_locked(
             digest=digest,
             reached=reached,
             own_signals=own_signals,
+            precheck=precheck,
         )
     except BaseException as exc:  # cancelled (SIGINT/SIGTERM) too: the summary, then re-raise
         on_failure(_write_failure_summary(settings, start, reached, exc))
@@ -151,6 +157,7 @@ async def _run_pass(
     digest: str,
     reached: Reached,
     own_signals: bool,
+    precheck: Callable[[Snapshot], None] | None,
 ) -> RunReport:
     reached.before = _totals_before(settings.out, start)  # first: a refusal below keeps them
     resume = reached.resume = _resumed(settings.out, start)
@@ -159,6 +166,8 @@ async def _run_pass(
         snapshot = await fetch_snapshot(client, settings.base_url)
         reached.org = snapshot.org
         check_org(snapshot, settings)
+        if precheck is not None and not start.continuing:
+            precheck(snapshot)
         report = _surveyed(settings, operations, snapshot, resume, repairing=_repairs(start))
         reached.total_rows = report.rows
         baseline = _baseline(settings.out, start, snapshot)
