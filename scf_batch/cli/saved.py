@@ -85,7 +85,7 @@ def save_plan(
         return
     spec = job if job != operations.path else None
     write_plan(output, saved_plan(builder, report, settings, spec=spec, fingerprint=fingerprint))
-    click.echo(f"plan saved to {output}: review it, then `scf-batch run {output}`")
+    click.echo(f"plan saved to {output}: review it, then `scf-batch run {output}`", err=True)
 
 
 def run_saved(path: Path, flags: dict[str, Any], watch: Watch, run: Runner) -> int:
