@@ -75,9 +75,9 @@ async def run_job(
     hands its summary.json's report to `on_failure` before the exception goes on (the metrics
     of a failed run count its rows). `own_signals`: the run stops itself on SIGINT/SIGTERM;
     False when the caller (a fleet of runs in one process) takes the signals and cancels the
-    run instead. `precheck` sees the org's snapshot when a pass begins, before any write, and
-    may refuse it by raising (a saved plan's staleness check); a run that continues a pass
-    skips it, as its first run passed it."""
+    run instead. `precheck` sees the state the pass plans from (the snapshot just read, or the
+    first run's of a pass this run continues) before any write, and may refuse the run by
+    raising (a saved plan's staleness check)."""
     folder = settings.out
     lock = RunLock(folder)
     try:
@@ -166,11 +166,12 @@ async def _run_pass(
         snapshot = await fetch_snapshot(client, settings.base_url)
         reached.org = snapshot.org
         check_org(snapshot, settings)
-        if precheck is not None and not start.continuing:
-            precheck(snapshot)
+        planned_from = _planned_from(settings.out, start, snapshot)
+        if precheck is not None:
+            precheck(planned_from)
         report = _surveyed(settings, operations, snapshot, resume, repairing=_repairs(start))
         reached.total_rows = report.rows
-        baseline = _baseline(settings.out, start, snapshot)
+        baseline = _baseline(settings.out, planned_from, snapshot)
         org = snapshot.org
         log.info(
             "start",
@@ -455,12 +456,19 @@ def _write_summary(folder: Path, summary: RunReport) -> None:
         log.warning("summary_not_written", error=str(error))
 
 
-def _baseline(folder: Path, start: PassStart, snapshot: Snapshot) -> Snapshot:
-    """What the pass plans from: its first run's snapshot (kept in snapshot.json), written
-    now when this run starts the pass."""
+def _planned_from(folder: Path, start: PassStart, snapshot: Snapshot) -> Snapshot:
+    """What the pass plans from: its first run's snapshot (kept in snapshot.json) when this
+    run continues it, else the snapshot just read."""
     if start.continuing:
         document = read_snapshot_document(folder)
         if document is not None:
             return Snapshot.from_document(document)
-    write_snapshot(folder, snapshot.document)
     return snapshot
+
+
+def _baseline(folder: Path, planned_from: Snapshot, snapshot: Snapshot) -> Snapshot:
+    """The pass's baseline: `planned_from`, written to snapshot.json when this run starts the
+    pass (when it is the snapshot just read)."""
+    if planned_from is snapshot:
+        write_snapshot(folder, snapshot.document)
+    return planned_from

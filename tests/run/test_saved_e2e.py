@@ -190,3 +190,26 @@ def test_the_delete_guard_and_the_plans_org_apply_as_in_a_run(tmp_path: Path) ->
         assert other.returncode == 2
         assert "the plan was made for the org" in other.stderr
         assert sent_since(sim, before) == {}
+
+
+def test_a_plan_stopped_part_way_continues_from_where_it_was_planned(tmp_path: Path) -> None:
+    """A plan's run stopped after 2 writes (--limit, exit 4) is not stale by its own writes:
+    the rerun continues the pass from the state the plan was made from, sends the other 3
+    steps, and then the plan is applied."""
+    with sim_process() as sim:
+        pairs = builtin_pairs(sim)
+        job = write_csv(
+            tmp_path / "job.csv",
+            [p.row(f"n{i}", "ensure", "true") for i, p in enumerate(pairs[:5])],
+        )
+        plan = planned(sim, tmp_path, job)
+        out = tmp_path / "run"
+        stopped = apply(sim, plan, out, "--limit", "2", "--concurrency", "1")
+        assert stopped.returncode == 4, stopped.stderr
+        assert "applied" not in stopped.stdout
+        assert writes_sent(sim.stats()) == {CREATE: 2}
+        rest = apply(sim, plan, out)
+        assert rest.returncode == 0, rest.stderr
+        assert writes_sent(sim.stats()) == {CREATE: 5}
+        again = apply(sim, plan, out)
+        assert (again.returncode, "applied already" in again.stdout) == (0, True)
