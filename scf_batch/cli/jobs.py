@@ -161,7 +161,8 @@ def plan_command(
         from scf_batch.run.org import credentials_for  # noqa: PLC0415
 
         if is_plan(job):
-            return show_saved(job, output_format=output_format)
+            changes.append(show_saved(job, output_format=output_format))
+            return ExitCode.ROWS_FAILED if exit_code and changes[-1] else ExitCode.OK
         settings = settings_for(job, {"base_url": base_url})
         operations = check_operations(
             settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty

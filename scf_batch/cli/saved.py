@@ -49,7 +49,8 @@ def is_plan(path: Path) -> bool:
 
 
 def show_saved(path: Path, *, output_format: str) -> int:
-    """`plan PLAN.json`: the lines `plan` printed, from the file; nothing sent, no key needed."""
+    """`plan PLAN.json`: the lines `plan` printed, from the file; nothing sent, no key needed.
+    Returns how many rows the plan writes for."""
     from scf_batch.job.planfile import read_plan  # noqa: PLC0415
     from scf_batch.plan.saved import shown_lines, shown_summary  # noqa: PLC0415
 
@@ -58,12 +59,12 @@ def show_saved(path: Path, *, output_format: str) -> int:
         for step in saved.steps:
             click.echo(json.dumps(step.to_json(), sort_keys=True))
         click.echo(json.dumps({"summary": dict(saved.counts)}, sort_keys=True))
-        return ExitCode.OK
+        return int(saved.counts.get("changes", 0))
     click.echo(f"saved plan {path}, made {saved.created_at} of {saved.job.operations}")
     for line in shown_lines(saved):
         click.echo(line)
     click.echo(shown_summary(saved))
-    return ExitCode.OK
+    return int(saved.counts.get("changes", 0))
 
 
 def save_plan(
@@ -96,6 +97,7 @@ def run_saved(path: Path, flags: dict[str, Any], watch: Watch, run: Runner) -> i
     from scf_batch.run.apply import (  # noqa: PLC0415
         applied_before,
         check_job,
+        describe_applied,
         precheck_for,
         record_applied,
     )
@@ -111,10 +113,7 @@ def run_saved(path: Path, flags: dict[str, Any], watch: Watch, run: Runner) -> i
         return ExitCode.OK
     done = applied_before(settings.out, saved)
     if done is not None:
-        click.echo(
-            f"plan {path}: applied already at {done.applied_at} in the run folder {done.folder} "
-            f"(pass {done.pass_number}); nothing to do, nothing was sent"
-        )
+        click.echo(describe_applied(path, done))
         return ExitCode.OK
 
     def after(report: RunReport) -> None:

@@ -96,10 +96,29 @@ def applied_before(folder: Path, saved: SavedPlan) -> PlanApplied | None:
 
 
 def record_applied(folder: Path, saved: SavedPlan, plan: Path, report: RunReport) -> bool:
-    """Record the plan as applied when its pass finished with every row done; True if so."""
-    finished = report.tally.done >= report.total_rows
-    if report.exit_code != ExitCode.OK or not finished:
+    """Record the plan as applied when its pass finished (every row done, ok or failed: its
+    failed rows are for `retry` or a new plan, not for this plan again); True if so."""
+    if report.tally.done < report.total_rows:
         return False
-    record = PlanApplied(plan_id(saved), str(plan), utc_now(), str(folder), report.pass_number)
+    record = PlanApplied(
+        plan_id(saved),
+        str(plan),
+        utc_now(),
+        str(folder),
+        report.pass_number,
+        int(report.exit_code),
+    )
     write_applied(folder, record)
     return True
+
+
+def describe_applied(plan: Path, done: PlanApplied) -> str:
+    """`plan X: applied already at … in the run folder … (pass N, …); nothing to do …`."""
+    try:
+        ended = f"{ExitCode(done.exit_code).meaning}, exit {done.exit_code}"
+    except ValueError:
+        ended = f"exit {done.exit_code}"
+    return (
+        f"plan {plan}: applied already at {done.applied_at} in the run folder {done.folder} "
+        f"(pass {done.pass_number}: {ended}); nothing to do, nothing was sent"
+    )

@@ -16,13 +16,14 @@ MAX_APPLIED_BYTES = 1 << 16
 @dataclass(frozen=True, slots=True)
 class PlanApplied:
     """Which plan (its id: sha256 of its text, and its path as given), when its pass finished,
-    which pass of which run folder."""
+    which pass of which run folder, and the pass's exit code (rows may have failed)."""
 
     plan_id: str
     plan: str
     applied_at: str
     folder: str
     pass_number: int
+    exit_code: int
 
 
 def write_applied(folder: Path, record: PlanApplied) -> None:
@@ -40,6 +41,7 @@ def read_applied(folder: Path) -> PlanApplied | None:
             str(document["applied_at"]),
             str(document["folder"]),
             int(document["pass_number"]),
+            int(document["exit_code"]),
         )
     except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
