@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class Action(StrEnum):
@@ -34,6 +35,24 @@ class Status(StrEnum):
     OK = "ok"
     FAILED = "failed"
     INVALID = "invalid"
+
+
+class StepKind(StrEnum):
+    """What the plan of one row does to the org."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    NOTHING = "nothing"
+    FAIL = "fail"
+
+    @property
+    def writes(self) -> bool:
+        return self in (StepKind.CREATE, StepKind.UPDATE, StepKind.DELETE)
+
+
+# (setting, value before, value after) of an update
+Change = tuple[str, Any, Any]
 
 
 class Outcome(StrEnum):
@@ -192,3 +211,55 @@ class SchemaField:
     id: str
     name: str
     is_shared: bool
+
+
+# a `custom_object` field names the custom object type it points to, in this definition column
+REFERENCING_TYPE = "custom_object"
+REFERENCE_COLUMN = "referenced_custom_object_type_name"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldDefinition:
+    """One definition line: the field as the job wants it; None = "as it is" (create: omitted).
+
+    `referenced_type` names the custom object type of a `custom_object` field.
+    `remove_missing_choices`: choices the org's field has and the definition lacks are removed
+    (by default they are kept and reported: removing one can orphan stored values).
+    """
+
+    row: int
+    line: int
+    name: str
+    type: str
+    choices: tuple[str, ...] | None = None
+    accepts_multiple_values: bool | None = None
+    description: str | None = None
+    referenced_type: str | None = None
+    remove_missing_choices: bool = False
+    key: str | None = None
+
+
+# the column (or JSONL key) that names the custom type of an object, by its object type
+TYPE_NAME_KEYS = {
+    ObjectType.CUSTOM_ACTIVITY_TYPE: "custom_activity_type_name",
+    ObjectType.CUSTOM_OBJECT_TYPE: "custom_object_type_name",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldOrder:
+    """One order line: the object (its custom type by name) and its shared fields' order."""
+
+    row: int
+    line: int
+    object_type: ObjectType
+    type_name: str | None
+    fields: tuple[str, ...]
+    key: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How the plan names the object: `lead`, `custom_activity_type "Demo"`."""
+        if self.type_name is None:
+            return self.object_type.value
+        return f'{self.object_type.value} "{self.type_name}"'

@@ -23,10 +23,10 @@ from scf_batch.fleet.manifest import FleetOrg, Manifest
 from scf_batch.fleet.settings import org_settings
 from scf_batch.fleet.verdicts import OrgVerdict, run_counts, stopped
 from scf_batch.job.opsfile import OperationsFile, check_operations
+from scf_batch.models import StepKind
 from scf_batch.options import RunSettings
 from scf_batch.plan.prepare import Prepared, Report
 from scf_batch.plan.snapshot import Snapshot
-from scf_batch.plan.steps import StepKind
 from scf_batch.report.summary import RunReport
 from scf_batch.report.written import drift_repaired
 from scf_batch.run.job import run_job

@@ -12,11 +12,10 @@ problems. Only JSONL carries definitions: choices are a list, which a CSV cell h
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from scf_batch.job.rowrules import MAX_VALUE_CHARS, RowProblems, is_unicode, suggesting
-from scf_batch.models import RowError
+from scf_batch.models import REFERENCE_COLUMN, REFERENCING_TYPE, FieldDefinition, RowError
 from scf_batch.text import show
 
 DEFINE_KEY = "define"
@@ -33,8 +32,6 @@ FIELD_TYPES = (
     "hidden",
 )
 MULTI_VALUE_TYPES = ("user", "choices", "contact", "custom_object")
-REFERENCING_TYPE = "custom_object"
-REFERENCE_COLUMN = "referenced_custom_object_type_name"
 DEFINITION_KEYS = (
     DEFINE_KEY,
     "scf_name",
@@ -49,27 +46,6 @@ DEFINITION_KEYS = (
 MAX_CHOICES = 1000
 MAX_DESCRIPTION_CHARS = 10_000
 ONE_OF_KEYS = "one of " + ", ".join(DEFINITION_KEYS)
-
-
-@dataclass(frozen=True, slots=True)
-class FieldDefinition:
-    """One definition line: the field as the job wants it; None = "as it is" (create: omitted).
-
-    `referenced_type` names the custom object type of a `custom_object` field.
-    `remove_missing_choices`: choices the org's field has and the definition lacks are removed
-    (by default they are kept and reported: removing one can orphan stored values).
-    """
-
-    row: int
-    line: int
-    name: str
-    type: str
-    choices: tuple[str, ...] | None = None
-    accepts_multiple_values: bool | None = None
-    description: str | None = None
-    referenced_type: str | None = None
-    remove_missing_choices: bool = False
-    key: str | None = None
 
 
 def is_definition(obj: Mapping[str, Any]) -> bool:

@@ -18,7 +18,7 @@ from pathlib import Path
 from scf_batch.errors import JobFileError
 from scf_batch.job.conflicts import ConflictTracker
 from scf_batch.job.csvrows import csv_header, csv_items, csv_reader
-from scf_batch.job.definitions import FieldDefinition, is_definition, parse_definition
+from scf_batch.job.definitions import is_definition, parse_definition
 from scf_batch.job.files import (
     UNREADABLE,
     file_format,
@@ -28,9 +28,9 @@ from scf_batch.job.files import (
     text_stream,
 )
 from scf_batch.job.jsonlrows import BinaryStream, json_object, jsonl_lines, jsonl_row
-from scf_batch.job.order import FieldOrder, is_order, parse_order
+from scf_batch.job.order import is_order, parse_order
 from scf_batch.job.rowrules import RowProblems, conflict_error
-from scf_batch.models import Operation, RowError
+from scf_batch.models import FieldDefinition, FieldOrder, Operation, RowError
 from scf_batch.options import ENCODINGS
 
 Item = Operation | RowError | FieldDefinition | FieldOrder

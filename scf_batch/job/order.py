@@ -12,40 +12,16 @@ fields and shared fields the line does not name keep their places (plan/order.py
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from scf_batch.job.rowrules import MAX_VALUE_CHARS, RowProblems, is_unicode
-from scf_batch.models import ObjectType, RowError
+from scf_batch.models import TYPE_NAME_KEYS, FieldOrder, ObjectType, RowError
 from scf_batch.text import show
 
 DEFINE_ORDER = "order"
-TYPE_NAME_KEYS = {
-    ObjectType.CUSTOM_ACTIVITY_TYPE: "custom_activity_type_name",
-    ObjectType.CUSTOM_OBJECT_TYPE: "custom_object_type_name",
-}
 ORDER_KEYS = ("define", "object_type", *TYPE_NAME_KEYS.values(), "fields", "key")
 ONE_OF_ORDER_KEYS = "one of " + ", ".join(ORDER_KEYS)
 MAX_ORDER_FIELDS = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class FieldOrder:
-    """One order line: the object (its custom type by name) and its shared fields' order."""
-
-    row: int
-    line: int
-    object_type: ObjectType
-    type_name: str | None
-    fields: tuple[str, ...]
-    key: str | None = None
-
-    @property
-    def label(self) -> str:
-        """How the plan names the object: `lead`, `custom_activity_type "Demo"`."""
-        if self.type_name is None:
-            return self.object_type.value
-        return f'{self.object_type.value} "{self.type_name}"'
 
 
 def is_order(obj: Mapping[str, Any]) -> bool:

@@ -17,10 +17,18 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from scf_batch.job.definitions import DEFINE_FIELD, DEFINE_KEY, REFERENCE_COLUMN, REFERENCING_TYPE
-from scf_batch.job.order import DEFINE_ORDER, TYPE_NAME_KEYS
+from scf_batch.job.definitions import DEFINE_FIELD, DEFINE_KEY
+from scf_batch.job.order import DEFINE_ORDER
 from scf_batch.job.rowrules import TYPE_REFS
-from scf_batch.models import BUILTIN_ROLES, ObjectType, SchemaField, Target
+from scf_batch.models import (
+    BUILTIN_ROLES,
+    REFERENCE_COLUMN,
+    REFERENCING_TYPE,
+    TYPE_NAME_KEYS,
+    ObjectType,
+    SchemaField,
+    Target,
+)
 from scf_batch.plan.snapshot import Kind, Snapshot, target_of
 from scf_batch.text import did_you_mean, show
 

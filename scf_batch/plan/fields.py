@@ -22,10 +22,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from scf_batch.job.definitions import REFERENCE_COLUMN, REFERENCING_TYPE, FieldDefinition
-from scf_batch.models import Outcome, Problem
+from scf_batch.models import (
+    REFERENCE_COLUMN,
+    REFERENCING_TYPE,
+    Change,
+    FieldDefinition,
+    Outcome,
+    Problem,
+    StepKind,
+)
 from scf_batch.plan.snapshot import Snapshot
-from scf_batch.plan.steps import Change, StepKind
 from scf_batch.text import show
 
 PLACEHOLDER_PREFIX = "new:"

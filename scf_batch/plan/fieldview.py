@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from scf_batch.models import StepKind
 from scf_batch.plan.fields import PlannedField
-from scf_batch.plan.steps import StepKind, describe_changes
+from scf_batch.plan.steps import describe_changes
 
 SIGNS = {
     StepKind.CREATE: "+",

@@ -11,8 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from scf_batch.job.definitions import FieldDefinition
-from scf_batch.models import BUILTIN_ROLES, ObjectType, Operation, Ref
+from scf_batch.models import BUILTIN_ROLES, FieldDefinition, ObjectType, Operation, Ref
 from scf_batch.plan.snapshot import Kind, Snapshot
 from scf_batch.text import did_you_mean, show
 

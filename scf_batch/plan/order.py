@@ -15,10 +15,17 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from scf_batch.job.order import TYPE_NAME_KEYS, FieldOrder
-from scf_batch.models import ObjectType, Problem, Ref, SchemaField, Target
+from scf_batch.models import (
+    TYPE_NAME_KEYS,
+    FieldOrder,
+    ObjectType,
+    Problem,
+    Ref,
+    SchemaField,
+    StepKind,
+    Target,
+)
 from scf_batch.plan.snapshot import Snapshot
-from scf_batch.plan.steps import StepKind
 
 
 @dataclass(frozen=True, slots=True)

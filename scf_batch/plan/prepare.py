@@ -13,14 +13,21 @@ from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from scf_batch.errors import JobHeaderError
-from scf_batch.job.definitions import FieldDefinition
-from scf_batch.job.order import FieldOrder
-from scf_batch.models import Operation, Problem, ResolvedOperation, RowError, Target
+from scf_batch.models import (
+    FieldDefinition,
+    FieldOrder,
+    Operation,
+    Problem,
+    ResolvedOperation,
+    RowError,
+    StepKind,
+    Target,
+)
 from scf_batch.plan.fields import FieldPlanner, PlannedField
 from scf_batch.plan.lacking import Lacking
 from scf_batch.plan.order import OrderStep, resolve_order
 from scf_batch.plan.snapshot import Org, Snapshot
-from scf_batch.plan.steps import PlanState, Step, StepKind
+from scf_batch.plan.steps import PlanState, Step
 
 # what the job's reader yields for each row
 Item = Operation | RowError | FieldDefinition | FieldOrder

@@ -14,11 +14,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from scf_batch.job.planfile import PlannedJob, PlannedOrg, PlannedState, SavedPlan, SavedStep
-from scf_batch.models import Association, ResolvedOperation
+from scf_batch.models import Association, Change, ResolvedOperation, StepKind
 from scf_batch.plan.fields import FieldStep, fields_by_id
 from scf_batch.plan.prepare import ORDER_ACTION, Prepared, Report
 from scf_batch.plan.snapshot import Org, Pair, Snapshot
-from scf_batch.plan.steps import Change, Step, StepKind
+from scf_batch.plan.steps import Step
 from scf_batch.plan.view import (
     counts_record,
     field_name,

@@ -16,32 +16,18 @@ of its pair leave (as they would if their writes succeed).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum, StrEnum
+from enum import Enum
 from typing import Any
 
 from scf_batch.models import (
     Action,
     Association,
+    Change,
     Outcome,
     ResolvedOperation,
+    StepKind,
 )
 from scf_batch.plan.snapshot import TYPE_ID_KEYS, Pair, Snapshot
-
-
-class StepKind(StrEnum):
-    CREATE = "create"
-    UPDATE = "update"
-    DELETE = "delete"
-    NOTHING = "nothing"
-    FAIL = "fail"
-
-    @property
-    def writes(self) -> bool:
-        return self in (StepKind.CREATE, StepKind.UPDATE, StepKind.DELETE)
-
-
-# (setting, value before, value after) of an update
-Change = tuple[str, Any, Any]
 
 
 @dataclass(frozen=True, slots=True)

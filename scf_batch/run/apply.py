@@ -21,8 +21,8 @@ from scf_batch.plan.prepare import Report, survey
 from scf_batch.plan.saved import PlanBuilder, stale, step_differences
 from scf_batch.plan.snapshot import Snapshot
 from scf_batch.report.summary import RunReport
-from scf_batch.run.executor import utc_now
 from scf_batch.runfolder.applied import PlanApplied, read_applied, write_applied
+from scf_batch.runfolder.records import utc_now
 
 
 def saved_plan(

@@ -16,8 +16,7 @@ from enum import StrEnum
 from typing import Generic, Protocol, TypeVar
 
 from scf_batch.errors import ApiError, AuthError, CloseError, GaveUp, ServerRefusing, UnknownFate
-from scf_batch.models import Outcome, Status
-from scf_batch.plan.steps import StepKind
+from scf_batch.models import Outcome, Status, StepKind
 
 
 class Planned(Protocol):

@@ -19,29 +19,32 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from scf_batch.close.attempts import Attempts
 from scf_batch.close.retry import RetryPolicy
-from scf_batch.job.order import FieldOrder
+from scf_batch.job.opsfile import OperationsFile
 from scf_batch.models import (
+    FieldOrder,
     Operation,
     Outcome,
     ResolvedOperation,
     RowError,
     RowResult,
     Status,
+    StepKind,
     Target,
 )
-from scf_batch.plan.fields import FieldStep, PlannedField, fields_by_id, with_fields
-from scf_batch.plan.prepare import ORDER_ACTION, Prepared
+from scf_batch.options import RunSettings
+from scf_batch.plan.fields import FieldStep, PlannedField, fields_by_id, first_steps, with_fields
+from scf_batch.plan.prepare import ORDER_ACTION, Prepared, Report
 from scf_batch.plan.snapshot import Snapshot
-from scf_batch.plan.steps import UNRECORDED, PairStates, Step, StepKind, plan_step
+from scf_batch.plan.steps import UNRECORDED, PairStates, Step, plan_step
 from scf_batch.run.confirm import Verdict
 from scf_batch.run.fields import FieldApi, carry_out_definition
 from scf_batch.run.order import SchemaApi, carry_out_order
 from scf_batch.run.pairs import AssociationApi, carry_out_pair
+from scf_batch.runfolder.records import utc_now
 
 DEFINE_ACTION = "define field"
 
@@ -240,6 +243,32 @@ def not_found_result(prepared: Prepared, op: Operation, unresolved: RowError) ->
     )
 
 
-def utc_now() -> str:
-    """Now, as the ISO 8601 UTC text result lines and checkpoints carry."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+def executor_for(
+    settings: RunSettings,
+    api: RowApi,
+    operations: OperationsFile,
+    report: Report,
+    *,
+    snapshot: Snapshot,
+    baseline: Snapshot,
+    resuming: bool,
+) -> Executor:
+    """The executor of a run, with the job's retry policy; a resumed pass labels a definition
+    by the step its first snapshot planned."""
+    policy = RetryPolicy(settings.max_retries, row_deadline_s=settings.row_deadline_s)
+    return Executor(
+        api,
+        snapshot,
+        policy,
+        resuming=resuming,
+        first_fields=_first_fields(operations, report, snapshot, baseline),
+    )
+
+
+def _first_fields(
+    operations: OperationsFile, report: Report, snapshot: Snapshot, baseline: Snapshot
+) -> dict[int, FieldStep]:
+    if baseline is snapshot:
+        return {}
+    definitions = (p.definition for p in report.definitions if p.definition is not None)
+    return first_steps(definitions, baseline, operations.where)

@@ -15,9 +15,8 @@ from typing import Any, Protocol
 from scf_batch.close.answers import FIELDS_PATH
 from scf_batch.close.attempts import Attempts
 from scf_batch.errors import ApiError
-from scf_batch.models import Outcome, Status
+from scf_batch.models import Outcome, Status, StepKind
 from scf_batch.plan.fields import FieldStep, ResolvedDefinition, plan_field
-from scf_batch.plan.steps import StepKind
 from scf_batch.run.confirm import Confirmed, Ending, Verdict, carried_out, failed
 
 # every read is planned again: past this many steps, the field keeps changing under us

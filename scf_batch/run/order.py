@@ -13,9 +13,8 @@ from typing import Protocol
 
 from scf_batch.close.attempts import Attempts
 from scf_batch.errors import AuthError, CloseError, GaveUp, ServerRefusing
-from scf_batch.models import Outcome, SchemaField, Status, Target
+from scf_batch.models import Outcome, SchemaField, Status, StepKind, Target
 from scf_batch.plan.order import plan_order
-from scf_batch.plan.steps import StepKind
 from scf_batch.run.confirm import Verdict, failed
 
 OrderVerdict = Verdict[None]

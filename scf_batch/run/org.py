@@ -7,19 +7,31 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
+from typing import Protocol
 
 from scf_batch.close.client import CloseClient, open_client
 from scf_batch.close.credentials import Credentials, read_credentials
 from scf_batch.close.inflight import InFlightLimit
 from scf_batch.errors import UsageError
 from scf_batch.options import RunSettings
-from scf_batch.plan.snapshot import Snapshot
+from scf_batch.plan.snapshot import Org, Snapshot
 from scf_batch.run.orgreader import fetch_snapshot
 
 
-async def read_pinned(client: CloseClient, settings: RunSettings) -> Snapshot:
-    """The org's snapshot, once its org is the one the job is pinned to (UsageError if not)."""
+class Seen(Protocol):
+    """Who is told which org the key belongs to, before the pin may refuse it."""
+
+    org: Org | None
+
+
+async def read_pinned(
+    client: CloseClient, settings: RunSettings, *, seen: Seen | None = None
+) -> Snapshot:
+    """The org's snapshot, once its org is the one the job is pinned to (UsageError if not);
+    `seen.org` names the org read, refused or not (a run's summary says whose key it was)."""
     snapshot = await fetch_snapshot(client, settings.base_url)
+    if seen is not None:
+        seen.org = snapshot.org
     check_org(snapshot, settings)
     return snapshot
 

@@ -12,8 +12,8 @@ from typing import Any, Protocol
 
 from scf_batch.close.attempts import Attempts
 from scf_batch.errors import ApiError
-from scf_batch.models import Association, Outcome, ResolvedOperation, Status, Target
-from scf_batch.plan.steps import Step, StepKind, plan_step
+from scf_batch.models import Association, Outcome, ResolvedOperation, Status, StepKind, Target
+from scf_batch.plan.steps import Step, plan_step
 from scf_batch.run.confirm import Confirmed, Ending, Verdict, carried_out, failed
 
 # A row is planned again after each surprise (a refusal, or a pair read back in another state than

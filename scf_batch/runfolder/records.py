@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from scf_batch.exitcodes import ExitCode
@@ -455,3 +456,8 @@ def _count(value: object, *, low: int, high: int | None = None) -> bool:
     if not isinstance(value, int) or isinstance(value, bool):
         return False
     return value >= low and (high is None or value <= high)
+
+
+def utc_now() -> str:
+    """Now, as the ISO 8601 UTC text result lines and checkpoints carry."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")

@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scf_batch.errors import ScfBatchError
-from scf_batch.job.definitions import FIELD_TYPES, FieldDefinition
+from scf_batch.job.definitions import FIELD_TYPES
 from scf_batch.job.opsfile import read_items
-from scf_batch.models import Operation, RowError
+from scf_batch.models import FieldDefinition, Operation, RowError
 from tests.jobfiles import problems, write_jsonl
 
 names = st.text(

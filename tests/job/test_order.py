@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from scf_batch.job.opsfile import read_items, read_operations
-from scf_batch.job.order import FieldOrder, is_order, parse_order
+from scf_batch.job.order import is_order, parse_order
 from scf_batch.job.rowrules import RowProblems
-from scf_batch.models import ObjectType, RowError
+from scf_batch.models import FieldOrder, ObjectType, RowError
 
 
 def parse(obj: dict[str, Any]) -> FieldOrder | RowError:

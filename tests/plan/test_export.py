@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from scf_batch.job.definitions import FieldDefinition
 from scf_batch.job.opsfile import read_items
-from scf_batch.models import ObjectType, Operation, SchemaField, Target
+from scf_batch.models import FieldDefinition, ObjectType, Operation, SchemaField, Target
 from scf_batch.plan.export import add_orders, export_job
 from scf_batch.plan.snapshot import Snapshot
 from tests.jobfiles import write_jsonl

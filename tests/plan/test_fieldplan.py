@@ -5,11 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from scf_batch.job.definitions import FieldDefinition
-from scf_batch.models import Action, ObjectType, Operation, Outcome, Ref, ResolvedOperation
+from scf_batch.models import (
+    Action,
+    FieldDefinition,
+    ObjectType,
+    Operation,
+    Outcome,
+    Ref,
+    ResolvedOperation,
+    StepKind,
+)
 from scf_batch.plan.fields import FieldPlanner, ResolvedDefinition, plan_field
 from scf_batch.plan.snapshot import Snapshot
-from scf_batch.plan.steps import StepKind
 
 ME = {"organizations": [{"id": "orga_1", "name": "Org"}]}
 INDUSTRY: dict[str, Any] = {

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scf_batch.job.definitions import FieldDefinition
-from scf_batch.models import Action, ObjectType, Operation, Ref
+from scf_batch.models import Action, FieldDefinition, ObjectType, Operation, Ref
 from scf_batch.plan.lacking import Lacking
 from scf_batch.plan.snapshot import Snapshot
 

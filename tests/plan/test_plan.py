@@ -12,10 +12,11 @@ from scf_batch.models import (
     Outcome,
     Ref,
     ResolvedOperation,
+    StepKind,
     Target,
 )
 from scf_batch.plan.snapshot import Snapshot
-from scf_batch.plan.steps import UNRECORDED, PairStates, PlanState, StepKind, plan_step
+from scf_batch.plan.steps import UNRECORDED, PairStates, PlanState, plan_step
 from tests.jobfiles import ACTITYPE, FIELD_1, FIELD_2
 
 LEAD = Target(ObjectType.LEAD)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from scf_batch.errors import ApiError, UnknownFate
-from scf_batch.plan.steps import StepKind
+from scf_batch.models import StepKind
 from scf_batch.run.confirm import Ending, confirm
 
 pytestmark = pytest.mark.anyio

@@ -10,8 +10,7 @@ import pytest
 
 from scf_batch.close.retry import RetryPolicy
 from scf_batch.errors import ApiError, NetworkError
-from scf_batch.job.definitions import FieldDefinition
-from scf_batch.models import RowResult, SchemaField, Target
+from scf_batch.models import FieldDefinition, RowResult, SchemaField, Target
 from scf_batch.plan.fields import FieldPlanner, fields_by_id
 from scf_batch.plan.prepare import Prepared
 from scf_batch.plan.snapshot import Snapshot

@@ -14,8 +14,7 @@ from aiohttp.test_utils import TestServer
 from scf_batch.close.client import CloseClient, open_client
 from scf_batch.close.credentials import Credentials
 from scf_batch.close.retry import RetryPolicy
-from scf_batch.job.order import FieldOrder
-from scf_batch.models import ObjectType, Outcome, RowResult, SchemaField, Status, Target
+from scf_batch.models import FieldOrder, ObjectType, Outcome, RowResult, SchemaField, Status, Target
 from scf_batch.plan.prepare import Prepared
 from scf_batch.plan.snapshot import Snapshot
 from scf_batch.run.executor import Executor
