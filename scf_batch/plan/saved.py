@@ -33,8 +33,8 @@ FIELD_KEYS = ("type", "description", "choices", "accepts_multiple_values")
 
 
 class PlanBuilder:
-    """Collects a plan as the preparation pass goes; memory grows with the pairs the job names
-    (an org's configuration), not with its rows."""
+    """Collects a plan as the preparation pass goes: a step per row that `plan` lists and a
+    state per pair or field the job names (an org's configuration at most)."""
 
     def __init__(self) -> None:
         self._steps: list[SavedStep] = []
