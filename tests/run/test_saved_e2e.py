@@ -218,3 +218,23 @@ def test_a_plan_stopped_part_way_continues_from_where_it_was_planned(tmp_path: P
         assert writes_sent(sim.stats()) == {CREATE: 5}
         again = apply(sim, plan, out)
         assert (again.returncode, "applied already" in again.stdout) == (0, True)
+
+
+def test_a_plan_with_field_definitions_applies_one_write_per_step(tmp_path: Path) -> None:
+    """The shipped migration (fields created and updated, associations on them and on the
+    fields it creates): one write per step of the plan, by kind, and nothing more."""
+    job = Path(__file__).resolve().parents[2] / "data" / "examples" / "migration.jsonl"
+    with sim_process() as sim:
+        plan = planned(sim, tmp_path, job)
+        steps = json.loads(plan.read_text())["steps"]
+        fields = Counter(s["kind"] for s in steps if s["action"] == "define field")
+        pairs = Counter(s["kind"] for s in steps if s["action"] != "define field")
+        assert (fields["create"], fields["update"]) == (3, 2)
+        done = apply(sim, plan, tmp_path / "run")
+        assert done.returncode == 0, done.stderr
+        assert writes_sent(sim.stats()) == {
+            "POST custom_field/shared/": fields["create"],
+            "PUT custom_field/shared/{scf_id}/": fields["update"],
+            CREATE: pairs["create"],
+        }
+        assert sum(pairs.values()) == pairs["create"] > 0
