@@ -78,9 +78,13 @@ def save_plan(
     fingerprint: str,
 ) -> None:
     """`plan JOB -o PLAN.json`: write the plan made (only a plan without invalid rows)."""
-    from scf_batch.job.planfile import write_plan  # noqa: PLC0415
+    from scf_batch.job.planfile import JOB_SUFFIXES, write_plan  # noqa: PLC0415
     from scf_batch.run.apply import saved_plan  # noqa: PLC0415
 
+    if output.name.lower().endswith(JOB_SUFFIXES):  # `run` would take it for a job
+        raise UsageError(
+            f"{output}: found a job's suffix; expected a name for the plan such as PLAN.json"
+        )
     if not report.ok:
         click.echo(f"plan: not saved to {output}: the job has invalid rows", err=True)
         return

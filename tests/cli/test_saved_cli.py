@@ -9,10 +9,15 @@ from pathlib import Path
 import pytest
 
 from scf_batch.cli.main import main
+from scf_batch.cli.saved import save_plan
+from scf_batch.errors import UsageError
 from scf_batch.exitcodes import ExitCode
 from scf_batch.job.files import fingerprint
+from scf_batch.job.opsfile import OperationsFile
 from scf_batch.job.planfile import PlannedJob, SavedPlan, write_plan
-from scf_batch.plan.saved import shown_lines
+from scf_batch.options import build_settings
+from scf_batch.plan.prepare import Report
+from scf_batch.plan.saved import PlanBuilder, shown_lines
 from tests.plan.test_saved import base_org, job_file, saved
 
 
@@ -61,3 +66,20 @@ def test_a_plan_naming_another_host_needs_it_on_the_command_line(
     write_plan(path, replace(plan, base_url="https://evil.example/api/v1/"))
     assert main(["run", str(path)]) == ExitCode.USAGE
     assert "base_url: found 'https://evil.example/api/v1/'" in capsys.readouterr().err
+
+
+def test_a_plan_is_not_saved_under_a_jobs_suffix(tmp_path: Path) -> None:
+    """`-o plan.csv` would be read back as an operations file: refused, nothing written."""
+    job = job_file(tmp_path)
+    output = tmp_path / "plan.csv"
+    with pytest.raises(UsageError, match=r"plan\.csv: found a job's suffix"):
+        save_plan(
+            output,
+            PlanBuilder(),
+            Report(str(job)),
+            build_settings(name="job", operations=job, spec_values={}, flags={}),
+            job=job,
+            operations=OperationsFile(job),
+            fingerprint="0" * 64,
+        )
+    assert not output.exists()
