@@ -199,7 +199,13 @@ def _end_fleet(where: Ending, done: dict[str, OrgVerdict], *, interrupted: bool)
     click.echo(f"each org's exit code: {path}")
     if logs_are_json():
         by_code = Counter(str(int(v.exit_code)) for v in verdicts)
-        log_summary(code, orgs=len(verdicts), orgs_by_exit_code=by_code, fleet_summary=str(path))
+        log_summary(
+            code,
+            meaning=fleet_meaning(code),
+            orgs=len(verdicts),
+            orgs_by_exit_code=by_code,
+            fleet_summary=str(path),
+        )
     return int(code)
 
 

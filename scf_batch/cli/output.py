@@ -22,11 +22,13 @@ def pipe_closed() -> int:
     return ExitCode.BROKEN_PIPE
 
 
-def log_summary(code: int, **fields: Any) -> None:
-    """The canonical last line of a command off a terminal: its exit code and what it means."""
+def log_summary(code: int, *, meaning: str | None = None, **fields: Any) -> None:
+    """The canonical last line of a command off a terminal: its exit code and what it means
+    (the exit code table's words unless the command gives its own)."""
     import structlog  # noqa: PLC0415 (logs.configure has imported it)
 
-    meaning = ExitCode(code).meaning if code in set(ExitCode) else ""
+    if meaning is None:
+        meaning = ExitCode(code).meaning if code in set(ExitCode) else ""
     structlog.get_logger("scf_batch").info(
         "summary", exit_code=int(code), meaning=meaning, **fields
     )

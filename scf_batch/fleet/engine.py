@@ -37,7 +37,7 @@ from scf_batch.run.progress import Progress, Reporter
 log = structlog.get_logger("scf_batch.fleet")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
-OrgWork = Callable[[FleetOrg, RunSettings], Awaitable[OrgVerdict]]
+OrgWork = Callable[[FleetOrg], Awaitable[OrgVerdict]]
 
 
 def _checked(settings: RunSettings) -> OperationsFile:
@@ -52,7 +52,8 @@ async def plan_fleet(
 ) -> list[OrgVerdict]:
     """Each org's plan against one snapshot of it, in manifest order; nothing is written."""
 
-    async def plan_one(org: FleetOrg, settings: RunSettings) -> OrgVerdict:
+    async def plan_one(org: FleetOrg) -> OrgVerdict:
+        settings = org_settings(manifest, org, environ)
         operations = _checked(settings)
         credentials = credentials_for(settings, environ)
         report = await plan_job(settings, credentials, operations=operations, each=_ignore)
@@ -71,7 +72,8 @@ async def run_fleet(
     """Run each org in its own folder, in manifest order; `finished` sees each org's verdict
     as it ends (the fleet's summary is written by the caller, interrupted or not)."""
 
-    async def run_one(org: FleetOrg, settings: RunSettings) -> OrgVerdict:
+    async def run_one(org: FleetOrg) -> OrgVerdict:
+        settings = org_settings(manifest, org, environ)
         operations = _checked(settings)
         credentials = credentials_for(settings, environ)
         report = await run_job(
@@ -148,8 +150,7 @@ async def _guarded(manifest: Manifest, org: FleetOrg, work: OrgWork) -> OrgVerdi
     """The org's verdict; its own errors (and a full disk in its folder) end it alone."""
     folder = str(manifest.out / org.name)
     try:
-        settings = org_settings(manifest, org)
-        return await work(org, settings)
+        return await work(org)
     except (ScfBatchError, OSError) as exc:
         return stopped(org.name, exit_code_for(exc), _first_line(exc), folder=folder)
 

@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+
+from scf_batch.close.credentials import is_close_or_loopback
+from scf_batch.errors import UsageError
 from scf_batch.fleet.manifest import FleetOrg, Manifest
 from scf_batch.job.spec import load_job
 from scf_batch.options import RunSettings, build_settings
 
 
-def org_settings(manifest: Manifest, org: FleetOrg) -> RunSettings:
+def org_settings(
+    manifest: Manifest, org: FleetOrg, environ: Mapping[str, str] = os.environ
+) -> RunSettings:
     """The org's job with the fleet's defaults and the org's own options over it; its folder,
-    key variable and pin come from the manifest, whatever the job spec says."""
+    key variable and pin come from the manifest, whatever the job spec says. The base URL: the
+    manifest's, else the job's, else $CLOSE_BASE_URL, else Close's. A manifest or job is data
+    someone else may have written: its base URL may point at Close or at this machine only (the
+    key would go there)."""
     spec = load_job(org.job)
     flags = {**org.options, "out": str(manifest.out / org.name)}
+    for source, url in (
+        (manifest.path, flags.get("base_url")),
+        (org.job, spec.values.get("base_url")),
+    ):
+        if isinstance(url, str) and not is_close_or_loopback(url):
+            raise UsageError(
+                f"{source}: base_url: found {url!r}; expected Close's API or a loopback address "
+                "(the org's key would go there); set CLOSE_BASE_URL to use another host"
+            )
     return build_settings(
         name=org.name,
         operations=spec.operations,
@@ -19,4 +38,5 @@ def org_settings(manifest: Manifest, org: FleetOrg) -> RunSettings:
         flags=flags,
         api_key_env=org.api_key_env or spec.api_key_env,
         token_env=org.token_env or spec.token_env,
+        environ=environ,
     )

@@ -150,3 +150,30 @@ def test_out_given_on_the_command_line_replaces_the_manifests(tmp_path: Path) ->
     path = write(tmp_path, GOOD)
     assert load_manifest(path).out == tmp_path / "runs/fleet"
     assert load_manifest(path, out=Path("/runs/fleet")).out == Path("/runs/fleet")
+
+
+def test_an_orgs_base_url_comes_from_the_environment_unless_the_manifest_names_one(
+    tmp_path: Path,
+) -> None:
+    """CLOSE_BASE_URL reaches every org, as it reaches `run`; a manifest's base_url wins."""
+    path = write(tmp_path, GOOD)
+    manifest = load_manifest(path)
+    environ = {"CLOSE_BASE_URL": "http://127.0.0.1:9/api/v1/"}
+    acme = org_settings(manifest, manifest.orgs[0], environ)
+    assert acme.base_url == "http://127.0.0.1:9/api/v1/"
+    pinned = write(tmp_path, GOOD.replace("rate = 20", 'base_url = "http://127.0.0.1:7/api/v1/"'))
+    manifest = load_manifest(pinned)
+    assert org_settings(manifest, manifest.orgs[0], environ).base_url.startswith(
+        "http://127.0.0.1:7/"
+    )
+
+
+def test_a_manifest_cannot_send_keys_to_a_host_that_is_not_close_or_this_machine(
+    tmp_path: Path,
+) -> None:
+    """base_url in a manifest may name Close or a loopback address only: the org's key would
+    go there (another host is for CLOSE_BASE_URL or a job's --base-url, typed by the user)."""
+    path = write(tmp_path, GOOD.replace("rate = 20", 'base_url = "https://evil.example/api/v1/"'))
+    manifest = load_manifest(path)
+    with pytest.raises(UsageError, match=r"base_url: found 'https://evil\.example/api/v1/'"):
+        org_settings(manifest, manifest.orgs[0], {})
