@@ -5,7 +5,8 @@ ScfBatchError
 │   └── JobFileError      an operations file that cannot be read at all (exit 2)
 │   │   └── JobHeaderError    its CSV header names unknown, duplicate or too few columns
 │   ├── JobInvalid        the job has invalid rows and --skip-invalid was not given
-│   └── DeletesRefused    the plan disassociates pairs and --allow-delete was not given
+│   ├── DeletesRefused    the plan disassociates pairs and --allow-delete was not given
+│   └── PlanStale         a saved plan no longer matches the org or the job it was made from
 ├── LineTooLong           a CSV line or row past its cap: that row's problem, the rest is read
 ├── LockHeldError         another run holds the run folder (exit 75)
 ├── CredentialsRefused    Close refused the credentials before anything changed (exit 3)
@@ -74,6 +75,16 @@ class DeletesRefused(UsageError, Generic[R, S]):
         super().__init__(f"the plan deletes {delete_count} association(s) or field(s)")
         self.report = report
         self.snapshot = snapshot
+
+
+class PlanStale(UsageError):
+    """A saved plan whose pairs, fields, org or job file moved since it was made; nothing was
+    sent. `moved` names each, one per line of the message."""
+
+    def __init__(self, why: str, moved: list[str]) -> None:
+        shown = "".join(f"\n  {line}" for line in moved)
+        super().__init__(f"{why}; nothing was sent{shown}")
+        self.moved = moved
 
 
 class LineTooLong(ScfBatchError):

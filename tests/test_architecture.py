@@ -43,8 +43,9 @@ RANKS = {
 SIMULATOR_USERS = {"scf_batch.run.demo"}
 # the pure core: values, rules and plans; no HTTP, async, logging or terminal library
 PURE_UNITS = {"models", "text", "exitcodes", "errors", "options", "job", "plan"}
-# of the pure core, only the job's two openers open a file: the operations file's and the spec
-FILE_READERS = {"scf_batch.job.files", "scf_batch.job.spec"}
+# of the pure core, only the job's openers open a file: the operations file's, the spec, and the
+# saved plan (a job-like input file `run PLAN.json` reads, written by `plan -o`)
+FILE_READERS = {"scf_batch.job.files", "scf_batch.job.spec", "scf_batch.job.planfile"}
 IO_LIBRARIES = {"aiohttp", "anyio", "structlog", "aiolimiter", "rich", "plotly"}
 FILE_CALLS = {"open", "read_text", "write_text", "read_bytes", "write_bytes", "GzipFile"}
 
@@ -139,7 +140,8 @@ def file_calls(path: Path) -> set[str]:
 
 
 def test_the_pure_core_opens_no_file_but_the_jobs_own_readers() -> None:
-    """Only job.files and job.spec open a file in the pure core: the inputs they read."""
+    """Only job.files, job.spec and job.planfile open a file in the pure core: the inputs they
+    read (and the saved plan they write)."""
     openers = {name for name, path in modules() if unit_of(name) in PURE_UNITS and file_calls(path)}
     assert openers == FILE_READERS
 

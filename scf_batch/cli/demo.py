@@ -60,7 +60,7 @@ def demo_command(job: Path | None, progress: bool | None, log_format: str | None
         click.echo(f"  simulator: {describe_simulator(spec_path)}")
         report = anyio.run(run_demo, backend="asyncio")
         click.echo(render_summary(report))
-        click.echo(f"  run folder {report.folder.resolve()}")
+        click.echo(f"  folder    {report.folder.resolve()}")
         report_summary(report)
         return report.exit_code
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from scf_batch.cli.common import guarded, report_summary, settings_for
+from scf_batch.cli.saved import is_plan, run_saved, save_plan, show_saved
 from scf_batch.exitcodes import ExitCode
 from scf_batch.options import click_options, click_options_for
 
@@ -18,7 +20,9 @@ if TYPE_CHECKING:
     from scf_batch.close.credentials import Credentials
     from scf_batch.job.opsfile import OperationsFile
     from scf_batch.options import RunSettings
-    from scf_batch.plan.prepare import Report
+    from scf_batch.plan.prepare import Prepared, Report
+    from scf_batch.plan.snapshot import Snapshot
+    from scf_batch.report.summary import RunReport
     from scf_batch.run.monitoring import Watch
 
 FORMAT_HELP = "what to print on stdout: text for a person, json for a program [default: text]"
@@ -28,7 +32,7 @@ FORMAT_HELP = "what to print on stdout: text for a person, json for a program [d
 @click.argument("job", type=click.Path(path_type=Path))
 @click_options
 def run_command(job: Path, **flags: Any) -> int:
-    """Run JOB: a job spec (jobs/*.toml) or an operations file (.csv/.jsonl[.gz]).
+    """Run JOB: a job spec (jobs/*.toml), an operations file (.csv/.jsonl[.gz]) or a saved plan.
 
     Continues the pass an earlier run left unfinished; after a finished pass, starts a new one
     against a fresh snapshot of the org, which sends no write unless the org drifted.
@@ -38,6 +42,8 @@ def run_command(job: Path, **flags: Any) -> int:
     watch = Watch()
 
     def body() -> int:
+        if is_plan(job):
+            return run_saved(job, flags, watch, _run)
         settings = settings_for(job, flags)
         if settings.dry_run:
             return _dry_run(settings)
@@ -67,8 +73,15 @@ def _dry_run(settings: RunSettings) -> int:
     return ExitCode.OK if plan.ok else ExitCode.USAGE
 
 
-def _run(settings: RunSettings, watch: Watch) -> int:
-    """The run, told to the watch, then its summary printed and its summary event."""
+def _run(
+    settings: RunSettings,
+    watch: Watch,
+    *,
+    precheck: Callable[[Snapshot], None] | None = None,
+    after: Callable[[RunReport], None] | None = None,
+) -> int:
+    """The run, told to the watch, then its summary printed and its summary event; `precheck`
+    and `after` (a saved plan's) see the snapshot before any write and the report at the end."""
     import anyio  # noqa: PLC0415 (imported when the command runs)
 
     from scf_batch import logs  # noqa: PLC0415
@@ -91,12 +104,15 @@ def _run(settings: RunSettings, watch: Watch) -> int:
             operations=operations,
             reporter=lambda: make_reporter(settings.progress),
             on_failure=watch.keep,
+            precheck=precheck,
         ),
         backend="asyncio",
     )
     watch.ended(report)
     click.echo(render_summary(report))
     report_summary(report)
+    if after is not None:
+        after(report)
     return int(report.exit_code)
 
 
@@ -116,33 +132,62 @@ def _run(settings: RunSettings, watch: Watch) -> int:
     is_flag=True,
     help="as terraform plan's: exit 0 with nothing to change, 2 with changes, 1 on an error",
 )
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="save the plan to this file (JSON) to review, then apply it with `run PLAN.json`",
+)
 @click_options_for("base_url")
 def plan_command(
     job: Path,
     *,
+    output: Path | None,
     everything: bool,
     output_format: str,
     exit_code: bool,
     detailed_exitcode: bool,
     base_url: str | None,
 ) -> int:
-    """Show what `run` would change, row by row, from one snapshot of the org (read-only)."""
+    """Show what `run` would change, row by row, from one snapshot of the org (read-only);
+    JOB may be a saved plan (shown from the file, nothing sent, no key needed)."""
     changes: list[int] = []
 
     def body() -> int:
         from scf_batch import logs  # noqa: PLC0415
         from scf_batch.job.opsfile import check_operations  # noqa: PLC0415
+        from scf_batch.plan.saved import PlanBuilder  # noqa: PLC0415
         from scf_batch.run.org import credentials_for  # noqa: PLC0415
 
+        if is_plan(job):
+            changes.append(show_saved(job, output_format=output_format))
+            return ExitCode.ROWS_FAILED if exit_code and changes[-1] else ExitCode.OK
         settings = settings_for(job, {"base_url": base_url})
         operations = check_operations(
             settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
         )
         credentials = credentials_for(settings)
         logs.configure(log_format=settings.log_format, secrets=[credentials.secret])
+        builder, fingerprint = PlanBuilder(), operations.fingerprint()
         report = show_plan(
-            settings, operations, credentials, everything=everything, output_format=output_format
+            settings,
+            operations,
+            credentials,
+            everything=everything,
+            output_format=output_format,
+            also=builder.add if output is not None else None,
         )
+        if output is not None:
+            save_plan(
+                output,
+                builder,
+                report,
+                settings,
+                job=job,
+                operations=operations,
+                fingerprint=fingerprint,
+            )
         if not report.ok:
             return ExitCode.USAGE
         changes.append(report.changes)
@@ -169,12 +214,11 @@ def show_plan(
     *,
     everything: bool,
     output_format: str,
+    also: Callable[[Prepared, Snapshot], None] | None = None,
 ) -> Report:
-    """Print the plan as it is made, then its counts."""
+    """Print the plan as it is made, then its counts; `also` sees each row too (to save it)."""
     import anyio  # noqa: PLC0415
 
-    from scf_batch.plan.prepare import Prepared  # noqa: PLC0415
-    from scf_batch.plan.snapshot import Snapshot  # noqa: PLC0415
     from scf_batch.plan.view import (  # noqa: PLC0415
         counts_record,
         plan_json_line,
@@ -184,6 +228,8 @@ def show_plan(
     from scf_batch.run.plan import plan_job  # noqa: PLC0415
 
     def each(prepared: Prepared, snapshot: Snapshot) -> None:
+        if also is not None:
+            also(prepared, snapshot)
         if output_format == "json":
             click.echo(plan_json_line(prepared, snapshot))
             return

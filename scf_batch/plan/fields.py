@@ -32,11 +32,10 @@ from scf_batch.models import (
     Problem,
     StepKind,
 )
-from scf_batch.plan.snapshot import Snapshot
+from scf_batch.plan.snapshot import PLACEHOLDER_PREFIX, Snapshot
 from scf_batch.plan.steps import PROTECTED_REASON
 from scf_batch.text import show
 
-PLACEHOLDER_PREFIX = "new:"
 REFERENCE_KEY = "referenced_custom_type_id"
 
 

@@ -22,8 +22,7 @@ from dataclasses import dataclass
 
 from scf_batch.job.scope import PAIR_EXPECTED, PairName, TargetName, parse_pair, parse_target
 from scf_batch.models import ObjectType, ResolvedOperation
-from scf_batch.plan.fields import PLACEHOLDER_PREFIX
-from scf_batch.plan.snapshot import Kind, Snapshot
+from scf_batch.plan.snapshot import PLACEHOLDER_PREFIX, Kind, Snapshot
 from scf_batch.text import show
 
 

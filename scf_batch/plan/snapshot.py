@@ -30,6 +30,9 @@ TYPE_ID_KEYS = {
 }
 Pair = tuple[str, str]  # (field id, target path)
 
+# the id a field the job creates goes by in a plan until Close gives it one ("new:<name>")
+PLACEHOLDER_PREFIX = "new:"
+
 
 @dataclass(frozen=True, slots=True)
 class Org:

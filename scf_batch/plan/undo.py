@@ -37,9 +37,9 @@ from scf_batch.models import (
     UndoLabel,
 )
 from scf_batch.plan.export import definition_record
-from scf_batch.plan.fields import PLACEHOLDER_PREFIX, FieldStep, fields_by_id
+from scf_batch.plan.fields import FieldStep, fields_by_id
 from scf_batch.plan.prepare import Prepared
-from scf_batch.plan.snapshot import Pair, Snapshot, target_of
+from scf_batch.plan.snapshot import PLACEHOLDER_PREFIX, Pair, Snapshot, target_of
 from scf_batch.plan.steps import plan_step, wanted
 
 # the outcomes of a row that wrote (a field's: created, updated, deleted)

@@ -18,10 +18,9 @@ import json
 from typing import Any
 
 from scf_batch.models import Change, ResolvedOperation, StepKind
-from scf_batch.plan.fields import PLACEHOLDER_PREFIX
 from scf_batch.plan.fieldview import field_line, field_record, undo_tail
 from scf_batch.plan.prepare import PRUNE_LINE, Prepared, Report
-from scf_batch.plan.snapshot import Snapshot
+from scf_batch.plan.snapshot import PLACEHOLDER_PREFIX, Snapshot
 from scf_batch.plan.steps import describe_changes
 from scf_batch.text import quoted
 

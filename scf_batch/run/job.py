@@ -16,14 +16,13 @@ import structlog
 from scf_batch.close.credentials import Credentials
 from scf_batch.job.opsfile import OperationsFile
 from scf_batch.options import RunSettings
-from scf_batch.plan.prune import pruned_job
 from scf_batch.report.summary import RunReport
 from scf_batch.run.executor import executor_for
 from scf_batch.run.org import client_for, read_pinned
-from scf_batch.run.passbook import PassBook, locked
+from scf_batch.run.passbook import PassBook, Precheck, locked
 from scf_batch.run.progress import Reporter
 from scf_batch.run.runner import Limits, Run
-from scf_batch.run.stages import stages, surveyed
+from scf_batch.run.stages import read_job, stages
 
 log = structlog.get_logger("scf_batch.run.job")
 
@@ -40,6 +39,7 @@ async def run_job(
     reporter: Callable[[], Reporter],
     on_failure: Callable[[RunReport], None] = _ignore,
     own_signals: bool = True,
+    precheck: Precheck | None = None,
 ) -> RunReport:
     """Run a job in its folder; raises UsageError/JobInvalid (exit 2), LockHeldError (75).
 
@@ -48,12 +48,21 @@ async def run_job(
     hands its summary.json's report to `on_failure` before the exception goes on (the metrics
     of a failed run count its rows). `own_signals`: the run stops itself on SIGINT/SIGTERM;
     False when the caller (a fleet of runs in one process) takes the signals and cancels the
-    run instead."""
+    run instead. `precheck` sees the state the pass plans from (the snapshot just read, or the
+    first run's of a pass this run continues) before any write, and may refuse the run by
+    raising (a saved plan's staleness check)."""
     with locked(settings.out):
         book = PassBook(settings, operations.fingerprint())
         # From here the run belongs to the pass: however it ends, summary.json says how.
         try:
-            return await _run_pass(book, operations, credentials, reporter, own_signals)
+            return await _run_pass(
+                book,
+                operations,
+                credentials,
+                reporter,
+                own_signals=own_signals,
+                precheck=precheck,
+            )
         except BaseException as exc:  # cancelled (SIGINT/SIGTERM) too: the summary, re-raise
             on_failure(book.failed(exc))
             raise
@@ -64,15 +73,21 @@ async def _run_pass(
     operations: OperationsFile,
     credentials: Credentials,
     reporter: Callable[[], Reporter],
+    *,
     own_signals: bool,
+    precheck: Precheck | None,
 ) -> RunReport:
     settings, reached = book.settings, book.reached
     resume = book.resume()
     async with client_for(settings, credentials) as client:
         reached.stats = client.stats
         snapshot = await read_pinned(client, settings, seen=reached)
-        job_rows = pruned_job(settings, operations, book.kept_baseline() or snapshot)
-        report = surveyed(settings, job_rows, snapshot, resume.done, repairing=book.repairs)
+        planned_from = book.planned_from(snapshot)
+        if precheck is not None:
+            precheck(planned_from)
+        job_rows, report = read_job(
+            settings, operations, snapshot, planned_from, resume.done, repairing=book.repairs
+        )
         reached.total_rows = report.rows
         baseline = book.baseline(snapshot)
         org = snapshot.org

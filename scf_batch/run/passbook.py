@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -40,6 +40,9 @@ from scf_batch.runfolder.records import PassTotals, RecordedOrg, utc_now
 from scf_batch.runfolder.reopen import reopen_failed
 
 log = structlog.get_logger("scf_batch.run.passbook")
+# what a run may check of the state its pass plans from before anything is written (a saved
+# plan: that the pairs it touches are as the plan found them)
+Precheck = Callable[[Snapshot], None]
 
 
 @contextmanager
@@ -103,21 +106,22 @@ class PassBook:
         self.done_before = self.reached.resume.done.count
         return self.reached.resume
 
-    def baseline(self, snapshot: Snapshot) -> Snapshot:
-        """What the pass plans from: its first run's snapshot (kept in snapshot.json), written
-        now when this run starts the pass."""
-        kept = self.kept_baseline()
-        if kept is not None:
-            return kept
-        write_snapshot(self.settings.out, snapshot.document)
+    def planned_from(self, snapshot: Snapshot) -> Snapshot:
+        """What the pass plans from, read only: its first run's snapshot (kept in
+        snapshot.json) when this run continues it, else `snapshot`, the one just read."""
+        if self.start.continuing:
+            document = read_snapshot_document(self.settings.out)
+            if document is not None:
+                return Snapshot.from_document(document)
         return snapshot
 
-    def kept_baseline(self) -> Snapshot | None:
-        """The pass's first snapshot, when an earlier run of the pass kept it (prune's rows come
-        from it, so every run of the pass has the same ones)."""
-        continuing = self.start.continuing
-        document = read_snapshot_document(self.settings.out) if continuing else None
-        return Snapshot.from_document(document) if document is not None else None
+    def baseline(self, snapshot: Snapshot) -> Snapshot:
+        """What the pass plans from (`planned_from`), written to snapshot.json now when this
+        run starts the pass."""
+        baseline = self.planned_from(snapshot)
+        if baseline is snapshot:
+            write_snapshot(self.settings.out, snapshot.document)
+        return baseline
 
     def recorder(self, baseline: Snapshot, *, rows: int, stats: ClientStats) -> PassRecorder:
         """The recorder of the pass's result lines and checkpoint, its first checkpoint written."""

@@ -9,13 +9,29 @@ from collections.abc import Callable, Container, Iterable, Iterator
 import structlog
 
 from scf_batch.errors import DeletesRefused, JobInvalid
+from scf_batch.job.opsfile import OperationsFile
 from scf_batch.options import RunSettings
 from scf_batch.plan.prepare import Prepared, Report, prepare, survey
 from scf_batch.plan.protect import NO_PROTECTION, Protection
-from scf_batch.plan.prune import PrunedJob, Rows
+from scf_batch.plan.prune import PrunedJob, Rows, pruned_job
 from scf_batch.plan.snapshot import Snapshot
 
 log = structlog.get_logger("scf_batch.run.stages")
+
+
+def read_job(
+    settings: RunSettings,
+    operations: OperationsFile,
+    snapshot: Snapshot,
+    planned_from: Snapshot,
+    done: Container[int],
+    *,
+    repairing: bool,
+) -> tuple[PrunedJob, Report]:
+    """The job's rows with its prune rows (from the snapshot the pass plans from), and the
+    preparation pass over them against `snapshot`."""
+    job_rows = pruned_job(settings, operations, planned_from)
+    return job_rows, surveyed(settings, job_rows, snapshot, done, repairing=repairing)
 
 
 def surveyed(

@@ -70,6 +70,8 @@ class Resume:
 
 
 RESTART_WHY = "--restart"  # PassStart.why of a pass that --restart began before its last finished
+# PassStart.why of a new pass whose first run ended before its first checkpoint
+NEXT_WHY = "a new pass; the one before it is kept under history/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +105,8 @@ def begin_pass(
         # a run that ended before its first checkpoint may have archived the pass before it
         number = _last_archived(folder) + 1
         archived = archive_pass(folder, number - 1) if restart and _has_results(folder) else None
-        return PassStart(number, now, continuing=False, archived=archived)
+        why = "the first pass" if number == 1 else RESTART_WHY if restart else NEXT_WHY
+        return PassStart(number, now, continuing=False, archived=archived, why=why)
     number = checkpoint.pass_number
     if checkpoint.complete or restart:
         why = RESTART_WHY if restart and not checkpoint.complete else "the last pass had finished"

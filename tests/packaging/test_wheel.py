@@ -42,5 +42,5 @@ def test_installed_wheel_runs_the_demo_from_an_empty_folder(tmp_path: Path) -> N
         check=False,
     )
     assert 0 == done.returncode, done.stderr
-    assert f"run folder {empty / 'runs' / 'demo'}" in done.stdout
+    assert f"folder    {empty / 'runs' / 'demo'}" in done.stdout
     assert (empty / "runs" / "demo" / "summary.json").is_file()

@@ -149,6 +149,18 @@ def test_restart_archives_an_unfinished_pass_instead_of_deleting_it(tmp_path: Pa
     assert (tmp_path / "history" / "pass-1" / "checkpoint.json").exists()
 
 
+def test_a_new_pass_after_history_is_never_called_the_first(tmp_path: Path) -> None:
+    """A run that archived the pass before it and ended before its own first checkpoint leaves
+    history/pass-1 and no checkpoint: the next run begins pass 2, and does not call it "the
+    first pass"."""
+    (tmp_path / "history" / "pass-1").mkdir(parents=True)
+    start = runfolder.begin_pass(
+        tmp_path, fingerprint="b" * 64, operations=Path("ops.csv"), restart=False, now=NOW
+    )
+    assert (start.number, start.continuing) == (2, False)
+    assert "first" not in start.why
+
+
 def test_results_without_a_checkpoint_are_refused(tmp_path: Path) -> None:
     """A deleted checkpoint leaves results nothing ties to an input: refused, not resumed."""
     write_results(tmp_path / "results.jsonl", result(1))
