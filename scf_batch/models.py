@@ -75,6 +75,10 @@ class StepKind(StrEnum):
 Change = tuple[str, Any, Any]
 
 
+# why a row that would disassociate or delete what a job spec's `protect` names fails
+PROTECTED_REASON = "protected by the job spec's protect"
+
+
 class Outcome(StrEnum):
     """How a row ended. `created` is never the label of a pair that existed before the run: one
     the snapshot held and someone else removed meanwhile, then created again, is `recreated`."""

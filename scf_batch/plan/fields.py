@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scf_batch.models import (
+    PROTECTED_REASON,
     REFERENCE_COLUMN,
     REFERENCING_TYPE,
     Change,
@@ -33,7 +34,6 @@ from scf_batch.models import (
     StepKind,
 )
 from scf_batch.plan.snapshot import PLACEHOLDER_PREFIX, Snapshot
-from scf_batch.plan.steps import PROTECTED_REASON
 from scf_batch.text import show
 
 REFERENCE_KEY = "referenced_custom_type_id"

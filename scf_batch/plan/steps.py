@@ -23,6 +23,7 @@ from enum import Enum
 from typing import Any
 
 from scf_batch.models import (
+    PROTECTED_REASON,
     Action,
     Association,
     Change,
@@ -31,8 +32,6 @@ from scf_batch.models import (
     StepKind,
 )
 from scf_batch.plan.snapshot import TYPE_ID_KEYS, Pair, Snapshot
-
-PROTECTED_REASON = "protected by the job spec's protect"
 
 
 @dataclass(frozen=True, slots=True)
