@@ -108,7 +108,7 @@ async def _run_pass(
             report,
             snapshot=snapshot,
             baseline=baseline,
-            resuming=book.done_before > 0,
+            resuming=book.start.continuing,
         )
         rows = stages(
             job_rows,
