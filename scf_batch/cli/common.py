@@ -64,7 +64,7 @@ def explain(exc: BaseException) -> int | None:
         click.echo(f"scf-batch: {exc}; nothing was sent", err=True)
         return exc.exit_code
     if isinstance(exc, JobInvalid):
-        from scf_batch.run.validation import render_text  # noqa: PLC0415
+        from scf_batch.plan.reportview import render_text  # noqa: PLC0415
 
         click.echo(render_text(exc.report), err=True)
         click.echo(

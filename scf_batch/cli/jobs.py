@@ -273,7 +273,8 @@ def validate_command(
     """Check a job (spec or operations file) without changing anything; exit 2 on problems."""
 
     def body() -> int:
-        from scf_batch.run.validation import render_json, render_text, validate_job  # noqa: PLC0415
+        from scf_batch.plan.reportview import render_json, render_text  # noqa: PLC0415
+        from scf_batch.run.validation import validate_job  # noqa: PLC0415
 
         report = validate_job(
             job,
