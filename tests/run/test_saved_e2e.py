@@ -190,7 +190,7 @@ def test_the_delete_guard_and_the_plans_org_apply_as_in_a_run(tmp_path: Path) ->
         before = writes_sent(sim.stats())
         refused = apply(sim, plan, tmp_path / "run")
         assert refused.returncode == 2
-        assert "disassociates 1 pair" in refused.stderr
+        assert "the plan deletes 1 association(s) or field(s)" in refused.stderr
         other = apply(sim, plan, tmp_path / "other", "--allow-delete", api_key=SOURCE_KEY)
         assert other.returncode == 2
         assert "the plan was made for the org" in other.stderr
