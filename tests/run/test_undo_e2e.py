@@ -226,3 +226,40 @@ def test_a_pass_without_its_snapshot_or_a_pass_not_kept_is_exit_2_naming_it(
     assert (2, 2, False) == (missing.returncode, bare.returncode, undo.exists())
     assert "--pass 2: found no such pass" in missing.stderr
     assert f"{out / 'snapshot.json'}: not found" in bare.stderr
+
+
+def test_a_protected_pair_survives_an_undo(sim: SimProcess, tmp_path: Path) -> None:
+    """A pass associates "Industry" → lead; its undo asks to disassociate it; run under a spec
+    whose `protect` names the pair (even with allow_delete) that row fails `protected`, nothing
+    is sent for it and the pair stays; the undo's other rows run."""
+    job = write_job(
+        tmp_path / "pass.jsonl",
+        [
+            {"action": "associate", "scf_name": "Industry", "object_type": "lead"},
+            {"action": "associate", "scf_name": "Plan", "object_type": "contact"},
+        ],
+    )
+    out = tmp_path / "pass"
+    assert 0 == run_cli(job, sim.base_url, out).returncode
+    undo = tmp_path / "undo.jsonl"
+    made = scf_batch("undo", str(out), "-o", str(undo), "--base-url", sim.base_url)
+    assert made.returncode == 0, made.stderr
+    spec = tmp_path / "undo.toml"
+    spec.write_text(
+        'operations = "undo.jsonl"\nallow_delete = true\nprotect = ["Industry → lead"]\n',
+        encoding="utf-8",
+    )
+    undone = tmp_path / "undone"
+    ran = run_cli(spec, sim.base_url, undone)
+    assert ran.returncode == 1, ran.stderr
+    results = {
+        (line["scf_name"], line["object_type"]): (line["status"], line["outcome"])
+        for line in map(json.loads, (undone / "results.jsonl").read_text().splitlines())
+    }
+    assert results == {
+        ("Industry", "lead"): ("failed", "protected"),
+        ("Plan", "contact"): ("ok", "deleted"),
+    }
+    fields = {f["name"]: f for f in target_org(sim.state())["shared_custom_fields"]}
+    assert [a["object_type"] for a in fields["Industry"]["associations"]] == ["lead"]
+    assert fields["Plan"]["associations"] == []
