@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from scf_batch.cli.common import guarded
-from scf_batch.close.credentials import DEFAULT_API_KEY_ENV, DEFAULT_TOKEN_ENV
+from scf_batch.cli.credentialflags import credential_flags
 from scf_batch.exitcodes import ExitCode
 from scf_batch.options import click_options_for, environment_base_url
 
@@ -34,17 +34,7 @@ FORMATS = ("table", "csv", "json")
     multiple=True,
     help="only this object type or custom type name (repeatable)",
 )
-@click.option(
-    "--api-key-env",
-    default=None,
-    help=f"the environment variable holding the org's API key [default: {DEFAULT_API_KEY_ENV}]",
-)
-@click.option(
-    "--token-env",
-    default=None,
-    help="the environment variable holding an OAuth access token, instead of an API key "
-    f"[default: {DEFAULT_TOKEN_ENV}]",
-)
+@credential_flags
 @click_options_for("base_url")
 def show_command(
     *,

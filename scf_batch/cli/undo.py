@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from scf_batch.cli.common import INPUT_OPTION, PASS_OPTION, guarded
-from scf_batch.close.credentials import DEFAULT_API_KEY_ENV, DEFAULT_TOKEN_ENV
+from scf_batch.cli.credentialflags import credential_flags
 from scf_batch.options import click_options_for, environment_base_url
 
 
@@ -23,17 +23,7 @@ from scf_batch.options import click_options_for, environment_base_url
 )
 @PASS_OPTION
 @INPUT_OPTION
-@click.option(
-    "--api-key-env",
-    default=None,
-    help=f"the environment variable holding the org's API key [default: {DEFAULT_API_KEY_ENV}]",
-)
-@click.option(
-    "--token-env",
-    default=None,
-    help="the environment variable holding an OAuth access token, instead of an API key "
-    f"[default: {DEFAULT_TOKEN_ENV}]",
-)
+@credential_flags
 @click_options_for("base_url")
 def undo_command(
     *,
