@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
     from scf_batch.fleet.manifest import FleetOrg, Manifest
     from scf_batch.fleet.verdicts import OrgVerdict
 
+Finished = Callable[["OrgVerdict"], None]
+
 MANIFEST = click.argument("manifest", type=click.Path(path_type=Path, dir_okay=False))
 ORGS = click.option("--org", "names", multiple=True, help="only this org (repeatable)")
 SHARD = click.option(
@@ -33,6 +37,13 @@ OUT = click.option(
     default=None,
     help="the folder of the orgs' run folders and the summary  [default: the manifest's out]",
 )
+WORKERS = click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="processes that share the orgs  [default: the manifest's workers, else one per core]",
+)
+WORKER = click.option("--worker", default=None, hidden=True, help="k/W: run as worker k of W")
 FORMAT = click.option(
     "--format",
     "output_format",
@@ -54,6 +65,68 @@ class Ending:
     fleet: Manifest
     orgs: list[FleetOrg]
     shard: tuple[int, int] | None
+
+    def workers(self, requested: int | None) -> int:
+        """How many processes share the orgs (`--workers`, else the manifest's)."""
+        from scf_batch.fleet.workers import usable_cores, worker_count  # noqa: PLC0415
+
+        wanted = requested if requested is not None else self.fleet.workers
+        parallel = self.fleet.parallel
+        return worker_count(wanted, parallel=parallel, orgs=len(self.orgs), cores=usable_cores())
+
+
+def _worker_command(command: str, argv: list[str]) -> list[str]:
+    """The command a worker process runs: this fleet command with the same arguments."""
+    return [sys.executable, "-m", "scf_batch", "fleet", command, *argv]
+
+
+def _as_worker(command: str, chosen: Ending, worker: str) -> int:
+    """Run this worker's share of the orgs, telling each org's verdict on stdout."""
+    import anyio  # noqa: PLC0415
+
+    from scf_batch.fleet.engine import plan_fleet, run_fleet  # noqa: PLC0415
+    from scf_batch.fleet.workers import (  # noqa: PLC0415
+        die_with_parent,
+        parallel_share,
+        parse_worker,
+        share,
+        verdict_line,
+    )
+
+    index, count = parse_worker(worker)
+    die_with_parent()
+    orgs = share(chosen.orgs, index, count)
+    fleet = replace(chosen.fleet, parallel=parallel_share(chosen.fleet.parallel, index, count))
+
+    def tell(verdict: OrgVerdict) -> None:
+        click.echo(verdict_line(verdict))
+
+    if command == "run":
+        anyio.run(lambda: run_fleet(fleet, orgs, finished=tell), backend="asyncio")
+    else:
+        anyio.run(lambda: plan_fleet(fleet, orgs, finished=tell), backend="asyncio")
+    return ExitCode.OK
+
+
+def _verdicts(
+    command: str, chosen: Ending, workers: int | None, argv: list[str], finished: Finished
+) -> None:
+    """Each selected org's verdict to `finished`: in this process, or shared by workers."""
+    import anyio  # noqa: PLC0415
+
+    from scf_batch.fleet.engine import plan_fleet, run_fleet  # noqa: PLC0415
+    from scf_batch.fleet.workers import in_workers  # noqa: PLC0415
+
+    fleet, orgs = chosen.fleet, chosen.orgs
+    count = chosen.workers(workers)
+    if count > 1:
+        names = [org.name for org in orgs]
+        work = _worker_command(command, argv)
+        anyio.run(lambda: in_workers(work, names, count, finished=finished), backend="asyncio")
+    elif command == "run":
+        anyio.run(lambda: run_fleet(fleet, orgs, finished=finished), backend="asyncio")
+    else:
+        anyio.run(lambda: plan_fleet(fleet, orgs, finished=finished), backend="asyncio")
 
 
 def _selected(
@@ -93,7 +166,11 @@ def validate_command(manifest: Path, names: tuple[str, ...], shard: str | None) 
             key = "set" if os.environ.get(variable) else "unset"
             pin = org.organization_id or "no pin"
             click.echo(f"{org.name}\t{org.job.name}\t{variable} ({key})\t{pin}")
-        click.echo(f"{len(orgs)} org(s), out {fleet.out}, parallel {fleet.parallel}")
+        workers = chosen.workers(None)
+        click.echo(
+            f"{len(orgs)} org(s), out {fleet.out}, parallel {fleet.parallel}, "
+            f"{workers} worker process(es)"
+        )
         return ExitCode.OK
 
     return guarded(body)
@@ -104,9 +181,18 @@ def validate_command(manifest: Path, names: tuple[str, ...], shard: str | None) 
 @ORGS
 @SHARD
 @FORMAT
+@WORKERS
+@WORKER
 @click.option("--exit-code", is_flag=True, help="exit 1 when any org would change [default: off]")
 def plan_command(
-    manifest: Path, names: tuple[str, ...], shard: str | None, output_format: str, exit_code: bool
+    *,
+    manifest: Path,
+    names: tuple[str, ...],
+    shard: str | None,
+    output_format: str,
+    workers: int | None,
+    worker: str | None,
+    exit_code: bool,
 ) -> int:
     """Plan every org against one snapshot of it: a table of what each would change (read-only).
 
@@ -116,15 +202,16 @@ def plan_command(
     """
 
     def body() -> int:
-        import anyio  # noqa: PLC0415
-
-        from scf_batch.fleet.engine import plan_fleet  # noqa: PLC0415
         from scf_batch.fleet.verdicts import plan_table  # noqa: PLC0415
 
         chosen = _selected(manifest, names, shard)
-        fleet, orgs = chosen.fleet, chosen.orgs
-        _configure_logs(orgs)
-        verdicts = anyio.run(lambda: plan_fleet(fleet, orgs), backend="asyncio")
+        _configure_logs(chosen.orgs)
+        if worker is not None:
+            return _as_worker("plan", chosen, worker)
+        done: dict[str, OrgVerdict] = {}
+        argv = _argv(manifest, names, shard)
+        _verdicts("plan", chosen, workers, argv, lambda v: done.update({v.name: v}))
+        verdicts = [done[org.name] for org in chosen.orgs]
         if output_format == "json":
             click.echo(json.dumps({"orgs": [v.document() for v in verdicts]}, indent=2))
         else:
@@ -141,34 +228,49 @@ def plan_command(
 @ORGS
 @SHARD
 @OUT
-def run_command(manifest: Path, names: tuple[str, ...], shard: str | None, out: Path | None) -> int:
+@WORKERS
+@WORKER
+def run_command(
+    *,
+    manifest: Path,
+    names: tuple[str, ...],
+    shard: str | None,
+    out: Path | None,
+    workers: int | None,
+    worker: str | None,
+) -> int:
     """Run every org, at most `parallel` at once, each an ordinary run in <out>/<org name>/.
 
-    One org's failure never stops the others. Rerunning continues unfinished orgs and
-    reconciles finished ones. Exit 0 when every org exited 0, 4 when the only others stopped
-    early on purpose, 130 when interrupted, else 1; <out>/fleet-summary.json has each org's.
+    The orgs are shared by one process per core (--workers). One org's failure never stops
+    the others. Rerunning continues unfinished orgs and reconciles finished ones. Exit 0 when
+    every org exited 0, 4 when the only others stopped early on purpose, 130 when
+    interrupted, else 1; <out>/fleet-summary.json has each org's.
     """
 
     def body() -> int:
-        import anyio  # noqa: PLC0415
-
-        from scf_batch.fleet.engine import run_fleet  # noqa: PLC0415
-
         chosen = _selected(manifest, names, shard, out)
-        fleet, orgs = chosen.fleet, chosen.orgs
-        _configure_logs(orgs)
+        _configure_logs(chosen.orgs)
+        if worker is not None:
+            return _as_worker("run", chosen, worker)
         done: dict[str, OrgVerdict] = {}
+        argv = _argv(manifest, names, shard, out)
         try:
-            anyio.run(
-                lambda: run_fleet(fleet, orgs, finished=lambda v: done.update({v.name: v})),
-                backend="asyncio",
-            )
+            _verdicts("run", chosen, workers, argv, lambda v: done.update({v.name: v}))
         except KeyboardInterrupt:
             _end_fleet(chosen, done, interrupted=True)
             raise
         return _end_fleet(chosen, done, interrupted=False)
 
     return guarded(body)
+
+
+def _argv(
+    manifest: Path, names: tuple[str, ...], shard: str | None, out: Path | None = None
+) -> list[str]:
+    """The arguments that choose the same manifest, orgs and out folder in a worker."""
+    argv = [str(manifest), *(f"--org={name}" for name in names)]
+    argv += [] if shard is None else [f"--shard={shard}"]
+    return argv + ([] if out is None else [f"--out={out}"])
 
 
 def _end_fleet(where: Ending, done: dict[str, OrgVerdict], *, interrupted: bool) -> int:

@@ -1,4 +1,4 @@
-"""Plan or run the orgs of a fleet side by side, in this process: at most `parallel` at once.
+"""Plan or run the orgs of a fleet side by side in one process: at most `parallel` at once.
 
 Each org is an ordinary plan or run (`run.job`) with its own settings, client, pacing, run
 folder, lock and pin; Close's limits are per key and per org, so orgs never compete for one.
@@ -48,9 +48,14 @@ def _checked(settings: RunSettings) -> OperationsFile:
 
 
 async def plan_fleet(
-    manifest: Manifest, orgs: list[FleetOrg], environ: Mapping[str, str] = os.environ
+    manifest: Manifest,
+    orgs: list[FleetOrg],
+    environ: Mapping[str, str] = os.environ,
+    *,
+    finished: Callable[[OrgVerdict], None] = lambda _: None,
 ) -> list[OrgVerdict]:
-    """Each org's plan against one snapshot of it, in manifest order; nothing is written."""
+    """Each org's plan against one snapshot of it, in manifest order; nothing is written.
+    `finished` sees each org's verdict as it is made."""
 
     async def plan_one(org: FleetOrg) -> OrgVerdict:
         settings = org_settings(manifest, org, environ)
@@ -59,7 +64,7 @@ async def plan_fleet(
         report = await plan_job(settings, credentials, operations=operations, each=_ignore)
         return planned(org.name, report)
 
-    return await _each_org(manifest, orgs, plan_one)
+    return await _each_org(manifest, orgs, plan_one, finished=finished)
 
 
 async def run_fleet(

@@ -21,7 +21,7 @@ from scf_batch.text import show
 
 ORG_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_MANIFEST_BYTES = 1 << 20
-TOP_KEYS = {"job", "out", "parallel", "defaults", "org"}
+TOP_KEYS = {"job", "out", "parallel", "workers", "defaults", "org"}
 OPTION_KEYS = {k: v for k, v in RUN_KEYS.items() if k not in SPEC_KEYS}
 ORG_KEYS = {"name", "api_key_env", "token_env", "organization_id", "job", *OPTION_KEYS}
 Where = Callable[..., str]
@@ -44,12 +44,14 @@ class FleetOrg:
 
 @dataclass(frozen=True, slots=True)
 class Manifest:
-    """A fleet: where it writes, how many orgs at once, and its orgs in manifest order."""
+    """A fleet: where it writes, how many orgs at once (in how many processes: `workers`,
+    None for one per usable core), and its orgs in manifest order."""
 
     path: Path
     out: Path
     parallel: int
     orgs: tuple[FleetOrg, ...]
+    workers: int | None = None
 
     def select(
         self, names: tuple[str, ...] = (), shard: tuple[int, int] | None = None
@@ -128,12 +130,21 @@ def load_manifest(path: Path, *, out: Path | None = None) -> Manifest:
             "expected an integer from 1 to 1000"
         )
         parallel = 1
+    workers = table.get("workers")
+    if workers is not None and (
+        not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 256
+    ):
+        problems.append(
+            f"{where('', 'workers')}: workers: found {_shown(workers)}; "
+            "expected an integer from 1 to 256 (leave it out: one per usable core)"
+        )
+        workers = None
     defaults = _options(table.get("defaults", {}), "defaults", where, problems)
     orgs = _orgs(path, table.get("org", []), default_job, defaults, where=where, problems=problems)
     if problems:
         raise UsageError("\n".join(problems))
     folder = out if out is not None else path.parent / out_text
-    return Manifest(path, folder, parallel, tuple(orgs))
+    return Manifest(path, folder, parallel, tuple(orgs), workers)
 
 
 def _text(path: Path) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from scf_batch.sim.fleetseed import (
@@ -241,5 +242,75 @@ def test_sigint_stops_every_org_at_a_checkpoint_and_the_rerun_finishes(tmp_path:
         assert summary["exit_code"] == 130
         assert "Traceback" not in stderr
         done = fleet_cli(tmp_path, "run", "fleet.toml")
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert sum(sim.stats()["writes_applied"].values()) == rows * spec.orgs
+
+
+def fleet_workers(parent: psutil.Process) -> list[psutil.Process]:
+    """The fleet's worker processes (`... fleet run ... --worker k/W`)."""
+    return [p for p in parent.children(recursive=True) if "--worker" in p.cmdline()]
+
+
+def test_the_workers_die_with_the_fleet_and_a_rerun_ends_every_org_exact(tmp_path: Path) -> None:
+    """`fleet run --workers 2`: two worker processes share the orgs; a `kill -9` of the fleet
+    takes its workers with it (none is left holding an org's lock), and the same command then
+    ends every org exact, each association written once."""
+    spec = FleetSpec(orgs=6, fields=8, onboarding=True)
+    write_fleet(spec, tmp_path, base_url="http://127.0.0.1:1/api/v1/")
+    rows = len(fleet_job_rows(spec))
+    with sim_process("--seed", str(tmp_path / "seed.json"), "--rate-limit", "4") as sim:
+        make_fleet(tmp_path, spec, sim.base_url, broken=False)
+        command = [sys.executable, "-m", "scf_batch", "fleet", "run", "fleet.toml"]
+        proc = subprocess.Popen(
+            [*command, "--workers", "2"],
+            cwd=tmp_path,
+            env=fleet_env(tmp_path),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while results_lines(tmp_path) < rows * spec.orgs // 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers = fleet_workers(psutil.Process(proc.pid))
+        assert sorted(w.cmdline()[-1] for w in workers) == ["0/2", "1/2"]
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        _gone, alive = psutil.wait_procs(workers, timeout=10)
+        assert alive == [], "a worker outlived the fleet"
+        done = fleet_cli(tmp_path, "run", "fleet.toml", "--workers", "2")
+        assert done.returncode == 0, done.stdout + done.stderr
+        state = sim.state()
+        assert all(org_associations(state, f"Client {p:03d}") == rows for p in range(spec.orgs))
+        assert sum(sim.stats()["writes_applied"].values()) == rows * spec.orgs
+
+
+def test_sigterm_stops_every_worker_and_the_summary_says_interrupted(tmp_path: Path) -> None:
+    """SIGTERM to a fleet of two workers (as Kubernetes stops a pod): each worker stops its
+    orgs with their checkpoints, the fleet exits 130 with every org in fleet-summary.json
+    (those cut short: 130), and the same command then finishes them."""
+    spec = FleetSpec(orgs=6, fields=8, onboarding=True)
+    write_fleet(spec, tmp_path, base_url="http://127.0.0.1:1/api/v1/")
+    rows = len(fleet_job_rows(spec))
+    with sim_process("--seed", str(tmp_path / "seed.json"), "--rate-limit", "4") as sim:
+        make_fleet(tmp_path, spec, sim.base_url, broken=False)
+        command = [sys.executable, "-m", "scf_batch", "fleet", "run", "fleet.toml"]
+        proc = subprocess.Popen(
+            [*command, "--workers", "2"],
+            cwd=tmp_path,
+            env=fleet_env(tmp_path),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while results_lines(tmp_path) < rows * spec.orgs // 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 130
+        summary = json.loads((tmp_path / "runs" / "fleet-summary.json").read_text())
+        codes = {o["name"]: o["exit_code"] for o in summary["orgs"]}
+        assert sorted(codes) == sorted(org_slug(p) for p in range(spec.orgs))
+        assert 130 in codes.values()
+        assert summary["exit_code"] == 130
+        done = fleet_cli(tmp_path, "run", "fleet.toml", "--workers", "2")
         assert done.returncode == 0, done.stdout + done.stderr
         assert sum(sim.stats()["writes_applied"].values()) == rows * spec.orgs

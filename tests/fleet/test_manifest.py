@@ -177,3 +177,17 @@ def test_a_manifest_cannot_send_keys_to_a_host_that_is_not_close_or_this_machine
     manifest = load_manifest(path)
     with pytest.raises(UsageError, match=r"base_url: found 'https://evil\.example/api/v1/'"):
         org_settings(manifest, manifest.orgs[0], {})
+
+
+def test_workers_is_one_per_core_unless_the_manifest_sets_it(tmp_path: Path) -> None:
+    """Without `workers` the manifest leaves the count to the cores (None); `workers = 2` is
+    taken; 0, a string or 300 is refused at its line, saying what is valid."""
+    assert load_manifest(write(tmp_path, GOOD)).workers is None
+    two = GOOD.replace("parallel = 4", "parallel = 4\nworkers = 2")
+    assert load_manifest(write(tmp_path, two)).workers == 2
+    for bad in ("0", '"2"', "300"):
+        path = write(tmp_path, GOOD.replace("parallel = 4", f"parallel = 4\nworkers = {bad}"))
+        with pytest.raises(UsageError) as refused:
+            load_manifest(path)
+        assert f"{path}:4: workers: found" in str(refused.value)
+        assert "expected an integer from 1 to 256" in str(refused.value)

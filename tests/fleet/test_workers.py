@@ -1,0 +1,72 @@
+"""How a fleet shares its orgs among worker processes: the counts, the shares, the verdict line
+a worker tells its parent, and what an org its worker left unfinished becomes."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from scf_batch.errors import UsageError
+from scf_batch.exitcodes import ExitCode
+from scf_batch.fleet.verdicts import OrgVerdict
+from scf_batch.fleet.workers import (
+    _left,
+    _verdict,
+    parallel_share,
+    parse_worker,
+    share,
+    verdict_line,
+    worker_count,
+)
+
+
+def test_one_worker_per_core_unless_asked_never_more_than_orgs_or_parallel() -> None:
+    """No request: one per core; a request wins over the cores; both are capped by the orgs
+    and by `parallel` (each worker runs at least one org at a time), and never below one."""
+    assert worker_count(None, parallel=50, orgs=50, cores=2) == 2
+    assert worker_count(4, parallel=50, orgs=50, cores=2) == 4
+    assert worker_count(None, parallel=50, orgs=3, cores=8) == 3
+    assert worker_count(None, parallel=1, orgs=50, cores=8) == 1
+    assert worker_count(None, parallel=8, orgs=0, cores=8) == 1
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 7])
+def test_the_shares_cover_every_org_once_and_parallel_adds_up(count: int) -> None:
+    """Every org is in exactly one worker's share, in manifest order within it, and the
+    workers' parts of `parallel` add up to it, each at least one."""
+    orgs = [f"org{i}" for i in range(20)]
+    shares = [share(orgs, index, count) for index in range(count)]
+    assert sorted(org for part in shares for org in part) == sorted(orgs)
+    assert all(part == sorted(part, key=orgs.index) for part in shares)
+    parts = [parallel_share(9, index, count) for index in range(count)]
+    assert sum(parts) == 9
+    assert min(parts) >= 1
+
+
+@pytest.mark.parametrize("text", ["2/2", "a/2", "1", "-1/2", "0/0", "0/300"])
+def test_a_bad_worker_argument_is_refused(text: str) -> None:
+    """`--worker k/W` needs 0 <= k < W <= 256."""
+    with pytest.raises(UsageError, match="--worker"):
+        parse_worker(text)
+
+
+def test_a_verdict_line_reads_back_as_the_verdict() -> None:
+    """The line a worker prints is the verdict its parent reads; anything else is no verdict."""
+    verdict = OrgVerdict("acme", ExitCode.ROWS_FAILED, reason="2 rows failed", create=3)
+    line = verdict_line(verdict)
+    assert "\n" not in line
+    assert _verdict(line.encode()) == verdict
+    assert _verdict(b"not json") is None
+    assert _verdict(b'{"name": "acme"}') is None
+
+
+def test_an_org_its_worker_left_is_interrupted_or_failed_by_how_the_worker_ended() -> None:
+    """A worker stopped by a signal (or told to stop) leaves its orgs interrupted; a worker
+    that crashed leaves them failed, naming its exit code."""
+    assert _left("a", -signal.SIGTERM, interrupted=False).exit_code is ExitCode.INTERRUPTED
+    assert _left("a", 130, interrupted=False).exit_code is ExitCode.INTERRUPTED
+    assert _left("a", 0, interrupted=True).exit_code is ExitCode.INTERRUPTED
+    crashed = _left("a", 1, interrupted=False)
+    assert crashed.exit_code is ExitCode.ROWS_FAILED
+    assert "exit 1" in crashed.reason
