@@ -190,8 +190,11 @@ WAIT_EPSILON_S = 1e-9
 BACKOFF_FACTOR = 0.9
 BACKOFF_S = 30.0
 # A send's slot is never more than this (and a quarter of an interval) behind the send; a send
-# more than an interval late follows idle time: the schedule restarts at it.
-LATE_TOLERANCE_S = 0.002
+# more than an interval late follows idle time: the schedule restarts at it. A busy event loop
+# (a fleet's worker runs dozens of orgs) wakes waiters late by a few ms: what the schedule keeps
+# of that lateness, the margin below absorbs (8 of its 10 ms; 2 are left for the network's jitter
+# before a 429 widens it).
+LATE_TOLERANCE_S = 0.008
 # Slots are a little more than 1/rate apart: over each server window, JITTER_ALLOWANCE_S more,
 # so a window W never sees more than rate x W sends. A group's window is 1 s (Close's shortest)
 # until its `RateLimit` reports a longer one (the largest `reset` seen). A 429 the pace did not

@@ -473,7 +473,9 @@ def test_slot_taken_keeps_the_schedule_for_a_late_wake_and_restarts_after_idle()
     (a busy loop) the slot is the tolerance behind the send; after idle time it is the send's."""
     assert slot_taken(10.0, 10.0, 0.05) == 10.0
     assert slot_taken(10.0, 10.0 + LATE_TOLERANCE_S / 2, 0.05) == 10.0
-    assert slot_taken(10.0, 10.0 + 2 * LATE_TOLERANCE_S, 0.05) == pytest.approx(10.002)
+    assert slot_taken(10.0, 10.0 + 2 * LATE_TOLERANCE_S, 0.05) == pytest.approx(
+        10.0 + LATE_TOLERANCE_S
+    )
     assert slot_taken(10.0, 10.04, 0.05) == pytest.approx(10.04 - LATE_TOLERANCE_S)
     assert slot_taken(10.0, 15.0, 0.05) == 15.0
 
@@ -560,7 +562,7 @@ def test_no_burst_after_a_pause() -> None:
 def test_a_window_opened_by_any_send_never_sees_more_than_the_rate(
     rate: int, late: list[float]
 ) -> None:
-    """Sending as soon as allowed, each waiter waking up to 6 ms late, a 1 s window that opens
+    """Sending as soon as allowed, each waiter waking up to 24 ms late, a 1 s window that opens
     with any send (the simulator's fixed windows) holds at most R sends: the margin absorbs the
     lateness the schedule keeps."""
     clock = FakeClock(0.0)
