@@ -146,9 +146,7 @@ def _rows_only(item: Item, path: Path, definitions: Path) -> Item:
     if not isinstance(item, FieldDefinition | FieldOrder):
         return item
     found = "a define line in the operations file"
-    expected = (
-        f"association rows only, as the spec names {definitions} for define lines: put it there"
-    )
+    expected = f"association rows only (the spec names {definitions} for define lines): move it"
     problem = Problem(str(path), item.line, "define", found, expected)
     return RowError(item.row, item.line, (problem,), item.key)
 
