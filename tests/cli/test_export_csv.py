@@ -227,3 +227,27 @@ def test_retry_of_a_two_file_job_writes_its_failed_define_lines_as_jsonl(
     capsys.readouterr()
     assert main(["retry", str(out), "-o", str(tmp_path / "retry.csv")]) == ExitCode.USAGE
     assert "expected a .jsonl output" in capsys.readouterr().err
+
+
+def test_a_saved_plan_of_the_spec_is_refused_once_the_definitions_file_changed(
+    sim: SimProcess, exported: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`plan SPEC -o PLAN.json` records both files and one fingerprint over them; a change to the
+    definitions file alone makes `run PLAN.json` refuse the plan (exit 2), nothing sent."""
+    plan = exported.with_name("plan.json")
+    spec = exported.with_suffix(".toml")
+    assert main(["plan", str(spec), "--base-url", sim.base_url, "-o", str(plan)]) == 0
+    job = json.loads(plan.read_text(encoding="utf-8"))["job"]
+    definitions = exported.with_name("source.definitions.jsonl")
+    assert (str(spec), str(exported), str(definitions)) == (
+        job["spec"],
+        job["operations"],
+        job["definitions"],
+    )
+    with definitions.open("a", encoding="utf-8") as handle:
+        handle.write("\n")  # a blank line: the same rows, other bytes
+    capsys.readouterr()
+    out = exported.with_name("run")
+    assert main(["run", str(plan), "--out", str(out)]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "the operations or definitions file changed since the plan was made" in err
