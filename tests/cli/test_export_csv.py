@@ -251,3 +251,19 @@ def test_a_saved_plan_of_the_spec_is_refused_once_the_definitions_file_changed(
     assert main(["run", str(plan), "--out", str(out)]) == ExitCode.USAGE
     err = capsys.readouterr().err
     assert "the operations or definitions file changed since the plan was made" in err
+
+
+def test_a_stopped_pass_is_not_continued_once_the_definitions_file_changed(
+    sim: SimProcess, exported: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A canary run (--limit 1) leaves the pass unfinished; after a change to the definitions
+    file alone, the rerun is refused as a changed job (exit 2) naming both files."""
+    spec, out = exported.with_suffix(".toml"), exported.with_name("run")
+    args = ["run", str(spec), "--out", str(out), "--base-url", sim.base_url, "--no-progress"]
+    assert main([*args, "--limit", "1"]) == ExitCode.STOPPED_EARLY
+    definitions = exported.with_name("source.definitions.jsonl")
+    with definitions.open("a", encoding="utf-8") as handle:
+        handle.write("\n")
+    capsys.readouterr()
+    assert main(args) == ExitCode.USAGE
+    assert f"{definitions} + {exported}: changed since the pass" in capsys.readouterr().err
