@@ -7,6 +7,9 @@ Blank lines (and CSV rows whose cells are all empty) are skipped and not counted
 
 Bounded whatever the file holds: lines and rows are capped by their readers (csvrows,
 jsonlrows), as are lines without a row, and a gzip stream's inflated size (files.py).
+
+A job spec's `definitions` file (JSONL define lines) is read before the operations file, as
+one job: OperationsFile is where every command reads a job, one file or two.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@ fingerprint, rows numbered on, each problem naming its own file), checked before
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from scf_batch.job.opsfile import OperationsFile, check_operations
 from scf_batch.job.rawrows import open_raw_job
 from scf_batch.job.spec import load_job
 from scf_batch.models import FieldDefinition, FieldOrder, Operation, RowError
+from scf_batch.report.resultscsv import write_results_csv
 from scf_batch.report.retryfile import write_retry
 from scf_batch.runfolder.folder import DoneRows
 from tests.jobfiles import write, write_jsonl
@@ -222,3 +224,16 @@ def test_a_csv_retry_of_a_failed_define_line_is_refused_before_writing(tmp_path:
     only_rows = DoneRows()
     only_rows.add(4)
     assert 1 == write_retry(job, only_rows, out).rows
+
+
+def test_the_results_csv_of_a_two_file_job_lists_the_define_lines_first(tmp_path: Path) -> None:
+    """`report --csv`: every row of both files in job order, joined to its verdict by the job's
+    row number, with a `define` column saying which lines are define lines."""
+    job = job_files(tmp_path)
+    found = {1: ("failed", "conflict", "type"), 4: ("ok", "updated", "")}
+    out = tmp_path / "results.csv"
+    assert 5 == write_results_csv(job, found, out)
+    table = list(csv.DictReader(out.read_text(encoding="utf-8").splitlines()))
+    assert ["field", "field", "order", "", ""] == [r["define"] for r in table]
+    assert ["Tier", "Region", "", "Tier", "Region"] == [r["scf_name"] for r in table]
+    assert ["conflict", "", "", "updated", ""] == [r["outcome"] for r in table]
