@@ -139,6 +139,7 @@ class RunSettings:
     api_key_env: str | None  # None: the default variables (credentials.py)
     token_env: str | None
     values: Mapping[str, Any]
+    definitions: Path | None = None  # the spec's definitions file, read before `operations`
     row_deadline_s: ClassVar[float] = 300.0  # a row's whole time cap, 429 waits included
 
     base_url = Setting[str](
@@ -549,6 +550,7 @@ def build_settings(
     api_key_env: str | None = None,
     token_env: str | None = None,
     environ: Mapping[str, str] | None = None,
+    definitions: Path | None = None,
 ) -> RunSettings:
     """Flags (None = not given) override the spec's values, which override the environment
     ($CLOSE_BASE_URL, for the base URL), which overrides the defaults.
@@ -583,4 +585,5 @@ def build_settings(
         api_key_env=api_key_env,
         token_env=token_env,
         values=MappingProxyType(values),
+        definitions=definitions,
     )

@@ -134,6 +134,7 @@ def settings_for(job: Path, flags: dict[str, Any]) -> RunSettings:
         api_key_env=spec.api_key_env,
         token_env=spec.token_env,
         environ=os.environ,
+        definitions=spec.definitions,
     )
 
 

@@ -46,6 +46,7 @@ def demo_command(job: Path | None, progress: bool | None, log_format: str | None
                     settings.operations,
                     encoding=settings.encoding,
                     allow_empty=settings.allow_empty,
+                    definitions=settings.definitions,
                 )
                 return await run_job(
                     settings,

@@ -18,7 +18,7 @@ from scf_batch.options import click_options_for, environment_base_url
     "--output",
     type=click.Path(path_type=Path, dir_okay=False),
     required=True,
-    help="the JSONL job to write [required]",
+    help="the JSONL job to write (with --format csv: the CSV) [required]",
 )
 @credential_flags
 @click_options_for("base_url")
@@ -37,8 +37,9 @@ from scf_batch.options import click_options_for, environment_base_url
     "output_format",
     type=click.Choice(("jsonl", "csv")),
     default="jsonl",
-    help="csv: the associations as an operations CSV a spreadsheet edits, the definitions as "
-    "JSONL beside it (FILE.definitions.jsonl) [default: jsonl]",
+    help="csv: the associations as an operations CSV a spreadsheet edits (-o ORG.csv), the "
+    "definitions and field orders as JSONL beside it (ORG.definitions.jsonl) and a job spec "
+    "naming both (ORG.toml) [default: jsonl]",
 )
 @click.option(
     "--skip-ambiguous",

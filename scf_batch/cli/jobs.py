@@ -64,7 +64,10 @@ def _dry_run(settings: RunSettings) -> int:
     from scf_batch.run.org import credentials_for  # noqa: PLC0415
 
     operations = check_operations(
-        settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
+        settings.operations,
+        encoding=settings.encoding,
+        allow_empty=settings.allow_empty,
+        definitions=settings.definitions,
     )
     credentials = credentials_for(settings)
     logs.configure(log_format=settings.log_format, secrets=[credentials.secret])
@@ -92,7 +95,10 @@ def _run(
     from scf_batch.run.progress import make_reporter  # noqa: PLC0415
 
     operations = check_operations(  # an unreadable file or header, or no row: say so first
-        settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
+        settings.operations,
+        encoding=settings.encoding,
+        allow_empty=settings.allow_empty,
+        definitions=settings.definitions,
     )
     credentials = credentials_for(settings)
     logs.configure(log_format=settings.log_format, secrets=[credentials.secret])
@@ -165,7 +171,10 @@ def plan_command(
             return ExitCode.ROWS_FAILED if exit_code and changes[-1] else ExitCode.OK
         settings = settings_for(job, {"base_url": base_url})
         operations = check_operations(
-            settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
+            settings.operations,
+            encoding=settings.encoding,
+            allow_empty=settings.allow_empty,
+            definitions=settings.definitions,
         )
         credentials = credentials_for(settings)
         logs.configure(log_format=settings.log_format, secrets=[credentials.secret])

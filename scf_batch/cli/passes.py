@@ -52,21 +52,17 @@ def retry_command(
 
     def body() -> int:
         from scf_batch.report.retryfile import Selection, select_rows, write_retry  # noqa: PLC0415
-        from scf_batch.runfolder.passfiles import (  # noqa: PLC0415
-            find_pass,
-            input_encoding,
-            input_file,
-        )
+        from scf_batch.runfolder.passfiles import find_pass, input_job  # noqa: PLC0415
 
         files = find_pass(run, number)
-        source = input_file(files, given)
-        if out.exists() and out.resolve() == source.resolve():
+        source = input_job(files, given)
+        if out.exists() and any(out.resolve() == own.resolve() for own in source.files):
             raise UsageError(f"-o {out}: found the pass's own input; expected another file")
         rows = select_rows(files.results(), Selection.of(statuses, outcomes))
-        written = write_retry(source, rows, out, encoding=input_encoding(files))
+        written = write_retry(source, rows, out)
         click.echo(f"scf-batch retry: {written.rows} row(s) of pass {files.number} -> {out}")
-        for line in written.unreadable:
-            click.echo(f"  {source}:{line}: not written: the row cannot be read", err=True)
+        for where in written.unreadable:
+            click.echo(f"  {where}: not written: the row cannot be read", err=True)
         if not files.complete:
             click.echo(f"  pass {files.number} is unfinished: rows it has not run are not in it")
         return ExitCode.OK
@@ -110,11 +106,10 @@ def report_command(
         click.echo(render_summary(report))
         if csv_out is not None:
             from scf_batch.report.resultscsv import verdicts, write_results_csv  # noqa: PLC0415
-            from scf_batch.runfolder.passfiles import input_encoding, input_file  # noqa: PLC0415
+            from scf_batch.runfolder.passfiles import input_job  # noqa: PLC0415
 
             found = verdicts(files.results())
-            source = input_file(files, given)
-            rows = write_results_csv(source, found, csv_out, encoding=input_encoding(files))
+            rows = write_results_csv(input_job(files, given), found, csv_out)
             click.echo(f"  csv       {rows} row(s) -> {csv_out}")
         if html_out is not None:
             from scf_batch.report.html import write_html  # noqa: PLC0415 (plotly: only here)

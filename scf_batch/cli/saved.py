@@ -109,7 +109,7 @@ def run_saved(path: Path, flags: dict[str, Any], watch: Watch, run: Runner) -> i
     saved = read_plan(path)
     job = Path(saved.job.spec or saved.job.operations)
     settings = settings_for(job, _plan_flags(saved, path, flags))
-    operations = OperationsFile(settings.operations, settings.encoding)
+    operations = OperationsFile(settings.operations, settings.encoding, settings.definitions)
     check_job(saved, operations)
     if settings.dry_run:
         show_saved(path, output_format="text")

@@ -43,7 +43,10 @@ OrgWork = Callable[[FleetOrg], Awaitable[OrgVerdict]]
 def _checked(settings: RunSettings) -> OperationsFile:
     """The org's operations file, checked once before its key is read (as `run` does)."""
     return check_operations(
-        settings.operations, encoding=settings.encoding, allow_empty=settings.allow_empty
+        settings.operations,
+        encoding=settings.encoding,
+        allow_empty=settings.allow_empty,
+        definitions=settings.definitions,
     )
 
 

@@ -39,4 +39,5 @@ def org_settings(
         api_key_env=org.api_key_env or spec.api_key_env,
         token_env=org.token_env or spec.token_env,
         environ=environ,
+        definitions=spec.definitions,
     )

@@ -36,11 +36,17 @@ MAX_INFLATED_BYTES = 256 << 20  # what a .gz may inflate to (see above)
 
 def file_format(path: Path) -> str:
     """`csv` or `jsonl` from the file's suffix; JobFileError for anything else."""
+    kind = suffix_format(path)
+    if kind is None:
+        expected = ", ".join(SUFFIXES)
+        raise JobFileError(f"{path}: unknown kind of operations file; expected {expected}")
+    return kind
+
+
+def suffix_format(path: Path) -> str | None:
+    """`csv` or `jsonl` from the file's suffix; None for any other suffix."""
     name = path.name.lower()
-    for suffix, kind in SUFFIXES.items():
-        if name.endswith(suffix):
-            return kind
-    raise JobFileError(f"{path}: unknown kind of operations file; expected " + ", ".join(SUFFIXES))
+    return next((kind for suffix, kind in SUFFIXES.items() if name.endswith(suffix)), None)
 
 
 def fingerprint(path: Path) -> str:

@@ -7,12 +7,16 @@ Blank lines (and CSV rows whose cells are all empty) are skipped and not counted
 
 Bounded whatever the file holds: lines and rows are capped by their readers (csvrows,
 jsonlrows), as are lines without a row, and a gzip stream's inflated size (files.py).
+
+A job spec's `definitions` file (JSONL define lines) is read before the operations file, as
+one job: OperationsFile is where every command reads a job, one file or two.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from scf_batch.errors import JobFileError
@@ -30,7 +34,7 @@ from scf_batch.job.files import (
 from scf_batch.job.jsonlrows import BinaryStream, json_object, jsonl_lines, jsonl_row
 from scf_batch.job.order import is_order, parse_order
 from scf_batch.job.rowrules import RowProblems, conflict_error
-from scf_batch.models import FieldDefinition, FieldOrder, Operation, RowError
+from scf_batch.models import FieldDefinition, FieldOrder, Operation, Problem, RowError
 from scf_batch.options import ENCODINGS
 
 Item = Operation | RowError | FieldDefinition | FieldOrder
@@ -55,48 +59,134 @@ def read_items(
 
 @dataclass(frozen=True, slots=True)
 class OperationsFile:
-    """A job's operations file: where its rows come from, streamed once per call of `items`."""
+    """A job's rows: its operations file and, when its spec names one, the definitions file
+    read before it, as one job (one fingerprint, rows numbered on across both, one conflict
+    check); streamed once per call of `items`.
+
+    Each file holds its own kind of line: the definitions file `define` lines (field
+    definitions and orders), the operations file association rows. A line of the other kind is
+    a row error naming the file it belongs in. The definitions file is JSON Lines, so UTF-8
+    whatever `encoding` (which a spreadsheet's operations file may need) says.
+    """
 
     path: Path
     encoding: str = "utf-8"
+    definitions: Path | None = None
 
     @property
     def where(self) -> str:
-        """How problems name the file."""
+        """How problems of association rows name their file."""
         return str(self.path)
 
+    @property
+    def defines_where(self) -> str:
+        """How problems of field definitions and orders name their file."""
+        return str(self.definitions if self.definitions is not None else self.path)
+
+    @property
+    def shown(self) -> str:
+        """The job's files as a summary names them: `defs.jsonl + ops.csv`, or the one file."""
+        if self.definitions is None:
+            return self.where
+        return f"{self.definitions} + {self.path}"
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """The job's files, in the order they are read."""
+        return (self.path,) if self.definitions is None else (self.definitions, self.path)
+
     def fingerprint(self) -> str:
-        """The file's identity: sha256 of its bytes as stored (files.fingerprint)."""
-        return fingerprint(self.path)
+        """The job's identity: sha256 of the operations file's bytes as stored
+        (files.fingerprint); with a definitions file, sha256 of both files' fingerprints, so a
+        change to either is a changed job."""
+        found = fingerprint(self.path)
+        if self.definitions is None:
+            return found
+        both = f"definitions {fingerprint(self.definitions)}\noperations {found}\n"
+        return hashlib.sha256(both.encode("ascii")).hexdigest()
 
     def items(self, *, role_name: Callable[[str], str] = str) -> Iterator[Item]:
-        """Every row in input order (`read_items`), the file opened when the first is asked
-        for, so a reader's errors reach whoever iterates (the preparation pass reports them).
-        `role_name` shows a role in a conflict's message (by the org's name for it)."""
-        yield from read_items(self.path, encoding=self.encoding, role_name=role_name)
+        """Every row in input order (`read_items`; the definitions file's rows first), a file
+        opened when its first row is asked for, so a reader's errors reach whoever iterates
+        (the preparation pass reports them). `role_name` shows a role in a conflict's message
+        (by the org's name for it)."""
+        if self.definitions is None:
+            yield from read_items(self.path, encoding=self.encoding, role_name=role_name)
+            return
+        defines = _kept(self.definitions, self.path, _defines_only)
+        tracker = ConflictTracker(role_name)
+        last_row = 0
+        for item in _checked(self.defines_where, defines, tracker):
+            last_row = item.row
+            yield item
+        rows = _kept(self.path, self.definitions, _rows_only, encoding=self.encoding)
+        for item in _checked(self.where, rows, tracker, first_row=last_row):
+            yield item
+
+
+def _kept(
+    path: Path,
+    other: Path,
+    belongs: Callable[[Item, Path, Path], Item],
+    *,
+    encoding: str = "utf-8",
+) -> Iterator[Item]:
+    """The rows of one of a job's two files, each line of the other file's kind refused."""
+    kind = _readable_kind(path, encoding)
+    return (belongs(item, path, other) for item in _rows(path, kind, encoding))
+
+
+def _defines_only(item: Item, path: Path, operations: Path) -> Item:
+    if not isinstance(item, Operation):
+        return item
+    found = "an association row in the definitions file"
+    expected = f"define lines only (field definitions and orders); put the row in {operations}"
+    problem = Problem(str(path), item.line, "define", found, expected)
+    return RowError(item.row, item.line, (problem,), item.key)
+
+
+def _rows_only(item: Item, path: Path, definitions: Path) -> Item:
+    if not isinstance(item, FieldDefinition | FieldOrder):
+        return item
+    found = "a define line in the operations file"
+    expected = f"association rows only (the spec names {definitions} for define lines): move it"
+    problem = Problem(str(path), item.line, "define", found, expected)
+    return RowError(item.row, item.line, (problem,), item.key)
 
 
 def check_operations(
-    path: Path, *, encoding: str = "utf-8", allow_empty: bool = False
+    path: Path,
+    *,
+    encoding: str = "utf-8",
+    allow_empty: bool = False,
+    definitions: Path | None = None,
 ) -> OperationsFile:
-    """Refuse, before anything is sent, a file that cannot be read or holds no row; the file
-    to stream, once checked (the check runs once: the passes over the file do not repeat it).
+    """Refuse, before anything is sent, a job whose files cannot be read or hold no row; the
+    job to stream, once checked (the check runs once: the passes over the files do not repeat
+    it).
 
-    Reads up to the first row only (JobFileError/JobHeaderError as read_operations raises them);
-    a file without a row raises JobFileError unless `allow_empty`: an empty export is more
-    often a broken upstream job than an empty job.
+    Reads up to the first row of each file only (JobFileError/JobHeaderError as
+    read_operations raises them); a job without a row raises JobFileError unless
+    `allow_empty`: an empty export is more often a broken upstream job than an empty job.
     """
-    rows = read_items(path, encoding=encoding)
-    try:
-        empty = next(rows, None) is None
-    finally:
-        rows.close()  # the file is closed now, not when the generator is collected
+    empty = _first_row_missing(path, encoding)
+    if definitions is not None:
+        empty = _first_row_missing(definitions, "utf-8") and empty
     if empty and not allow_empty:
+        where = path if definitions is None else f"{definitions} and {path}"
         raise JobFileError(
-            f"{path}: no rows (an empty file, or a header only); expected at least one row. "
+            f"{where}: no rows (an empty file, or a header only); expected at least one row. "
             "If an empty job is fine, give --allow-empty (allow_empty = true in a job spec)"
         )
-    return OperationsFile(path, encoding)
+    return OperationsFile(path, encoding, definitions)
+
+
+def _first_row_missing(path: Path, encoding: str) -> bool:
+    rows = read_items(path, encoding=encoding)
+    try:
+        return next(rows, None) is None
+    finally:
+        rows.close()  # the file is closed now, not when the generator is collected
 
 
 def read_operations(path: Path, *, encoding: str = "utf-8") -> Iterator[Operation | RowError]:
@@ -107,9 +197,12 @@ def read_operations(path: Path, *, encoding: str = "utf-8") -> Iterator[Operatio
 
 
 def _checked(
-    where: str, rows: Iterator[Item], tracker: ConflictTracker
+    where: str, rows: Iterator[Item], tracker: ConflictTracker, *, first_row: int = 0
 ) -> Generator[Item, None, None]:
-    for item in rows:
+    """The rows numbered on from `first_row` (the rows of a job's file read before), each
+    operation that contradicts an earlier one of the job a RowError."""
+    for read in rows:
+        item = replace(read, row=read.row + first_row) if first_row else read
         if isinstance(item, Operation):
             clash = tracker.see(item)
             yield item if clash is None else conflict_error(where, item, clash)

@@ -30,12 +30,13 @@ Json = dict[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class PlannedJob:
-    """The job a plan was made of: its spec and operations file as given, and the file's
-    fingerprint (sha256 of its bytes)."""
+    """The job a plan was made of: its spec, operations file and definitions file (when the
+    spec names one) as given, and the job's fingerprint (opsfile.OperationsFile.fingerprint)."""
 
     spec: str | None
     operations: str
     fingerprint: str
+    definitions: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +139,8 @@ class SavedPlan:
             },
             "counts": dict(self.counts),
         }
+        if self.job.definitions is not None:
+            document["job"]["definitions"] = self.job.definitions
         if self.base_url is not None:
             document["base_url"] = self.base_url
         return document
@@ -148,7 +151,7 @@ class SavedPlan:
         base_url = document.get("base_url")
         return cls(
             str(document["created_at"]),
-            PlannedJob(job["spec"], str(job["operations"]), str(job["fingerprint"])),
+            _planned_job(job),
             PlannedOrg(str(org["id"]), str(org["name"])),
             None if base_url is None else str(base_url),
             tuple(SavedStep.from_json(step) for step in document["steps"]),
@@ -226,3 +229,13 @@ def write_plan(path: Path, plan: SavedPlan) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise UsageError(f"{path}: cannot write the plan: {exc.strerror or exc}") from exc
+
+
+def _planned_job(job: Mapping[str, Any]) -> PlannedJob:
+    definitions = job.get("definitions")
+    return PlannedJob(
+        job["spec"],
+        str(job["operations"]),
+        str(job["fingerprint"]),
+        None if definitions is None else str(definitions),
+    )

@@ -3,7 +3,9 @@
 `retry` and the results CSV echo a row's own values, so they read the file again without
 checking it: CSV cells by column, JSONL objects as parsed. Rows are counted exactly as
 csvrows/jsonlrows count them (blank rows skipped; a row that does not parse still counts, with
-`values` None), so `row` joins them to results.jsonl. Streamed, memory flat.
+`values` None), so `row` joins them to results.jsonl; a job with a definitions file has its
+rows first and the operations file's numbered on, as opsfile.py numbers them. Streamed, memory
+flat.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from scf_batch.errors import JobFileError
 from scf_batch.job.csvrows import CsvRow, csv_rows
 from scf_batch.job.files import UNREADABLE, file_format, open_binary, text_stream
 from scf_batch.job.jsonlrows import BinaryStream, json_object, jsonl_lines
+from scf_batch.job.opsfile import OperationsFile
 from scf_batch.job.rowrules import COLUMNS, RowProblems, parse_csv_bool, parse_csv_roles
 
 Values = dict[str, object]
@@ -25,11 +28,13 @@ Values = dict[str, object]
 
 @dataclass(frozen=True, slots=True)
 class RawRow:
-    """One data row: its 1-based number, its first physical line, its values (None: unreadable)."""
+    """One data row: its 1-based number, its first physical line, its values (None: unreadable),
+    and whether it comes from the job's definitions file (its `line` is that file's)."""
 
     row: int
     line: int
     values: Values | None
+    defined: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +68,39 @@ def open_raw(path: Path, *, encoding: str = "utf-8") -> Iterator[RawFile]:
         except UNREADABLE as exc:
             raise JobFileError(f"{path}: cannot read: {exc}") from exc
         yield RawFile(kind, columns, _guarded(path, rows))
+
+
+@contextmanager
+def open_raw_job(job: OperationsFile) -> Iterator[RawFile]:
+    """The rows of a job as written: the definitions file's (when the spec names one), then the
+    operations file's, numbered on; the format and columns are the operations file's."""
+    if job.definitions is None:
+        with open_raw(job.path, encoding=job.encoding) as raw:
+            yield raw
+        return
+    with (
+        open_raw(job.definitions) as defines,
+        open_raw(job.path, encoding=job.encoding) as raw,
+    ):
+        yield RawFile(raw.kind, raw.columns, _joined(defines.rows, raw.rows))
+
+
+def definitions_rows(job: OperationsFile) -> int:
+    """How many rows the job's definitions file holds (the rows numbered before the
+    operations file's); 0 without one."""
+    if job.definitions is None:
+        return 0
+    with open_raw(job.definitions) as defines:
+        return sum(1 for _ in defines.rows)
+
+
+def _joined(defines: Iterator[RawRow], rows: Iterator[RawRow]) -> Iterator[RawRow]:
+    last_row = 0
+    for one in defines:
+        last_row = one.row
+        yield replace(one, defined=True)
+    for one in rows:
+        yield replace(one, row=one.row + last_row)
 
 
 def _guarded(path: Path, rows: Iterator[RawRow]) -> Iterator[RawRow]:

@@ -1,8 +1,8 @@
 """The job spec (jobs/*.toml) -> JobSpec, or an operations file given directly; pure but reading.
 
 TOML keys are the `run` options with underscores (`max_duration`, `skip_invalid`, ...; the one
-table in options.py) plus `operations`, `api_key_env` and `name`; paths are relative to the
-spec's folder.
+table in options.py) plus `operations`, `definitions`, `api_key_env` and `name`; paths are
+relative to the spec's folder.
 Every unknown key, wrong type or out-of-range value is reported (all of them at once) as
 `spec.toml: key: found X; expected Y` in one UsageError.
 
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from scf_batch.errors import UsageError
-from scf_batch.job.files import SUFFIXES, require_regular
+from scf_batch.job.files import SUFFIXES, require_regular, suffix_format
 from scf_batch.job.scope import (
     FIELD_EXPECTED,
     PAIR_EXPECTED,
@@ -55,7 +55,8 @@ class SimulatorSpec:
 
 @dataclass(frozen=True, slots=True)
 class JobSpec:
-    """A job: the operations file, the credentials' variable, and the run options it sets.
+    """A job: the operations file (and the definitions file read before it), the credentials'
+    variable, and the run options it sets.
 
     `values` holds the run options the spec gives (options.py names them), checked; flags and
     defaults decide the others.
@@ -68,6 +69,7 @@ class JobSpec:
     token_env: str | None = None
     values: dict[str, Any] = field(default_factory=dict)
     simulator: SimulatorSpec | None = None
+    definitions: Path | None = None
 
 
 # key -> (check, what is expected); a check returns the value to store, or None when wrong
@@ -95,10 +97,14 @@ def _choice(*choices: str) -> Check:
     return lambda value: value if value in choices else None
 
 
-# what only a spec says: its name, its operations file, the credentials' variable
+# what only a spec says: its name, its files, the credentials' variable
 SPEC_KEYS: dict[str, tuple[Check, str]] = {
     "name": (_text(r"[^/\\\x00-\x1f]{1,100}"), "a name of 1 to 100 characters, no slashes"),
     "operations": (_text(r"[^\x00]{1,4096}"), "the operations file, relative to the spec"),
+    "definitions": (
+        _text(r"[^\x00]{1,4096}"),
+        "a JSONL file of define lines (field definitions and orders), relative to the spec",
+    ),
     "api_key_env": (_text(r"[A-Za-z_][A-Za-z0-9_]*"), "an environment variable name"),
     "token_env": (_text(r"[A-Za-z_][A-Za-z0-9_]*"), "an environment variable name"),
 }
@@ -158,13 +164,35 @@ def load_job(path: Path) -> JobSpec:
         raise UsageError("\n".join(problems))
     folder = path.parent
     operations = folder / values.pop("operations")
+    definitions = _definitions(path, values.pop("definitions", None))
     name = values.pop("name", None) or path.stem
     api_key_env = values.pop("api_key_env", None)
     token_env = values.pop("token_env", None)
     for key, (flag, noun) in WRITTEN_PATHS.items():
         if key in values:
             values[key] = _confined(path, key, values[key], flag=flag, noun=noun)
-    return JobSpec(name, path, operations, api_key_env, token_env, values, simulator)
+    return JobSpec(name, path, operations, api_key_env, token_env, values, simulator, definitions)
+
+
+def _definitions(spec: Path, value: str | None) -> Path | None:
+    """The spec's definitions file, refused (UsageError) unless it is a JSONL file that exists:
+    a job without its definitions would plan their associations against fields it lacks."""
+    if value is None:
+        return None
+    path = spec.parent / value
+    expected = RUN_KEYS["definitions"][1]
+    if suffix_format(path) != "jsonl":
+        raise UsageError(
+            f"{spec}: definitions: found {show(value)}; expected {expected} "
+            "(.jsonl, .jsonl.gz, .ndjson; a CSV cell holds a choices list badly)"
+        )
+    if not path.exists():
+        raise UsageError(
+            f"{spec}: definitions: found {show(value)}, and {path} does not exist; expected "
+            f"{expected}"
+        )
+    require_regular(path, "definitions file")
+    return path
 
 
 MAX_SPEC_BYTES = 1 << 20  # a spec is a few lines

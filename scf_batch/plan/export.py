@@ -226,11 +226,11 @@ CSV_COLUMNS = (
 
 
 def split_for_csv(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], str]:
-    """`--format csv`: the records a CSV cannot hold (definitions, as JSONL beside it) and the
-    associations as an operations CSV a spreadsheet user edits (roles as a JSON array). Order
-    lines are left out: the definitions run before the CSV, and an order runs after the rows
-    that associate its fields."""
-    kept = [record for record in records if record.get(DEFINE_KEY) == DEFINE_FIELD]
+    """`--format csv`: the records a CSV cannot hold (the define lines: field definitions, then
+    field orders, as the JSONL definitions file beside it) and the associations as an
+    operations CSV a spreadsheet user edits (roles as a JSON array). The order lines may come
+    before the rows: any job runs its orders last, once their fields are associated."""
+    kept = [record for record in records if DEFINE_KEY in record]
     out = io.StringIO()
     writer = csv.DictWriter(out, CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
@@ -242,3 +242,25 @@ def split_for_csv(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], 
         row["editable_with_roles"] = json.dumps(record.get("editable_with_roles") or [])
         writer.writerow(row)
     return kept, out.getvalue()
+
+
+def csv_job_spec(name: str, *, operations: str, definitions: str, credentials: str) -> str:
+    """`--format csv`: the job spec that ties the CSV and its definitions file together, as TOML
+    (paths relative to the spec, which is written beside them). `credentials`: the spec's
+    line naming the key's variable (`api_key_env = ...`), or empty for the default ones; it
+    never holds a key."""
+    lines = [
+        "# written by `scf-batch export --format csv`: validate, plan or run this file",
+        f"name = {toml_string(name)}",
+        f"operations = {toml_string(operations)}  # the associations: edit them in a spreadsheet",
+        f"definitions = {toml_string(definitions)}  # field definitions and orders, run first",
+    ]
+    if credentials:
+        lines.append(credentials)
+    return "\n".join(lines) + "\n"
+
+
+def toml_string(value: str) -> str:
+    """`value` as a TOML basic string: JSON's escapes are TOML's, and DEL, which JSON leaves
+    as it is and TOML does not allow bare, is escaped too."""
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")

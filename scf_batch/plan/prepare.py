@@ -73,14 +73,16 @@ def prepare(
     snapshot: Snapshot | None,
     *,
     where: str,
+    defines_where: str | None = None,
     baseline: Snapshot | None = None,
     project: bool = True,
     plan: bool = True,
     repairing: bool = False,
     protection: Protection = NO_PROTECTION,
 ) -> Iterator[Prepared]:
-    """Each row of the file (`where`), checked, and with a snapshot resolved against it and
-    planned.
+    """Each row of the job, checked, and with a snapshot resolved against it and planned; a
+    problem names the file of its row: `where` (association rows), `defines_where` (field
+    definitions and orders, when a spec keeps them in a file of their own).
 
     Plans start from `baseline`'s associations (default: the snapshot's own): a resumed pass
     plans against the state its first run saw, to label what that run changed. Field
@@ -96,15 +98,16 @@ def prepare(
     fields = None
     if snapshot is not None:
         fields = FieldPlanner(snapshot, project=project, protected=protection.guards_field)
+    defined_in = where if defines_where is None else defines_where
     for item in items:
         if isinstance(item, RowError):
             yield Prepared(item.row, item.line, item.key, error=item)
             continue
         if isinstance(item, FieldDefinition):
-            yield _defined(item, fields, where)
+            yield _defined(item, fields, defined_in)
             continue
         if isinstance(item, FieldOrder):
-            yield _ordered(item, snapshot, where)
+            yield _ordered(item, snapshot, defined_in)
             continue
         if fields is None:
             yield Prepared(item.row, item.line, item.key, op=item)
@@ -241,22 +244,32 @@ def survey(
     snapshot: Snapshot | None,
     *,
     where: str,
+    defines_where: str | None = None,
     done: Container[int] = (),
     each: Callable[[Prepared], None] | None = None,
     repairing: bool = False,
     protection: Protection = NO_PROTECTION,
 ) -> Report:
-    """Run the preparation pass over the file's rows (`where` names it) to the end; rows in
-    `done` are counted but not checked again. An unusable header met on the way is a problem.
+    """Run the preparation pass over the job's rows to the end; rows in `done` are counted but
+    not checked again. An unusable header met on the way is a problem.
 
-    `each` sees every prepared row that is not done (e.g. to print the plan as it goes);
-    `repairing` and `protection` as `prepare` takes them.
+    `where` and `defines_where` name the job's files as `prepare` takes them; `each` sees every
+    prepared row that is not done (e.g. to print the plan as it goes); `repairing` and
+    `protection` as `prepare` takes them.
     """
-    report = Report(where, online=snapshot is not None)
+    shown = where if defines_where in (None, where) else f"{defines_where} + {where}"
+    report = Report(shown, online=snapshot is not None)
     report.org = snapshot.org if snapshot is not None else None
     if snapshot is not None:
         report.warnings.extend(protection.warnings(snapshot))
-    rows = prepare(items, snapshot, where=where, repairing=repairing, protection=protection)
+    rows = prepare(
+        items,
+        snapshot,
+        where=where,
+        defines_where=defines_where,
+        repairing=repairing,
+        protection=protection,
+    )
     try:
         for prepared in rows:
             if prepared.row in done:

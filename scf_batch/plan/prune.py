@@ -76,10 +76,13 @@ NOTHING_PRUNED = Pruned()
 
 
 class Rows(Protocol):
-    """A job's rows, streamed once per call of `items`, and the file they come from."""
+    """A job's rows, streamed once per call of `items`, and the files they come from (the
+    association rows' file, and the define lines')."""
 
     @property
     def where(self) -> str: ...
+    @property
+    def defines_where(self) -> str: ...
     def items(self, *, role_name: Callable[[str], str] = ...) -> Iterator[Item]: ...
 
 
@@ -93,6 +96,10 @@ class PrunedJob:
     @property
     def where(self) -> str:
         return self.rows.where
+
+    @property
+    def defines_where(self) -> str:
+        return self.rows.defines_where
 
     def items(self, *, role_name: Callable[[str], str] = str) -> Iterator[Item]:
         """The job's rows (a conflict's roles shown by `role_name`), then the prune rows."""
@@ -148,7 +155,10 @@ def _named_pairs(rows: Rows, baseline: Snapshot) -> tuple[set[Pair], int, int]:
     named: set[Pair] = set()
     last_row = unreadable = 0
     try:
-        for prepared in prepare(rows.items(), baseline, where=rows.where, plan=False):
+        prepared_rows = prepare(
+            rows.items(), baseline, where=rows.where, defines_where=rows.defines_where, plan=False
+        )
+        for prepared in prepared_rows:
             last_row = max(last_row, prepared.row)
             if prepared.error is not None:
                 unreadable += 1

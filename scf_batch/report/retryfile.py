@@ -2,9 +2,15 @@
 
 Each row keeps its own values. It points back to the original by its `key`: a row that had
 one keeps it (the original results carry it with the row's line); a row without one gets
-`line-N`, N its first physical line in the original file. The key is the one place both formats
-allow (an operations file refuses unknown columns and JSON keys), and results echo it.
+`line-N`, N its first physical line in the original file (`definitions-line-N` for a line of
+the job's definitions file). The key is the one place both formats allow (an operations file
+refuses unknown columns and JSON keys), and results echo it.
 Two streams (results, then the input): only the selected row numbers are held.
+
+A job whose spec names a definitions file is retried as one JSONL operations file: its failed
+define lines first, then its failed association rows, which a JSONL file holds together (the
+definitions run first in any job). A CSV holds association rows only, so a CSV retry of such a
+job is refused when a define line failed.
 """
 
 from __future__ import annotations
@@ -20,8 +26,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from scf_batch.errors import UsageError
 from scf_batch.job.files import file_format
-from scf_batch.job.rawrows import RawFile, RawRow, as_csv_cells, as_json_object, open_raw
+from scf_batch.job.opsfile import OperationsFile
+from scf_batch.job.rawrows import (
+    RawFile,
+    RawRow,
+    as_csv_cells,
+    as_json_object,
+    definitions_rows,
+    open_raw_job,
+)
 from scf_batch.models import Status
 from scf_batch.runfolder.durable import open_private
 from scf_batch.runfolder.folder import DoneRows
@@ -62,21 +77,25 @@ def select_rows(results: Iterable[ResultLine], selection: Selection) -> DoneRows
 
 @dataclass(frozen=True, slots=True)
 class Written:
-    """What `write_retry` wrote: rows written, and selected rows it could not echo."""
+    """What `write_retry` wrote: rows written, and selected rows it could not echo (each as
+    `path:line`)."""
 
     rows: int
-    unreadable: tuple[int, ...]
+    unreadable: tuple[str, ...]
 
 
-def write_retry(source: Path, rows: DoneRows, out: Path, *, encoding: str = "utf-8") -> Written:
-    """Write the rows of `source` whose numbers are in `rows` to `out`, in input order.
+def write_retry(source: OperationsFile, rows: DoneRows, out: Path) -> Written:
+    """Write the rows of the job `source` whose numbers are in `rows` to `out`, in input order.
 
     The format is `out`'s (its suffix; `.gz` compressed); rows that could not be read at all
-    (CSV that does not parse) are counted, not written.
+    (CSV that does not parse) are counted, not written. A CSV `out` is refused (UsageError,
+    nothing written) when a selected row is a line of the job's definitions file.
     """
     kind = file_format(out)
-    written, unreadable = 0, []
-    with open_raw(source, encoding=encoding) as raw, open_output(out) as stream:
+    if kind == "csv":
+        _refuse_defines_in_csv(source, rows, out)
+    written, unreadable = 0, list[str]()
+    with open_raw_job(source) as raw, open_output(out) as stream:
         columns = _columns(raw, kind)
         writer = (
             csv.DictWriter(stream, fieldnames=columns, extrasaction="ignore")
@@ -89,7 +108,8 @@ def write_retry(source: Path, rows: DoneRows, out: Path, *, encoding: str = "utf
             if item.row not in rows:
                 continue
             if item.values is None:
-                unreadable.append(item.line)
+                where = source.definitions if item.defined else source.path
+                unreadable.append(f"{where}:{item.line}")
                 continue
             values = pointed_back(item)
             if writer is not None:
@@ -101,12 +121,23 @@ def write_retry(source: Path, rows: DoneRows, out: Path, *, encoding: str = "utf
     return Written(written, tuple(unreadable))
 
 
+def _refuse_defines_in_csv(source: OperationsFile, rows: DoneRows, out: Path) -> None:
+    last = definitions_rows(source)
+    defines = sum(1 for row in range(1, last + 1) if row in rows)
+    if defines:
+        raise UsageError(
+            f"-o {out}: found {defines} selected define line(s) of {source.definitions}, which "
+            "a CSV cannot hold; expected a .jsonl output, which holds the define lines and the "
+            "association rows together"
+        )
+
+
 def pointed_back(item: RawRow) -> dict[str, object]:
-    """The row's values, with `key` = `line-N` when it had none."""
+    """The row's values, with `key` = `line-N` (`definitions-line-N`) when it had none."""
     values = dict(item.values or {})
     key = values.get("key")
     if key is None or (isinstance(key, str) and not key.strip()):
-        values["key"] = f"line-{item.line}"
+        values["key"] = f"definitions-line-{item.line}" if item.defined else f"line-{item.line}"
     return values
 
 

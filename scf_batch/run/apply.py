@@ -34,17 +34,21 @@ def saved_plan(
     fingerprint: str,
 ) -> SavedPlan:
     """The plan `plan -o` saves: the builder's steps and states, the job as given."""
-    job = PlannedJob(None if spec is None else str(spec), str(settings.operations), fingerprint)
+    definitions = None if settings.definitions is None else str(settings.definitions)
+    job = PlannedJob(
+        None if spec is None else str(spec), str(settings.operations), fingerprint, definitions
+    )
     base_url = settings.base_url if settings.base_url != DEFAULT_BASE_URL else None
     return builder.build(report, job=job, base_url=base_url, created_at=utc_now())
 
 
 def check_job(saved: SavedPlan, operations: OperationsFile) -> None:
-    """Refuse the plan when its operations file is not the one it was made of."""
+    """Refuse the plan when its job's files are not the ones it was made of."""
     found = operations.fingerprint()
     if found != saved.job.fingerprint:
+        files = "file" if operations.definitions is None else "or definitions file"
         raise PlanStale(
-            f"{operations.path}: the operations file changed since the plan was made "
+            f"{operations.shown}: the operations {files} changed since the plan was made "
             f"(fingerprint {found[:12]}…, the plan's {saved.job.fingerprint[:12]}…); "
             "make the plan again and review it",
             [],
@@ -84,6 +88,7 @@ def replan(operations: OperationsFile, snapshot: Snapshot, saved: SavedPlan) -> 
         operations.items(),
         snapshot,
         where=operations.where,
+        defines_where=operations.defines_where,
         each=lambda prepared: builder.add(prepared, snapshot),
     )
     return builder.build(report, job=saved.job, base_url=saved.base_url, created_at="")

@@ -79,5 +79,6 @@ async def demo_org(spec_path: Path) -> AsyncIterator[tuple[RunSettings, Credenti
             spec_values=spec.values,
             flags={"base_url": base_url, "restart": True},
             api_key_env=spec.api_key_env,
+            definitions=spec.definitions,
         )
         yield settings, Credentials.api_key(DEMO_API_KEY, "the demo")

@@ -289,4 +289,4 @@ def _first_fields(
     if baseline is snapshot:
         return {}
     definitions = (p.definition for p in report.definitions if p.definition is not None)
-    return first_steps(definitions, baseline, operations.where)
+    return first_steps(definitions, baseline, operations.defines_where)

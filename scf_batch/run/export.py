@@ -3,7 +3,8 @@ write its fields, associations and field order as a job.
 
 The I/O around export.py: the key from the environment variable the user names (so a source and
 a target key can live side by side), one snapshot, the schema of each object the associations
-name (for the order lines of a JSONL export), the records written as JSONL.
+name (for the order lines), the records written as JSONL; with `--format csv` the associations
+as an operations CSV, the define lines as JSONL beside it, and a job spec naming both.
 """
 
 from __future__ import annotations
@@ -18,8 +19,16 @@ import click
 from scf_batch import logs
 from scf_batch.close.client import open_client
 from scf_batch.close.credentials import Credentials, read_credentials
+from scf_batch.errors import UsageError
 from scf_batch.exitcodes import ExitCode
-from scf_batch.plan.export import Exported, add_orders, export_job, split_for_csv
+from scf_batch.plan.export import (
+    Exported,
+    add_orders,
+    csv_job_spec,
+    export_job,
+    split_for_csv,
+    toml_string,
+)
 from scf_batch.plan.snapshot import Snapshot
 from scf_batch.run.orgreader import fetch_snapshot
 
@@ -71,6 +80,8 @@ def export_org(
 ) -> int:
     """Write an org's shared fields (definitions) and associations as a job, all by name; the
     exit code (errors are raised, for the CLI's one error path)."""
+    if output_format == "csv":
+        check_csv_output(output)
     credentials = read_credentials(
         os.environ, api_key_env=api_key_env, token_env=token_env, base_url=base_url
     )
@@ -81,7 +92,7 @@ def export_org(
             credentials,
             fields=fields,
             object_types=object_types,
-            orders=output_format != "csv",
+            orders=True,
         ),
         backend="asyncio",
     )
@@ -90,11 +101,13 @@ def export_org(
     org = f" of {snapshot.org}" if snapshot.org is not None else ""
     try:
         if output_format == "csv":
-            beside = _write_csv(exported, output)
+            variable = _variable_lines(api_key_env, token_env)
+            beside, spec = _write_csv(exported, output, variable)
             message = (
-                f"wrote {exported.associations} association(s){org} to {output} and "
-                f"{exported.definitions} field definition(s) to {beside}; run the definitions "
-                "first"
+                f"wrote {exported.associations} association(s){org} to {output}, "
+                f"{exported.definitions} field definition(s) and the field order of "
+                f"{exported.orders} object(s) to {beside}, and the job spec {spec} naming "
+                f"both; validate, plan or run {spec}"
             )
         else:
             write_jsonl(output, exported.records)
@@ -113,6 +126,35 @@ def export_org(
 def definitions_beside(output: Path) -> Path:
     """Where `--format csv` puts the definitions: `org.csv` -> `org.definitions.jsonl`."""
     return output.with_name(output.name.removesuffix(".csv") + ".definitions.jsonl")
+
+
+def spec_beside(output: Path) -> Path:
+    """Where `--format csv` puts the job spec naming both files: `org.csv` -> `org.toml`."""
+    return output.with_name(output.name.removesuffix(".csv") + ".toml")
+
+
+def check_csv_output(output: Path) -> None:
+    """`--format csv` writes an operations CSV: its name must end in .csv (UsageError), so the
+    spec written beside it names a file `run` reads as one, and the spec is not the CSV."""
+    if not output.name.lower().endswith(".csv") or output.name.lower() == ".csv":
+        raise UsageError(
+            f"-o {output}: found a name without the .csv suffix; expected a name such as "
+            "org.csv with --format csv (org.definitions.jsonl and org.toml go beside it)"
+        )
+
+
+def _variable_lines(api_key_env: str | None, token_env: str | None) -> str:
+    """The spec's lines naming the variables export was told to read its credentials from (a
+    spec names a variable, never a key); empty for the default ones."""
+    lines = [
+        f"{key} = {toml_string(value)}  # the variable export read the {noun} from"
+        for key, value, noun in (
+            ("api_key_env", api_key_env, "key"),
+            ("token_env", token_env, "token"),
+        )
+        if value is not None
+    ]
+    return "\n".join(lines)
 
 
 def _writable(exported: Exported, *, skip_ambiguous: bool) -> bool:
@@ -135,12 +177,23 @@ def _writable(exported: Exported, *, skip_ambiguous: bool) -> bool:
     return True
 
 
-def _write_csv(exported: Exported, output: Path) -> Path:
-    """The associations as an operations CSV at `output`, the definitions as JSONL beside it."""
+def _write_csv(exported: Exported, output: Path, variable: str) -> tuple[Path, Path]:
+    """The associations as an operations CSV at `output`, the define lines as JSONL beside it,
+    and the job spec naming both (written last: a spec names files that exist); each file
+    replaced only once it is whole. The definitions file and the spec, by their paths."""
     definitions, text = split_for_csv(exported.records)
-    beside = definitions_beside(output)
+    beside, spec = definitions_beside(output), spec_beside(output)
     write_jsonl(beside, definitions)
-    tmp = output.with_name(output.name + ".tmp")
+    _write_text(output, text)
+    name = output.name.removesuffix(".csv")[:100] or "export"
+    spec_text = csv_job_spec(
+        name, operations=output.name, definitions=beside.name, credentials=variable
+    )
+    _write_text(spec, spec_text)
+    return beside, spec
+
+
+def _write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, output)
-    return beside
+    os.replace(tmp, path)

@@ -135,6 +135,7 @@ class PassBook:
             settings.recorded(),
             RecordedOrg.from_json(baseline.document["org"]),
             rows,
+            settings.definitions,
         )
         recorder = PassRecorder(
             settings.out,
@@ -226,13 +227,20 @@ def _begin_pass(settings: RunSettings, digest: str) -> PassStart:
     start = begin_pass(
         folder,
         fingerprint=digest,
-        operations=settings.operations,
+        operations=_shown(settings),
         restart=settings.restart,
         now=utc_now(),
     )
     if start.archived is not None:
         log.info("new_pass", number=start.number, previous_kept_in=str(start.archived))
     return start
+
+
+def _shown(settings: RunSettings) -> str:
+    """The job's files as a message names them (opsfile.OperationsFile.shown)."""
+    if settings.definitions is None:
+        return str(settings.operations)
+    return f"{settings.definitions} + {settings.operations}"
 
 
 def _totals_before(folder: Path, start: PassStart) -> PassTotals:

@@ -37,6 +37,7 @@ async def plan_job(
             rows.items(role_name=snapshot.role_name),
             snapshot,
             where=operations.where,
+            defines_where=operations.defines_where,
             each=lambda prepared: each(prepared, snapshot),
             protection=Protection.from_names(settings.protect),
         )

@@ -19,13 +19,12 @@ from scf_batch import logs
 from scf_batch.close.credentials import read_credentials
 from scf_batch.errors import UsageError
 from scf_batch.exitcodes import ExitCode
-from scf_batch.job.opsfile import read_items
 from scf_batch.models import Status
 from scf_batch.plan.prepare import prepare
 from scf_batch.plan.snapshot import Snapshot
 from scf_batch.plan.undo import WRITES, UndoCounts, left_alone, undo_steps
 from scf_batch.run.export import read_org, write_jsonl
-from scf_batch.runfolder.passfiles import find_pass, input_encoding, input_file
+from scf_batch.runfolder.passfiles import find_pass, input_job
 from scf_batch.runfolder.records import ResultLine
 
 
@@ -42,13 +41,19 @@ def undo_pass(
     """Write the undo job of pass `number` of `run` (its last by default); the exit code."""
     files = find_pass(run, number)
     before = Snapshot.from_document(files.snapshot_document())
-    source = input_file(files, given)
-    if output.resolve() == source.resolve():
+    source = input_job(files, given)
+    if any(output.resolve() == own.resolve() for own in source.files):
         raise UsageError(f"-o {output}: found the pass's own input; expected another file")
     # only the rows that wrote are kept: the pass's changes, sized by the org, not the job
     results = {line.row: line for line in files.results() if _wrote(line)}
-    items = read_items(source, encoding=input_encoding(files))
-    steps = undo_steps(before, prepare(items, before, where=str(source), plan=False), results)
+    prepared = prepare(
+        source.items(),
+        before,
+        where=source.where,
+        defines_where=source.defines_where,
+        plan=False,
+    )
+    steps = undo_steps(before, prepared, results)
     credentials = read_credentials(
         os.environ, api_key_env=api_key_env, token_env=token_env, base_url=base_url
     )

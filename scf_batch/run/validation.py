@@ -48,9 +48,14 @@ def validate_job(
 def _survey(
     spec: JobSpec, *, online: bool, base_url: str | None, environ: Mapping[str, str], encoding: str
 ) -> Report:
-    operations = OperationsFile(spec.operations, encoding)
+    operations = OperationsFile(spec.operations, encoding, spec.definitions)
     if not online:
-        return survey(operations.items(), None, where=operations.where)
+        return survey(
+            operations.items(),
+            None,
+            where=operations.where,
+            defines_where=operations.defines_where,
+        )
     url = base_url or spec.values.get("base_url") or environment_base_url(environ)
     credentials = read_credentials(
         environ, api_key_env=spec.api_key_env, token_env=spec.token_env, base_url=url
@@ -59,7 +64,7 @@ def _survey(
     snapshot = anyio.run(_fetch, url, credentials, insecure, backend="asyncio")
     _check_pin(snapshot, spec)
     items = operations.items(role_name=snapshot.role_name)
-    return survey(items, snapshot, where=operations.where)
+    return survey(items, snapshot, where=operations.where, defines_where=operations.defines_where)
 
 
 def _check_pin(snapshot: Snapshot, spec: JobSpec) -> None:

@@ -87,7 +87,7 @@ class PassStart:
 
 
 def begin_pass(
-    folder: Path, *, fingerprint: str, operations: Path, restart: bool, now: str
+    folder: Path, *, fingerprint: str, operations: Path | str, restart: bool, now: str
 ) -> PassStart:
     """Continue the unfinished pass, or start the next one (after a finished pass, or --restart).
 

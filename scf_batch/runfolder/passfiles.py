@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from scf_batch.errors import UsageError
-from scf_batch.job.files import fingerprint
+from scf_batch.job.opsfile import OperationsFile
 from scf_batch.options import ENCODINGS
 from scf_batch.runfolder import results
 from scf_batch.runfolder.durable import write_json_atomically
@@ -111,6 +111,13 @@ def _pass_files(folder: Path, *, current: bool) -> PassFiles:
 
 def input_file(files: PassFiles, given: Path | None = None) -> Path:
     """The pass's operations file (`given` overrides the recorded path), checked unchanged."""
+    return input_job(files, given).path
+
+
+def input_job(files: PassFiles, given: Path | None = None) -> OperationsFile:
+    """The pass's job: its operations file (`given` overrides the recorded path) and the
+    definitions file its spec named, with the encoding the pass read them with, checked
+    unchanged (one fingerprint over both)."""
     checkpoint = files.checkpoint
     recorded = checkpoint.input_path if checkpoint is not None else None
     path = given if given is not None else Path(recorded) if recorded else None
@@ -119,14 +126,23 @@ def input_file(files: PassFiles, given: Path | None = None) -> Path:
             f"{files.folder / CHECKPOINT_FILE}: found the operations file {recorded!r} "
             "missing; expected it where the run read it, or give it with --input FILE"
         )
-    wanted = checkpoint.fingerprint if checkpoint is not None else None
-    if wanted is not None and fingerprint(path) != wanted:
+    definitions = checkpoint.definitions_path if checkpoint is not None else None
+    if definitions is not None and not Path(definitions).exists():
         raise UsageError(
-            f"{path}: changed since pass {files.number} read it (fingerprint "
+            f"{files.folder / CHECKPOINT_FILE}: found the definitions file {definitions!r} "
+            "missing; expected it where the run read it (the job spec's definitions)"
+        )
+    job = OperationsFile(
+        path, input_encoding(files), None if definitions is None else Path(definitions)
+    )
+    wanted = checkpoint.fingerprint if checkpoint is not None else None
+    if wanted is not None and job.fingerprint() != wanted:
+        raise UsageError(
+            f"{job.shown}: changed since pass {files.number} read it (fingerprint "
             f"{wanted[:12]}…); expected the file the pass ran. Restore it, or give the "
             "original with --input FILE"
         )
-    return path
+    return job
 
 
 def input_encoding(files: PassFiles) -> str:

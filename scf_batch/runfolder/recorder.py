@@ -27,6 +27,7 @@ class PassRecord:
     settings: dict[str, Any]
     org: RecordedOrg | None
     rows_total: int
+    definitions: Path | None = None
 
     def document(self, *, rows_done: int, complete: bool, now: str) -> Checkpoint:
         """The checkpoint of the pass as it stands."""
@@ -42,6 +43,7 @@ class PassRecord:
             rows_done=rows_done,
             complete=complete,
             updated_at=now,
+            definitions_path=None if self.definitions is None else str(self.definitions),
         )
 
 

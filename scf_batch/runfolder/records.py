@@ -397,6 +397,7 @@ class Checkpoint:
     rows_done: int
     complete: bool
     updated_at: str
+    definitions_path: str | None = None  # the spec's definitions file, read before the input
 
     @property
     def encoding(self) -> str | None:
@@ -405,12 +406,15 @@ class Checkpoint:
         return encoding if isinstance(encoding, str) else None
 
     def to_json(self) -> dict[str, Any]:
+        source: dict[str, Any] = {"path": self.input_path, "fingerprint": self.fingerprint}
+        if self.definitions_path is not None:
+            source["definitions"] = self.definitions_path
         return {
             "version": CHECKPOINT_VERSION,
             "job": self.job,
             "pass": self.pass_number,
             "started_at": self.started_at,
-            "input": {"path": self.input_path, "fingerprint": self.fingerprint},
+            "input": source,
             "settings": dict(self.settings),
             "org": None if self.org is None else self.org.to_json(),
             "rows_total": self.rows_total,
@@ -437,6 +441,7 @@ class Checkpoint:
         if problem is not None or not isinstance(source, dict):
             raise ValueError(problem)
         settings, path, done = value.get("settings"), source.get("path"), value.get("rows_done")
+        definitions = source.get("definitions")
         return cls(
             job=str(value.get("job", "")),
             pass_number=value["pass"],
@@ -449,6 +454,7 @@ class Checkpoint:
             rows_done=done if isinstance(done, int) and _count(done, low=0) else 0,
             complete=value["complete"],
             updated_at=str(value.get("updated_at", "")),
+            definitions_path=definitions if isinstance(definitions, str) else None,
         )
 
 

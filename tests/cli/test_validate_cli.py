@@ -325,7 +325,7 @@ def test_docs_show_what_validate_prints(
         ]
         main(["validate", f"data/examples/{command}"])
         assert capsys.readouterr().out == block
-    toml = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    toml = text.split("## A job file", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
     monkeypatch.chdir(tmp_path)  # its out (../../runs/...) must stay under the current folder
     (tmp_path / "data" / "examples").mkdir(parents=True)
     spec = write(tmp_path / "data" / "examples" / "onboarding.toml", toml)

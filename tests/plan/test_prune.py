@@ -42,6 +42,7 @@ class FakeRows:
 
     rows: tuple[Item, ...]
     where: str = "ops.csv"
+    defines_where: str = "ops.csv"
 
     def items(self, *, role_name: Callable[[str], str] = str) -> Iterator[Item]:
         yield from self.rows

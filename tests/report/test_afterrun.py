@@ -14,7 +14,7 @@ import pytest
 from scf_batch.errors import UsageError
 from scf_batch.exitcodes import ExitCode
 from scf_batch.job.files import fingerprint
-from scf_batch.job.opsfile import read_operations
+from scf_batch.job.opsfile import OperationsFile, read_operations
 from scf_batch.job.rawrows import open_raw
 from scf_batch.models import Operation, Outcome, RowError, Status
 from scf_batch.report.passreport import load_report
@@ -110,7 +110,7 @@ def test_retry_file_reads_back_as_the_same_operations(
     failed = (line_of(result_line(n, "failed", "conflict")) for n in range(1, 6))
     every = select_rows(failed, Selection.of((), ()))
     out = tmp_path / out_name
-    written = write_retry(source, every, out)
+    written = write_retry(OperationsFile(source), every, out)
     assert ops_without_keys(source) == ops_without_keys(out)
     assert written.rows == len(ops_without_keys(out))
     readable = [item for item in read_operations(source) if not _unreadable(item)]
@@ -129,8 +129,8 @@ def test_retry_file_of_a_jsonl_row_that_is_not_json_is_reported_not_written(
     source = write(tmp_path / "ops.jsonl", TRICKY_JSONL)
     invalid = line_of(result_line(2, "invalid", "invalid"))
     rows = select_rows([invalid], Selection.of(["invalid"], ()))
-    written = write_retry(source, rows, tmp_path / "retry.jsonl")
-    assert (0, (3,)) == (written.rows, written.unreadable)
+    written = write_retry(OperationsFile(source), rows, tmp_path / "retry.jsonl")
+    assert (0, (f"{source}:3",)) == (written.rows, written.unreadable)
 
 
 def test_selection_defaults_to_failed_and_an_outcome_alone_to_not_ok() -> None:
@@ -199,7 +199,7 @@ def test_results_csv_echoes_the_input_columns_then_the_verdict_in_input_order(
         ],
     )
     out = tmp_path / "results.csv"
-    assert 2 == write_results_csv(source, verdicts(read_results(results)), out)
+    assert 2 == write_results_csv(OperationsFile(source), verdicts(read_results(results)), out)
     with out.open(newline="", encoding="utf-8") as handle:
         table = list(csv.DictReader(handle))
     assert [
