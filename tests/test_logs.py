@@ -78,3 +78,31 @@ def test_names_with_terminal_escapes_reach_the_log_escaped(log_format: str) -> N
     hidden = ["\x1b", "\x07", "\r", "\x08", "\u202e"]
     assert [char for char in hidden if char in line] == []
     assert "Acme" in line
+
+
+class Writes(io.StringIO):
+    """A stream that keeps each write call apart."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.calls.append(text)
+        return super().write(text)
+
+
+@pytest.mark.parametrize("log_format", ["json", "console"])
+def test_each_log_line_is_one_write_so_processes_sharing_stderr_never_mix_lines(
+    log_format: str,
+) -> None:
+    """A fleet's workers log to one stderr: each event reaches the stream as one write of the
+    whole line, newline included (two writes, as `print` makes, let another process's line in
+    between)."""
+    stream = Writes()
+    logs.configure(log_format=log_format, stream=stream)
+    structlog.get_logger().info("org_done", fleet_org="acme", exit_code=0)
+    structlog.get_logger().info("org_done", fleet_org="globex", exit_code=0)
+    assert len(stream.calls) == 2
+    assert all(call.endswith("\n") and call.count("\n") == 1 for call in stream.calls)
+    assert "acme" in stream.calls[0]

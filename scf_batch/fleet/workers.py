@@ -79,13 +79,17 @@ def verdict_line(verdict: OrgVerdict) -> str:
 
 
 def die_with_parent() -> None:
-    """In a worker: kill this process when its stdin (a pipe from the parent) ends."""
+    """In a worker: kill this process when its stdin (a pipe from the parent) ends.
+
+    The watcher reads the descriptor itself, not `sys.stdin`: a thread blocked inside
+    sys.stdin's buffer holds its lock, and the interpreter's exit waits a second for it."""
+    stdin = sys.stdin.fileno()
 
     def watch() -> None:
         try:
-            while sys.stdin.buffer.read(1 << 16):
+            while os.read(stdin, 1 << 16):
                 pass
-        except (OSError, ValueError):
+        except OSError:
             pass
         os.kill(os.getpid(), signal.SIGKILL)
 

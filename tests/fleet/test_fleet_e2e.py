@@ -254,7 +254,7 @@ def fleet_workers(parent: psutil.Process) -> list[psutil.Process]:
 def test_the_workers_die_with_the_fleet_and_a_rerun_ends_every_org_exact(tmp_path: Path) -> None:
     """`fleet run --workers 2`: two worker processes share the orgs; a `kill -9` of the fleet
     takes its workers with it (none is left holding an org's lock), and the same command then
-    ends every org exact, each association written once."""
+    ends every org exact, each association written once, its workers' log lines whole."""
     spec = FleetSpec(orgs=6, fields=8, onboarding=True)
     write_fleet(spec, tmp_path, base_url="http://127.0.0.1:1/api/v1/")
     rows = len(fleet_job_rows(spec))
@@ -279,6 +279,8 @@ def test_the_workers_die_with_the_fleet_and_a_rerun_ends_every_org_exact(tmp_pat
         assert alive == [], "a worker outlived the fleet"
         done = fleet_cli(tmp_path, "run", "fleet.toml", "--workers", "2")
         assert done.returncode == 0, done.stdout + done.stderr
+        # the two workers log to one stderr: every line is whole, one JSON object
+        assert all(isinstance(json.loads(line), dict) for line in done.stderr.splitlines())
         state = sim.state()
         assert all(org_associations(state, f"Client {p:03d}") == rows for p in range(spec.orgs))
         assert sum(sim.stats()["writes_applied"].values()) == rows * spec.orgs
