@@ -123,32 +123,29 @@ class Tally:
 
 
 class ResultsWriter:
-    """Appends result lines; each line is flushed to the OS at once (survives kill -9) and
-    fsync'd at most every `sync_interval_s` and on close (survives a power cut up to then)."""
+    """Appends result lines, each flushed to the OS at once (it survives kill -9); `sync` makes
+    them durable (they survive a power cut) and is the owner's to call, from any thread: it
+    touches only the file's descriptor. `close` syncs and closes."""
 
-    def __init__(self, path: Path, *, sync_interval_s: float = 1.0) -> None:
+    def __init__(self, path: Path) -> None:
         self._path = path
         self._file = open_private(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
-        self._sync_interval_s = sync_interval_s
-        self._last_sync = 0.0
+        self._fd = self._file.fileno()
 
-    def write(self, result: RowResult, *, now: float) -> None:
+    def write(self, result: RowResult) -> None:
         data = encode_line(ResultLine.of(result))
         with naming(self._path):
             self._file.write(data)
             self._file.flush()
-        if now - self._last_sync >= self._sync_interval_s:
-            self.sync(now=now)
 
-    def sync(self, *, now: float) -> None:
+    def sync(self) -> None:
+        """fsync the lines written so far (each was flushed when written)."""
         with naming(self._path):
-            self._file.flush()
-            os.fsync(self._file.fileno())
-        self._last_sync = now
+            os.fsync(self._fd)
 
     def close(self) -> None:
         if not self._file.closed:
             with naming(self._path):
                 self._file.flush()
-                os.fsync(self._file.fileno())
+                os.fsync(self._fd)
                 self._file.close()

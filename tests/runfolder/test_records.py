@@ -63,7 +63,7 @@ def test_a_result_line_keeps_the_contract_field_order_and_reads_back_equal(tmp_p
     noted = dataclasses.replace(FAILED, row=2, status=Status.OK, note="removed meanwhile")
     writer = ResultsWriter(tmp_path / "results.jsonl")
     for result in (FAILED, noted):
-        writer.write(result, now=0.0)
+        writer.write(result)
     writer.close()
     raw = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
     assert [CONTRACT, [*CONTRACT, "note"]] == [list(line) for line in raw]

@@ -17,8 +17,8 @@ def test_a_result_line_is_compact_utf8_json_in_the_contract_field_order(tmp_path
         row=1, line=2, key=None, action="associate", status=Status.OK,
         outcome=Outcome.CREATED, scf_name="Café ☕", finished_at="2026-01-01T00:00:00.000+00:00",
     )  # fmt: skip
-    writer.write(result, now=0.0)
-    writer.write(result, now=0.0)
+    writer.write(result)
+    writer.write(result)
     writer.close()
     raw = path.read_bytes()
     lines = raw.decode("utf-8").splitlines()

@@ -28,7 +28,7 @@ def result(row: int, status: Status = Status.OK, outcome: Outcome = Outcome.CREA
 def write_results(path: Path, *results: RowResult) -> None:
     writer = ResultsWriter(path)
     for one in results:
-        writer.write(one, now=0.0)
+        writer.write(one)
     writer.close()
 
 
@@ -240,7 +240,7 @@ def test_an_os_error_on_an_open_results_file_names_the_file(
     with monkeypatch.context() as patched:
         patched.setattr(os, "fsync", full_disk)
         with pytest.raises(OSError, match=r"No space left on device: .*results\.jsonl"):
-            writer.sync(now=0.0)
+            writer.sync()
     writer.close()
 
 
@@ -329,3 +329,76 @@ def test_rows_per_second_count_from_the_runs_first_request(tmp_path: Path) -> No
     checkpoint = runfolder.read_checkpoint(tmp_path)
     assert checkpoint is not None
     assert (3, True) == (checkpoint.rows_done, checkpoint.complete)
+
+
+def test_during_a_pass_fsync_and_checkpoint_run_off_the_callers_thread_lines_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The periodic fsync and checkpoint of a pass run on the recorder's thread, not the
+    caller's (the event loop that paces requests); each checkpoint follows an fsync that saw
+    every line it claims; the last checkpoint is written on the caller's thread, complete."""
+    import threading  # noqa: PLC0415
+
+    from scf_batch.runfolder import recorder as recorder_module  # noqa: PLC0415
+
+    events: list[tuple[str, str, int]] = []
+    results = tmp_path / "results.jsonl"
+    real_fsync, real_checkpoint = os.fsync, runfolder.write_checkpoint
+
+    def fsync(fd: int) -> None:
+        lines = len(results.read_bytes().splitlines()) if results.exists() else 0
+        events.append(("fsync", threading.current_thread().name, lines))
+        real_fsync(fd)
+
+    def write_checkpoint(folder: Path, document: Any) -> None:
+        events.append(("checkpoint", threading.current_thread().name, document.rows_done))
+        real_checkpoint(folder, document)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(recorder_module, "write_checkpoint", write_checkpoint)  # the one it calls
+    record = PassRecord("job", 1, NOW, Path("ops.csv"), "a" * 64, {}, None, 40)
+    recorder = PassRecorder(tmp_path, record, rows_done=0, utc_now=lambda: NOW)
+    for row in range(1, 41):
+        recorder.write(result(row), now=row * 0.25)  # 10 s of rows, 4 a second
+    caller = threading.current_thread().name
+    before_close = [e for e in events if e[1] == caller]
+    recorder.close(complete=True, now=10.25)
+    assert before_close == [], "the caller's thread waited on the disk before the last checkpoint"
+    background = [e for e in events if e[1] != caller]
+    assert {kind for kind, _, _ in background} == {"fsync", "checkpoint"}
+    assert ("checkpoint", caller, 40) in events
+    synced = 0
+    for kind, _, count in background:
+        if kind == "fsync":
+            synced = count
+        else:
+            assert count <= synced, "a checkpoint claimed a line no fsync had seen"
+    checkpoint = runfolder.read_checkpoint(tmp_path)
+    assert checkpoint is not None
+    assert (checkpoint.rows_done, checkpoint.complete) == (40, True)
+
+
+def test_a_background_fsync_error_is_raised_to_the_pass_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk met by the recorder's thread is not lost: the pass's next call (here its
+    last checkpoint, whose own fsync would succeed) raises it, with the results file's path."""
+    import threading  # noqa: PLC0415
+
+    record = PassRecord("job", 1, NOW, Path("ops.csv"), "a" * 64, {}, None, 3)
+    recorder = PassRecorder(tmp_path, record, rows_done=0, utc_now=lambda: NOW)
+    caller, real_fsync = threading.current_thread(), os.fsync
+
+    def full_disk_off_the_caller(fd: int) -> None:
+        if threading.current_thread() is not caller:
+            raise OSError(28, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", full_disk_off_the_caller)
+    recorder.write(result(1), now=5.0)  # a sync is due: it fails on the recorder's thread
+    with pytest.raises(OSError, match=r"No space left on device: .*results\.jsonl"):
+        recorder.close(complete=False, now=5.0)
+    recorder.close(complete=False, now=6.0)  # the error was raised once; the pass can end
+    checkpoint = runfolder.read_checkpoint(tmp_path)
+    assert checkpoint is not None
+    assert checkpoint.rows_done == 1
