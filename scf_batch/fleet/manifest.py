@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,21 @@ ORG_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_MANIFEST_BYTES = 1 << 20
 TOP_KEYS = {"job", "out", "parallel", "workers", "defaults", "org"}
 OPTION_KEYS = {k: v for k, v in RUN_KEYS.items() if k not in SPEC_KEYS}
-ORG_KEYS = {"name", "api_key_env", "token_env", "organization_id", "job", *OPTION_KEYS}
+# Run options that are the fleet's, not an org's: why each is refused in [defaults] or [[org]].
+NOT_PER_ORG = {
+    "out": "each org's run folder is <out>/<org name>/: set the manifest's top-level out",
+    "metrics_file": (
+        "an org's run does not write a metrics file in a fleet; watch the fleet's exit code and "
+        "<out>/fleet-summary.json"
+    ),
+    "ping_url": (
+        "an org's run sends no heartbeat in a fleet; watch the fleet's exit code and "
+        "<out>/fleet-summary.json"
+    ),
+    "exit_zero_on_stop": "the fleet's exit code is the fleet's (4 when orgs stopped early)",
+}
+ORG_OPTION_KEYS = {k for k in OPTION_KEYS if k not in NOT_PER_ORG}
+ORG_KEYS = {"name", "api_key_env", "token_env", "organization_id", "job", *ORG_OPTION_KEYS}
 Where = Callable[..., str]
 _KEY_LINE = re.compile(r'^\s*"?([A-Za-z0-9_-]+)"?\s*=')
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.-]+)\s*\]\]?")
@@ -169,10 +183,12 @@ def _unknown(
     *,
     where: Where,
     problems: list[str],
+    reported: Collection[str] = (),
 ) -> None:
-    """An unknown key, each, with its line and the nearest known key."""
+    """An unknown key, each, with its line and the nearest known key (`reported`: keys that
+    are refused elsewhere, with why)."""
     for key in table:
-        if key not in keys:
+        if key not in keys and key not in reported:
             near = difflib.get_close_matches(key, sorted(keys), n=1)
             hint = f" (did you mean {near[0]}?)" if near else ""
             problems.append(
@@ -190,6 +206,10 @@ def _options(table: object, where_table: str, where: Where, problems: list[str])
         return {}
     values: dict[str, Any] = {}
     for key, value in table.items():
+        if key in NOT_PER_ORG:
+            why = NOT_PER_ORG[key]
+            problems.append(f"{where(where_table, key)}: {key}: not a key of a fleet's org: {why}")
+            continue
         if key not in OPTION_KEYS:
             continue
         check, expected = OPTION_KEYS[key]
@@ -201,7 +221,15 @@ def _options(table: object, where_table: str, where: Where, problems: list[str])
         else:
             values[key] = checked
     if where_table == "defaults":
-        _unknown(table, set(OPTION_KEYS), "defaults.", "defaults", where=where, problems=problems)
+        _unknown(
+            table,
+            ORG_OPTION_KEYS,
+            "defaults.",
+            "defaults",
+            where=where,
+            problems=problems,
+            reported=NOT_PER_ORG,
+        )
     return values
 
 
@@ -247,7 +275,9 @@ def _org(
     if not isinstance(item, dict):
         problems.append(f"{where(table_name)}: org: found {_shown(item)}; expected a table")
         return None
-    _unknown(item, ORG_KEYS, "org.", table_name, where=where, problems=problems)
+    _unknown(
+        item, ORG_KEYS, "org.", table_name, where=where, problems=problems, reported=NOT_PER_ORG
+    )
     name = item.get("name")
     if not isinstance(name, str) or not ORG_NAME.fullmatch(name):
         problems.append(

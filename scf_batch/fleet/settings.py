@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+import structlog
+
 from scf_batch.close.credentials import is_close_or_loopback
 from scf_batch.errors import UsageError
-from scf_batch.fleet.manifest import FleetOrg, Manifest
+from scf_batch.fleet.manifest import NOT_PER_ORG, FleetOrg, Manifest
 from scf_batch.job.spec import load_job
 from scf_batch.options import RunSettings, build_settings
 
@@ -19,7 +21,8 @@ def org_settings(
     key variable and pin come from the manifest, whatever the job spec says. The base URL: the
     manifest's, else the job's, else $CLOSE_BASE_URL, else Close's. A manifest or job is data
     someone else may have written: its base URL may point at Close or at this machine only (the
-    key would go there)."""
+    key would go there). What only the fleet decides (NOT_PER_ORG: the folder, monitoring, the
+    exit code) is not taken from a job spec, with a warning naming the keys."""
     spec = load_job(org.job)
     flags = {**org.options, "out": str(manifest.out / org.name)}
     for source, url in (
@@ -31,10 +34,15 @@ def org_settings(
                 f"{source}: base_url: found {url!r}; expected Close's API or a loopback address "
                 "(the org's key would go there); set CLOSE_BASE_URL to use another host"
             )
+    unused = sorted(key for key in spec.values if key in NOT_PER_ORG)
+    if unused:
+        structlog.get_logger("scf_batch.fleet").warning(
+            "spec_keys_not_used_in_a_fleet", job=str(org.job), keys=unused
+        )
     return build_settings(
         name=org.name,
         operations=spec.operations,
-        spec_values=spec.values,
+        spec_values={k: v for k, v in spec.values.items() if k not in NOT_PER_ORG},
         flags=flags,
         api_key_env=org.api_key_env or spec.api_key_env,
         token_env=org.token_env or spec.token_env,

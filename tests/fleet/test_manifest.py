@@ -191,3 +191,47 @@ def test_workers_is_one_per_core_unless_the_manifest_sets_it(tmp_path: Path) -> 
             load_manifest(path)
         assert f"{path}:4: workers: found" in str(refused.value)
         assert "expected an integer from 1 to 256" in str(refused.value)
+
+
+@pytest.mark.parametrize("key", ["out", "metrics_file", "ping_url", "exit_zero_on_stop"])
+def test_what_only_the_fleet_decides_is_refused_per_org_saying_why(
+    tmp_path: Path, key: str
+) -> None:
+    """An org's folder, monitoring and exit code are the fleet's: in [defaults] or an [[org]]
+    each is refused at its line with why (not silently ignored, not "unknown")."""
+    value = "true" if key == "exit_zero_on_stop" else '"x"'
+    path = write(tmp_path, GOOD.replace("rate = 20", f"rate = 20\n{key} = {value}"))
+    found = problems(path)
+    assert f"{path}:7: {key}: not a key of a fleet's org:" in found
+    assert "unknown key" not in found
+    at_org = write(tmp_path, GOOD.replace("rate = 10", f"rate = 10\n{key} = {value}"))
+    assert f"{key}: not a key of a fleet's org:" in problems(at_org)
+
+
+def test_a_top_level_monitoring_key_is_unknown(tmp_path: Path) -> None:
+    """Outside the org options a monitoring key is just unknown, with the keys that are known."""
+    path = write(tmp_path, 'metrics_file = "x.prom"\n' + GOOD)
+    assert f"{path}:1: metrics_file: found an unknown key" in problems(path)
+
+
+def test_a_job_specs_monitoring_keys_are_not_an_orgs_and_are_named_in_a_warning(
+    tmp_path: Path,
+) -> None:
+    """A job spec reused by a fleet may carry a heartbeat URL or a metrics file: an org's run
+    does not take them (the fleet reports), and the fleet warns naming the keys."""
+    from structlog.testing import capture_logs  # noqa: PLC0415
+
+    (tmp_path / "ops.csv").write_text("key,action,scf_name,object_type\nk,ensure,F,lead\n")
+    spec = tmp_path / "nightly.toml"
+    spec.write_text(
+        'operations = "ops.csv"\nping_url = "https://hc.example/abc"\n'
+        'metrics_file = "nightly.prom"\nrate = 5\n'
+    )
+    manifest = write(tmp_path, GOOD.replace('job = "standard.jsonl"', 'job = "nightly.toml"'))
+    fleet = load_manifest(manifest)
+    with capture_logs() as logs:
+        settings = org_settings(fleet, fleet.orgs[0], {"CLOSE_KEY_ACME": "k"})
+    assert (settings.ping_url, settings.metrics_file) == (None, None)
+    assert settings.out == fleet.out / "acme"
+    warned = [e for e in logs if e["event"] == "spec_keys_not_used_in_a_fleet"]
+    assert warned[0]["keys"] == ["metrics_file", "ping_url"]
