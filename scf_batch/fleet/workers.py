@@ -17,12 +17,14 @@ a `kill -9` of the whole tree would; every run is crash-safe, and rerunning cont
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
 from typing import TypeVar
 
 import anyio
@@ -38,14 +40,30 @@ from scf_batch.text import show
 log = structlog.get_logger("scf_batch.fleet")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 MAX_VERDICT_LINE = 1 << 20
+CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")  # a container's CPU limit (cgroup v2)
 T = TypeVar("T")
 
 
-def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity where the system tells it)."""
+def usable_cores(cpu_max: Path = CGROUP_CPU_MAX) -> int:
+    """The cores this process may use: those it may run on (its CPU affinity where the system
+    tells it), fewer when its cgroup's CPU quota is smaller (a container's CPU limit)."""
     if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+        cores = len(os.sched_getaffinity(0))
+    else:
+        cores = os.cpu_count() or 1
+    quota = cgroup_cpu_quota(cpu_max)
+    return max(1, min(cores, math.ceil(quota))) if quota is not None else cores
+
+
+def cgroup_cpu_quota(cpu_max: Path = CGROUP_CPU_MAX) -> float | None:
+    """The cgroup v2 CPU limit in cores (`cpu.max`: "QUOTA PERIOD", or "max" for none); None
+    without one, or without a file that says it."""
+    try:
+        quota, _, period = cpu_max.read_text(encoding="ascii").strip().partition(" ")
+        cores = int(quota) / int(period)
+    except (OSError, UnicodeDecodeError, ValueError, ZeroDivisionError):
+        return None  # no cgroup v2 here, "max", or not what the kernel writes
+    return cores if cores > 0 else None
 
 
 def worker_count(requested: int | None, *, parallel: int, orgs: int, cores: int) -> int:

@@ -374,3 +374,12 @@ def test_the_indexed_jobs_run_folders_are_on_one_shared_claim() -> None:
     assert any(under(params["manifest"], p) and "configMap" in mounts[p] for p in mounts)
     assert [source["secretRef"]["name"] for source in container["envFrom"]] == ["scf-batch-fleet"]
     assert all("value" not in env for env in container["env"])
+
+
+def test_the_indexed_jobs_workers_match_the_cpu_each_pod_asks_for() -> None:
+    """Each pod runs as many worker processes as the CPUs it requests (without a CPU limit a
+    pod sees every core of its node, and each worker holds its orgs' memory)."""
+    spec = fleet_job()["Job"]["spec"]["template"]["spec"]
+    (container,) = spec["containers"]
+    workers = fleet_run_context(container["args"], 0).params["workers"]
+    assert workers == int(container["resources"]["requests"]["cpu"])

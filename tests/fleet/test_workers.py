@@ -4,6 +4,7 @@ a worker tells its parent, and what an org its worker left unfinished becomes.""
 from __future__ import annotations
 
 import signal
+from pathlib import Path
 
 import pytest
 
@@ -13,9 +14,11 @@ from scf_batch.fleet.verdicts import OrgVerdict
 from scf_batch.fleet.workers import (
     _left,
     _verdict,
+    cgroup_cpu_quota,
     parallel_share,
     parse_worker,
     share,
+    usable_cores,
     verdict_line,
     worker_count,
 )
@@ -70,3 +73,29 @@ def test_an_org_its_worker_left_is_interrupted_or_failed_by_how_the_worker_ended
     crashed = _left("a", 1, interrupted=False)
     assert crashed.exit_code is ExitCode.ROWS_FAILED
     assert "exit 1" in crashed.reason
+
+
+@pytest.mark.parametrize(
+    ("cpu_max", "quota"),
+    [("max 100000\n", None), ("200000 100000\n", 2.0), ("50000 100000", 0.5), ("junk", None)],
+)
+def test_a_containers_cpu_limit_is_read_from_its_cgroup(
+    tmp_path: Path, cpu_max: str, quota: float | None
+) -> None:
+    """cgroup v2's cpu.max gives the limit in cores; "max" (no limit) and anything the kernel
+    would not write give none."""
+    path = tmp_path / "cpu.max"
+    path.write_text(cpu_max)
+    assert cgroup_cpu_quota(path) == quota
+
+
+def test_usable_cores_are_capped_by_a_cpu_limit_never_below_one(tmp_path: Path) -> None:
+    """A pod limited to 2 CPUs on a bigger node gets at most 2 workers by default (not one per
+    core of the node, each holding its orgs' memory); half a CPU still gets one; no file: the
+    cores the process may run on."""
+    path = tmp_path / "cpu.max"
+    path.write_text("200000 100000\n")
+    assert usable_cores(path) == min(2, usable_cores(tmp_path / "none"))
+    path.write_text("50000 100000\n")
+    assert usable_cores(path) == 1
+    assert usable_cores(tmp_path / "none") >= 1
