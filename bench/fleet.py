@@ -7,7 +7,9 @@ A generated fleet (every org onboarding: each of its rows creates an association
 one simulator process with Close's limits per key and per org, `--latency-ms` and
 `--jitter-ms`; `scf-batch fleet run` runs every org at once (`parallel` = orgs), shared by
 its worker processes (one per core). Printed side by side: the fleet's wall time, one org's
-floor N/R (rows / rate), their ratio (goal <= 1.15), the 429s' share of requests (goal
+floor N/R (rows / rate), their ratio (goal <= 1.15), one more org of the same job run alone
+first (what one org's run takes on this machine: start-up, the pacer's margin) and the ratio
+to it, the 429s' share of requests (goal
 < 0.5 %), rows lost, CPU per row, the peak RSS of the fleet's process tree (the fleet and its
 workers, sampled) and of its largest process; then a no-drift `fleet plan` of every org beside
 the plan of one.
@@ -29,7 +31,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]
 
 from measure import Finished, Proc  # noqa: E402
 
-from scf_batch.sim.fleetseed import FleetSpec, fleet_job_rows, write_fleet  # noqa: E402
+from scf_batch.sim.fleetseed import FleetSpec, fleet_job_rows, org_slug, write_fleet  # noqa: E402
 from tests.simproc import sim_process  # noqa: E402
 
 
@@ -92,8 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.orgs, args.fields = min(args.orgs, 5), min(args.fields, 8)
-    spec = FleetSpec(orgs=args.orgs, fields=args.fields, onboarding=True)
+    # one org more than the fleet: run alone first, the same job on the same machine
+    spec = FleetSpec(orgs=args.orgs + 1, fields=args.fields, onboarding=True)
     rows = len(fleet_job_rows(spec))
+    alone = org_slug(args.orgs)
+    fleet = [arg for position in range(args.orgs) for arg in ("--org", org_slug(position))]
     with tempfile.TemporaryDirectory(prefix="fleet-bench-") as tmp:
         folder = Path(tmp)
         write_fleet(spec, folder, base_url="http://127.0.0.1:1/api/v1/")
@@ -104,16 +109,25 @@ def main(argv: list[str] | None = None) -> int:
             manifest = folder / "fleet.toml"
             text = manifest.read_text().replace("[defaults]\n", f"[defaults]\nrate = {args.rate}\n")
             manifest.write_text(text)
+            one = fleet_proc(folder, "run", "fleet.toml", "--org", alone).wait()
+            before = sim.stats()
             sim_cpu_before = process_cpu_s(sim.proc.pid)
-            running = fleet_proc(folder, "run", "fleet.toml")
+            running = fleet_proc(folder, "run", "fleet.toml", *fleet)
             tree = TreeRss(running.popen.pid)
             run = running.wait()
             tree_peak_mb = tree.stop()
             sim_cpu_s = process_cpu_s(sim.proc.pid) - sim_cpu_before
-            stats = {**sim.stats(), "sim_cpu_s": sim_cpu_s, "tree_peak_mb": tree_peak_mb}
-            plan_all = fleet_proc(folder, "plan", "fleet.toml").wait()
+            after = sim.stats()
+            stats = {
+                "total": int(after["total"]) - int(before["total"]),
+                "rate_limited": int(after["rate_limited"]) - int(before["rate_limited"]),
+                "sim_cpu_s": sim_cpu_s,
+                "tree_peak_mb": tree_peak_mb,
+                "one_org_wall_s": one.wall_s,
+            }
+            plan_all = fleet_proc(folder, "plan", "fleet.toml", *fleet).wait()
             plan_one = fleet_proc(folder, "plan", "fleet.toml", "--org", "client000").wait()
-        lost = rows * args.orgs - results_rows(folder)
+        lost = rows * (args.orgs + 1) - results_rows(folder)
     report(args, rows, run, stats, lost, plan_all=plan_all, plan_one=plan_one)
     return 0 if run.returncode == 0 else 1
 
@@ -139,6 +153,8 @@ def report(
         "fleet wall (s)": round(run.wall_s, 2),
         "one org's N/R (s)": round(floor_s, 2),
         "wall / N/R (goal <= 1.15)": round(run.wall_s / floor_s, 3),
+        "one org run alone, same job (s)": round(float(str(stats["one_org_wall_s"])), 2),
+        "wall / one org's run alone": round(run.wall_s / float(str(stats["one_org_wall_s"])), 3),
         "requests": total,
         "429s share (goal < 0.5 %)": f"{100 * limited / total:.3f} %" if total else "-",
         "rows lost": lost,
