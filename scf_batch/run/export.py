@@ -125,12 +125,18 @@ def export_org(
 
 def definitions_beside(output: Path) -> Path:
     """Where `--format csv` puts the definitions: `org.csv` -> `org.definitions.jsonl`."""
-    return output.with_name(output.name.removesuffix(".csv") + ".definitions.jsonl")
+    return output.with_name(_stem(output) + ".definitions.jsonl")
 
 
 def spec_beside(output: Path) -> Path:
     """Where `--format csv` puts the job spec naming both files: `org.csv` -> `org.toml`."""
-    return output.with_name(output.name.removesuffix(".csv") + ".toml")
+    return output.with_name(_stem(output) + ".toml")
+
+
+def _stem(output: Path) -> str:
+    """`org.csv` (or `ORG.CSV`) -> `org`: the name the files beside it share."""
+    name = output.name
+    return name[: -len(".csv")] if name.lower().endswith(".csv") else name
 
 
 def check_csv_output(output: Path) -> None:
@@ -185,7 +191,7 @@ def _write_csv(exported: Exported, output: Path, variable: str) -> tuple[Path, P
     beside, spec = definitions_beside(output), spec_beside(output)
     write_jsonl(beside, definitions)
     _write_text(output, text)
-    name = output.name.removesuffix(".csv")[:100] or "export"
+    name = _stem(output)[:100] or "export"
     spec_text = csv_job_spec(
         name, operations=output.name, definitions=beside.name, credentials=variable
     )

@@ -267,3 +267,13 @@ def test_a_stopped_pass_is_not_continued_once_the_definitions_file_changed(
     capsys.readouterr()
     assert main(args) == ExitCode.USAGE
     assert f"{definitions} + {exported}: changed since the pass" in capsys.readouterr().err
+
+
+def test_the_files_beside_an_upper_case_csv_share_its_stem() -> None:
+    """`ORG.CSV` (accepted: the suffix check ignores case) puts `ORG.definitions.jsonl` and
+    `ORG.toml` beside it, not `ORG.CSV.toml`."""
+    from scf_batch.run.export import definitions_beside, spec_beside  # noqa: PLC0415
+
+    assert definitions_beside(Path("out/ORG.CSV")) == Path("out/ORG.definitions.jsonl")
+    assert spec_beside(Path("out/ORG.CSV")) == Path("out/ORG.toml")
+    assert spec_beside(Path("org.csv")) == Path("org.toml")
