@@ -21,6 +21,7 @@ from scf_batch.exitcodes import ExitCode
 if TYPE_CHECKING:
     from scf_batch.fleet.manifest import FleetOrg, Manifest
     from scf_batch.fleet.verdicts import OrgVerdict
+    from scf_batch.fleet.watch import FleetWatch
 
 Finished = Callable[["OrgVerdict"], None]
 
@@ -141,14 +142,18 @@ def _selected(
     return Ending(fleet, fleet.select(names, part), part)
 
 
+def _secrets(orgs: list[FleetOrg]) -> list[str]:
+    """Every selected org's key or token (and the default variables'), to scrub."""
+    variables = {"CLOSE_API_KEY", "CLOSE_OAUTH_TOKEN"}
+    variables |= {v for org in orgs for v in (org.api_key_env, org.token_env) if v is not None}
+    return [os.environ[v] for v in sorted(variables) if os.environ.get(v)]
+
+
 def _configure_logs(orgs: list[FleetOrg]) -> None:
     """Logs as a run's, with every selected org's secret scrubbed."""
     from scf_batch import logs  # noqa: PLC0415
 
-    variables = {"CLOSE_API_KEY", "CLOSE_OAUTH_TOKEN"}
-    variables |= {v for org in orgs for v in (org.api_key_env, org.token_env) if v is not None}
-    secrets = [os.environ[v] for v in sorted(variables) if os.environ.get(v)]
-    logs.configure(log_format="auto", secrets=secrets)
+    logs.configure(log_format="auto", secrets=_secrets(orgs))
 
 
 @fleet_command.command("validate")
@@ -230,6 +235,17 @@ def plan_command(
 @OUT
 @WORKERS
 @WORKER
+@click.option(
+    "--metrics-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="write the fleet's metrics (Prometheus text, each org's too) to FILE at the end",
+)
+@click.option(
+    "--ping-url",
+    default=None,
+    help="heartbeat URL: URL/start, then URL or URL/fail with the fleet's verdict",
+)
 def run_command(
     *,
     manifest: Path,
@@ -238,6 +254,8 @@ def run_command(
     out: Path | None,
     workers: int | None,
     worker: str | None,
+    metrics_file: Path | None,
+    ping_url: str | None,
 ) -> int:
     """Run every org, at most `parallel` at once, each an ordinary run in <out>/<org name>/.
 
@@ -248,18 +266,29 @@ def run_command(
     """
 
     def body() -> int:
-        chosen = _selected(manifest, names, shard, out)
+        from scf_batch.errors import UsageError  # noqa: PLC0415
+        from scf_batch.fleet.watch import FleetWatch  # noqa: PLC0415
+
+        watch = FleetWatch(manifest.stem, ping_url=ping_url, metrics_file=metrics_file)
+        watch.check()
+        try:
+            chosen = _selected(manifest, names, shard, out)
+        except UsageError as exc:
+            watch.refused(str(exc).splitlines()[0])
+            raise
+        watch.secrets = _secrets(chosen.orgs)
         _configure_logs(chosen.orgs)
         if worker is not None:
             return _as_worker("run", chosen, worker)
+        watch.start(len(chosen.orgs))
         done: dict[str, OrgVerdict] = {}
         argv = _argv(manifest, names, shard, out)
         try:
             _verdicts("run", chosen, workers, argv, lambda v: done.update({v.name: v}))
         except KeyboardInterrupt:
-            _end_fleet(chosen, done, interrupted=True)
+            _end_fleet(chosen, done, interrupted=True, watch=watch)
             raise
-        return _end_fleet(chosen, done, interrupted=False)
+        return _end_fleet(chosen, done, interrupted=False, watch=watch)
 
     return guarded(body)
 
@@ -273,8 +302,11 @@ def _argv(
     return argv + ([] if out is None else [f"--out={out}"])
 
 
-def _end_fleet(where: Ending, done: dict[str, OrgVerdict], *, interrupted: bool) -> int:
-    """Write the fleet's (or the shard's) summary and print the table; the fleet's exit code."""
+def _end_fleet(
+    where: Ending, done: dict[str, OrgVerdict], *, interrupted: bool, watch: FleetWatch
+) -> int:
+    """Write the fleet's (or the shard's) summary and print the table, then tell the monitor;
+    the fleet's exit code."""
     from scf_batch.fleet.verdicts import (  # noqa: PLC0415
         fleet_exit_code,
         fleet_meaning,
@@ -299,6 +331,7 @@ def _end_fleet(where: Ending, done: dict[str, OrgVerdict], *, interrupted: bool)
     path = write_fleet_summary(where.fleet.out, summary, where.shard)
     click.echo(run_table(verdicts, code))
     click.echo(f"each org's exit code: {path}")
+    watch.ended(code, fleet_meaning(code), verdicts)
     if logs_are_json():
         by_code = Counter(str(int(v.exit_code)) for v in verdicts)
         log_summary(

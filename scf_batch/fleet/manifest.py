@@ -27,13 +27,9 @@ OPTION_KEYS = {k: v for k, v in RUN_KEYS.items() if k not in SPEC_KEYS}
 NOT_PER_ORG = {
     "out": "each org's run folder is <out>/<org name>/: set the manifest's top-level out",
     "metrics_file": (
-        "an org's run does not write a metrics file in a fleet; watch the fleet's exit code and "
-        "<out>/fleet-summary.json"
+        "a fleet writes one metrics file, every org's samples in it: fleet run --metrics-file"
     ),
-    "ping_url": (
-        "an org's run sends no heartbeat in a fleet; watch the fleet's exit code and "
-        "<out>/fleet-summary.json"
-    ),
+    "ping_url": "a fleet sends one heartbeat for all its orgs: fleet run --ping-url",
     "exit_zero_on_stop": "the fleet's exit code is the fleet's (4 when orgs stopped early)",
 }
 ORG_OPTION_KEYS = {k for k in OPTION_KEYS if k not in NOT_PER_ORG}

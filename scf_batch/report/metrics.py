@@ -11,8 +11,12 @@ succeeds, so one alert (`time() - scf_batch_last_success_timestamp_seconds > N`)
 job that never did. A stop forgiven by --exit-zero-on-stop is no success here: a run folder
 locked for good, or a --max-duration too short to ever finish, shows as an ageing last success.
 
-`render_metrics` is pure; `read_previous` and `write_metrics` are the file's one reader and
-writer.
+A fleet (`fleet run --metrics-file`) writes one file of its own: the fleet's end, its last
+success (labelled by `fleet`, the manifest's name) and each org's exit code, rows by kind of
+change and drift repaired (labelled by `fleet_org`, its name in the manifest, and `org`).
+
+`render_metrics` and `render_fleet_metrics` are pure; `read_previous` and `write_metrics` are
+the file's one reader and writer.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,9 +37,9 @@ from scf_batch.runfolder.durable import write_atomically
 
 PREFIX = "scf_batch_"
 LAST_SUCCESS = f"{PREFIX}last_success_timestamp_seconds"
+FLEET_LAST_SUCCESS = f"{PREFIX}fleet_last_success_timestamp_seconds"
 MAX_PREVIOUS_BYTES = 1 << 20  # our own file is a few KB; anything past this is not ours
 FILE_MODE = 0o644  # the collector runs as another user; the file holds no secret
-_SAMPLE = re.compile(rf"^{LAST_SUCCESS}\{{(?P<labels>.*)\}}[ \t]+(?P<value>\S+)", re.MULTILINE)
 _LABEL = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"')
 _ESCAPED = re.compile(r"\\(.)")
 
@@ -55,6 +60,29 @@ class RunEnd:
 
 
 @dataclass(frozen=True, slots=True)
+class OrgEnd:
+    """How one org of a fleet ended: its exit code, its rows by kind of change (create,
+    update, delete, unchanged, failing, invalid) and the drift it repaired."""
+
+    name: str  # the org's name in the manifest
+    org_id: str | None
+    exit_code: int
+    rows: Mapping[str, int]
+    drift_repaired: int
+
+
+@dataclass(frozen=True, slots=True)
+class FleetEnd:
+    """How a fleet's run ended, and each of its orgs."""
+
+    fleet: str  # the manifest's name
+    exit_code: int
+    ended_at_s: float  # Unix time
+    duration_s: float
+    orgs: tuple[OrgEnd, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Family:
     """One metric: its name, help and samples (extra labels, value)."""
 
@@ -69,6 +97,52 @@ class LastSuccess:
 
     at_s: float
     org: str
+
+
+def render_fleet_metrics(end: FleetEnd, previous: str) -> str:
+    """The fleet's file: its end, its last success (kept from `previous` when this run did not
+    succeed), its orgs by exit code, and each org's exit code, rows and drift repaired."""
+    before = _last_success(previous, FLEET_LAST_SUCCESS, "fleet", end.fleet)
+    succeeded_at_s = end.ended_at_s if end.exit_code == 0 else before.at_s if before else 0.0
+    by_code = Counter(str(org.exit_code) for org in end.orgs)
+    families = [
+        _one("fleet_run_end_timestamp_seconds", "when the fleet's last run ended", end.ended_at_s),
+        Family(
+            FLEET_LAST_SUCCESS,
+            "when the fleet's last run that exited 0 ended (Unix time); 0: none has yet",
+            (({}, succeeded_at_s),),
+        ),
+        _one(
+            "fleet_run_duration_seconds", "the fleet's last run's wall-clock time", end.duration_s
+        ),
+        _one("fleet_run_exit_code", "the fleet's last run's exit code", end.exit_code),
+        Family(
+            f"{PREFIX}fleet_orgs", "orgs of the last run, by exit code", _by("exit_code", by_code)
+        ),
+        Family(
+            f"{PREFIX}fleet_org_exit_code",
+            "each org's exit code in the fleet's last run",
+            tuple(
+                ({"fleet_org": o.name, "org": o.org_id or ""}, float(o.exit_code)) for o in end.orgs
+            ),
+        ),
+        Family(
+            f"{PREFIX}fleet_org_rows",
+            "each org's rows in the fleet's last run, by kind of change",
+            tuple(
+                ({"fleet_org": o.name, "kind": kind}, float(o.rows[kind]))
+                for o in end.orgs
+                for kind in sorted(o.rows)
+            ),
+        ),
+        Family(
+            f"{PREFIX}fleet_org_drift_repaired",
+            "pairs each org's pass wrote back where the org had drifted",
+            tuple(({"fleet_org": o.name}, float(o.drift_repaired)) for o in end.orgs),
+        ),
+    ]
+    common = {"fleet": end.fleet}
+    return "".join(_family_text(family, common) for family in families)
 
 
 def render_metrics(end: RunEnd, previous: str) -> str:
@@ -192,9 +266,15 @@ def _value(value: float) -> str:
 def last_success(previous: str, job: str) -> LastSuccess | None:
     """The job's last success in a file this module wrote, or None (no file, another job's,
     or a value that is not a time)."""
-    for match in _SAMPLE.finditer(previous):
+    return _last_success(previous, LAST_SUCCESS, "job", job)
+
+
+def _last_success(previous: str, name: str, label: str, value: str) -> LastSuccess | None:
+    """The last success (metric `name`) labelled `label="value"` in a file this module wrote."""
+    sample = re.compile(rf"^{name}\{{(?P<labels>.*)\}}[ \t]+(?P<value>\S+)", re.MULTILINE)
+    for match in sample.finditer(previous):
         labels = dict(_parse_labels(match.group("labels")))
-        if labels.get("job") != _utf8(job):
+        if labels.get(label) != _utf8(value):
             continue
         try:
             at_s = float(match.group("value"))

@@ -37,18 +37,27 @@ def check_monitoring(settings: RunSettings) -> None:
     """Refuse, before anything runs, a heartbeat URL that is not https (or loopback) and a
     metrics file whose folder is not there (exit 2)."""
     if settings.ping_url is not None:
-        problem = ping_url_problem(settings.ping_url)
-        if problem is not None:
-            raise UsageError(
-                f"--ping-url: {problem}. The heartbeat's body says how the run went: it goes "
-                "over https only"
-            )
-    if settings.metrics_file is None:
-        return
-    folder = Path(settings.metrics_file).parent
+        check_ping_url(settings.ping_url)
+    if settings.metrics_file is not None:
+        check_metrics_file(settings.metrics_file)
+
+
+def check_ping_url(url: str) -> None:
+    """UsageError for a heartbeat URL that is not https (or loopback)."""
+    problem = ping_url_problem(url)
+    if problem is not None:
+        raise UsageError(
+            f"--ping-url: {problem}. The heartbeat's body says how the run went: it goes "
+            "over https only"
+        )
+
+
+def check_metrics_file(path: str) -> None:
+    """UsageError for a metrics file whose folder is not there."""
+    folder = Path(path).parent
     if not folder.is_dir():
         raise UsageError(
-            f"--metrics-file: found {settings.metrics_file}, in {folder}, which is not a "
+            f"--metrics-file: found {path}, in {folder}, which is not a "
             "folder; expected a file in an existing folder (node_exporter's textfile directory)"
         )
 
