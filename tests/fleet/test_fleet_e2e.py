@@ -289,7 +289,8 @@ def test_the_workers_die_with_the_fleet_and_a_rerun_ends_every_org_exact(tmp_pat
 def test_sigterm_stops_every_worker_and_the_summary_says_interrupted(tmp_path: Path) -> None:
     """SIGTERM to a fleet of two workers (as Kubernetes stops a pod): each worker stops its
     orgs with their checkpoints, the fleet exits 130 with every org in fleet-summary.json
-    (those cut short: 130), and the same command then finishes them."""
+    (those cut short: 130) and its metrics file saying 130, and the same command then
+    finishes them."""
     spec = FleetSpec(orgs=6, fields=8, onboarding=True)
     write_fleet(spec, tmp_path, base_url="http://127.0.0.1:1/api/v1/")
     rows = len(fleet_job_rows(spec))
@@ -297,7 +298,7 @@ def test_sigterm_stops_every_worker_and_the_summary_says_interrupted(tmp_path: P
         make_fleet(tmp_path, spec, sim.base_url, broken=False)
         command = [sys.executable, "-m", "scf_batch", "fleet", "run", "fleet.toml"]
         proc = subprocess.Popen(
-            [*command, "--workers", "2"],
+            [*command, "--workers", "2", "--metrics-file", "fleet.prom"],
             cwd=tmp_path,
             env=fleet_env(tmp_path),
             stdout=subprocess.DEVNULL,
@@ -308,6 +309,8 @@ def test_sigterm_stops_every_worker_and_the_summary_says_interrupted(tmp_path: P
             time.sleep(0.05)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 130
+        metrics = (tmp_path / "fleet.prom").read_text()
+        assert 'scf_batch_fleet_run_exit_code{fleet="fleet"} 130' in metrics
         summary = json.loads((tmp_path / "runs" / "fleet-summary.json").read_text())
         codes = {o["name"]: o["exit_code"] for o in summary["orgs"]}
         assert sorted(codes) == sorted(org_slug(p) for p in range(spec.orgs))
