@@ -21,6 +21,7 @@ from scf_batch.errors import ScfBatchError
 from scf_batch.exitcodes import ExitCode, exit_code_for
 from scf_batch.fleet.manifest import FleetOrg, Manifest
 from scf_batch.fleet.settings import org_settings
+from scf_batch.fleet.signals import STOP_SIGNALS, handlers_kept
 from scf_batch.fleet.verdicts import OrgVerdict, run_counts, stopped
 from scf_batch.job.opsfile import OperationsFile, check_operations
 from scf_batch.models import StepKind
@@ -35,7 +36,6 @@ from scf_batch.run.plan import plan_job
 from scf_batch.run.progress import Progress, Reporter
 
 log = structlog.get_logger("scf_batch.fleet")
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 OrgWork = Callable[[FleetOrg], Awaitable[OrgVerdict]]
 
@@ -92,13 +92,8 @@ async def run_fleet(
     # One receiver for the whole fleet: the first SIGINT/SIGTERM cancels every org's run,
     # each of which keeps its checkpoint and summary; later signals change nothing.
     interrupted: list[int] = []
-    handlers = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
-    try:
+    with handlers_kept():
         verdicts = await _watched(manifest, orgs, run_one, finished, interrupted)
-    finally:  # the receiver's exit leaves the system's defaults: put the CLI's back
-        for signum, handler in handlers.items():
-            if handler is not None:
-                signal.signal(signum, handler)
     if interrupted:
         raise KeyboardInterrupt
     return verdicts

@@ -34,11 +34,11 @@ from anyio.streams.buffered import BufferedByteReceiveStream
 
 from scf_batch.errors import UsageError
 from scf_batch.exitcodes import ExitCode
+from scf_batch.fleet.signals import STOP_SIGNALS, handlers_kept
 from scf_batch.fleet.verdicts import OrgVerdict, stopped
 from scf_batch.text import show
 
 log = structlog.get_logger("scf_batch.fleet")
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 MAX_VERDICT_LINE = 1 << 20
 CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")  # a container's CPU limit (cgroup v2)
 T = TypeVar("T")
@@ -125,21 +125,15 @@ async def in_workers(
     as its worker tells it, and a verdict for every org of `names` its worker ended without.
     Raises KeyboardInterrupt, once every worker has ended, if a signal stopped the fleet."""
     interrupted: list[int] = []
-    handlers = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
-    try:
-        with anyio.open_signal_receiver(*STOP_SIGNALS) as signals:
-            async with anyio.create_task_group() as group:
-                procs = [await _start(command, index, count) for index in range(count)]
-                group.start_soon(_forward, signals, procs, interrupted)
-                async with anyio.create_task_group() as workers:
-                    for index, proc in enumerate(procs):
-                        mine = share(names, index, count)
-                        workers.start_soon(_follow, proc, mine, finished, interrupted)
-                group.cancel_scope.cancel()
-    finally:  # the receiver's exit leaves the system's defaults: put the CLI's back
-        for signum, handler in handlers.items():
-            if handler is not None:
-                signal.signal(signum, handler)
+    with handlers_kept(), anyio.open_signal_receiver(*STOP_SIGNALS) as signals:
+        async with anyio.create_task_group() as group:
+            procs = [await _start(command, index, count) for index in range(count)]
+            group.start_soon(_forward, signals, procs, interrupted)
+            async with anyio.create_task_group() as workers:
+                for index, proc in enumerate(procs):
+                    mine = share(names, index, count)
+                    workers.start_soon(_follow, proc, mine, finished, interrupted)
+            group.cancel_scope.cancel()
     if interrupted:
         raise KeyboardInterrupt
 

@@ -146,6 +146,24 @@ def results_lines(folder: Path) -> int:
     return sum(len(path.read_bytes().splitlines()) for path in folder.glob("runs/*/results.jsonl"))
 
 
+def popen_fleet(folder: Path, *args: str) -> subprocess.Popen[bytes]:
+    """`scf-batch fleet run fleet.toml ARGS` started in the fleet's folder, output discarded."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "scf_batch", "fleet", "run", "fleet.toml", *args],
+        cwd=folder,
+        env=fleet_env(folder),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def wait_for_a_third(folder: Path, rows: int) -> None:
+    """Until a third of the rows have their result line (a minute at most)."""
+    deadline = time.monotonic() + 60
+    while results_lines(folder) < rows // 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def test_kill_9_mid_run_then_the_same_command_ends_every_org_exact(tmp_path: Path) -> None:
     """`kill -9` of a fleet onboarding 12 orgs mid-run, then the same command: every org holds
     every association of the job, each written once (writes applied = the job's pairs x
@@ -155,16 +173,8 @@ def test_kill_9_mid_run_then_the_same_command_ends_every_org_exact(tmp_path: Pat
     rows = len(fleet_job_rows(spec))
     with sim_process("--seed", str(tmp_path / "seed.json"), "--rate-limit", "4") as sim:
         make_fleet(tmp_path, spec, sim.base_url, broken=False)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "scf_batch", "fleet", "run", "fleet.toml"],
-            cwd=tmp_path,
-            env=fleet_env(tmp_path),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while results_lines(tmp_path) < rows * spec.orgs // 3 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        proc = popen_fleet(tmp_path)
+        wait_for_a_third(tmp_path, rows * spec.orgs)
         assert proc.poll() is None, "the fleet ended before it could be killed"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
@@ -260,17 +270,8 @@ def test_the_workers_die_with_the_fleet_and_a_rerun_ends_every_org_exact(tmp_pat
     rows = len(fleet_job_rows(spec))
     with sim_process("--seed", str(tmp_path / "seed.json"), "--rate-limit", "4") as sim:
         make_fleet(tmp_path, spec, sim.base_url, broken=False)
-        command = [sys.executable, "-m", "scf_batch", "fleet", "run", "fleet.toml"]
-        proc = subprocess.Popen(
-            [*command, "--workers", "2"],
-            cwd=tmp_path,
-            env=fleet_env(tmp_path),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while results_lines(tmp_path) < rows * spec.orgs // 3 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        proc = popen_fleet(tmp_path, "--workers", "2")
+        wait_for_a_third(tmp_path, rows * spec.orgs)
         workers = fleet_workers(psutil.Process(proc.pid))
         assert sorted(w.cmdline()[-1] for w in workers) == ["0/2", "1/2"]
         proc.send_signal(signal.SIGKILL)
@@ -296,17 +297,8 @@ def test_sigterm_stops_every_worker_and_the_summary_says_interrupted(tmp_path: P
     rows = len(fleet_job_rows(spec))
     with sim_process("--seed", str(tmp_path / "seed.json"), "--rate-limit", "4") as sim:
         make_fleet(tmp_path, spec, sim.base_url, broken=False)
-        command = [sys.executable, "-m", "scf_batch", "fleet", "run", "fleet.toml"]
-        proc = subprocess.Popen(
-            [*command, "--workers", "2", "--metrics-file", "fleet.prom"],
-            cwd=tmp_path,
-            env=fleet_env(tmp_path),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while results_lines(tmp_path) < rows * spec.orgs // 3 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        proc = popen_fleet(tmp_path, "--workers", "2", "--metrics-file", "fleet.prom")
+        wait_for_a_third(tmp_path, rows * spec.orgs)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 130
         metrics = (tmp_path / "fleet.prom").read_text()
