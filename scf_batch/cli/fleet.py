@@ -277,6 +277,8 @@ def run_command(
             watch.refused(str(exc).splitlines()[0])
             raise
         watch.secrets = _secrets(chosen.orgs)
+        if chosen.shard is not None:  # shards on one volume: a series of their own each
+            watch.fleet = f"{manifest.stem}.shard-{chosen.shard[0]}-of-{chosen.shard[1]}"
         _configure_logs(chosen.orgs)
         if worker is not None:
             return _as_worker("run", chosen, worker)

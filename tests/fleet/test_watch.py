@@ -121,3 +121,17 @@ def test_a_plain_http_heartbeat_to_another_host_is_refused_before_any_org(tmp_pa
     )
     assert done.returncode == 2
     assert "--ping-url:" in done.stderr
+
+
+@pytest.mark.slow
+def test_a_shards_metrics_are_labelled_with_its_shard(fleet_sim: tuple[SimProcess, Path]) -> None:
+    """Shards sharing a volume (or a collector) each have their own series: `fleet` is the
+    manifest's name with the shard, as its summary file is named."""
+    _, folder = fleet_sim
+    prom = folder / "shard.prom"
+    done = fleet_cli(folder, "run", "fleet.toml", "--shard", "0/2", "--metrics-file", str(prom))
+    assert done.returncode in (0, 1), done.stderr
+    found = samples(prom.read_text())
+    assert found["scf_batch_fleet_run_exit_code", (("fleet", "fleet.shard-0-of-2"),)] == (
+        done.returncode
+    )
