@@ -311,3 +311,33 @@ def test_sigterm_stops_every_worker_and_the_summary_says_interrupted(tmp_path: P
         done = fleet_cli(tmp_path, "run", "fleet.toml", "--workers", "2")
         assert done.returncode == 0, done.stdout + done.stderr
         assert sum(sim.stats()["writes_applied"].values()) == rows * spec.orgs
+
+
+def test_a_fleet_runs_a_two_file_job_spec_on_every_org(tmp_path: Path) -> None:
+    """The job `export --format csv` writes — a spec naming a definitions JSONL (a new field and
+    an order) and an operations CSV — run by a fleet: every org gets the field and its
+    association, each org's results number the rows of both files on, one line each."""
+    spec = FleetSpec(orgs=3, fields=8, onboarding=True)
+    write_fleet(spec, tmp_path, base_url="http://127.0.0.1:1/api/v1/")
+    with sim_process("--seed", str(tmp_path / "seed.json")) as sim:
+        manifest = make_fleet(tmp_path, spec, sim.base_url, broken=False)
+        manifest.write_text(manifest.read_text().replace('job = "job.csv"', 'job = "job.toml"'))
+        extra = "onboarding-notes,ensure,Onboarding Notes,lead,,,false,\n"
+        (tmp_path / "ops.csv").write_text((tmp_path / "job.csv").read_text() + extra)
+        (tmp_path / "defs.jsonl").write_text(
+            '{"define": "field", "scf_name": "Onboarding Notes", "type": "text"}\n'
+            '{"define": "order", "object_type": "lead", '
+            '"fields": ["Onboarding Notes", "Field 1"]}\n'
+        )
+        (tmp_path / "job.toml").write_text('operations = "ops.csv"\ndefinitions = "defs.jsonl"\n')
+        done = fleet_cli(tmp_path, "run", "fleet.toml")
+        assert done.returncode == 0, done.stdout + done.stderr
+        state = sim.state()
+    rows = len(fleet_job_rows(spec)) + 3  # the definition, the CSV's rows and extra, the order
+    for position in range(spec.orgs):
+        org = next(o for o in state["orgs"] if o["name"] == f"Client {position:03d}")
+        (field,) = [f for f in org["shared_custom_fields"] if f["name"] == "Onboarding Notes"]
+        assert [a["object_type"] for a in field["associations"]] == ["lead"]
+        lines = (tmp_path / "runs" / org_slug(position) / "results.jsonl").read_text()
+        numbers = sorted(json.loads(line)["row"] for line in lines.splitlines())
+        assert numbers == list(range(1, rows + 1))
