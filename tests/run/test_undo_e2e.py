@@ -263,3 +263,32 @@ def test_a_protected_pair_survives_an_undo(sim: SimProcess, tmp_path: Path) -> N
     fields = {f["name"]: f for f in target_org(sim.state())["shared_custom_fields"]}
     assert [a["object_type"] for a in fields["Industry"]["associations"]] == ["lead"]
     assert fields["Plan"]["associations"] == []
+
+
+def test_the_undo_of_a_two_file_spec_pass_reads_both_files(sim: SimProcess, tmp_path: Path) -> None:
+    """A pass of a spec naming a definitions file (as `export --format csv` writes): its undo
+    finds the field the definitions file created (its deletion takes its association along)
+    and the pair the CSV associated to a field the org had, by the job's row numbers across
+    both files, and running it leaves the org as the pass found it."""
+    out = tmp_path / "out"
+    (tmp_path / "defs.jsonl").write_text(
+        json.dumps({"define": "field", "scf_name": "Renewal Risk", "type": "text"}) + "\n"
+    )
+    (tmp_path / "ops.csv").write_text(
+        "key,action,scf_name,object_type\n"
+        "risk,associate,Renewal Risk,lead\n"
+        "dm,associate,Decision Maker,contact\n"
+    )
+    spec = tmp_path / "job.toml"
+    spec.write_text('operations = "ops.csv"\ndefinitions = "defs.jsonl"\n')
+    assert 0 == run_cli(spec, sim.base_url, out).returncode
+    snapshot = json.loads((out / "snapshot.json").read_text(encoding="utf-8"))
+    undo = tmp_path / "undo.jsonl"
+    written = scf_batch("undo", str(out), "-o", str(undo), "--base-url", sim.base_url)
+    assert written.returncode == 0, written.stderr
+    lines = {(r.get("define"), r.get("scf_name"), r.get("object_type")) for r in undo_lines(undo)}
+    assert lines == {("field", "Renewal Risk", None), (None, "Decision Maker", "contact")}
+    again = run_cli(undo, sim.base_url, tmp_path / "undone", "--allow-delete")
+    assert again.returncode == 0, again.stderr
+    org = target_org(sim.state())
+    assert by_name(org, snapshot["fields"]) == by_name(org, org["shared_custom_fields"])
