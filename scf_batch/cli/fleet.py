@@ -83,9 +83,6 @@ def _worker_command(command: str, argv: list[str]) -> list[str]:
 
 def _as_worker(command: str, chosen: Ending, worker: str) -> int:
     """Run this worker's share of the orgs, telling each org's verdict on stdout."""
-    import anyio  # noqa: PLC0415
-
-    from scf_batch.fleet.engine import plan_fleet, run_fleet  # noqa: PLC0415
     from scf_batch.fleet.workers import (  # noqa: PLC0415
         die_with_parent,
         parallel_share,
@@ -102,10 +99,7 @@ def _as_worker(command: str, chosen: Ending, worker: str) -> int:
     def tell(verdict: OrgVerdict) -> None:
         click.echo(verdict_line(verdict))
 
-    if command == "run":
-        anyio.run(lambda: run_fleet(fleet, orgs, finished=tell), backend="asyncio")
-    else:
-        anyio.run(lambda: plan_fleet(fleet, orgs, finished=tell), backend="asyncio")
+    _in_process(command, fleet, orgs, tell)
     return ExitCode.OK
 
 
@@ -113,21 +107,27 @@ def _verdicts(
     command: str, chosen: Ending, workers: int | None, argv: list[str], finished: Finished
 ) -> None:
     """Each selected org's verdict to `finished`: in this process, or shared by workers."""
+    count = chosen.workers(workers)
+    if count == 1:
+        _in_process(command, chosen.fleet, chosen.orgs, finished)
+        return
+    import anyio  # noqa: PLC0415
+
+    from scf_batch.fleet.workers import in_workers  # noqa: PLC0415
+
+    names = [org.name for org in chosen.orgs]
+    work = _worker_command(command, argv)
+    anyio.run(lambda: in_workers(work, names, count, finished=finished), backend="asyncio")
+
+
+def _in_process(command: str, fleet: Manifest, orgs: list[FleetOrg], finished: Finished) -> None:
+    """Plan or run `orgs` in this process (the fleet engine imported only here)."""
     import anyio  # noqa: PLC0415
 
     from scf_batch.fleet.engine import plan_fleet, run_fleet  # noqa: PLC0415
-    from scf_batch.fleet.workers import in_workers  # noqa: PLC0415
 
-    fleet, orgs = chosen.fleet, chosen.orgs
-    count = chosen.workers(workers)
-    if count > 1:
-        names = [org.name for org in orgs]
-        work = _worker_command(command, argv)
-        anyio.run(lambda: in_workers(work, names, count, finished=finished), backend="asyncio")
-    elif command == "run":
-        anyio.run(lambda: run_fleet(fleet, orgs, finished=finished), backend="asyncio")
-    else:
-        anyio.run(lambda: plan_fleet(fleet, orgs, finished=finished), backend="asyncio")
+    work = run_fleet if command == "run" else plan_fleet
+    anyio.run(lambda: work(fleet, orgs, finished=finished), backend="asyncio")
 
 
 def _selected(
